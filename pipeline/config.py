@@ -1,0 +1,106 @@
+"""litmine's settings: environment variables first, then a TOML config file, then defaults.
+
+The config file is ``$LITMINE_CONFIG`` if set, else ``./litmine.toml`` if it
+exists, else ``~/.config/litmine/config.toml``. Its keys are the lower-case
+names below without the prefix (``data``, ``models``, ``eutils_url``,
+``ncbi_email``, ``ncbi_api_key``, ``ncbi_tool``, ``shared``, ``offline``).
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# setting name -> environment variable
+ENV_VARS = {
+    "data": "LITMINE_DATA",
+    "models": "LITMINE_MODELS",
+    "eutils_url": "LITMINE_EUTILS_URL",
+    "ncbi_email": "NCBI_EMAIL",
+    "ncbi_api_key": "NCBI_API_KEY",
+    "ncbi_tool": "NCBI_TOOL",
+    "shared": "LITMINE_SHARED",
+    "offline": "LITMINE_OFFLINE",
+}
+
+
+class ConfigError(ValueError):
+    """A config file or setting that cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data: Path = PROJECT_ROOT / "data" / "processed"
+    models: Path = PROJECT_ROOT / "data" / "processed" / "models"
+    eutils_url: str = DEFAULT_EUTILS_URL
+    ncbi_email: str = ""
+    ncbi_api_key: str = field(default="", repr=False)  # never printed or logged
+    ncbi_tool: str = "litmine"
+    shared: Path = PROJECT_ROOT.parent / "shared"
+    offline: bool = False
+
+    @property
+    def store_path(self) -> Path:
+        return self.data / "litmine.sqlite"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data / "runs"
+
+    @property
+    def kb_path(self) -> Path:
+        return self.data / "kb.sqlite"
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _config_file(env: dict[str, str]) -> Path | None:
+    if env.get("LITMINE_CONFIG"):
+        return Path(env["LITMINE_CONFIG"])
+    for candidate in (Path.cwd() / "litmine.toml", Path.home() / ".config" / "litmine" / "config.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _coerce(name: str, value: object, source: str) -> object:
+    if name in ("data", "models", "shared"):
+        return Path(str(value)).expanduser()
+    if name == "offline":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("", "0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{source}: offline must be true or false, got {value!r}")
+    if name == "eutils_url":
+        url = str(value)
+        return url if url.endswith("/") else url + "/"
+    return str(value)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from the environment and the config file, validated."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, object] = {}
+    path = _config_file(env)
+    if path is not None:
+        try:
+            table = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc}") from exc
+        unknown = set(table) - set(ENV_VARS)
+        if unknown:
+            raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(ENV_VARS)}")
+        values.update({k: _coerce(k, v, str(path)) for k, v in table.items()})
+    for name, var in ENV_VARS.items():
+        if env.get(var):
+            values[name] = _coerce(name, env[var], var)
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,395 @@
+"""The record store: one SQLite file holding fetched records, id mappings and gold corpora.
+
+SQLite is the embedded default because litmine must work offline from what it
+has already fetched. Upserts are idempotent (a record whose content hash is
+unchanged is not rewritten), full-text search uses FTS5 with BM25 ranking, and
+the schema is versioned through ``PRAGMA user_version`` with forward-only
+migrations.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, Section
+
+# Each entry migrates the schema from version i to i + 1.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE records (
+        uid TEXT PRIMARY KEY,
+        pmid TEXT UNIQUE,
+        pmcid TEXT,
+        doi TEXT,
+        title TEXT NOT NULL DEFAULT '',
+        abstract TEXT NOT NULL DEFAULT '',
+        sections TEXT NOT NULL DEFAULT '[]',
+        journal TEXT NOT NULL DEFAULT '',
+        year INTEGER,
+        publication_types TEXT NOT NULL DEFAULT '[]',
+        mesh_terms TEXT NOT NULL DEFAULT '[]',
+        source TEXT NOT NULL DEFAULT '',
+        fetched_at TEXT,
+        content_hash TEXT NOT NULL
+    );
+    CREATE INDEX records_pmcid ON records(pmcid);
+    CREATE INDEX records_doi ON records(doi);
+    CREATE TABLE record_sources (
+        uid TEXT NOT NULL REFERENCES records(uid),
+        source TEXT NOT NULL,
+        PRIMARY KEY (uid, source)
+    );
+    CREATE VIRTUAL TABLE records_fts USING fts5(
+        uid UNINDEXED, title, abstract, body, tokenize = 'porter unicode61'
+    );
+    CREATE TABLE id_map (
+        kind TEXT NOT NULL,          -- pmcid | doi | citation
+        key TEXT NOT NULL,
+        pmid TEXT NOT NULL,          -- '' when NCBI said there is none
+        checked_at TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+    );
+    CREATE TABLE gold_documents (
+        corpus TEXT NOT NULL, split TEXT NOT NULL, doc_id TEXT NOT NULL,
+        text TEXT NOT NULL, annotations_hash TEXT NOT NULL,
+        PRIMARY KEY (corpus, split, doc_id)
+    );
+    CREATE TABLE gold_entities (
+        corpus TEXT NOT NULL, split TEXT NOT NULL, doc_id TEXT NOT NULL, ann_id TEXT NOT NULL,
+        start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
+        type TEXT NOT NULL, identifiers TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (corpus, split, doc_id, ann_id)
+    );
+    CREATE TABLE gold_relations (
+        corpus TEXT NOT NULL, split TEXT NOT NULL, doc_id TEXT NOT NULL,
+        type TEXT NOT NULL, arg1 TEXT NOT NULL, arg2 TEXT NOT NULL,
+        rel_id TEXT NOT NULL DEFAULT '', novelty TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (corpus, split, doc_id, type, arg1, arg2)
+    );
+    CREATE TABLE gold_claims (
+        corpus TEXT NOT NULL, split TEXT NOT NULL, claim_id TEXT NOT NULL, doc_id TEXT NOT NULL,
+        claim TEXT NOT NULL, label TEXT NOT NULL DEFAULT '', sentences TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (corpus, split, claim_id, doc_id)
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Where two sources hold the same record, text from the higher rank wins;
+# on a tie the first one stored is kept, so re-imports never flip-flop.
+SOURCE_RANK = {"pubmed": 3, "pmc": 3, "entrez": 3}
+
+_RECORD_SCALARS = ("pmid", "pmcid", "doi", "title", "abstract", "journal", "year")
+_RECORD_LISTS = ("publication_types", "mesh_terms", "sections")
+
+
+class StoreError(RuntimeError):
+    """The store file cannot be used; the message names it and says why."""
+
+
+@dataclass
+class UpsertCounts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+@dataclass
+class SearchHit:
+    record: Record
+    score: float  # BM25 relevance, higher is better
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _merge(old: Record, new: Record) -> Record:
+    """Combine two versions of one record: richer sources win, empty fields get filled."""
+    new_wins = SOURCE_RANK.get(new.source, 1) > SOURCE_RANK.get(old.source, 1)
+    merged = Record(uid=old.uid, source=new.source if new_wins else old.source,
+                    fetched_at=new.fetched_at if new_wins else old.fetched_at)
+    for name in _RECORD_SCALARS + _RECORD_LISTS:
+        old_value, new_value = getattr(old, name), getattr(new, name)
+        take_new = bool(new_value) and (new_wins or not old_value)
+        setattr(merged, name, new_value if take_new else old_value)
+    return merged
+
+
+class Store:
+    """A litmine record store in one SQLite file.
+
+    Safe to share between threads (writes are serialized); each process opens
+    its own. WAL mode lets readers proceed while one writer imports.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable litmine store: {exc}") from exc
+        self._lock = threading.RLock()
+
+    # -- schema -------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {version} is newer than this litmine "
+                             f"({SCHEMA_VERSION}); upgrade litmine")
+        for target in range(version, SCHEMA_VERSION):
+            with self._db:
+                self._db.executescript(f"BEGIN; {MIGRATIONS[target]} PRAGMA user_version = {target + 1}; COMMIT;")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside lands together or not at all."""
+        with self._lock, self._db:
+            yield self._db
+
+    # -- records ------------------------------------------------------------
+    def upsert_records(self, records: Iterable[Record]) -> UpsertCounts:
+        """Insert or merge records in one transaction; unchanged content is not rewritten."""
+        counts = UpsertCounts()
+        with self.transaction() as db:
+            for record in records:
+                counts += self._upsert(db, record)
+        return counts
+
+    def _upsert(self, db: sqlite3.Connection, record: Record) -> UpsertCounts:
+        record.fetched_at = record.fetched_at or now_iso()
+        existing = self._find_existing(record)
+        if existing is None:
+            self._write(db, record, insert=True)
+            self._add_source(db, record.uid, record.source)
+            return UpsertCounts(added=1)
+        self._add_source(db, existing.uid, record.source)
+        merged = _merge(existing, record)
+        if merged.content_hash() == existing.content_hash() and merged.source == existing.source:
+            return UpsertCounts(unchanged=1)
+        self._write(db, merged, insert=False)
+        return UpsertCounts(updated=1)
+
+    def _find_existing(self, record: Record) -> Record | None:
+        found = self.get(record.uid)
+        if found is None and record.pmid:
+            found = self.get_by_pmid(record.pmid)
+        if found is None and record.pmcid:
+            found = self._one("SELECT * FROM records WHERE pmcid = ?", record.pmcid.upper())
+        return found
+
+    def _add_source(self, db: sqlite3.Connection, uid: str, source: str) -> None:
+        db.execute("INSERT OR IGNORE INTO record_sources(uid, source) VALUES (?, ?)", (uid, source))
+
+    def _write(self, db: sqlite3.Connection, record: Record, insert: bool) -> None:
+        row = {
+            "uid": record.uid, "pmid": record.pmid, "pmcid": record.pmcid.upper() if record.pmcid else None,
+            "doi": record.doi.lower() if record.doi else None, "title": record.title,
+            "abstract": record.abstract, "sections": json.dumps([asdict(s) for s in record.sections]),
+            "journal": record.journal, "year": record.year,
+            "publication_types": json.dumps(record.publication_types),
+            "mesh_terms": json.dumps(record.mesh_terms), "source": record.source,
+            "fetched_at": record.fetched_at, "content_hash": record.content_hash(),
+        }
+        if insert:
+            db.execute(f"INSERT INTO records({','.join(row)}) VALUES ({','.join('?' * len(row))})",
+                       tuple(row.values()))
+        else:
+            db.execute(f"UPDATE records SET {', '.join(f'{k} = ?' for k in row)} WHERE uid = ?",
+                       (*row.values(), record.uid))
+            db.execute("DELETE FROM records_fts WHERE uid = ?", (record.uid,))
+        body = "\n".join(f"{s.title}\n{s.text}" for s in record.sections)
+        db.execute("INSERT INTO records_fts(uid, title, abstract, body) VALUES (?, ?, ?, ?)",
+                   (record.uid, record.title, record.abstract, body))
+
+    def _one(self, sql: str, *args: object) -> Record | None:
+        row = self._db.execute(sql, args).fetchone()
+        return _row_to_record(row) if row else None
+
+    def get(self, uid: str) -> Record | None:
+        return self._one("SELECT * FROM records WHERE uid = ?", uid)
+
+    def get_by_pmid(self, pmid: str) -> Record | None:
+        return self._one("SELECT * FROM records WHERE pmid = ?", str(pmid))
+
+    def get_by_pmcid(self, pmcid: str) -> Record | None:
+        return self._one("SELECT * FROM records WHERE pmcid = ?", pmcid.upper())
+
+    def get_by_doi(self, doi: str) -> Record | None:
+        return self._one("SELECT * FROM records WHERE doi = ?", doi.lower())
+
+    def get_many(self, pmids: Iterable[str]) -> dict[str, Record]:
+        """Records by PMID, for those the store has."""
+        wanted = list(dict.fromkeys(str(p) for p in pmids))
+        found: dict[str, Record] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            rows = self._db.execute(
+                f"SELECT * FROM records WHERE pmid IN ({','.join('?' * len(chunk))})", chunk)
+            found.update({row["pmid"]: _row_to_record(row) for row in rows})
+        return found
+
+    def iter_records(self, source: str | None = None) -> Iterator[Record]:
+        if source is None:
+            rows = self._db.execute("SELECT * FROM records ORDER BY uid")
+        else:
+            rows = self._db.execute(
+                "SELECT r.* FROM records r JOIN record_sources s ON s.uid = r.uid "
+                "WHERE s.source = ? ORDER BY r.uid", (source,))
+        for row in rows:
+            yield _row_to_record(row)
+
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
+        """BM25-ranked records matching any of the query's words (title weighted double)."""
+        words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1]
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+        rows = self._db.execute(
+            "SELECT r.*, bm25(records_fts, 0.0, 2.0, 1.0, 0.5) AS rank FROM records_fts "
+            "JOIN records r ON r.uid = records_fts.uid WHERE records_fts MATCH ? "
+            "ORDER BY rank LIMIT ?", (match, limit)).fetchall()
+        return [SearchHit(_row_to_record(row), -row["rank"]) for row in rows]
+
+    # -- identifier mappings (PMCID/DOI/citation -> PMID) ----------------------
+    def remember_id(self, kind: str, key: str, pmid: str) -> None:
+        """Cache an id conversion, '' meaning NCBI has no PMID for it."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO id_map(kind, key, pmid, checked_at) VALUES (?, ?, ?, ?)",
+                       (kind, key, pmid, now_iso()))
+
+    def recall_id(self, kind: str, key: str) -> str | None:
+        """A cached conversion: the PMID, '' for a known miss, None if never asked."""
+        row = self._db.execute("SELECT pmid FROM id_map WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return row["pmid"] if row else None
+
+    # -- gold corpora -------------------------------------------------------
+    def add_gold_documents(self, documents: Iterable[GoldDocument]) -> UpsertCounts:
+        """Store corpus documents with their annotations; re-adding the same is a no-op."""
+        counts = UpsertCounts()
+        with self.transaction() as db:
+            for doc in documents:
+                counts += self._add_gold_document(db, doc)
+        return counts
+
+    def _add_gold_document(self, db: sqlite3.Connection, doc: GoldDocument) -> UpsertCounts:
+        payload = [doc.text, [asdict(e) for e in doc.entities], [asdict(r) for r in doc.relations]]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        key = (doc.corpus, doc.split, doc.doc_id)
+        row = db.execute("SELECT annotations_hash FROM gold_documents WHERE corpus = ? AND split = ? "
+                         "AND doc_id = ?", key).fetchone()
+        if row and row[0] == digest:
+            return UpsertCounts(unchanged=1)
+        for table in ("gold_entities", "gold_relations"):
+            db.execute(f"DELETE FROM {table} WHERE corpus = ? AND split = ? AND doc_id = ?", key)
+        db.execute("INSERT OR REPLACE INTO gold_documents VALUES (?, ?, ?, ?, ?)", (*key, doc.text, digest))
+        db.executemany("INSERT OR REPLACE INTO gold_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(*key, e.ann_id, e.start, e.end, e.text, e.type, e.identifiers) for e in doc.entities])
+        db.executemany("INSERT OR REPLACE INTO gold_relations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(*key, r.type, r.arg1, r.arg2, r.rel_id, r.novelty) for r in doc.relations])
+        return UpsertCounts(updated=1) if row else UpsertCounts(added=1)
+
+    def add_gold_claims(self, claims: Iterable[GoldClaim]) -> UpsertCounts:
+        counts = UpsertCounts()
+        with self.transaction() as db:
+            for claim in claims:
+                values = (claim.corpus, claim.split, claim.claim_id, claim.doc_id, claim.claim,
+                          claim.label, json.dumps(claim.sentences))
+                row = db.execute("SELECT claim, label, sentences FROM gold_claims WHERE corpus = ? AND "
+                                 "split = ? AND claim_id = ? AND doc_id = ?", values[:4]).fetchone()
+                if row and tuple(row) == values[4:]:
+                    counts.unchanged += 1
+                    continue
+                db.execute("INSERT OR REPLACE INTO gold_claims VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+                counts += UpsertCounts(updated=1) if row else UpsertCounts(added=1)
+        return counts
+
+    def gold_documents(self, corpus: str, split: str) -> list[GoldDocument]:
+        """A corpus split with its annotations, ordered by document id."""
+        key = (corpus, split)
+        docs = {row["doc_id"]: GoldDocument(corpus, split, row["doc_id"], row["text"])
+                for row in self._db.execute("SELECT doc_id, text FROM gold_documents WHERE corpus = ? "
+                                            "AND split = ? ORDER BY doc_id", key)}
+        for row in self._db.execute("SELECT * FROM gold_entities WHERE corpus = ? AND split = ? "
+                                    "ORDER BY doc_id, start, end", key):
+            docs[row["doc_id"]].entities.append(
+                GoldEntity(row["ann_id"], row["start"], row["end"], row["text"], row["type"], row["identifiers"]))
+        for row in self._db.execute("SELECT * FROM gold_relations WHERE corpus = ? AND split = ?", key):
+            docs[row["doc_id"]].relations.append(
+                GoldRelation(row["type"], row["arg1"], row["arg2"], row["rel_id"], row["novelty"]))
+        return list(docs.values())
+
+    def gold_claims(self, corpus: str, split: str) -> list[GoldClaim]:
+        rows = self._db.execute("SELECT * FROM gold_claims WHERE corpus = ? AND split = ? "
+                                "ORDER BY claim_id, doc_id", (corpus, split))
+        return [GoldClaim(r["corpus"], r["split"], r["claim_id"], r["claim"], r["doc_id"], r["label"],
+                          json.loads(r["sentences"])) for r in rows]
+
+    # -- summary ------------------------------------------------------------
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table: what an import added, compared before and after."""
+        tables = ("records", "record_sources", "id_map", "gold_documents", "gold_entities",
+                  "gold_relations", "gold_claims")
+        return {t: self._db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+
+    def stats(self) -> dict[str, object]:
+        per_source = dict(self._db.execute(
+            "SELECT source, COUNT(*) FROM record_sources GROUP BY source ORDER BY source").fetchall())
+        gold: dict[str, dict[str, int]] = {}
+        for table, label in (("gold_documents", "documents"), ("gold_entities", "entities"),
+                             ("gold_relations", "relations"), ("gold_claims", "claims")):
+            for corpus, split, n in self._db.execute(
+                    f"SELECT corpus, split, COUNT(*) FROM {table} GROUP BY corpus, split"):
+                gold.setdefault(f"{corpus}/{split}", {})[label] = n
+        counts = self.row_counts()
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version,
+            "records": counts["records"],
+            "sources": per_source,
+            "with_full_text": self._db.execute(
+                "SELECT COUNT(*) FROM records WHERE sections != '[]'").fetchone()[0],
+            "id_mappings": counts["id_map"],
+            "gold": dict(sorted(gold.items())),
+        }
+
+
+def _row_to_record(row: sqlite3.Row) -> Record:
+    values = {f.name: row[f.name] for f in fields(Record) if f.name != "sections" and f.name in row.keys()}
+    for name in ("publication_types", "mesh_terms"):
+        values[name] = json.loads(values[name])
+    values["sections"] = [Section(**s) for s in json.loads(row["sections"])]
+    return Record(**values)
