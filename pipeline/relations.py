@@ -1,0 +1,144 @@
+"""Relations between entity mentions: who does what to whom, in one sentence.
+
+The baseline extractor pairs a drug with a gene/protein or disease (and a gene
+with a disease) in the same sentence when a trigger word links them, and marks
+the pair negated or hedged from cue words. It is the fallback a trained
+relation model replaces: both satisfy `RelationExtractor`.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Protocol
+
+from pipeline.datatypes import Mention, Relation
+
+# Trigger stems for each relation of litmine's vocabulary, most specific first:
+# the first relation whose trigger links a pair wins.
+TRIGGERS: list[tuple[str, str]] = [
+    ("antagonist_of", r"antagoni[sz]\w*|blocker\w*"),
+    ("agonist_of", r"agonis\w*"),
+    ("substrate_of", r"substrates?|metaboli[sz]ed by"),
+    ("inhibits", r"inhibit\w*|block\w*|suppress\w*|abolish\w*"),
+    ("activates", r"activat\w*|stimulat\w*|potentiat\w*"),
+    ("binds", r"bind\w*|bound|affinity"),
+    ("decreases", r"decreas\w*|reduc\w*|downregulat\w*|down-regulat\w*|desensiti[sz]\w*|"
+                  r"attenuat\w*|diminish\w*|lower\w*|dampen\w*|impair\w*|blunt\w*|disrupt\w*"),
+    ("increases", r"increas\w*|elevat\w*|upregulat\w*|up-regulat\w*|enhanc\w*|augment\w*|"
+                  r"raise[sd]?|boost\w*"),
+    ("causes", r"caus\w*|induc\w*|produc\w*|provok\w*|lead[s]? to|led to|result\w* in|trigger\w*|"
+               r"side[- ]effects?|adverse"),
+    ("treats", r"treat\w*|therap\w*|alleviat\w*|relie\w*|ameliorat\w*|improv\w*|effective (?:in|against|for)"),
+    ("associated_with", r"associat\w*|correlat\w*|linked|link|related to|implicated"),
+    ("modulates", r"modulat\w*|regulat\w*|interfer\w*|affect\w*|alter\w*|chang\w*|influenc\w*"),
+]
+_TRIGGER_RES = [(relation, re.compile(rf"\b(?:{pattern})", re.I)) for relation, pattern in TRIGGERS]
+
+NEGATION_CUES = re.compile(
+    r"\b(?:not|no|never|neither|nor|without|failed to|fails to|fail to|unable to|lack of|lacked|"
+    r"absence of|did not|does not|do not|cannot|could not|was not|were not|is not|are not)\b", re.I)
+HEDGE_CUES = re.compile(
+    r"\b(?:may|might|could|possibl\w*|perhaps|maybe|suggest\w*|hypothes\w*|speculat\w*|"
+    r"potential\w*|putative\w*|likely|unlikely|appear\w*|seem\w*|whether|presumabl\w*)\b", re.I)
+
+# Which mention types may stand in a relation, as (subject, object).
+PAIR_TYPES = {("Chemical", "Gene"), ("Chemical", "Disease"), ("Gene", "Disease")}
+
+# How far past a pair a nominal trigger may sit ("Kir4.1 inhibition", "HTR1A desensitization").
+NOMINAL_WINDOW = 24
+
+
+class RelationExtractor(Protocol):
+    name: str
+    version: str
+
+    def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]: ...
+
+
+def _first_trigger(text: str) -> tuple[str, re.Match[str]] | None:
+    best: tuple[str, re.Match[str]] | None = None
+    for relation, pattern in _TRIGGER_RES:
+        match = pattern.search(text)
+        if match and (best is None or match.start() < best[1].start()):
+            best = (relation, match)
+    return best
+
+
+def _trigger_between(sentence: str, subject: Mention, obj: Mention) -> tuple[str, int] | None:
+    """The relation linking a pair and the trigger's offset, or None.
+
+    A trigger counts between the two mentions ("sertraline inhibits Kir4.1"),
+    or right after the later one as a nominalization ("sertraline-induced
+    Kir4.1 inhibition", "its Kir4.1 inhibition"), or as "X-induced"/"X-mediated".
+    """
+    first, second = sorted((subject, obj), key=lambda m: m.start)
+    found = _first_trigger(sentence[first.end:second.start])
+    if found:
+        return found[0], first.end + found[1].start()
+    tail = sentence[second.end:second.end + NOMINAL_WINDOW]
+    found = _first_trigger(tail)
+    if found and not re.search(r"[,;:]", tail[:found[1].start()]):
+        return found[0], second.end + found[1].start()
+    return None
+
+
+def _cue_before(pattern: re.Pattern[str], sentence: str, start: int, end: int) -> bool:
+    """A cue in the clause that holds the trigger, up to the trigger itself."""
+    clause_start = max(sentence.rfind(sep, 0, start) for sep in (";", ":", ", but", ", while")) + 1
+    return bool(pattern.search(sentence[clause_start:end]))
+
+
+def _oriented(a: Mention, b: Mention) -> tuple[Mention, Mention] | None:
+    if (a.type, b.type) in PAIR_TYPES:
+        return a, b
+    if (b.type, a.type) in PAIR_TYPES:
+        return b, a
+    return None
+
+
+class TriggerExtractor:
+    """Same-sentence pairs linked by a trigger word, with negation and hedging cues."""
+
+    name = "trigger-baseline"
+    version = "1"
+
+    def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]:
+        relations: dict[tuple[str, str, str], Relation] = {}
+        for i, a in enumerate(mentions):
+            for b in mentions[i + 1:]:
+                pair = _oriented(a, b)
+                if pair is None or _same_concept(a, b):
+                    continue
+                subject, obj = pair
+                linked = _trigger_between(sentence, subject, obj)
+                if linked is None:
+                    continue
+                relation, at = linked
+                lo = min(subject.start, obj.start)
+                gap = abs(obj.start - subject.start)
+                found = Relation(
+                    subject=subject, relation=relation, object=obj, sentence=sentence,
+                    sentence_index=sentence_index,
+                    negated=_cue_before(NEGATION_CUES, sentence, lo, at + 1),
+                    hedged=bool(HEDGE_CUES.search(sentence)),
+                    confidence=round(max(0.3, 0.9 - gap / 400), 3),
+                    extractor=self.name,
+                )
+                key = (subject.id or subject.text.lower(), relation, obj.id or obj.text.lower())
+                if key not in relations or relations[key].confidence < found.confidence:
+                    relations[key] = found
+        return list(relations.values())
+
+
+def _same_concept(a: Mention, b: Mention) -> bool:
+    return bool(a.id) and a.id == b.id
+
+
+def unique_relations(relations: Iterable[Relation]) -> list[Relation]:
+    """One relation per (sentence, subject, relation, object), keeping the most confident."""
+    best: dict[tuple[int, str, str, str], Relation] = {}
+    for rel in relations:
+        key = (rel.sentence_index, rel.subject.id or rel.subject.text, rel.relation, rel.object.id or rel.object.text)
+        if key not in best or best[key].confidence < rel.confidence:
+            best[key] = rel
+    return list(best.values())

@@ -1,0 +1,35 @@
+"""Settings come from the environment, then a config file, then defaults."""
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import DEFAULT_EUTILS_URL, ConfigError, load_settings
+
+
+def test_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({"HOME": str(tmp_path)})
+    assert settings.eutils_url == DEFAULT_EUTILS_URL
+    assert settings.store_path == settings.data / "litmine.sqlite"
+    assert settings.models.name == "models" and not settings.offline
+
+
+def test_env_overrides_file_and_models_stay_independent(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "litmine.toml").write_text('ncbi_email = "a@b.org"\neutils_url = "http://127.0.0.1:9"\noffline = true\n')
+    settings = load_settings({"HOME": str(tmp_path), "LITMINE_DATA": "/tmp/x", "NCBI_API_KEY": "secret"})
+    assert settings.data == Path("/tmp/x")
+    assert settings.models != Path("/tmp/x") / "models"
+    assert settings.ncbi_email == "a@b.org" and settings.offline
+    assert settings.eutils_url == "http://127.0.0.1:9/"
+    assert "secret" not in repr(settings)
+
+
+def test_bad_config_file_names_the_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("offline = maybe\n")
+    with pytest.raises(ConfigError, match="bad.toml"):
+        load_settings({"LITMINE_CONFIG": str(bad)})
+    bad.write_text("colour = 'red'\n")
+    with pytest.raises(ConfigError, match="unknown settings"):
+        load_settings({"LITMINE_CONFIG": str(bad)})

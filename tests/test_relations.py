@@ -1,0 +1,57 @@
+"""The baseline trigger extractor: relation type, direction, negation and hedging."""
+import pytest
+
+from pipeline.datatypes import Mention
+from pipeline.relations import TriggerExtractor
+
+
+def mentions(sentence, *spec):
+    """Mentions for (text, type, id[, occurrence]) in sentence order."""
+    found = []
+    for text, type_, id_, *nth in spec:
+        start = -1
+        for _ in range((nth or [1])[0]):
+            start = sentence.index(text, start + 1)
+        found.append(Mention(start, start + len(text), text, type_, id_))
+    return sorted(found, key=lambda m: m.start)
+
+
+def extract(sentence, *spec):
+    rels = TriggerExtractor().extract(sentence, 0, mentions(sentence, *spec))
+    return {(r.subject.text, r.relation, r.object.text, r.negated, r.hedged) for r in rels}
+
+
+def test_coordinated_objects_and_nominal_trigger():
+    s = ("For instance, Sertraline was reported to inhibit Kv1.5, Kir4.1, Na+, and Ca2+ channels "
+         "[4][5][6][7][8][9], with Fluoxetine and Fluvoxamine sharing its Kir4.1 inhibition.")
+    found = extract(s, ("Sertraline", "Chemical", "DB01104"), ("Kv1.5", "Gene", "HGNC:6224"),
+                    ("Kir4.1", "Gene", "HGNC:6256"), ("Fluoxetine", "Chemical", "DB00472"),
+                    ("Fluvoxamine", "Chemical", "DB00176"), ("Kir4.1", "Gene", "HGNC:6256", 2))
+    assert found == {("Sertraline", "inhibits", "Kv1.5", False, False),
+                     ("Sertraline", "inhibits", "Kir4.1", False, False),
+                     ("Fluoxetine", "inhibits", "Kir4.1", False, False),
+                     ("Fluvoxamine", "inhibits", "Kir4.1", False, False)}
+
+
+@pytest.mark.parametrize("sentence, relation, negated, hedged", [
+    ("Sertraline did not inhibit Kir4.1 channels.", "inhibits", True, False),
+    ("Sertraline failed to inhibit Kir4.1 currents.", "inhibits", True, False),
+    ("Sertraline may inhibit Kir4.1 channels.", "inhibits", False, True),
+    ("Sertraline is an antagonist at Kir4.1.", "antagonist_of", False, False),
+    ("Sertraline increased Kir4.1 expression.", "increases", False, False),
+])
+def test_relation_negation_hedging(sentence, relation, negated, hedged):
+    found = extract(sentence, ("Sertraline", "Chemical", "DB01104"), ("Kir4.1", "Gene", "HGNC:6256"))
+    assert found == {("Sertraline", relation, "Kir4.1", negated, hedged)}
+
+
+def test_drug_disease_and_direction():
+    s = "Sexual dysfunction was caused by citalopram in most patients."
+    found = extract(s, ("Sexual dysfunction", "Disease", "MESH:D020018"), ("citalopram", "Chemical", "DB00215"))
+    assert found == {("citalopram", "causes", "Sexual dysfunction", False, False)}
+
+
+def test_no_trigger_no_relation_and_no_drug_drug_pairs():
+    s = "Sertraline and fluoxetine were given; Kir4.1 was measured."
+    assert extract(s, ("Sertraline", "Chemical", "DB01104"), ("fluoxetine", "Chemical", "DB00472"),
+                   ("Kir4.1", "Gene", "HGNC:6256")) == set()

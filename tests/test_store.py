@@ -1,0 +1,105 @@
+"""The record store: idempotent upserts, source merging, search, gold tables, migrations."""
+import sqlite3
+
+import pytest
+
+from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, Section
+from pipeline.store import SCHEMA_VERSION, Store, StoreError
+
+
+@pytest.fixture()
+def store(tmp_path):
+    with Store(tmp_path / "litmine.sqlite") as s:
+        yield s
+
+
+def corpus_record(**changes):
+    values = dict(uid="pmid:1", pmid="1", title="Sertraline inhibits Kir4.1 channels",
+                  abstract="Sertraline caused sexual dysfunction in rats.", source="bc5cdr")
+    values.update(changes)
+    return Record(**values)
+
+
+def test_upsert_is_idempotent(store):
+    assert store.upsert_records([corpus_record()]).added == 1
+    before = store.row_counts()
+    counts = store.upsert_records([corpus_record()])
+    assert (counts.added, counts.updated, counts.unchanged) == (0, 0, 1)
+    assert store.row_counts() == before
+
+
+def test_richer_source_wins_and_first_corpus_text_is_kept(store):
+    store.upsert_records([corpus_record()])
+    assert store.upsert_records([corpus_record(title="Other text", source="biored")]).unchanged == 1
+    assert store.get("pmid:1").title == "Sertraline inhibits Kir4.1 channels"
+    pubmed = corpus_record(title="Sertraline inhibits Kir4.1.", mesh_terms=["Animals", "Rats"],
+                           year=2019, source="pubmed")
+    assert store.upsert_records([pubmed]).updated == 1
+    merged = store.get_by_pmid("1")
+    assert (merged.title, merged.year, merged.mesh_terms, merged.source) == (
+        "Sertraline inhibits Kir4.1.", 2019, ["Animals", "Rats"], "pubmed")
+    assert store.stats()["sources"] == {"bc5cdr": 1, "biored": 1, "pubmed": 1}
+
+
+def test_records_round_trip_with_sections_and_ids(store):
+    record = corpus_record(uid="pmc:PMC42", pmid=None, pmcid="pmc42", doi="10.1/ABC",
+                           sections=[Section("Methods", "We patched astrocytes.")], source="pmc")
+    store.upsert_records([record])
+    assert store.get_by_pmcid("PMC42").sections == [Section("Methods", "We patched astrocytes.")]
+    assert store.get_by_doi("10.1/abc").uid == "pmc:PMC42"
+
+
+def test_search_ranks_by_bm25_and_sees_updates(store):
+    store.upsert_records([corpus_record(),
+                          corpus_record(uid="pmid:2", pmid="2", title="Glycogen and memory", abstract="Astrocytes."),
+                          corpus_record(uid="pmid:3", pmid="3", title="Unrelated", abstract="Nothing here.")])
+    hits = store.search("sertraline sexual dysfunction")
+    assert [h.record.pmid for h in hits] == ["1"]
+    store.upsert_records([corpus_record(uid="pmid:3", pmid="3", title="Unrelated", abstract="sertraline",
+                                        source="pubmed")])
+    assert [h.record.pmid for h in store.search("sertraline dysfunction")] == ["1", "3"]
+    assert store.search("   ") == []
+
+
+def test_gold_documents_are_idempotent_and_replaced_on_change(store):
+    doc = GoldDocument("bc5cdr", "train", "1", "Lidocaine-induced seizures",
+                       [GoldEntity("T1", 0, 9, "Lidocaine", "Chemical", "D008012")],
+                       [GoldRelation("CID", "D008012", "D012640")])
+    assert store.add_gold_documents([doc]).added == 1
+    assert store.add_gold_documents([doc]).unchanged == 1
+    doc.entities.append(GoldEntity("T2", 18, 26, "seizures", "Disease", "D012640"))
+    assert store.add_gold_documents([doc]).updated == 1
+    (loaded,) = store.gold_documents("bc5cdr", "train")
+    assert [e.text for e in loaded.entities] == ["Lidocaine", "seizures"]
+    assert loaded.relations == [GoldRelation("CID", "D008012", "D012640")]
+
+
+def test_gold_claims(store):
+    claim = GoldClaim("scifact", "dev", "7", "X reduces Y.", "123", "SUPPORT", [1, 2])
+    assert store.add_gold_claims([claim, claim]).added == 1
+    assert store.gold_claims("scifact", "dev") == [claim]
+
+
+def test_id_map_remembers_misses(store):
+    assert store.recall_id("pmcid", "PMC1") is None
+    store.remember_id("pmcid", "PMC1", "")
+    store.remember_id("doi", "10.1/x", "42")
+    assert (store.recall_id("pmcid", "PMC1"), store.recall_id("doi", "10.1/x")) == ("", "42")
+
+
+def test_schema_is_versioned(tmp_path):
+    path = tmp_path / "s.sqlite"
+    Store(path).close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError, match="newer than this litmine"):
+        Store(path)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.sqlite"
+    path.write_text("this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="broken.sqlite"):
+        Store(path)
