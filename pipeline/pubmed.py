@@ -1,0 +1,271 @@
+"""Parsers for NCBI's PubMed (PubmedArticleSet) and PMC (JATS) XML into Records.
+
+The standard library's ElementTree (expat) is used on purpose: it never loads
+the DTDs these documents declare, so parsing works offline, and a document cut
+short anywhere fails to parse instead of yielding the records read so far.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+
+from pipeline.datatypes import Record, Section, record_uid
+
+
+class TruncatedXMLError(ValueError):
+    """A response that is cut short or otherwise not a complete, expected document."""
+
+
+# JATS body elements whose text is not running prose.
+_SKIPPED_JATS = {"fig", "table-wrap", "table-wrap-group", "supplementary-material", "disp-formula",
+                 "fig-group", "ref-list", "fn-group", "graphic", "media", "alternatives"}
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _parse(data: bytes, source: str, roots: tuple[str, ...]) -> ET.Element:
+    """Parse a whole document or raise TruncatedXMLError naming the source and line."""
+    if not data or not data.strip():
+        raise TruncatedXMLError(f"{source}: empty response")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        line, column = exc.position
+        reason = str(exc).split(":")[0]
+        raise TruncatedXMLError(f"{source}: truncated or malformed XML at line {line}, column {column}: {reason}") from exc
+    if _local(root.tag) not in roots:
+        raise TruncatedXMLError(f"{source}: expected <{'> or <'.join(roots)}>, got <{_local(root.tag)}>")
+    return root
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _text(element: ET.Element | None) -> str:
+    """All text inside an element (inline markup included), whitespace collapsed."""
+    return " ".join("".join(element.itertext()).split()) if element is not None else ""
+
+
+def _year(text: str) -> int | None:
+    match = _YEAR.search(text or "")
+    return int(match.group(1)) if match else None
+
+
+def _norm_pmcid(value: str | None) -> str | None:
+    value = (value or "").strip().upper()
+    if not value:
+        return None
+    return value if value.startswith("PMC") else f"PMC{value}"
+
+
+def _norm_doi(value: str | None) -> str | None:
+    value = (value or "").strip().lower()
+    return value or None
+
+
+def _abstract(parts: Iterable[ET.Element]) -> str:
+    """Abstract paragraphs, one per line, labelled parts as 'LABEL: text'."""
+    lines = []
+    for part in parts:
+        text = _text(part)
+        label = (part.get("Label") or "").strip().rstrip(":")
+        if text or label:
+            lines.append(f"{label}: {text}" if label else text)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- PubMed
+
+
+def parse_pubmed_xml(data: bytes, source: str = "pubmed") -> list[Record]:
+    """Records from an efetch PubmedArticleSet (PubmedArticle and PubmedBookArticle)."""
+    root = _parse(data, source, ("PubmedArticleSet",))
+    records = []
+    for element in root:
+        tag = _local(element.tag)
+        if tag == "PubmedArticle":
+            records.append(_pubmed_article(element, source))
+        elif tag == "PubmedBookArticle":
+            records.append(_pubmed_book_article(element, source))
+    return records
+
+
+def _article_ids(id_list: ET.Element | None) -> tuple[str | None, str | None]:
+    """PMCID and DOI from the record's own ArticleIdList (not from its references)."""
+    pmcid = doi = None
+    if id_list is not None:
+        for article_id in id_list.findall("ArticleId"):
+            kind = article_id.get("IdType")
+            if kind == "pmc" and not pmcid:
+                pmcid = _norm_pmcid(article_id.text)
+            elif kind == "doi" and not doi:
+                doi = _norm_doi(article_id.text)
+    return pmcid, doi
+
+
+def _pub_year(pub_date: ET.Element | None) -> int | None:
+    if pub_date is None:
+        return None
+    return _year(pub_date.findtext("Year") or "") or _year(pub_date.findtext("MedlineDate") or "")
+
+
+def _pubmed_article(element: ET.Element, source: str) -> Record:
+    citation = element.find("MedlineCitation")
+    article = citation.find("Article") if citation is not None else None
+    if citation is None or article is None:
+        raise TruncatedXMLError(f"{source}: PubmedArticle without MedlineCitation/Article")
+    pmid = (citation.findtext("PMID") or "").strip() or None
+    pmcid, doi = _article_ids(element.find("PubmedData/ArticleIdList"))
+    if not doi:
+        for location in article.findall("ELocationID"):
+            if location.get("EIdType") == "doi":
+                doi = _norm_doi(location.text)
+                break
+    year = _pub_year(article.find("Journal/JournalIssue/PubDate"))
+    if year is None:
+        year = _pub_year(article.find("ArticleDate"))
+    return Record(
+        uid=record_uid(pmid, pmcid, doi, source),
+        title=_text(article.find("ArticleTitle")) or _text(article.find("VernacularTitle")),
+        abstract=_abstract(article.findall("Abstract/AbstractText")),
+        pmid=pmid, pmcid=pmcid, doi=doi,
+        journal=_text(article.find("Journal/Title")) or _text(article.find("Journal/ISOAbbreviation")),
+        year=year,
+        publication_types=[_text(p) for p in article.findall("PublicationTypeList/PublicationType")],
+        mesh_terms=[_text(d) for d in citation.findall("MeshHeadingList/MeshHeading/DescriptorName")],
+        source=source,
+    )
+
+
+def _pubmed_book_article(element: ET.Element, source: str) -> Record:
+    document = element.find("BookDocument")
+    if document is None:
+        raise TruncatedXMLError(f"{source}: PubmedBookArticle without BookDocument")
+    pmid = (document.findtext("PMID") or "").strip() or None
+    pmcid, doi = _article_ids(element.find("PubmedBookData/ArticleIdList"))
+    book_title = _text(document.find("Book/BookTitle"))
+    return Record(
+        uid=record_uid(pmid, pmcid, doi, source),
+        title=_text(document.find("ArticleTitle")) or book_title,
+        abstract=_abstract(document.findall("Abstract/AbstractText")),
+        pmid=pmid, pmcid=pmcid, doi=doi,
+        journal=book_title,
+        year=_pub_year(document.find("Book/PubDate")),
+        publication_types=[_text(p) for p in document.findall("PublicationType")],
+        mesh_terms=[_text(d) for d in document.findall("MeshHeadingList/MeshHeading/DescriptorName")],
+        source=source,
+    )
+
+
+# ---------------------------------------------------------------- PMC / JATS
+
+
+def parse_pmc_xml(data: bytes, source: str = "pmc") -> list[Record]:
+    """Records from a PMC efetch <pmc-articleset> or a single JATS article (.nxml)."""
+    root = _parse(data, source, ("pmc-articleset", "article"))
+    if _local(root.tag) == "article":
+        return [_jats_article(root, source)]
+    errors = [_text(e) for e in root.iter() if _local(e.tag) in ("error", "ERROR")]
+    articles = [e for e in root if _local(e.tag) == "article"]
+    if errors and not articles:
+        raise TruncatedXMLError(f"{source}: PMC returned an error: {'; '.join(errors)}")
+    return [_jats_article(article, source) for article in articles]
+
+
+def _jats_article(article: ET.Element, source: str) -> Record:
+    meta = article.find("front/article-meta")
+    if meta is None:
+        raise TruncatedXMLError(f"{source}: JATS article without front/article-meta")
+    ids: dict[str, str] = {}
+    for article_id in meta.findall("article-id"):
+        ids.setdefault(article_id.get("pub-id-type") or "", (article_id.text or "").strip())
+    pmid = ids.get("pmid") or None
+    pmcid = _norm_pmcid(ids.get("pmc") or ids.get("pmcid"))
+    doi = _norm_doi(ids.get("doi"))
+    journal_meta = article.find("front/journal-meta")
+    journal = ""
+    if journal_meta is not None:
+        journal = (_text(journal_meta.find("journal-title-group/journal-title"))
+                   or _text(journal_meta.find("journal-title"))
+                   or _text(journal_meta.find("journal-id")))
+    local_id = ids.get("publisher-id") or ids.get("manuscript") or None
+    return Record(
+        uid=record_uid(pmid, pmcid, doi, source, local_id),
+        title=_text(meta.find("title-group/article-title")),
+        abstract=_jats_abstract(meta),
+        pmid=pmid, pmcid=pmcid, doi=doi,
+        journal=journal,
+        year=_jats_year(meta),
+        publication_types=[article.get("article-type")] if article.get("article-type") else [],
+        sections=_jats_body(article.find("body")),
+        source=source,
+    )
+
+
+def _jats_year(meta: ET.Element) -> int | None:
+    """Year of the print, then electronic, then collection date, then any other date."""
+    years: dict[str, int] = {}
+    for pub_date in meta.findall("pub-date"):
+        year = _year(pub_date.findtext("year") or "")
+        kind = pub_date.get("pub-type") or pub_date.get("date-type") or pub_date.get("publication-format") or ""
+        if year is not None:
+            years.setdefault(kind, year)
+    for kind in ("ppub", "print", "epub", "electronic", "collection", "epub-ppub", "pub"):
+        if kind in years:
+            return years[kind]
+    return next((y for k, y in years.items() if k != "pmc-release"), None) or next(iter(years.values()), None)
+
+
+def _jats_abstract(meta: ET.Element) -> str:
+    """The main abstract (not graphical/teaser ones): sections as 'TITLE: text'."""
+    abstracts = [a for a in meta.findall("abstract") if not a.get("abstract-type")] or meta.findall("abstract")
+    if not abstracts:
+        return ""
+    lines = []
+    for child in abstracts[0]:
+        tag = _local(child.tag)
+        if tag == "sec":
+            title = _text(child.find("title")).rstrip(":").strip()
+            body = " ".join(_text(p) for p in child if _local(p.tag) != "title")
+            lines.append(f"{title}: {body}" if title else body)
+        elif tag == "p":
+            lines.append(_text(child))
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _jats_body(body: ET.Element | None) -> list[Section]:
+    """One Section per top-level <sec>; loose paragraphs become an untitled Section."""
+    if body is None:
+        return []
+    sections: list[Section] = []
+    loose: list[str] = []
+    for child in body:
+        tag = _local(child.tag)
+        if tag == "sec":
+            text = "\n".join(_block_lines(child, top=True))
+            title = _text(child.find("title"))
+            if text:
+                sections.append(Section(title=title, text=text))
+        elif tag not in _SKIPPED_JATS:
+            loose.extend(_block_lines(child, top=False) if tag != "p" else [_text(child)])
+    loose = [line for line in loose if line]
+    if loose:
+        sections.insert(0, Section(title="", text="\n".join(loose)))
+    return sections
+
+
+def _block_lines(element: ET.Element, top: bool) -> list[str]:
+    """Paragraph lines of a section; nested section titles become their own lines."""
+    lines: list[str] = []
+    for child in element:
+        tag = _local(child.tag)
+        if tag in _SKIPPED_JATS or (tag == "title" and top):
+            continue
+        if tag in ("sec", "list", "list-item", "boxed-text", "def-list", "statement"):
+            lines.extend(_block_lines(child, top=False))
+        else:
+            text = _text(child)
+            if text:
+                lines.append(text)
+    return lines

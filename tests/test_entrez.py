@@ -1,0 +1,303 @@
+"""EntrezClient through the real Bio.Entrez code path against the local fake E-utilities."""
+from __future__ import annotations
+
+import logging
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from Bio import Entrez
+
+from fake_eutils import BIOPYTHON, FakeEutils, fake_eutils  # noqa: F401  (fixture)
+from pipeline.config import Settings
+from pipeline.entrez import EntrezClient, EntrezError, Unreachable, mask
+from pipeline.store import Store
+
+pytestmark = pytest.mark.skipif(not BIOPYTHON.is_dir(), reason="../shared/entrez is missing")
+
+KEY = "SECRET-api-KEY-0123456789"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ids(n: int, start: int = 30_000_000) -> list[str]:
+    return [str(start + i) for i in range(n)]
+
+
+def max_per_second(times: list[float]) -> int:
+    """The most requests the server saw in any 1-second window."""
+    times = sorted(times)
+    return max((sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)), default=0)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_eutils: FakeEutils) -> Settings:  # noqa: F811
+    return Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="tests@example.org")
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store(tmp_path / "litmine.sqlite") as s:
+        yield s
+
+
+def client_for(settings: Settings, store: Store | None = None, **kwargs) -> EntrezClient:
+    kwargs.setdefault("backoff_base", 0.05)
+    return EntrezClient(settings, store, **kwargs)
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/entrez/eutils/"
+
+
+def test_biopython_retries_are_handed_to_litmine(settings: Settings) -> None:
+    client_for(settings)
+    assert Entrez.max_tries == 1
+
+
+def test_450_ids_in_at_most_three_efetch_requests(fake_eutils, settings, store) -> None:  # noqa: F811
+    wanted = ids(450)
+    result = client_for(settings, store).fetch_records(wanted)
+    assert sorted(result.records) == sorted(wanted) and not result.unavailable
+    assert result.fetched == 450 and result.from_store == 0
+    assert len(fake_eutils.requests("efetch")) <= 3
+    assert all(result.records[p].pmid == p and result.records[p].uid == f"pmid:{p}" for p in wanted)
+    assert len(store.get_many(wanted)) == 450
+    assert all(hit.params["tool"] == ["litmine"] for hit in fake_eutils.log)
+    assert fake_eutils.requests("epost")[0].method == "POST"
+
+
+def test_small_batch_not_found_and_invalid_ids(fake_eutils, settings, store) -> None:  # noqa: F811
+    fake_eutils.missing = {"30000002"}
+    result = client_for(settings, store).fetch_records(ids(4) + ["abc", "27797938"])
+    assert result.unavailable == {"30000002": "not found in PubMed", "abc": "not a PMID"}
+    assert result.records["27797938"].pmcid == "PMC5442267"  # a real record, untouched
+    assert len(fake_eutils.requests("efetch")) == 1 and not fake_eutils.requests("epost")
+
+
+def test_429s_are_retried_and_the_rate_holds(fake_eutils, settings, store) -> None:  # noqa: F811
+    fake_eutils.fail_next(5, status=429)
+    result = client_for(settings, store).fetch_records(ids(120))
+    assert len(result.records) == 120 and not result.unavailable
+    assert [hit.status for hit in fake_eutils.log] == [429] * 5 + [200]
+    assert {hit.method for hit in fake_eutils.log} == {"POST"}  # Biopython POSTs long id lists
+    assert max_per_second([hit.time for hit in fake_eutils.log]) <= 3
+
+
+OTHER_COMMAND = """
+import sys
+from pathlib import Path
+from pipeline.config import Settings
+from pipeline.entrez import EntrezClient
+settings = Settings(data=Path(sys.argv[1]), eutils_url=sys.argv[2], ncbi_email="tests@example.org")
+result = EntrezClient(settings, backoff_base=0.05).fetch_records([str(60_000_000 + i) for i in range(100)])
+print(len(result.records), len(result.unavailable))
+"""
+
+
+def test_429_storm_from_threads_and_another_process(fake_eutils, settings, store) -> None:  # noqa: F811
+    """Three threads and a second `litmine` process share one bucket through a 429 storm."""
+    fake_eutils.storm(2.0, retry_after=None)  # pure backoff: only the bucket keeps the rate
+    other = subprocess.Popen([sys.executable, "-c", OTHER_COMMAND, str(settings.data), settings.eutils_url],
+                             cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    client = client_for(settings, store)
+    batches = [ids(150, start=40_000_000 + 1000 * k) for k in range(3)]
+    results = {}
+
+    def run(k: int) -> None:
+        results[k] = client.fetch_records(batches[k])
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert other.communicate(timeout=60)[0].split() == ["100", "0"]
+    assert all(len(results[k].records) == 150 and not results[k].unavailable for k in range(3))
+    statuses = [hit.status for hit in fake_eutils.log]
+    assert statuses.count(429) >= 3 and statuses.count(200) == 4
+    assert max_per_second([hit.time for hit in fake_eutils.log]) <= 3
+
+
+def test_retry_after_is_honoured(fake_eutils, settings) -> None:  # noqa: F811
+    fake_eutils.fail_next(1, status=429, retry_after=1.5)
+    client_for(settings).efetch_pubmed(ids(3))
+    first, second = fake_eutils.requests("efetch")
+    assert second.time - first.time >= 1.5
+
+
+def test_server_errors_drops_and_incomplete_reads_are_retried(fake_eutils, settings) -> None:  # noqa: F811
+    for status in (500, 502, 503):
+        fake_eutils.fail_next(1, status=status)
+    fake_eutils.drop_next(1)
+    fake_eutils.incomplete_next(1)
+    records = client_for(settings, max_tries=6).efetch_pubmed(ids(5))
+    assert len(records) == 5
+    assert len(fake_eutils.requests("efetch")) == 6
+
+
+def test_slow_replies_time_out_and_are_retried(fake_eutils, settings) -> None:  # noqa: F811
+    fake_eutils.slow_next(1, seconds=2.0)
+    records = client_for(settings, timeout=0.5).efetch_pubmed(ids(2))
+    assert len(records) == 2 and len(fake_eutils.requests("efetch")) == 2
+
+
+def test_client_errors_are_not_retried(fake_eutils, settings, store) -> None:  # noqa: F811
+    fake_eutils.fail_next(1, status=400)
+    client = client_for(settings, store)
+    result = client.fetch_records(ids(3))
+    assert not result.records
+    assert all(reason.startswith("error: efetch pubmed") and "HTTP 400" in reason
+               for reason in result.unavailable.values())
+    assert len(fake_eutils.log) == 1 and not client.offline
+    fake_eutils.fail_next(1, status=404)
+    with pytest.raises(EntrezError):
+        client.esearch("anything")
+
+
+def test_truncated_response_is_retried_and_never_stored_half(fake_eutils, settings, store) -> None:  # noqa: F811
+    wanted = ids(450)
+    seen_in_store = []
+    fake_eutils.on_request = lambda hit: seen_in_store.append(len(store.get_many(wanted)))
+    fake_eutils.truncate_next(2)
+    result = client_for(settings, store).fetch_records(wanted)
+    assert len(result.records) == 450
+    efetches = fake_eutils.requests("efetch")
+    assert len(efetches) == 3  # two cut responses, then the full one
+    assert seen_in_store == [0] * len(fake_eutils.log)  # nothing stored before the full response
+    assert len(store.get_many(wanted)) == 450
+
+
+def test_truncation_that_never_ends_stores_nothing(fake_eutils, settings, store) -> None:  # noqa: F811
+    wanted = ids(20)
+    fake_eutils.truncate_next(3)
+    client = client_for(settings, store, max_tries=3)
+    result = client.fetch_records(wanted)
+    assert not result.records and not store.get_many(wanted)
+    assert all(r.startswith("unreachable: ") and "gave up after 3 tries" in r for r in result.unavailable.values())
+    assert client.offline
+
+
+def test_offline_explicit_serves_the_store_and_reports_the_rest(fake_eutils, settings, store) -> None:  # noqa: F811
+    known, unknown = ids(3), ids(2, start=50_000_000)
+    client_for(settings, store).fetch_records(known)
+    before = len(fake_eutils.log)
+    for client in (client_for(settings, store, offline=True),
+                   client_for(settings.with_overrides(offline=True), store)):
+        assert client.offline
+        result = client.fetch_records(known + unknown)
+        assert sorted(result.records) == known and result.from_store == 3
+        assert result.unavailable == {p: "offline" for p in unknown}
+        with pytest.raises(Unreachable):
+            client.esearch("anything")
+    assert len(fake_eutils.log) == before
+
+
+def test_offline_detected_on_a_closed_port(settings, store, fake_eutils) -> None:  # noqa: F811
+    known, unknown = ids(2), ids(2, start=50_000_000)
+    client_for(settings, store).fetch_records(known)
+    client = client_for(settings.with_overrides(eutils_url=closed_port_url()), store)
+    assert not client.offline
+    result = client.fetch_records(known + unknown)
+    assert client.offline
+    assert sorted(result.records) == known
+    assert set(result.unavailable) == set(unknown)
+    assert all(r.startswith("unreachable: ") for r in result.unavailable.values())
+    t0 = time.monotonic()
+    again = client.fetch_records(unknown)  # no new connection attempt, no retries
+    assert time.monotonic() - t0 < 0.2 and set(again.unavailable) == set(unknown)
+    assert client.pmcid_to_pmid("PMC1234567") is None
+
+
+def test_cache_first_then_refresh(fake_eutils, settings, store) -> None:  # noqa: F811
+    wanted = ids(10)
+    client = client_for(settings, store)
+    client.fetch_records(wanted)
+    count = len(fake_eutils.log)
+    second = client.fetch_records(wanted)
+    assert len(fake_eutils.log) == count  # 0 requests
+    assert second.from_store == 10 and second.fetched == 0
+    third = client.fetch_records(wanted, refresh=True)
+    assert len(fake_eutils.requests("efetch")) == 2
+    assert third.fetched == 10 and third.from_store == 0
+
+
+def test_failed_refresh_keeps_the_stored_copy(fake_eutils, settings, store) -> None:  # noqa: F811
+    wanted = ids(3)
+    client_for(settings, store).fetch_records(wanted)
+    fake_eutils.fail_next(1, status=400)
+    result = client_for(settings, store).fetch_records(wanted, refresh=True)
+    assert sorted(result.records) == wanted and result.from_store == 3 and not result.unavailable
+
+
+def test_api_key_never_shows_in_logs_or_errors(fake_eutils, tmp_path, store, caplog) -> None:  # noqa: F811
+    settings = Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="t@example.org", ncbi_api_key=KEY)
+    caplog.set_level(logging.DEBUG)
+    client = client_for(settings, store)
+    assert client.limiter.rate == 10
+    fake_eutils.fail_next(2, status=429)
+    client.fetch_records(ids(5))
+    client.esearch("aspirin")  # a GET: the key is in the URL
+    fake_eutils.fail_next(1, status=400)
+    with pytest.raises(EntrezError) as error:
+        client.esummary(ids(2))
+    offline = client_for(settings.with_overrides(eutils_url=closed_port_url()), store)
+    with pytest.raises(Unreachable) as unreachable:
+        offline.esearch("aspirin")
+    assert all(hit.params.get("api_key") == [KEY] for hit in fake_eutils.log)  # it is sent...
+    assert "GET http://127.0.0.1" in caplog.text and "api_key=***" in caplog.text
+    for text in (caplog.text, str(error.value), str(unreachable.value), repr(settings)):
+        assert KEY not in text  # ...but never shown
+    assert mask(f"x?api_key={KEY}&y=1 and {KEY}", KEY) == "x?api_key=***&y=1 and ***"
+
+
+def test_pmcid_and_doi_conversion_is_cached(fake_eutils, settings, store) -> None:  # noqa: F811
+    client = client_for(settings, store)
+    assert client.pmcid_to_pmid("pmc5442267") == "27797938"
+    assert client.doi_to_pmid("https://doi.org/10.1136/GUTJNL-2016-312510") == "27797938"
+    assert client.pmcid_to_pmid("PMC1") is None  # NCBI has none: remembered too
+    searches = len(fake_eutils.requests("esearch"))
+    assert searches == 3
+    assert [hit.params["term"][0] for hit in fake_eutils.requests("esearch")][:2] == [
+        "PMC5442267[pmcid]", '"10.1136/gutjnl-2016-312510"[doi]']
+    assert client.pmcid_to_pmid("PMC5442267") == "27797938"
+    assert client.doi_to_pmid("10.1136/gutjnl-2016-312510") == "27797938"
+    assert client.pmcid_to_pmid("PMC1") is None
+    assert len(fake_eutils.requests("esearch")) == searches
+    offline = client_for(settings, store, offline=True)
+    assert offline.pmcid_to_pmid("PMC5442267") == "27797938"
+    assert offline.doi_to_pmid("doi:10.1136/gutjnl-2016-312510") == "27797938"
+    assert offline.pmcid_to_pmid("PMC999") is None and offline.offline
+    assert len(fake_eutils.log) == searches
+
+
+def test_esearch_esummary_elink(fake_eutils, settings, store) -> None:  # noqa: F811
+    client = client_for(settings, store)
+    assert client.esearch("biopython", retmax=3) == ["41282813", "41148224", "41011574"]
+    fake_eutils.search_results["nothing here"] = []
+    assert client.esearch("nothing here") == []
+    summaries = client.esummary(["11850928", "30000001"])
+    assert [s["Id"] for s in summaries] == ["11850928", "30000001"]
+    assert summaries[0]["Source"] == "Arch Dermatol"
+    assert client.elink_pmc(["27797938", "28775130", "30000001"]) == {
+        "27797938": "PMC5442267", "28775130": "PMC5771820"}
+
+
+def test_ecitmatch_is_cached(fake_eutils, settings, store) -> None:  # noqa: F811
+    fake_eutils.citations[("gut", "2017", "1121")] = "27797938"
+    citations = [
+        {"journal_title": "Gut", "year": "2017", "volume": "66", "first_page": "1121", "author_name": "Bao Y"},
+        {"journal_title": "Nowhere J", "year": "1999", "volume": "1", "first_page": "1", "author_name": "Doe J"},
+    ]
+    client = client_for(settings, store)
+    assert client.ecitmatch(citations) == ["27797938", None]
+    [hit] = fake_eutils.requests("ecitmatch")
+    assert hit.params["tool"] == ["litmine"] and "gut|2017|66|1121|bao y|0|" in hit.params["bdata"][0]
+    assert client.ecitmatch(citations[:1]) == ["27797938"]
+    assert len(fake_eutils.log) == 1
