@@ -150,6 +150,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable litmine store: {exc}") from exc
         self._lock = threading.RLock()
+        self._depth = 0
 
     # -- schema -------------------------------------------------------------
     @property
@@ -176,9 +177,21 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write: everything inside lands together or not at all."""
-        with self._lock, self._db:
-            yield self._db
+        """One atomic write: everything inside lands together or not at all.
+
+        Nested transactions join the outermost one, so a caller can group
+        several upserts (a file's records and its gold annotations) into one.
+        """
+        with self._lock:
+            if self._depth:
+                yield self._db
+                return
+            self._depth += 1
+            try:
+                with self._db:
+                    yield self._db
+            finally:
+                self._depth -= 1
 
     # -- records ------------------------------------------------------------
     def upsert_records(self, records: Iterable[Record]) -> UpsertCounts:

@@ -103,3 +103,12 @@ def test_not_a_database_is_a_clear_error(tmp_path):
     path.write_text("this is not sqlite" * 100)
     with pytest.raises(StoreError, match="broken.sqlite"):
         Store(path)
+
+
+def test_nested_transactions_land_together(store):
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.upsert_records([corpus_record()])
+            store.add_gold_claims([GoldClaim("scifact", "dev", "1", "c", "1", "SUPPORT")])
+            raise RuntimeError("disk full")
+    assert store.row_counts()["records"] == 0 and store.gold_claims("scifact", "dev") == []
