@@ -8,7 +8,6 @@ relation model replaces: both satisfy `RelationExtractor`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import Protocol
 
 from pipeline.datatypes import Mention, Relation
@@ -28,7 +27,9 @@ TRIGGERS: list[tuple[str, str]] = [
                   r"raise[sd]?|boost\w*"),
     ("causes", r"caus\w*|induc\w*|produc\w*|provok\w*|lead[s]? to|led to|result\w* in|trigger\w*|"
                r"side[- ]effects?|adverse"),
-    ("treats", r"treat\w*|therap\w*|alleviat\w*|relie\w*|ameliorat\w*|improv\w*|effective (?:in|against|for)"),
+    # "patients treated with X" is exposure to X, not X treating what came before
+    ("treats", r"treat\w*\b(?! with)|therap\w*|alleviat\w*|relie\w*|ameliorat\w*|improv\w*|"
+               r"effective (?:in|against|for)"),
     ("associated_with", r"associat\w*|correlat\w*|linked|link|related to|implicated"),
     ("modulates", r"modulat\w*|regulat\w*|interfer\w*|affect\w*|alter\w*|chang\w*|influenc\w*"),
 ]
@@ -46,6 +47,8 @@ PAIR_TYPES = {("Chemical", "Gene"), ("Chemical", "Disease"), ("Gene", "Disease")
 
 # How far past a pair a nominal trigger may sit ("Kir4.1 inhibition", "HTR1A desensitization").
 NOMINAL_WINDOW = 24
+# Mentions further apart than this are not paired: long spans mostly join unrelated clauses.
+MAX_GAP = 160
 
 
 class RelationExtractor(Protocol):
@@ -55,16 +58,26 @@ class RelationExtractor(Protocol):
     def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]: ...
 
 
-def _first_trigger(text: str) -> tuple[str, re.Match[str]] | None:
-    best: tuple[str, re.Match[str]] | None = None
+def _mask(sentence: str, mentions: list[Mention]) -> str:
+    """The sentence with mention texts blanked, so that "reuptake inhibitor" inside
+    a drug-class name is not read as a trigger."""
+    chars = list(sentence)
+    for m in mentions:
+        chars[m.start:m.end] = " " * (m.end - m.start)
+    return "".join(chars)
+
+
+def _first_trigger(text: str, offset: int) -> tuple[str, int] | None:
+    """The earliest trigger in `text` as (relation, its offset + `offset`)."""
+    best: tuple[str, int] | None = None
     for relation, pattern in _TRIGGER_RES:
         match = pattern.search(text)
-        if match and (best is None or match.start() < best[1].start()):
-            best = (relation, match)
+        if match and (best is None or offset + match.start() < best[1]):
+            best = (relation, offset + match.start())
     return best
 
 
-def _trigger_between(sentence: str, subject: Mention, obj: Mention) -> tuple[str, int] | None:
+def _trigger_between(masked: str, subject: Mention, obj: Mention) -> tuple[str, int] | None:
     """The relation linking a pair and the trigger's offset, or None.
 
     A trigger counts between the two mentions ("sertraline inhibits Kir4.1"),
@@ -72,13 +85,15 @@ def _trigger_between(sentence: str, subject: Mention, obj: Mention) -> tuple[str
     Kir4.1 inhibition", "its Kir4.1 inhibition"), or as "X-induced"/"X-mediated".
     """
     first, second = sorted((subject, obj), key=lambda m: m.start)
-    found = _first_trigger(sentence[first.end:second.start])
+    if second.start - first.end > MAX_GAP:
+        return None
+    found = _first_trigger(masked[first.end:second.start], first.end)
     if found:
-        return found[0], first.end + found[1].start()
-    tail = sentence[second.end:second.end + NOMINAL_WINDOW]
-    found = _first_trigger(tail)
-    if found and not re.search(r"[,;:]", tail[:found[1].start()]):
-        return found[0], second.end + found[1].start()
+        return found
+    tail = masked[second.end:second.end + NOMINAL_WINDOW]
+    found = _first_trigger(tail, second.end)
+    if found and not re.search(r"[,;:]", tail[:found[1] - second.end]):
+        return found
     return None
 
 
@@ -104,13 +119,14 @@ class TriggerExtractor:
 
     def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]:
         relations: dict[tuple[str, str, str], Relation] = {}
+        masked = _mask(sentence, mentions)
         for i, a in enumerate(mentions):
             for b in mentions[i + 1:]:
                 pair = _oriented(a, b)
                 if pair is None or _same_concept(a, b):
                     continue
                 subject, obj = pair
-                linked = _trigger_between(sentence, subject, obj)
+                linked = _trigger_between(masked, subject, obj)
                 if linked is None:
                     continue
                 relation, at = linked
@@ -132,13 +148,3 @@ class TriggerExtractor:
 
 def _same_concept(a: Mention, b: Mention) -> bool:
     return bool(a.id) and a.id == b.id
-
-
-def unique_relations(relations: Iterable[Relation]) -> list[Relation]:
-    """One relation per (sentence, subject, relation, object), keeping the most confident."""
-    best: dict[tuple[int, str, str, str], Relation] = {}
-    for rel in relations:
-        key = (rel.sentence_index, rel.subject.id or rel.subject.text, rel.relation, rel.object.id or rel.object.text)
-        if key not in best or best[key].confidence < rel.confidence:
-            best[key] = rel
-    return list(best.values())

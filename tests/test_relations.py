@@ -55,3 +55,13 @@ def test_no_trigger_no_relation_and_no_drug_drug_pairs():
     s = "Sertraline and fluoxetine were given; Kir4.1 was measured."
     assert extract(s, ("Sertraline", "Chemical", "DB01104"), ("fluoxetine", "Chemical", "DB00472"),
                    ("Kir4.1", "Gene", "HGNC:6256")) == set()
+
+
+def test_triggers_inside_mentions_and_exposure_phrases_do_not_count():
+    s = "Sertraline (a selective serotonin reuptake inhibitor) and 5-HT1A were studied."
+    assert extract(s, ("Sertraline", "Chemical", "DB01104"),
+                   ("selective serotonin reuptake inhibitor", "Chemical", "CLASS:SSRI"),
+                   ("5-HT1A", "Gene", "HGNC:5286")) == set()
+    s = "Polymorphisms are associated with sexual dysfunction in patients treated with citalopram."
+    assert extract(s, ("sexual dysfunction", "Disease", "MESH:D012735"),
+                   ("citalopram", "Chemical", "DB00215")) == set()
