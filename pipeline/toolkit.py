@@ -1,0 +1,39 @@
+"""The long-lived objects a check needs, opened once per process.
+
+Loading the knowledge base and models costs seconds; flows, tasks and CLI
+commands all ask for them through `open_toolkit`, which caches them per
+settings, so each worker process pays once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipeline.config import Settings
+from pipeline.entities import DictionaryTagger, EntityTagger
+from pipeline.entrez import EntrezClient
+from pipeline.kb import KnowledgeBase, ensure_kb
+from pipeline.relations import RelationExtractor, TriggerExtractor
+from pipeline.store import Store
+
+
+@dataclass
+class Toolkit:
+    settings: Settings
+    store: Store
+    client: EntrezClient
+    kb: KnowledgeBase
+    tagger: EntityTagger
+    extractor: RelationExtractor
+
+    @property
+    def extraction_version(self) -> str:
+        """Changes whenever what extraction produces could change (for caching)."""
+        return f"{self.tagger.version}+{self.extractor.name}-{self.extractor.version}"
+
+
+@lru_cache(maxsize=4)
+def open_toolkit(settings: Settings) -> Toolkit:
+    store = Store(settings.store_path)
+    kb = ensure_kb(settings)
+    return Toolkit(settings, store, EntrezClient(settings, store), kb, DictionaryTagger(kb), TriggerExtractor())
