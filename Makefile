@@ -1,0 +1,35 @@
+# litmine: `make demo` runs the main job on ../shared/documents offline; `make test` runs the tests.
+# Both bootstrap everything on a fresh clone (uv in .uv/, the locked environment in .venv/).
+SHARED ?= ../shared
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+LITMINE := .venv/bin/litmine
+export LITMINE_SHARED := $(abspath $(SHARED))
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: setup demo test kb clean
+
+setup: .venv/.installed
+
+.uv/bin/uv:
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.installed: pyproject.toml uv.lock | .uv/bin/uv
+	$(UV) sync --frozen --all-extras --python python3.11
+	touch $@
+
+kb: setup
+	$(LITMINE) kb
+
+demo: setup
+	$(LITMINE) import --no-progress $(SHARED)/corpora $(SHARED)/entrez
+	$(LITMINE) kb
+	$(LITMINE) run --offline --out data/processed/runs/demo $(SHARED)/documents/*
+	@echo "outputs: $(abspath data/processed/runs/demo)/{claims,evidence,triples,references}.csv"
+
+test: setup
+	.venv/bin/python -m pytest -q
+
+clean:
+	rm -rf .venv .uv data/processed/*.sqlite data/processed/runs data/processed/prefect

@@ -1,0 +1,161 @@
+"""The `litmine` command line.
+
+Every command reads its settings from the environment and config file
+(`pipeline.config`), and reports bad input as one clear line naming the file
+and the problem, with exit status 2.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect is imported)
+from pipeline.config import ConfigError, Settings, load_settings
+from pipeline.documents import DocumentError
+from pipeline.store import Store, StoreError
+
+app = typer.Typer(help="Check what documents claim about drugs against the biomedical literature.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+console = Console(stderr=True)
+
+OfflineOption = Annotated[bool, typer.Option("--offline", help="Use only the local store; never call NCBI.")]
+
+
+def _settings(offline: bool = False) -> Settings:
+    try:
+        return load_settings().with_overrides(offline=offline or None)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _store(settings: Settings) -> Store:
+    try:
+        return Store(settings.store_path)
+    except StoreError as exc:
+        _fail(str(exc))
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+@app.command("import")
+def import_(paths: Annotated[list[Path], typer.Argument(help="Files or folders of records and corpora.")],
+            progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
+    """Import records and gold corpora (PubMed/PMC XML, BioC, PubTator, DrugProt/ChemProt, SciFact, PubMedQA)."""
+    from pipeline.importers import import_paths
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"no such file or folder: {', '.join(missing)}")
+    store = _store(_settings())
+    report = import_paths(paths, store, progress=progress and sys.stderr.isatty())
+    table = Table("source", "added", "updated", "unchanged", title="records")
+    for source, counts in sorted(report.per_source.items()):
+        table.add_row(source, str(counts.added), str(counts.updated), str(counts.unchanged))
+    for key, counts in sorted(report.gold.items()):
+        table.add_row(f"gold {key}", str(counts.added), str(counts.updated), str(counts.unchanged))
+    Console().print(table)
+    console.print(f"{len(report.skipped)} files skipped (no records in them); store: {store.path}")
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for error in report.errors:
+        typer.echo(f"error: {error}", err=True)
+    if report.errors:
+        raise typer.Exit(2)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Count what the store holds: records per source and gold annotations per corpus."""
+    summary = _store(_settings()).stats()
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    Console().print(f"store {summary['path']} (schema {summary['schema_version']}): "
+                    f"{summary['records']} records, {summary['with_full_text']} with full text")
+    table = Table("source", "records")
+    for source, n in summary["sources"].items():
+        table.add_row(source, str(n))
+    Console().print(table)
+    gold = Table("corpus/split", "documents", "entities", "relations", "claims")
+    for key, counts in summary["gold"].items():
+        gold.add_row(key, *(str(counts.get(k, 0)) for k in ("documents", "entities", "relations", "claims")))
+    Console().print(gold)
+
+
+@app.command()
+def search(query: Annotated[str, typer.Argument(help="Words to look for.")],
+           limit: Annotated[int, typer.Option(help="How many records.")] = 10,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Search the local store (BM25 over titles, abstracts and full texts)."""
+    hits = _store(_settings()).search(query, limit=limit)
+    if as_json:
+        print(json.dumps([{"uid": h.record.uid, "pmid": h.record.pmid, "title": h.record.title,
+                           "year": h.record.year, "score": round(h.score, 4)} for h in hits], indent=2))
+        return
+    table = Table("score", "id", "year", "title")
+    for hit in hits:
+        table.add_row(f"{hit.score:.2f}", hit.record.pmid or hit.record.uid, str(hit.record.year or ""),
+                      hit.record.title[:100])
+    Console().print(table)
+    if not hits:
+        console.print("no matching records in the store")
+
+
+@app.command()
+def fetch(pmids: Annotated[list[str], typer.Argument(help="PubMed ids.")],
+          refresh: Annotated[bool, typer.Option(help="Fetch again even if the store has them.")] = False,
+          offline: OfflineOption = False) -> None:
+    """Fetch PubMed records into the store (cache-first)."""
+    from pipeline.entrez import EntrezClient
+
+    settings = _settings(offline)
+    result = EntrezClient(settings, _store(settings)).fetch_records(pmids, refresh=refresh)
+    console.print(f"{len(result.records)} records ({result.fetched} fetched, {result.from_store} from the store)")
+    for pmid, reason in sorted(result.unavailable.items()):
+        console.print(f"unavailable {pmid}: {reason}", highlight=False)
+
+
+@app.command("kb")
+def kb_build() -> None:
+    """Build the knowledge base from the shared vocabularies (if missing or stale)."""
+    from pipeline.kb import ensure_kb
+
+    settings = _settings()
+    kb = ensure_kb(settings)
+    console.print(f"knowledge base {settings.kb_path} (version {kb.version})")
+
+
+@app.command()
+def run(documents: Annotated[list[str], typer.Argument(help="Document files (.txt, .md, .html) or URLs.")],
+        out: Annotated[Path | None, typer.Option(help="Output folder (default data/processed/runs/<time>).")] = None,
+        offline: OfflineOption = False,
+        refresh: Annotated[bool, typer.Option(help="Refetch cited records even if stored.")] = False,
+        top_k: Annotated[int, typer.Option(help="Records to search per uncited claim.")] = 5) -> None:
+    """Check every claim in the documents; write claims/evidence/triples/references CSVs."""
+    for doc in documents:
+        if "://" not in doc and not Path(doc).is_file():
+            _fail(f"{doc}: no such document")
+    from flows.evidence_check import evidence_check
+
+    try:
+        paths = evidence_check(documents, out=str(out) if out else None, offline=offline,
+                               refresh=refresh, top_k=top_k)
+    except DocumentError as exc:
+        _fail(str(exc))
+    print("\n".join(paths))

@@ -1,0 +1,48 @@
+"""The `litmine` command line: help, import, stats, search, and clear errors."""
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from pipeline.config import load_settings
+
+ENTREZ = load_settings().shared / "entrez"
+runner = CliRunner()
+
+
+@pytest.fixture()
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("LITMINE_DATA", str(tmp_path))
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", [[], ["import"], ["stats"], ["search"], ["fetch"], ["kb"], ["run"]])
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_import_twice_adds_nothing_and_search_finds_records(data):
+    first = runner.invoke(app, ["import", "--no-progress", str(ENTREZ)])
+    assert first.exit_code == 0, first.output
+    stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    assert stats["records"] == 18 and stats["sources"] == {"pmc": 9, "pubmed": 9}
+
+    again = runner.invoke(app, ["import", "--no-progress", str(ENTREZ)])
+    assert again.exit_code == 0
+    assert json.loads(runner.invoke(app, ["stats", "--json"]).stdout) == stats
+
+    hits = json.loads(runner.invoke(app, ["search", "tuberculosis", "--json"]).stdout)
+    assert hits and all("pmid" in h and h["score"] > 0 for h in hits)
+
+
+def test_bad_input_is_one_clear_error(data, tmp_path):
+    result = runner.invoke(app, ["import", str(tmp_path / "nowhere.xml")])
+    assert result.exit_code == 2 and "nowhere.xml" in result.output
+    result = runner.invoke(app, ["run", str(tmp_path / "missing.txt")])
+    assert result.exit_code == 2 and "missing.txt: no such document" in result.output
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<PubmedArticleSet><PubmedArticle><MedlineCitation>")
+    result = runner.invoke(app, ["import", "--no-progress", str(broken)])
+    assert result.exit_code == 2 and "broken.xml" in result.output

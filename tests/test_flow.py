@@ -1,0 +1,82 @@
+"""The evidence-check flow end to end, offline, on a small store and the shared documents."""
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from pipeline.config import load_settings
+from pipeline.datatypes import VERDICTS, Record
+from pipeline.store import Store
+
+SHARED = load_settings().shared
+
+NOTE = """Kir4.1 notes
+
+Sertraline inhibits Kir4.1 channels in astrocytes [1]. Fluoxetine activates Kir4.1 channels [2].
+
+References
+1. PMID: 99000001
+2. PMID: 99000002
+"""
+
+
+@pytest.fixture(scope="module")
+def harness():
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture()
+def workspace(tmp_path, kb, monkeypatch):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(kb.path, data / "kb.sqlite")
+    monkeypatch.setenv("LITMINE_DATA", str(data))
+    with Store(data / "litmine.sqlite") as store:
+        store.upsert_records([Record(uid="pmid:99000001", pmid="99000001", source="pubmed",
+                                     title="Sertraline blocks astrocytic Kir4.1 channels.",
+                                     abstract="Sertraline inhibited Kir4.1 currents in cultured astrocytes.",
+                                     mesh_terms=["Animals", "Rats", "Cells, Cultured"], year=2015,
+                                     publication_types=["Journal Article"])])
+    note = tmp_path / "note.txt"
+    note.write_text(NOTE)
+    return tmp_path, note
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
+    from flows.evidence_check import evidence_check
+
+    tmp, note = workspace
+    docs = [str(note), str(SHARED / "documents" / "pssd-glutamate.txt"),
+            str(SHARED / "documents" / "ssri-blunted-affect.txt")]
+    paths = evidence_check(docs, out=str(tmp / "out"), offline=True)
+    assert sorted(Path(p).name for p in paths) == ["claims.csv", "evidence.csv", "references.csv", "triples.csv"]
+    claims = read(tmp / "out" / "claims.csv")
+    assert claims and all(row["verdict"] in VERDICTS for row in claims)
+
+    by_subject = {(r["document"], r["subject"]): r for r in claims if r["document"] == "note"}
+    supported = by_subject[("note", "Sertraline")]
+    assert (supported["verdict"], supported["evidence_pmids"], supported["cited_pmids"]) == ("supported", "99000001", "99000001")
+    missing = by_subject[("note", "Fluoxetine")]
+    assert missing["verdict"] == "not_checked" and missing["note"] == "cited records unavailable"
+
+    references = {(r["document"], r["marker"]): r for r in read(tmp / "out" / "references.csv")}
+    assert references[("note", "1")]["status"] == "resolved"
+    assert references[("note", "2")]["status"] == "unavailable"
+    assert references[("pssd-glutamate", "PMC4335176")]["status"] == "unavailable"
+
+    sertraline = {r["object_id"] for r in claims if r["document"] == "pssd-glutamate" and r["subject"] == "Sertraline"}
+    assert {"HGNC:6256", "HGNC:6224"} <= sertraline  # KCNJ10 (Kir4.1), KCNA5 (Kv1.5)
+
+    evidence = [r for r in read(tmp / "out" / "evidence.csv") if r["claim_id"] == supported["claim_id"]]
+    assert evidence[0]["species"] == "animal;in vitro" and evidence[0]["year"] == "2015"
+    triples = read(tmp / "out" / "triples.csv")
+    assert any(t["pmid"] == "99000001" and t["target_id"] == "HGNC:6256" and t["relation"] == "inhibits"
+               for t in triples)
