@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fake_eutils import FakeEutils, fake_eutils  # noqa: F401  (fixture)
 from prefect.testing.utilities import prefect_test_harness
 
 from pipeline.config import load_settings
@@ -80,3 +81,25 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     triples = read(tmp / "out" / "triples.csv")
     assert any(t["pmid"] == "99000001" and t["target_id"] == "HGNC:6256" and t["relation"] == "inhibits"
                for t in triples)
+
+
+def test_online_run_fetches_cited_records_and_searches_for_uncited_claims(harness, workspace, fake_eutils,  # noqa: F811
+                                                                        monkeypatch):
+    from flows.evidence_check import evidence_check
+
+    tmp, _ = workspace
+    monkeypatch.setenv("LITMINE_EUTILS_URL", fake_eutils.url)
+    monkeypatch.setenv("NCBI_EMAIL", "tests@example.org")
+    note = tmp / "online.txt"
+    note.write_text("Sertraline inhibits Kir4.1 channels [1].\n\nFluoxetine inhibits Kv1.5 channels.\n\n"
+                    "References\n1. PMID: 31415926\n")
+    evidence_check([str(note)], out=str(tmp / "online"))
+    references = read(tmp / "online" / "references.csv")
+    assert [(r["marker"], r["pmid"], r["status"]) for r in references] == [("1", "31415926", "resolved")]
+    assert fake_eutils.requests("efetch") and fake_eutils.requests("esearch")
+    claims = {r["subject"]: r for r in read(tmp / "online" / "claims.csv")}
+    assert claims["Sertraline"]["cited_pmids"] == "31415926"
+    assert claims["Sertraline"]["verdict"] == "no_evidence"  # the served record is about something else
+    assert int(claims["Fluoxetine"]["n_records_checked"]) > 0
+    with Store(tmp / "data" / "litmine.sqlite") as store:
+        assert store.get_by_pmid("31415926") is not None  # fetched records land in the store
