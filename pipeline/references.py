@@ -15,6 +15,10 @@ from pipeline.entrez import EntrezClient
 
 RESOLVED, UNAVAILABLE, UNRESOLVED = "resolved", "unavailable", "unresolved"
 
+# ECitMatch field <- the field `documents` parses out of a free-text reference
+ECITMATCH_FIELDS = {"journal_title": "journal", "year": "year", "volume": "volume",
+                    "first_page": "first_page", "author_name": "first_author"}
+
 
 @dataclass
 class ResolvedReference:
@@ -32,24 +36,21 @@ class ResolvedReference:
 
 def _identify(ref: Reference, client: EntrezClient) -> tuple[Record | None, str | None, str]:
     """A record already in the store, or the PMID to fetch, or why there is none."""
-    store = client.store
     if ref.pmid:
         return None, ref.pmid, ""
-    if ref.pmcid:
-        record = store.get_by_pmcid(ref.pmcid) if store else None
+    store = client.store
+    conversions = ((ref.pmcid, store.get_by_pmcid if store else None, client.pmcid_to_pmid, ref.pmcid),
+                   (ref.doi, store.get_by_doi if store else None, client.doi_to_pmid, f"doi:{ref.doi}"))
+    for key, from_store, to_pmid, label in conversions:
+        if not key:
+            continue
+        record = from_store(key) if from_store else None
         if record:
             return record, record.pmid, ""
-        pmid = client.pmcid_to_pmid(ref.pmcid)
-        return None, pmid, "" if pmid or client.offline else f"no PMID known for {ref.pmcid}"
-    if ref.doi:
-        record = store.get_by_doi(ref.doi) if store else None
-        if record:
-            return record, record.pmid, ""
-        pmid = client.doi_to_pmid(ref.doi)
-        return None, pmid, "" if pmid or client.offline else f"no PMID known for doi:{ref.doi}"
+        pmid = to_pmid(key)
+        return None, pmid, "" if pmid or client.offline else f"no PMID known for {label}"
     if ref.citation:
-        found = [] if client.offline else client.ecitmatch([ref.citation])
-        pmid = found[0] if found else None
+        (pmid,) = client.ecitmatch([{k: ref.citation.get(v, "") for k, v in ECITMATCH_FIELDS.items()}])
         return None, pmid, "" if pmid or client.offline else "citation not matched in PubMed"
     return None, None, "the document gives no reference for this marker"
 

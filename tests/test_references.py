@@ -1,0 +1,50 @@
+"""Markers to records: resolved, unavailable or unresolved, online and offline."""
+from pathlib import Path
+
+from fake_eutils import FakeEutils, fake_eutils  # noqa: F401  (fixture)
+
+from pipeline.config import Settings
+from pipeline.documents import parse_document
+from pipeline.entrez import EntrezClient
+from pipeline.references import resolve_references
+from pipeline.store import Store
+
+NOTE = """Notes
+
+Sertraline inhibits Kir4.1 [1][2][3][4][5].
+
+References
+1. PMID: 27797938
+2. PMC1234567
+3. https://doi.org/10.1000/XYZ
+4. Smith J, et al. J Neurosci. 2007;27(3):123-9.
+"""
+
+
+def resolve(settings: Settings, offline: bool) -> dict[str, tuple[str | None, str]]:
+    with Store(settings.data / "litmine.sqlite") as store:
+        client = EntrezClient(settings, store, offline=offline, backoff_base=0.01)
+        refs = resolve_references(parse_document(NOTE, path="note.txt"), client)
+    return {r.marker: (r.pmid, r.status) for r in refs}
+
+
+def test_every_kind_of_reference_resolves_online_and_is_remembered_offline(tmp_path: Path,
+                                                                          fake_eutils: FakeEutils):  # noqa: F811
+    fake_eutils.ids[("pmcid", "pmc1234567")] = "11111111"
+    fake_eutils.ids[("doi", "10.1000/xyz")] = "22222222"
+    fake_eutils.citations[("j neurosci", "2007", "123")] = "33333333"
+    settings = Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="tests@example.org")
+    online = resolve(settings, offline=False)
+    assert online == {"1": ("27797938", "resolved"), "2": ("11111111", "resolved"),
+                      "3": ("22222222", "resolved"), "4": ("33333333", "resolved"),
+                      "5": (None, "unresolved")}
+    requests = len(fake_eutils.log)
+    assert resolve(settings, offline=True) == online  # conversions and records come from the store
+    assert len(fake_eutils.log) == requests
+
+
+def test_offline_with_an_empty_store_nothing_is_called_no_evidence(tmp_path: Path):
+    settings = Settings(data=tmp_path, eutils_url="http://127.0.0.1:9/", offline=True)
+    statuses = resolve(settings, offline=True)
+    assert statuses == {"1": ("27797938", "unavailable"), "2": (None, "unavailable"),
+                        "3": (None, "unavailable"), "4": (None, "unavailable"), "5": (None, "unresolved")}
