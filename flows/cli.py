@@ -141,21 +141,116 @@ def kb_build() -> None:
     console.print(f"knowledge base {settings.kb_path} (version {kb.version})")
 
 
+RunnerOption = Annotated[str, typer.Option(help="Task runner for extraction: 'default' (threads) or 'dask'.")]
+
+
 @app.command()
 def run(documents: Annotated[list[str], typer.Argument(help="Document files (.txt, .md, .html) or URLs.")],
         out: Annotated[Path | None, typer.Option(help="Output folder (default data/processed/runs/<time>).")] = None,
         offline: OfflineOption = False,
         refresh: Annotated[bool, typer.Option(help="Refetch cited records even if stored.")] = False,
-        top_k: Annotated[int, typer.Option(help="Records to search per uncited claim.")] = 5) -> None:
-    """Check every claim in the documents; write claims/evidence/triples/references CSVs."""
+        fresh: Annotated[bool, typer.Option(help="Ignore the search, extraction and verdict caches.")] = False,
+        top_k: Annotated[int, typer.Option(help="Records to search per uncited claim.")] = 5,
+        runner: RunnerOption = "default",
+        dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
+        workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2) -> None:
+    """Check every claim in the documents; write claims/evidence/triples/references CSVs and report.html."""
     for doc in documents:
         if "://" not in doc and not Path(doc).is_file():
             _fail(f"{doc}: no such document")
-    from flows.evidence_check import evidence_check
+    from flows.evidence_check import with_runner
 
     try:
-        paths = evidence_check(documents, out=str(out) if out else None, offline=offline,
-                               refresh=refresh, top_k=top_k)
-    except DocumentError as exc:
+        check = with_runner(runner, dask_address, workers)
+        paths = check(documents, out=str(out) if out else None, offline=offline, refresh=refresh,
+                      fresh=fresh, top_k=top_k)
+    except (DocumentError, ValueError) as exc:
         _fail(str(exc))
     print("\n".join(paths))
+
+
+server_app = typer.Typer(help="A local Prefect server, needed for schedules to fire.", no_args_is_help=True)
+app.add_typer(server_app, name="server")
+
+
+def _prefect_home() -> Path:
+    import os
+
+    return Path(os.environ["PREFECT_HOME"])
+
+
+@server_app.command("start")
+def server_start(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 4200) -> None:
+    """Start a Prefect server on 127.0.0.1 (database under LITMINE_DATA/prefect) in the background."""
+    from flows.server import ServerError, start_server
+
+    try:
+        info = start_server(_prefect_home(), port)
+    except ServerError as exc:
+        _fail(str(exc))
+    console.print(f"Prefect server running (pid {info.pid}); API {info.url}; log {info.log}")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the Prefect server started by `litmine server start`."""
+    from flows.server import stop_server
+
+    console.print("Prefect server stopped" if stop_server(_prefect_home()) else "no Prefect server was running")
+
+
+def _require_api() -> None:
+    import os
+
+    if "PREFECT_API_URL" not in os.environ:
+        _fail("no Prefect server: run `litmine server start` first (or set PREFECT_API_URL)")
+
+
+@app.command()
+def deploy(documents: Annotated[list[str], typer.Argument(help="Documents to re-check on the schedule.")],
+           cron: Annotated[str, typer.Option(help="Cron schedule, e.g. '0 3 * * *'.")],
+           name: Annotated[str, typer.Option(help="Deployment name.")] = "nightly",
+           timezone: Annotated[str, typer.Option(help="IANA time zone of the schedule.")] = "UTC",
+           offline: OfflineOption = False,
+           top_k: Annotated[int, typer.Option(help="Records to search per uncited claim.")] = 5) -> None:
+    """Register a scheduled deployment of the evidence check and serve it (until Ctrl-C)."""
+    _require_api()
+    for doc in documents:
+        if "://" not in doc and not Path(doc).is_file():
+            _fail(f"{doc}: no such document")
+    from flows.evidence_check import serve
+
+    serve(documents, name, cron, timezone, offline, top_k)
+
+
+@app.command()
+def trigger(name: Annotated[str, typer.Argument(help="Deployment name (as given to `litmine deploy`).")],
+            wait: Annotated[bool, typer.Option(help="Wait for the run to finish.")] = True) -> None:
+    """Start a run of a deployment now."""
+    _require_api()
+    from prefect.deployments import run_deployment
+
+    flow_run = run_deployment(f"evidence-check/{name}", timeout=None if wait else 0)
+    console.print(f"flow run {flow_run.name} ({flow_run.id}): {flow_run.state.name if flow_run.state else '?'}")
+    if wait and not (flow_run.state and flow_run.state.is_completed()):
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(limit: Annotated[int, typer.Option(help="How many runs.")] = 10,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Recent runs and their verdict summaries."""
+    recent = _store(_settings()).recent_runs(limit)
+    if as_json:
+        print(json.dumps(recent, indent=2))
+        return
+    table = Table("started", "run", "documents", "verdicts", "outputs")
+    for entry in recent:
+        verdicts = ", ".join(f"{k} {v}" for k, v in entry["summary"].items())
+        table.add_row(entry["started_at"], entry["run_id"][:8], "\n".join(Path(d).name for d in entry["documents"]),
+                      verdicts, entry["out_dir"])
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,16 +1,27 @@
 """The evidence check as a Prefect flow: documents in, CSV evidence tables out.
 
-Each task is a thin wrapper around one `pipeline` function; the flow only
-decides what runs on what.
+Each task is a thin wrapper around `pipeline` functions; the flow only decides
+what runs on what. Extraction and verdicts are cached by content (record
+content hashes + model/KB version), not by flow run, so a re-run over
+unchanged inputs recomputes nothing and a new model version recomputes
+everything it affects. Results persist under `LITMINE_DATA/cache`.
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, task, unmapped
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+from prefect.runtime import flow_run
+from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
 
+from pipeline import runs
 from pipeline.claims import Claim, extract_claims
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Record
@@ -18,57 +29,104 @@ from pipeline.documents import Document, load_document
 from pipeline.evidence import ExtractedRecord, extract_record, search_records
 from pipeline.export import write_tables
 from pipeline.reconcile import ClaimResult, reconcile_claim
+from pipeline.report import write_report
 from pipeline.references import RESOLVED, ResolvedReference, resolve_references
-from pipeline.toolkit import open_toolkit
+from pipeline.store import Store
+from pipeline.toolkit import open_toolkit, source_hash
 
-EXTRACT_BATCH = 25
+EXTRACT_BATCH = 50
+Gathered = dict[str, tuple[list[Record], bool]]  # claim_id -> (records to read, a cited record is missing)
+NETWORK_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10), retry_jitter_factor=0.5)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:40]
+
+
+def _record_keys(records: list[Record]) -> list[str]:
+    return sorted(map(_record_key, records))
+
+
+def _gathered_keys(gathered: Gathered) -> dict[str, str]:
+    """Each record's key once, however many claims read it."""
+    return {r.uid: key for records, _ in gathered.values() for r, key in zip(records, map(_record_key, records))}
+
+
+def _record_key(record: Record) -> str:
+    return f"{record.uid}:{record.content_hash()}"
+
+
+def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Searches see the store (or, online, PubMed as of today): same claims, same store
+    generation, same day -> same records."""
+    settings: Settings = parameters["settings"]
+    kit = open_toolkit(settings)
+    day = "offline" if kit.client.offline else datetime.now(timezone.utc).date().isoformat()
+    parts: list[object] = [source_hash("evidence", "references"), kit.store.generation, day, parameters["top_k"]]
+    parts += [(c.claim_id, repr(c.relation), c.citations) for c in parameters["claims"]]
+    parts += [(r.marker, r.status, *_record_keys([r.record] if r.record else [])) for r in parameters["references"]]
+    return "fetch-" + _digest(*parts)
+
+
+def extraction_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Same records, same models and KB: same extraction, whichever run asks."""
+    kit = open_toolkit(parameters["settings"])
+    return "extract-" + _digest(kit.extraction_version, *_record_keys(parameters["records"]))
+
+
+def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Same claims read against the same records by the same code: same verdicts."""
+    kit = open_toolkit(parameters["settings"])
+    gathered: Gathered = parameters["gathered"]
+    record_keys = _gathered_keys(gathered)
+    parts = [kit.verdict_version]
+    for claim in parameters["claims"]:
+        records, missing = gathered[claim.claim_id]
+        parts += [claim.claim_id, repr(claim.relation), claim.citations, missing,
+                  *sorted(record_keys[r.uid] for r in records)]
+    return "verdicts-" + _digest(*parts)
+
+
+@task(name="resolve_references", cache_policy=NO_CACHE, **NETWORK_RETRIES)
+def resolve(documents: list[Document], settings: Settings, refresh: bool) -> list[ResolvedReference]:
+    """Cited records, fetched or read from the store (Entrez pacing stays inside the client)."""
+    client = open_toolkit(settings).client
+    return [ref for doc in documents for ref in resolve_references(doc, client, refresh=refresh)]
 
 
 @task(cache_policy=NO_CACHE)
-def read_document(path: str) -> Document:
-    return load_document(path)
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
-def resolve(document: Document, settings: Settings, refresh: bool) -> list[ResolvedReference]:
-    return resolve_references(document, open_toolkit(settings).client, refresh=refresh)
-
-
-@task(cache_policy=NO_CACHE)
-def find_claims(document: Document, settings: Settings) -> list[Claim]:
+def find_claims(documents: list[Document], settings: Settings) -> list[Claim]:
     kit = open_toolkit(settings)
-    return extract_claims(document, kit.tagger, kit.extractor)
+    return [claim for doc in documents for claim in extract_claims(doc, kit.tagger, kit.extractor, kit.kb)]
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
-def gather_evidence(claims: list[Claim], references: list[ResolvedReference], settings: Settings,
-                    top_k: int) -> dict[str, tuple[list[Record], bool]]:
-    """claim_id -> (records to read, whether a cited record is missing)."""
+@task(cache_key_fn=fetch_cache_key, persist_result=True, cache_expiration=None, **NETWORK_RETRIES)
+def fetch_records(claims: list[Claim], references: list[ResolvedReference], settings: Settings,
+                  top_k: int) -> Gathered:
+    """Per claim: its cited records, plus a search where it cites nothing or what it cites is missing."""
     kit = open_toolkit(settings)
-    by_marker = {ref.marker: ref for ref in references}
-    gathered: dict[str, tuple[list[Record], bool]] = {}
+    by_marker = {(ref.document, ref.marker): ref for ref in references}
+    gathered: Gathered = {}
     for claim in claims:
-        cited = [by_marker[m] for m in claim.citations if m in by_marker]
-        if cited:
-            records = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
-            missing = any(ref.status != RESOLVED for ref in cited)
-            if missing:  # what it cites is out of reach: look for other evidence too
-                records += search_records(claim, kit.client, kit.kb, top_k)[0]
-        else:
-            records, missing = search_records(claim, kit.client, kit.kb, top_k)[0], False
+        cited = [by_marker[(claim.document, m)] for m in claim.citations if (claim.document, m) in by_marker]
+        records = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
+        missing = any(ref.status != RESOLVED for ref in cited)
+        if missing or not cited:
+            records += search_records(claim, kit.client, kit.kb, top_k)[0]
         gathered[claim.claim_id] = (list({r.uid: r for r in records}.values()), missing)
     return gathered
 
 
-@task(cache_policy=NO_CACHE)
-def extract_batch(records: list[Record], settings: Settings) -> dict[str, ExtractedRecord]:
+@task(cache_key_fn=extraction_cache_key, persist_result=True, cache_expiration=None)
+def extract(records: list[Record], settings: Settings) -> dict[str, ExtractedRecord]:
+    """Entities and relations of a batch of records."""
     kit = open_toolkit(settings)
     return {r.uid: extract_record(r, kit.tagger, kit.extractor) for r in records}
 
 
-@task(cache_policy=NO_CACHE)
-def reconcile(claims: list[Claim], gathered: dict[str, tuple[list[Record], bool]],
-              extracted: dict[str, ExtractedRecord], settings: Settings) -> list[ClaimResult]:
+@task(cache_key_fn=verdict_cache_key, persist_result=True, cache_expiration=None)
+def check_claims(claims: list[Claim], gathered: Gathered, extracted: dict[str, ExtractedRecord],
+                 settings: Settings) -> list[ClaimResult]:
     kb = open_toolkit(settings).kb
     return [reconcile_claim(c, gathered[c.claim_id][0], extracted, kb, gathered[c.claim_id][1]) for c in claims]
 
@@ -79,32 +137,94 @@ def export(out: Path, results: list[ClaimResult], references: list[ResolvedRefer
     return write_tables(out, results, references, records, extracted)
 
 
+@task(cache_policy=NO_CACHE)
+def report(out: Path, documents: list[Document], results: list[ClaimResult],
+           references: list[ResolvedReference]) -> Path:
+    return write_report(out, documents, results, references)
+
+
+@task(cache_policy=NO_CACHE)
+def record_run(run_id: str, documents: list[str], out: Path, results: list[ClaimResult],
+               references: list[ResolvedReference], settings: Settings) -> tuple[dict[str, int], list[runs.Change] | None]:
+    """Keep this run's verdicts and compare them with the previous run of the same documents."""
+    key = runs.documents_key(documents)
+    current = runs.snapshot(results, references)
+    counts = runs.summary(results)
+    with Store(settings.store_path) as store:
+        store.add_run(run_id, key, sorted(documents), str(out), counts, current)
+        previous = store.previous_run(key, before=run_id)
+        changes = runs.diff(store.run_claims(previous), current) if previous else None
+    if changes is not None:
+        runs.write_changes(out / "changes.csv", changes)
+    return counts, changes
+
+
 def default_out_dir(settings: Settings) -> Path:
-    return settings.runs_dir / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return settings.runs_dir / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _batches(records: list[Record]) -> list[list[Record]]:
+    ordered = sorted(records, key=lambda r: r.uid)
+    return [ordered[i:i + EXTRACT_BATCH] for i in range(0, len(ordered), EXTRACT_BATCH)]
 
 
 @flow(name="evidence-check", log_prints=True)
 def evidence_check(documents: list[str], out: str | None = None, offline: bool = False,
-                   refresh: bool = False, top_k: int = 5) -> list[str]:
-    """Check every claim of `documents` against the literature; return the CSV paths."""
+                   refresh: bool = False, fresh: bool = False, top_k: int = 5) -> list[str]:
+    """Check every claim of `documents` against the literature; return the output paths.
+
+    `refresh` refetches cited records; `fresh` ignores the search, extraction and verdict caches.
+    """
     settings = load_settings().with_overrides(offline=offline or None)
     out_dir = Path(out) if out else default_out_dir(settings)
-    docs = [read_document(path) for path in documents]
-    references = [ref for doc in docs for ref in resolve(doc, settings, refresh)]
-    claims = [claim for doc in docs for claim in find_claims(doc, settings)]
-    by_document: dict[str, list[ResolvedReference]] = {}
-    for ref in references:
-        by_document.setdefault(ref.document, []).append(ref)
-    gathered: dict[str, tuple[list[Record], bool]] = {}
-    for doc in docs:
-        doc_claims = [c for c in claims if c.document == doc.name]
-        gathered.update(gather_evidence(doc_claims, by_document.get(doc.name, []), settings, top_k))
+    docs = [load_document(path) for path in documents]
+    references = resolve(docs, settings, refresh)
+    claims = find_claims(docs, settings)
+    gathered = fetch_records.with_options(refresh_cache=fresh or refresh or None)(claims, references, settings, top_k)
     records = {r.uid: r for recs, _ in gathered.values() for r in recs}
-    batches = [list(records.values())[i:i + EXTRACT_BATCH] for i in range(0, len(records), EXTRACT_BATCH)]
     extracted: dict[str, ExtractedRecord] = {}
-    for future in extract_batch.map(batches, settings=unmapped(settings)):
+    extraction = extract.with_options(refresh_cache=fresh or None)
+    for future in extraction.map(_batches(list(records.values())), settings=unmapped(settings)):
         extracted.update(future.result())
-    results = reconcile(claims, gathered, extracted, settings)
-    paths = export(out_dir, results, references, records, extracted)
-    print(f"{len(claims)} claims from {len(docs)} documents, {len(records)} records read; tables in {out_dir}")
+    # quote(): large inputs Prefect need not walk looking for futures
+    results = check_claims.with_options(refresh_cache=fresh or None)(claims, quote(gathered), quote(extracted),
+                                                                     settings)
+    paths = export(out_dir, quote(results), quote(references), quote(records), quote(extracted))
+    paths.append(report(out_dir, quote(docs), quote(results), quote(references)))
+    counts, changes = record_run(str(flow_run.id or out_dir.name), documents, out_dir, quote(results),
+                                 quote(references), settings)
+    create_markdown_artifact(runs.changes_markdown(counts, changes or []), key="evidence-check-summary",
+                             description=f"Verdicts for {len(docs)} documents")
+    if changes is not None:
+        paths.append(out_dir / "changes.csv")
+    if changes:
+        create_table_artifact([vars(c) for c in changes], key="evidence-check-changes",
+                              description="What changed since the previous run of these documents")
+    print(f"{len(claims)} claims from {len(docs)} documents, {len(records)} records read; "
+          f"verdicts {counts}; tables in {out_dir}")
     return [str(p) for p in paths]
+
+
+def with_runner(runner: str = "default", address: str | None = None, workers: int = 2) -> Any:
+    """The flow with the task runner asked for: the default in-process threads, or Dask
+    (a local cluster of `workers` processes, or the existing scheduler at `address`)."""
+    if runner == "default":
+        return evidence_check
+    if runner != "dask":
+        raise ValueError(f"unknown runner {runner!r}: use 'default' or 'dask'")
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        return evidence_check.with_options(task_runner=DaskTaskRunner(address=address))
+    cluster = {"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+    return evidence_check.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))
+
+
+def serve(documents: list[str], name: str, cron: str, timezone: str = "UTC", offline: bool = False,
+          top_k: int = 5) -> None:
+    """Register a cron-scheduled deployment of the evidence check and serve it until stopped."""
+    from prefect.schedules import Cron
+
+    evidence_check.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
+                         parameters={"documents": [str(Path(d).resolve()) for d in documents],
+                                     "offline": offline, "top_k": top_k})

@@ -184,3 +184,16 @@ class Relation:
     @property
     def polarity(self) -> int:
         return RELATION_POLARITY.get(self.relation, 0)
+
+
+@dataclass
+class RunClaim:
+    """A claim's outcome in one run, kept so the next run can say what changed."""
+
+    claim_key: str  # stable across runs: document, subject, relation, object, negation
+    claim_id: str
+    document: str
+    sentence: str
+    verdict: str
+    evidence: list[str] = field(default_factory=list)  # PMIDs/uids of supporting or contradicting records
+    unavailable: list[str] = field(default_factory=list)  # cited markers whose records could not be had

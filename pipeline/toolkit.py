@@ -6,8 +6,10 @@ settings, so each worker process pays once.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.entities import DictionaryTagger, EntityTagger
@@ -30,6 +32,19 @@ class Toolkit:
     def extraction_version(self) -> str:
         """Changes whenever what extraction produces could change (for caching)."""
         return f"{self.tagger.version}+{self.extractor.name}-{self.extractor.version}"
+
+    @property
+    def verdict_version(self) -> str:
+        """Changes whenever verdicts could change: extraction, or the code that compares."""
+        return f"{self.extraction_version}+{source_hash('claims', 'evidence', 'reconcile')}"
+
+
+def source_hash(*modules: str) -> str:
+    """A short hash of pipeline modules' source, so a code change invalidates what it computed."""
+    digest = hashlib.sha256()
+    for name in modules:
+        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
+    return digest.hexdigest()[:12]
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,193 @@
+"""Orchestration: content-keyed caches, run-to-run changes, the Dask runner, and a real
+Prefect server firing a cron schedule."""
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
+from prefect.testing.utilities import prefect_test_harness
+
+from pipeline.datatypes import Record
+from pipeline.relations import TriggerExtractor
+from pipeline.store import Store
+
+NOTE = """Channel notes
+
+Sertraline inhibits Kir4.1 channels in astrocytes.
+
+Fluvoxamine inhibits Kv1.5 channels.
+"""
+KIR_PAPER = Record(uid="pmid:99000001", pmid="99000001", source="pubmed", year=2015,
+                   title="Sertraline blocks astrocytic Kir4.1 channels.",
+                   abstract="Sertraline inhibited Kir4.1 currents in cultured astrocytes.",
+                   mesh_terms=["Animals", "Rats"], publication_types=["Journal Article"])
+KV_PAPER = Record(uid="pmid:99000002", pmid="99000002", source="pubmed", year=2019,
+                  title="Fluvoxamine and cardiac potassium channels.",
+                  abstract="Fluvoxamine inhibited Kv1.5 currents in HEK293 cells.",
+                  publication_types=["Journal Article"])
+OUTPUTS = ("claims.csv", "evidence.csv", "triples.csv", "references.csv")
+
+
+@pytest.fixture(scope="module")
+def harness():
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture()
+def workspace(tmp_path, kb, monkeypatch):
+    """A data folder with the KB, a two-record store and its own Prefect result cache."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(kb.path, data / "kb.sqlite")
+    monkeypatch.setenv("LITMINE_DATA", str(data))
+    with Store(data / "litmine.sqlite") as store:
+        store.upsert_records([KIR_PAPER])
+    note = tmp_path / "channels.txt"
+    note.write_text(NOTE)
+    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: data / "cache"}):
+        yield data, note
+
+
+def task_states(flow_state) -> dict[str, list[str]]:
+    """Task name -> the state names of its runs in one flow run."""
+    flow_run_id = flow_state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    states: dict[str, list[str]] = {}
+    for run in runs:
+        states.setdefault(run.name.rsplit("-", 1)[0], []).append(run.state.name)
+    return states
+
+
+def run_check(note: Path, out: Path, **options):
+    from flows.evidence_check import evidence_check
+
+    return evidence_check([str(note)], out=str(out), offline=True, return_state=True, **options)
+
+
+def test_second_run_hits_the_cache_and_a_new_model_version_recomputes(harness, workspace, monkeypatch):
+    data, note = workspace
+    first = task_states(run_check(note, data / "one"))
+    assert set(first["extract"]) == {"Completed"} and first["check_claims"] == ["Completed"]
+
+    second = task_states(run_check(note, data / "two"))
+    assert set(second["extract"]) == {"Cached"} and len(second["extract"]) == len(first["extract"])
+    assert second["check_claims"] == ["Cached"] and second["fetch_records"] == ["Cached"]
+    for name in OUTPUTS:
+        assert (data / "one" / name).read_bytes() == (data / "two" / name).read_bytes()
+
+    monkeypatch.setattr(TriggerExtractor, "version", "test-bump")
+    third = task_states(run_check(note, data / "three"))
+    assert set(third["extract"]) == {"Completed"} and third["check_claims"] == ["Completed"]
+
+    fresh = task_states(run_check(note, data / "four", fresh=True))
+    assert set(fresh["extract"]) == {"Completed"}
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_changes_list_exactly_the_claims_whose_evidence_changed(harness, workspace):
+    data, note = workspace
+    run_check(note, data / "before")
+    assert not (data / "before" / "changes.csv").exists()  # nothing to compare with yet
+    before = {r["subject"]: r for r in read_rows(data / "before" / "claims.csv")}
+    assert before["Fluvoxamine"]["verdict"] == "not_checked"  # the search found no record to read
+
+    with Store(data / "litmine.sqlite") as store:
+        store.upsert_records([KV_PAPER])
+    run_check(note, data / "after")
+    after = {r["subject"]: r for r in read_rows(data / "after" / "claims.csv")}
+    assert after["Fluvoxamine"]["verdict"] == "supported"
+    changes = read_rows(data / "after" / "changes.csv")
+    assert {c["claim_id"] for c in changes} == {after["Fluvoxamine"]["claim_id"]}
+    assert {(c["change"], c["detail"]) for c in changes} == {("verdict_changed", ""), ("new_evidence", "99000002")}
+
+
+def test_dask_runner_writes_byte_identical_tables(harness, workspace):
+    from flows.evidence_check import with_runner
+
+    data, note = workspace
+    run_check(note, data / "threads")
+    with_runner("dask", workers=2)([str(note)], out=str(data / "dask"), offline=True, fresh=True)
+    for name in OUTPUTS:
+        assert (data / "threads" / name).read_bytes() == (data / "dask" / name).read_bytes(), name
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _processes_using(path: Path) -> list[int]:
+    """Live processes whose environment names this test's data folder."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and int(proc.name) != os.getpid():
+            try:
+                if str(path).encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_real_server_fires_a_cron_schedule_and_a_trigger(tmp_path, kb):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(kb.path, data / "kb.sqlite")
+    with Store(data / "litmine.sqlite") as store:
+        store.upsert_records([KIR_PAPER])
+    note = tmp_path / "channels.txt"
+    note.write_text(NOTE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(LITMINE_DATA=str(data), PREFECT_LOGGING_LEVEL="WARNING")
+    litmine = [sys.executable, "-m", "flows.cli"]
+
+    def status() -> list[dict]:
+        result = subprocess.run([*litmine, "status", "--json"], env=env, capture_output=True, text=True, check=True)
+        return json.loads(result.stdout)
+
+    subprocess.run([*litmine, "server", "start", "--port", str(_free_port())], env=env, check=True, timeout=240)
+    deploy = None
+    try:
+        deploy = subprocess.Popen([*litmine, "deploy", str(note), "--cron", "* * * * *", "--name", "ci",
+                                   "--offline"], env=env, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        scheduled = _wait_for(status, 150, "the scheduled run")
+        assert scheduled[0]["summary"] and Path(scheduled[0]["out_dir"], "claims.csv").is_file()
+
+        subprocess.run([*litmine, "trigger", "ci"], env=env, check=True, timeout=180)
+        runs = status()
+        assert len(runs) >= 2
+        assert Path(runs[0]["out_dir"], "changes.csv").is_file()  # compared with the scheduled run
+    finally:
+        if deploy:
+            os.killpg(deploy.pid, 15)
+            deploy.wait(timeout=60)
+        subprocess.run([*litmine, "server", "stop"], env=env, check=True, timeout=120)
+    _wait_for(lambda: not _processes_using(data), 30, "litmine and Prefect processes to exit")
