@@ -1,0 +1,78 @@
+"""Cold versus warm evidence check on the demo documents.
+
+Prints a table of wall times: the flow alone (Prefect API already up, models
+reloaded as a new process would) and the whole `litmine run` command, which
+also starts Python and imports Prefect, either starting Prefect's temporary API
+itself or using the one `litmine server start` runs.
+Cold ignores the search, extraction and verdict caches (--fresh); warm reuses them.
+
+    .venv/bin/python benchmarks/warm_rerun.py [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import flows  # noqa: F401  (Prefect's offline defaults)
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.evidence_check import evidence_check
+from pipeline.config import load_settings
+from pipeline.toolkit import open_toolkit
+
+DOCUMENTS = sorted(str(p) for p in (load_settings().shared / "documents").glob("*.txt"))
+
+
+def flow_seconds(fresh: bool, out: str) -> float:
+    open_toolkit.cache_clear()  # as a new process would: KB and models load again
+    start = time.perf_counter()
+    evidence_check(DOCUMENTS, out=out, offline=True, fresh=fresh)
+    return time.perf_counter() - start
+
+
+def command_seconds(fresh: bool, out: str) -> float:
+    start = time.perf_counter()
+    litmine("run", "--offline", "--out", out, *(["--fresh"] if fresh else []), *DOCUMENTS)
+    return time.perf_counter() - start
+
+
+def litmine(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "flows.cli", *args], check=True, capture_output=True)
+
+
+def command_row(what: str, repeats: int, out: str) -> tuple[str, float, float]:
+    cold = [command_seconds(True, out) for _ in range(repeats)]
+    warm = [command_seconds(False, out) for _ in range(repeats)]
+    return what, statistics.median(cold), statistics.median(warm)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    out = tempfile.mkdtemp(prefix="litmine-bench-")
+    rows = []
+    with prefect_test_harness(server_startup_timeout=180):
+        flow_seconds(False, out)  # warm-up: imports, API connection
+        cold = [flow_seconds(True, out) for _ in range(args.repeats)]
+        warm = [flow_seconds(False, out) for _ in range(args.repeats)]
+    rows.append(("flow (API up)", statistics.median(cold), statistics.median(warm)))
+    rows.append(command_row("litmine run (temporary API)", args.repeats, out))
+    litmine("server", "start", "--port", "4299")
+    try:
+        rows.append(command_row("litmine run (litmine server)", args.repeats, out))
+    finally:
+        litmine("server", "stop")
+    print(f"documents: {', '.join(Path(d).name for d in DOCUMENTS)}; median of {args.repeats} runs")
+    print(f"{'what':30} {'cold s':>8} {'warm s':>8} {'warm/cold':>10}")
+    for what, c, w in rows:
+        print(f"{what:30} {c:8.2f} {w:8.2f} {w / c:10.0%}")
+
+
+if __name__ == "__main__":
+    main()
