@@ -9,6 +9,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline.citations import citation_checks
 from pipeline.datatypes import Record, Relation
 from pipeline.evidence import ExtractedRecord
 from pipeline.reconcile import ClaimResult, publication_kind, species
@@ -17,13 +18,14 @@ from pipeline.references import ResolvedReference
 CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject", "subject_id", "relation",
                  "object", "object_id", "negated", "hedged", "citations", "cited_pmids", "verdict",
                  "n_supporting", "n_contradicting", "n_records_checked", "evidence_pmids",
-                 "section", "implicit_subject", "confidence", "note"]
+                 "section", "implicit_subject", "confidence", "note", "extractor", "n_papers", "species",
+                 "publication_types", "years"]
 EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
                     "species", "publication_type", "year", "negated", "hedged"]
 TRIPLE_COLUMNS = ["pmid", "sentence_index", "drug", "drug_id", "target", "target_id", "effect", "effect_id",
                   "relation", "polarity", "negated", "sentence", "confidence", "extractor", "hedged"]
 REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "doi", "resolved_by", "status",
-                     "reason"]
+                     "reason", "check"]
 OUTPUT_FILES = ("claims.csv", "evidence.csv", "triples.csv", "references.csv")
 
 
@@ -38,6 +40,16 @@ def _write(path: Path, columns: list[str], rows: Iterable[dict[str, object]]) ->
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ";".join(f"{kind}:{n}" for kind, n in counts.items())
+
+
+def _years(span: tuple[int, int] | None) -> str:
+    if span is None:
+        return ""
+    return str(span[0]) if span[0] == span[1] else f"{span[0]}-{span[1]}"
 
 
 def claim_rows(results: list[ClaimResult], cited_pmids: dict[tuple[str, str], str]) -> list[dict[str, object]]:
@@ -56,6 +68,8 @@ def claim_rows(results: list[ClaimResult], cited_pmids: dict[tuple[str, str], st
             "n_contradicting": result.n_contradicting, "n_records_checked": result.n_records_checked,
             "evidence_pmids": ";".join(result.evidence_pmids), "section": claim.sentence.section,
             "implicit_subject": _flag(claim.implicit_subject), "confidence": rel.confidence, "note": result.note,
+            "extractor": rel.extractor, "n_papers": result.n_papers, "species": _counts(result.species_counts),
+            "publication_types": _counts(result.publication_counts), "years": _years(result.year_range),
         })
     return rows
 
@@ -91,10 +105,11 @@ def _triple_order(row: dict[str, object]) -> tuple[str, ...]:
     return tuple(str(row[k]) for k in ("pmid", "sentence_index", "drug", "target", "effect", "relation"))
 
 
-def reference_rows(references: list[ResolvedReference]) -> list[dict[str, object]]:
+def reference_rows(references: list[ResolvedReference], checks: dict[tuple[str, str], str]) -> list[dict[str, object]]:
+    """`checks` maps (document, marker) to the citation check (pipeline.citations)."""
     return [{"document": r.document, "marker": r.marker, "raw_reference": r.raw, "pmid": r.pmid or "",
              "pmcid": r.pmcid or "", "doi": r.doi or "", "resolved_by": r.resolved_by, "status": r.status,
-             "reason": r.reason} for r in references]
+             "reason": r.reason, "check": checks.get((r.document, r.marker), "")} for r in references]
 
 
 def write_tables(out: Path, results: list[ClaimResult], references: list[ResolvedReference],
@@ -107,5 +122,6 @@ def write_tables(out: Path, results: list[ClaimResult], references: list[Resolve
         _write(out / "claims.csv", CLAIM_COLUMNS, claim_rows(results, cited)),
         _write(out / "evidence.csv", EVIDENCE_COLUMNS, evidence_rows(results)),
         _write(out / "triples.csv", TRIPLE_COLUMNS, sorted(triples, key=_triple_order)),
-        _write(out / "references.csv", REFERENCE_COLUMNS, reference_rows(references)),
+        _write(out / "references.csv", REFERENCE_COLUMNS,
+               reference_rows(references, citation_checks(references, results, extracted))),
     ]

@@ -1,13 +1,24 @@
 """Claims from the shared documents, with the baseline tagger and extractor."""
 import pytest
 
-from pipeline.claims import extract_claims
+from pipeline.claims import BULLET_HEAD, ELLIPSIS, extract_claims
 from pipeline.config import load_settings
 from pipeline.documents import load_document, parse_document
 from pipeline.entities import DictionaryTagger
 from pipeline.relations import TriggerExtractor
 
 DOCUMENTS = load_settings().shared / "documents"
+CHANNELS = ("For instance, Sertraline was reported to inhibit Kv1.5, Kir4.1, Na+, and Ca2+ channels "
+            "[4][5][6][7][8][9], with Fluoxetine and Fluvoxamine sharing its Kir4.1 inhibition.\n")
+
+
+class NoRelations:
+    """An extractor that finds nothing, to test what claims.py reads on its own."""
+
+    name, version = "none", "0"
+
+    def extract(self, sentence, sentence_index, mentions):
+        return []
 
 
 @pytest.fixture(scope="module")
@@ -15,29 +26,145 @@ def tagger(kb):
     return DictionaryTagger(kb)
 
 
-def test_sertraline_channel_claims_carry_ids_and_citations(tagger, kb):
-    claims = extract_claims(load_document(DOCUMENTS / "pssd-glutamate.txt"), tagger, TriggerExtractor())
-    found = {(c.relation.subject.name.lower(), c.relation.relation, c.relation.object.id): c for c in claims}
-    kcnj10 = kb.lookup("KCNJ10")[0].id
-    kcna5 = kb.lookup("KCNA5")[0].id
-    for drug, target in [("sertraline", kcna5), ("sertraline", kcnj10), ("fluoxetine", kcnj10),
-                         ("fluvoxamine", kcnj10)]:
-        claim = found[(drug, "inhibits", target)]
-        assert claim.citations == ["4", "5", "6", "7", "8", "9"]
-        assert not claim.relation.negated
+@pytest.fixture(scope="module")
+def pssd(tagger, kb):
+    document = load_document(DOCUMENTS / "pssd-glutamate.txt")
+    return document, extract_claims(document, tagger, TriggerExtractor(), kb)
 
 
-def test_bullets_take_the_document_topic_as_subject(tagger, kb):
-    claims = extract_claims(load_document(DOCUMENTS / "ssri-blunted-affect.txt"), tagger, TriggerExtractor())
+@pytest.fixture(scope="module")
+def ssri(tagger, kb):
+    document = load_document(DOCUMENTS / "ssri-blunted-affect.txt")
+    return document, extract_claims(document, tagger, TriggerExtractor(), kb)
+
+
+def triples(claims):
+    return {(c.relation.subject.name.lower(), c.relation.relation, c.relation.object.id) for c in claims}
+
+
+def channel_claims(kb):
+    kcna5, kcnj10 = kb.lookup("KCNA5")[0].id, kb.lookup("KCNJ10")[0].id
+    return {("sertraline", "inhibits", kcna5), ("sertraline", "inhibits", kcnj10),
+            ("sertraline", "inhibits", "FAMILY:voltage-gated-sodium-channels"),
+            ("sertraline", "inhibits", "FAMILY:voltage-gated-calcium-channels"),
+            ("fluoxetine", "inhibits", kcnj10), ("fluvoxamine", "inhibits", kcnj10)}
+
+
+def test_six_channel_claims_with_normalized_objects_and_citations(pssd, kb):
+    _, claims = pssd
+    sentence = [c for c in claims if "Kv1.5" in c.sentence.text]
+    assert triples(sentence) == channel_claims(kb)
+    assert all(c.citations == ["4", "5", "6", "7", "8", "9"] and not c.relation.negated for c in sentence)
+
+
+def test_coordination_and_ellipsis_without_the_relation_extractor(tagger, kb):
+    claims = extract_claims(parse_document(CHANNELS, "note.txt"), tagger, NoRelations(), kb)
+    assert triples(claims) == channel_claims(kb)
+    shared = {c.relation.subject.text for c in claims if c.relation.extractor == ELLIPSIS}
+    assert shared == {"Fluoxetine", "Fluvoxamine"}
+    doc = parse_document("Sertraline inhibits Kv1.5 and Kir4.1 channels, as does paroxetine.\n", "note.txt")
+    assert {c.relation.object.text for c in extract_claims(doc, tagger, NoRelations(), kb)
+            if c.relation.subject.text == "paroxetine"} == {"Kv1.5", "Kir4.1 channels"}
+
+
+def test_every_cited_sentence_has_a_claim(pssd):
+    document, claims = pssd
+    cited = {s.index for s in document.sentences if s.kind == "prose" and any(m.isdigit() for m in s.markers)}
+    assert len(cited) == 9
+    assert cited <= {c.sentence.index for c in claims}
+
+
+def test_every_bullet_has_a_claim_about_the_topic_or_what_it_names(ssri):
+    document, claims = ssri
+    bullets = [s for s in document.sentences if s.kind == "bullet"]
+    assert len(bullets) == 36
+    by_sentence = {s.index: [c for c in claims if c.sentence.index == s.index] for s in bullets}
+    assert all(by_sentence.values())
+    for index, found in by_sentence.items():
+        if not any(c.relation.subject.id == "CLASS:SSRI" for c in found):  # it names what acts
+            assert all(not c.implicit_subject and c.relation.subject.text in c.sentence.text for c in found)
+
+
+@pytest.mark.parametrize("head, relation, obj", [
+    ("Reduced dopamine release", "decreases", "dopamine release"),
+    ("REM sleep suppression", "decreases", "REM sleep"),
+    ("Amygdala reactivity", "decreases", "amygdala reactivity"),
+    ("Neurogenesis effects", "modulates", "neurogenesis"),
+    ("Insular cortex", "decreases", "insular cortex activity"),
+])
+def test_bullet_heads_the_kb_lacks_are_text_objects(ssri, head, relation, obj):
+    _, claims = ssri
+    (claim,) = [c for c in claims if c.sentence.text.startswith(head) and c.relation.extractor == BULLET_HEAD]
+    rel = claim.relation
+    assert (rel.subject.id, rel.relation, rel.object.text, rel.object.id) == ("CLASS:SSRI", relation, obj, "")
+    assert claim.implicit_subject and claim.sentence.section
+
+
+def test_bullets_take_the_document_topic_as_subject(ssri, kb):
+    _, claims = ssri
     htr1a = kb.lookup("HTR1A")[0].id
     (claim,) = [c for c in claims if c.relation.object.id == htr1a]
     assert claim.implicit_subject and claim.relation.subject.id == "CLASS:SSRI"
     assert claim.relation.relation == "decreases" and claim.sentence.section == "Direct 5-HT Effects"
 
 
-def test_negated_and_hedged_claims(tagger):
+def test_clinical_bullets_stand_for_the_topic_effect(ssri, kb):
+    _, claims = ssri
+    effect = kb.lookup("emotional blunting")[0].id
+    onset = [c.relation for c in claims if c.sentence.text.startswith("Onset pattern")]
+    assert [(r.subject.id, r.relation, r.object.id) for r in onset] == [("CLASS:SSRI", "causes", effect)]
+    genetic = [c.relation for c in claims if c.sentence.text.startswith("Individual variations")]
+    assert [(r.subject.name, r.relation, r.object.id) for r in genetic] == [("SLC6A4", "associated_with", effect)]
+
+
+def test_nominal_and_text_claims_read_as_a_pharmacologist_would(pssd, ssri, kb):
+    claims = pssd[1] + ssri[1]
+    found = {(c.relation.subject.text, c.relation.relation, c.relation.object.text, c.relation.object.id): c
+             for c in claims}
+    assert ("Sertraline", "decreases", "glutamate uptake", "") in found
+    assert ("5-HT2C", "inhibits", "ventral tegmental area (VTA) neurons", "") in found
+    assert ("5-HT", "decreases", "prefrontal dopamine release", "") in found
+    # "inhibition of Kir4.1 would disrupt …, causing increased glutamate": what Kir4.1 itself does, hedged
+    kir = found[("Kir4.1", "decreases", "glutamate", kb.lookup("glutamate")[0].id)]
+    assert kir.relation.hedged and kir.citations == ["14"]
+
+
+def test_no_claims_a_pharmacologist_would_reject(pssd, ssri, kb):
+    claims = pssd[1] + ssri[1]
+    kcnj10, glutamate = kb.lookup("KCNJ10")[0].id, kb.lookup("glutamate")[0].id
+    pairs = {(c.relation.subject.id or c.relation.subject.text, c.relation.object.id or c.relation.object.text)
+             for c in claims}
+    assert (glutamate, kcnj10) not in pairs  # the glutamate of the next clause does not inhibit Kir4.1
+    assert not any(c.relation.object.id == kb.lookup("depression")[0].id for c in claims)  # long-term depression
+    assert not any(c.relation.relation == "treats" for c in ssri[1])  # "SSRI treatment" is exposure
+    assert not any(c.relation.subject.name.lower() == "dopamine" for c in claims)  # nothing says dopamine acts
+    assert not any(c.relation.subject.id == "CLASS:antidepressant" and c.relation.object.id for c in pssd[1])
+
+
+def test_negated_hedged_and_passive_claims(tagger, kb):
     doc = parse_document("Sertraline did not inhibit Kir4.1 channels [1].\n\n"
-                         "Fluoxetine may inhibit Kir4.1 channels [2].\n", path="note.txt")
-    claims = {c.relation.subject.name.lower(): c for c in extract_claims(doc, tagger, TriggerExtractor())}
+                         "Fluoxetine may inhibit Kir4.1 channels [2].\n\n"
+                         "Kv1.5 is inhibited by fluvoxamine [3].\n", path="note.txt")
+    claims = {c.relation.subject.name.lower(): c for c in extract_claims(doc, tagger, TriggerExtractor(), kb)}
     assert claims["sertraline"].relation.negated and not claims["sertraline"].relation.hedged
     assert claims["fluoxetine"].relation.hedged and claims["fluoxetine"].citations == ["2"]
+    assert claims["fluvoxamine"].relation.object.name == "KCNA5" and claims["fluvoxamine"].citations == ["3"]
+
+
+def test_a_closing_we_can_only_hypothesize_hedges_its_section(tagger, kb, pssd):
+    doc = parse_document("Speculation\n\nFluoxetine inhibits Kir4.1 channels.\n\nFor now, we can only hypothesize.\n",
+                         path="note.txt")
+    (claim,) = extract_claims(doc, tagger, TriggerExtractor(), kb)
+    assert claim.relation.hedged
+    speculative = [c for c in pssd[1] if c.sentence.section.startswith("Why only")]
+    assert speculative and all(c.relation.hedged for c in speculative)
+
+
+def test_a_heading_that_names_a_drug_is_the_subject_of_its_bullets(tagger, kb):
+    doc = parse_document("Notes on channels\n\nFluoxetine\n\n- Kir4.1 inhibition: seen in astrocytes [1]\n"
+                         "- Inhibits Kv1.5 channels [2]\n\nSerotonin\n\n- 5-HT2B receptor activation: in glia [3]\n",
+                         path="note.txt")
+    claims = extract_claims(doc, tagger, TriggerExtractor(), kb)
+    found = {(c.relation.subject.text, c.relation.relation, c.relation.object.name, c.implicit_subject)
+             for c in claims}
+    assert found == {("Fluoxetine", "inhibits", "KCNJ10", True), ("Fluoxetine", "inhibits", "KCNA5", True)}

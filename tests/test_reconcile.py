@@ -1,11 +1,17 @@
-"""Stance and verdicts, with drug classes and target families expanded through the real KB."""
+"""Stance, verdicts, evidence strength and citation checks, with classes and families expanded through the real KB."""
+from dataclasses import replace
+
 import pytest
 
-from pipeline.claims import Claim
+from pipeline.citations import CHECKS, citation_checks
+from pipeline.claims import Claim, extract_claims
 from pipeline.datatypes import Mention, Record, Relation
-from pipeline.documents import DocSentence
-from pipeline.evidence import ExtractedRecord
-from pipeline.reconcile import reconcile_claim, stance, verdict_for
+from pipeline.documents import DocSentence, parse_document
+from pipeline.entities import DictionaryTagger
+from pipeline.evidence import ExtractedRecord, extract_record
+from pipeline.reconcile import PHRASE_MATCH, publication_kind, reconcile_claim, species, stance, verdict_for
+from pipeline.references import ResolvedReference
+from pipeline.relations import TriggerExtractor
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +72,77 @@ def test_verdict_table():
     assert verdict_for(2, 0, 3, False) == "supported"
     assert verdict_for(0, 1, 3, True) == "contradicted"
     assert verdict_for(0, 0, 3, True) == "not_checked"
+
+
+@pytest.fixture(scope="module")
+def tagger(kb):
+    return DictionaryTagger(kb)
+
+
+def test_evidence_strength_counts_each_paper_once(ids, kb):
+    claim = claim_of(rel("sertraline", "inhibits", "KCNJ10", ids))
+    review = Record(uid="pmid:1", pmid="1", year=2010, mesh_terms=["Humans"], publication_types=["Review"])
+    rats = Record(uid="pmid:2", pmid="2", year=2015, title="Sertraline and Kir4.1 in rats",
+                  abstract="Currents were recorded in cultured astrocytes.")
+    silent = Record(uid="pmid:3", pmid="3", year=1999, mesh_terms=["Mice"])
+    extracted = {
+        "pmid:1": ExtractedRecord("pmid:1", [rel("sertraline", "inhibits", "KCNJ10", ids, confidence=c)
+                                             for c in (0.5, 0.9, 0.7)]),
+        "pmid:2": ExtractedRecord("pmid:2", [rel("sertraline", "binds", "KCNJ10", ids)]),
+        "pmid:3": ExtractedRecord("pmid:3", []),
+    }
+    result = reconcile_claim(claim, [review, rats, silent], extracted, kb)
+    assert result.n_papers == 2 and result.n_records_checked == 3
+    assert result.species_counts == {"animal": 1, "human": 1, "in vitro": 1}  # MeSH for one, text for the other
+    assert result.publication_counts == {"review": 1}
+    assert result.year_range == (2010, 2015)
+    assert [(i.record.uid, i.stance, i.relation.confidence) for i in result.strongest] == [
+        ("pmid:1", "supports", 0.9), ("pmid:2", "related", 0.8)]
+
+
+def test_publication_kind_and_species_from_text_when_pubmed_says_nothing():
+    trial = Record(uid="x:1", title="A randomized, placebo-controlled study of fluoxetine in outpatients")
+    assert publication_kind(trial) == "trial" and species(trial) == "human"
+    assert publication_kind(Record(uid="x:2", title="Kir4.1 in glia", publication_types=["Journal Article"])) == \
+        "primary study"
+    assert publication_kind(Record(uid="x:3", title="Kir4.1 in glia")) == ""
+
+
+def test_a_side_the_kb_lacks_is_found_by_its_words(tagger, kb):
+    doc = parse_document("REM sleep\n\n- REM sleep suppression: less dreaming\n", "n.txt")
+    doc = replace(doc, title="SSRI effects on sleep")
+    (claim,) = extract_claims(doc, tagger, TriggerExtractor(), kb)
+    assert (claim.relation.subject.id, claim.relation.relation, claim.relation.object.text) == \
+        ("CLASS:SSRI", "decreases", "REM sleep")
+    texts = {"pmid:1": "Fluoxetine suppressed REM sleep in healthy volunteers.",
+             "pmid:2": "Paroxetine did not reduce REM sleep in rats.",
+             "pmid:3": "REM sleep was studied in rats given haloperidol."}
+    records = [Record(uid=uid, pmid=uid[5:], title=text) for uid, text in texts.items()]
+    extracted = {r.uid: extract_record(r, tagger, TriggerExtractor()) for r in records}
+    result = reconcile_claim(claim, records, extracted, kb)
+    stances = {i.record.uid: i.stance for i in result.evidence}
+    assert stances == {"pmid:1": "supports", "pmid:2": "contradicts"}
+    assert result.verdict == "mixed" and result.evidence[0].relation.extractor == PHRASE_MATCH
+
+
+def test_each_citation_is_checked_against_the_claims_of_its_sentence(ids, kb):
+    sentence = DocSentence(0, "Sertraline inhibits Kir4.1 [1][2][3][4].", 0, 40, "", ["1", "2", "3", "4"])
+    claim = Claim("doc", "doc:0:0", sentence, rel("sertraline", "inhibits", "KCNJ10", ids))
+    records = {n: Record(uid=f"pmid:{n}", pmid=str(n)) for n in (1, 2, 4, 5)}
+    extracted = {
+        "pmid:1": ExtractedRecord("pmid:1", [rel("sertraline", "inhibits", "KCNJ10", ids)]),
+        "pmid:2": ExtractedRecord("pmid:2", [rel("fluoxetine", "inhibits", "KCNJ10", ids)]),
+        "pmid:4": ExtractedRecord("pmid:4", [rel("sertraline", "inhibits", "KCNJ10", ids, negated=True)]),
+        "pmid:5": ExtractedRecord("pmid:5", []),
+    }
+    result = reconcile_claim(claim, list(records.values()), extracted, kb, missing_cited=True)
+
+    def ref(marker, status="resolved", record=None):
+        return ResolvedReference("doc", marker, "", None, None, None, "pmid", status, record=record)
+
+    references = [ref("1", record=records[1]), ref("2", record=records[2]), ref("3", "unavailable"),
+                  ref("4", record=records[4]), ref("5", record=records[5]), ref("6", "unresolved")]
+    checks = citation_checks(references, [result], extracted)
+    assert checks == {("doc", "1"): "supports", ("doc", "2"): "does_not_mention", ("doc", "3"): "unavailable",
+                      ("doc", "4"): "contradicts", ("doc", "5"): "", ("doc", "6"): "unavailable"}
+    assert set(checks.values()) <= set(CHECKS)

@@ -1,0 +1,51 @@
+"""The CSV tables: their columns (the README's contract) and how strength and checks are written."""
+import csv
+
+from pipeline.claims import Claim
+from pipeline.datatypes import Mention, Record, Relation
+from pipeline.documents import DocSentence
+from pipeline.evidence import ExtractedRecord
+from pipeline.export import CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS, TRIPLE_COLUMNS, write_tables
+from pipeline.reconcile import ClaimResult, EvidenceItem
+from pipeline.references import ResolvedReference
+
+SENTENCE = "Sertraline inhibits Kir4.1 [1]."
+
+
+def relation(negated: bool = False) -> Relation:
+    return Relation(Mention(0, 10, "Sertraline", "Chemical", "DrugBank:DB01104"), "inhibits",
+                    Mention(20, 26, "Kir4.1", "Gene", "HGNC:6256"), SENTENCE, 0, negated=negated, confidence=0.8,
+                    extractor="trigger-baseline")
+
+
+def read(path):
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_columns_and_strength(tmp_path):
+    claim = Claim("note", "note:0:0", DocSentence(0, SENTENCE, 0, len(SENTENCE), "Channels", ["1", "2"]), relation())
+    cited = Record(uid="pmid:1", pmid="1", year=2012, mesh_terms=["Animals", "Rats"],
+                   publication_types=["Journal Article"])
+    review = Record(uid="pmid:2", pmid="2", year=2019, title="Antidepressants and glia: a review",
+                    abstract="Studies in patients and in cultured astrocytes.")
+    evidence = [EvidenceItem(claim.claim_id, cited, "supports", relation()),
+                EvidenceItem(claim.claim_id, cited, "supports", relation()),
+                EvidenceItem(claim.claim_id, review, "contradicts", relation(negated=True))]
+    result = ClaimResult(claim, "mixed", 1, 1, 2, evidence)
+    references = [ResolvedReference("note", "1", "PMID: 1", "1", None, None, "pmid", "resolved", record=cited),
+                  ResolvedReference("note", "2", "PMID: 2", "2", None, None, "pmid", "unavailable", "offline")]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [relation()])}
+    paths = write_tables(tmp_path, [result], references, {"pmid:1": cited}, extracted)
+    headers = {p.name: next(csv.reader(p.open())) for p in paths}
+    assert headers == {"claims.csv": CLAIM_COLUMNS, "evidence.csv": EVIDENCE_COLUMNS,
+                       "triples.csv": TRIPLE_COLUMNS, "references.csv": REFERENCE_COLUMNS}
+    assert CLAIM_COLUMNS[-5:] == ["extractor", "n_papers", "species", "publication_types", "years"]
+    assert REFERENCE_COLUMNS[-1] == "check"
+
+    (row,) = read(tmp_path / "claims.csv")
+    assert (row["n_papers"], row["species"], row["publication_types"], row["years"], row["extractor"]) == (
+        "2", "animal:1;human:1;in vitro:1", "primary study:1;review:1", "2012-2019", "trigger-baseline")
+    assert row["citations"] == "1;2" and row["cited_pmids"] == "1;2"
+    checks = {r["marker"]: r["check"] for r in read(tmp_path / "references.csv")}
+    assert checks == {"1": "supports", "2": "unavailable"}
