@@ -71,7 +71,7 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 def extraction_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Same records, same models and KB: same extraction, whichever run asks."""
     kit = open_toolkit(parameters["settings"])
-    return "extract-" + _digest(kit.extraction_version, *_record_keys(parameters["records"]))
+    return "extract-" + _digest(kit.extraction_version, source_hash("evidence"), *_record_keys(parameters["records"]))
 
 
 def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

@@ -58,7 +58,8 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     docs = [str(note), str(SHARED / "documents" / "pssd-glutamate.txt"),
             str(SHARED / "documents" / "ssri-blunted-affect.txt")]
     paths = evidence_check(docs, out=str(tmp / "out"), offline=True)
-    assert sorted(Path(p).name for p in paths) == ["claims.csv", "evidence.csv", "references.csv", "triples.csv"]
+    assert sorted(Path(p).name for p in paths) == ["claims.csv", "evidence.csv", "references.csv", "report.html",
+                                                   "triples.csv"]
     claims = read(tmp / "out" / "claims.csv")
     assert claims and all(row["verdict"] in VERDICTS for row in claims)
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 
 from pipeline.datatypes import Record
@@ -45,7 +44,7 @@ def harness():
 
 @pytest.fixture()
 def workspace(tmp_path, kb, monkeypatch):
-    """A data folder with the KB, a two-record store and its own Prefect result cache."""
+    """A data folder with the KB and a one-record store (conftest gives each test its own result cache)."""
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(kb.path, data / "kb.sqlite")
@@ -54,8 +53,7 @@ def workspace(tmp_path, kb, monkeypatch):
         store.upsert_records([KIR_PAPER])
     note = tmp_path / "channels.txt"
     note.write_text(NOTE)
-    with temporary_settings({PREFECT_LOCAL_STORAGE_PATH: data / "cache"}):
-        yield data, note
+    return data, note
 
 
 def task_states(flow_state) -> dict[str, list[str]]:
