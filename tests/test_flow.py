@@ -1,14 +1,12 @@
 """The evidence-check flow end to end, offline, on a small store and the shared documents."""
 import csv
-import shutil
 from pathlib import Path
 
 import pytest
 from fake_eutils import FakeEutils, fake_eutils  # noqa: F401  (fixture)
-from prefect.testing.utilities import prefect_test_harness
 
 from pipeline.config import load_settings
-from pipeline.datatypes import VERDICTS, Record
+from pipeline.datatypes import VERDICTS
 from pipeline.store import Store
 
 SHARED = load_settings().shared
@@ -23,24 +21,8 @@ References
 """
 
 
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
-
-
 @pytest.fixture()
-def workspace(tmp_path, kb, monkeypatch):
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(kb.path, data / "kb.sqlite")
-    monkeypatch.setenv("LITMINE_DATA", str(data))
-    with Store(data / "litmine.sqlite") as store:
-        store.upsert_records([Record(uid="pmid:99000001", pmid="99000001", source="pubmed",
-                                     title="Sertraline blocks astrocytic Kir4.1 channels.",
-                                     abstract="Sertraline inhibited Kir4.1 currents in cultured astrocytes.",
-                                     mesh_terms=["Animals", "Rats", "Cells, Cultured"], year=2015,
-                                     publication_types=["Journal Article"])])
+def workspace(tmp_path, data_dir):
     note = tmp_path / "note.txt"
     note.write_text(NOTE)
     return tmp_path, note

@@ -3,7 +3,6 @@ Prefect server firing a cron schedule."""
 import csv
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -13,7 +12,6 @@ from pathlib import Path
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from prefect.testing.utilities import prefect_test_harness
 
 from pipeline.datatypes import Record
 from pipeline.relations import TriggerExtractor
@@ -25,10 +23,6 @@ Sertraline inhibits Kir4.1 channels in astrocytes.
 
 Fluvoxamine inhibits Kv1.5 channels.
 """
-KIR_PAPER = Record(uid="pmid:99000001", pmid="99000001", source="pubmed", year=2015,
-                   title="Sertraline blocks astrocytic Kir4.1 channels.",
-                   abstract="Sertraline inhibited Kir4.1 currents in cultured astrocytes.",
-                   mesh_terms=["Animals", "Rats"], publication_types=["Journal Article"])
 KV_PAPER = Record(uid="pmid:99000002", pmid="99000002", source="pubmed", year=2019,
                   title="Fluvoxamine and cardiac potassium channels.",
                   abstract="Fluvoxamine inhibited Kv1.5 currents in HEK293 cells.",
@@ -36,21 +30,10 @@ KV_PAPER = Record(uid="pmid:99000002", pmid="99000002", source="pubmed", year=20
 OUTPUTS = ("claims.csv", "evidence.csv", "triples.csv", "references.csv")
 
 
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
-
-
 @pytest.fixture()
-def workspace(tmp_path, kb, monkeypatch):
-    """A data folder with the KB and a one-record store (conftest gives each test its own result cache)."""
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(kb.path, data / "kb.sqlite")
-    monkeypatch.setenv("LITMINE_DATA", str(data))
-    with Store(data / "litmine.sqlite") as store:
-        store.upsert_records([KIR_PAPER])
+def workspace(tmp_path, data_dir):
+    """The test's data folder and a note with two uncited claims; the store backs only the first."""
+    data = data_dir
     note = tmp_path / "channels.txt"
     note.write_text(NOTE)
     return data, note
@@ -154,12 +137,8 @@ def _wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.slow
-def test_real_server_fires_a_cron_schedule_and_a_trigger(tmp_path, kb):
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(kb.path, data / "kb.sqlite")
-    with Store(data / "litmine.sqlite") as store:
-        store.upsert_records([KIR_PAPER])
+def test_real_server_fires_a_cron_schedule_and_a_trigger(tmp_path, data_dir):
+    data = data_dir
     note = tmp_path / "channels.txt"
     note.write_text(NOTE)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
