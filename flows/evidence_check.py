@@ -94,7 +94,15 @@ def resolve(documents: list[Document], settings: Settings, refresh: bool) -> lis
     return [ref for doc in documents for ref in resolve_references(doc, client, refresh=refresh)]
 
 
-@task(cache_policy=NO_CACHE)
+def claims_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    """Same documents read by the same models and claim rules: same claims."""
+    kit = open_toolkit(parameters["settings"])
+    documents: list[Document] = parameters["documents"]
+    return "claims-" + _digest(kit.extraction_version, source_hash("claims", "documents"),
+                               *((d.name, d.text) for d in documents))
+
+
+@task(cache_key_fn=claims_cache_key, persist_result=True, cache_expiration=None)
 def find_claims(documents: list[Document], settings: Settings) -> list[Claim]:
     kit = open_toolkit(settings)
     return [claim for doc in documents for claim in extract_claims(doc, kit.tagger, kit.extractor, kit.kb)]
@@ -132,15 +140,11 @@ def check_claims(claims: list[Claim], gathered: Gathered, extracted: dict[str, E
 
 
 @task(cache_policy=NO_CACHE)
-def export(out: Path, results: list[ClaimResult], references: list[ResolvedReference],
+def export(out: Path, documents: list[Document], results: list[ClaimResult], references: list[ResolvedReference],
            records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> list[Path]:
-    return write_tables(out, results, references, records, extracted)
-
-
-@task(cache_policy=NO_CACHE)
-def report(out: Path, documents: list[Document], results: list[ClaimResult],
-           references: list[ResolvedReference]) -> Path:
-    return write_report(out, documents, results, references)
+    """The CSV tables and the HTML report."""
+    tables = write_tables(out, results, references, records, extracted)
+    return [*tables, write_report(out, documents, results, references)]
 
 
 @task(cache_policy=NO_CACHE)
@@ -179,7 +183,7 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     out_dir = Path(out) if out else default_out_dir(settings)
     docs = [load_document(path) for path in documents]
     references = resolve(docs, settings, refresh)
-    claims = find_claims(docs, settings)
+    claims = find_claims.with_options(refresh_cache=fresh or None)(quote(docs), settings)
     gathered = fetch_records.with_options(refresh_cache=fresh or refresh or None)(claims, references, settings, top_k)
     records = {r.uid: r for recs, _ in gathered.values() for r in recs}
     extracted: dict[str, ExtractedRecord] = {}
@@ -189,8 +193,7 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     # quote(): large inputs Prefect need not walk looking for futures
     results = check_claims.with_options(refresh_cache=fresh or None)(claims, quote(gathered), quote(extracted),
                                                                      settings)
-    paths = export(out_dir, quote(results), quote(references), quote(records), quote(extracted))
-    paths.append(report(out_dir, quote(docs), quote(results), quote(references)))
+    paths = export(out_dir, quote(docs), quote(results), quote(references), quote(records), quote(extracted))
     counts, changes = record_run(str(flow_run.id or out_dir.name), documents, out_dir, quote(results),
                                  quote(references), settings)
     create_markdown_artifact(runs.changes_markdown(counts, changes or []), key="evidence-check-summary",
