@@ -141,6 +141,43 @@ def kb_build() -> None:
     console.print(f"knowledge base {settings.kb_path} (version {kb.version})")
 
 
+evaluate_app = typer.Typer(help="Benchmarks on the gold corpora (train on train, report on dev/test).",
+                            no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
+
+
+def _print_figures(figures: dict[str, dict[str, float]], as_json: bool, title: str) -> None:
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    table = Table("setting", *sorted({k for row in figures.values() if isinstance(row, dict) for k in row}),
+                  title=title)
+    columns = [c.header for c in table.columns[1:]]
+    for name, row in figures.items():
+        if isinstance(row, dict):
+            table.add_row(name, *(f"{row[c]:.3f}" if isinstance(row.get(c), float) else "" for c in columns))
+    Console().print(table)
+
+
+@evaluate_app.command("claims")
+def evaluate_claims(corpus: Annotated[str, typer.Option(help="Claim corpus: scifact.")] = "scifact",
+                    split: Annotated[str, typer.Option(help="dev (test has no labels).")] = "dev",
+                    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """SciFact abstract-level label-only P/R/F1 (open retrieval and oracle abstracts) and rationale selection."""
+    if corpus != "scifact":
+        _fail(f"unknown claim corpus {corpus!r}: litmine evaluates claims on scifact")
+    from pipeline.scifact import evaluate_scifact
+    from pipeline.toolkit import open_toolkit
+
+    settings = _settings()
+    kit = open_toolkit(settings)
+    try:
+        figures = evaluate_scifact(kit.store, split, settings.models, kit.tagger)
+    except ValueError as exc:
+        _fail(str(exc))
+    _print_figures(figures, as_json, f"SciFact {split}")
+
+
 RunnerOption = Annotated[str, typer.Option(help="Task runner for extraction: 'default' (threads) or 'dask'.")]
 
 

@@ -17,7 +17,9 @@ def data(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("command", [[], ["import"], ["stats"], ["search"], ["fetch"], ["kb"], ["run"]])
+@pytest.mark.parametrize("command", [[], ["import"], ["stats"], ["search"], ["fetch"], ["kb"], ["run"], ["server"],
+                                     ["server", "start"], ["server", "stop"], ["deploy"], ["trigger"],
+                                     ["status"], ["evaluate"], ["evaluate", "claims"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
