@@ -178,6 +178,25 @@ def evaluate_claims(corpus: Annotated[str, typer.Option(help="Claim corpus: scif
     _print_figures(figures, as_json, f"SciFact {split}")
 
 
+@evaluate_app.command("relations")
+def evaluate_relations(corpus: Annotated[str, typer.Option(help="drugprot, chemprot, bc5cdr or biored.")],
+                       split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
+                       entities: Annotated[str, typer.Option(help="gold, or predicted by litmine's tagger.")] = "gold",
+                       as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Relation extraction P/R/F1 with each benchmark's official counting (trains the model if missing)."""
+    from pipeline.evaluate_relations import evaluate_relations_in_store
+
+    try:
+        figures = evaluate_relations_in_store(corpus, split, entities, settings=_settings(), progress=True)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    _print_figures({"micro": figures["micro"], **figures["per_type"]}, False,
+                   f"{corpus} {split}, {entities} entities")
+
+
 RunnerOption = Annotated[str, typer.Option(help="Task runner for extraction: 'default' (threads) or 'dask'.")]
 
 

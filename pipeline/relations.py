@@ -3,14 +3,17 @@
 The baseline extractor pairs a drug with a gene/protein or disease (and a gene
 with a disease) in the same sentence when a trigger word links them, and marks
 the pair negated or hedged from cue words. It is the fallback a trained
-relation model replaces: both satisfy `RelationExtractor`.
+relation model (pipeline.relation_model) replaces: both satisfy `RelationExtractor`
+and share the negation and hedging cues here. `assemble_triples` joins one
+record's relations into drug–target–effect triples.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Protocol
 
-from pipeline.datatypes import Mention, Relation
+from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
 
 # Trigger stems for each relation of litmine's vocabulary, most specific first:
 # the first relation whose trigger links a pair wins.
@@ -35,9 +38,12 @@ TRIGGERS: list[tuple[str, str]] = [
 ]
 _TRIGGER_RES = [(relation, re.compile(rf"\b(?:{pattern})", re.I)) for relation, pattern in TRIGGERS]
 
+# "no" only in lower or title case: "NO" is nitric oxide.
 NEGATION_CUES = re.compile(
-    r"\b(?:not|no|never|neither|nor|without|failed to|fails to|fail to|unable to|lack of|lacked|"
-    r"absence of|did not|does not|do not|cannot|could not|was not|were not|is not|are not)\b", re.I)
+    r"\b(?:not|never|neither|nor|without|failed to|fails to|fail to|unable to|lack of|lacked|"
+    r"absence of|did not|does not|do not|cannot|could not|was not|were not|is not|are not)\b|\b(?-i:[Nn]o)\b", re.I)
+# A negated passive right after a pair: "..., while AP-1 was not", "(MAO-A was not affected)".
+NEGATED_AFTER = re.compile(r"^\W{0,3}(?:was|were|is|are)\s+not\b", re.I)
 HEDGE_CUES = re.compile(
     r"\b(?:may|might|could|possibl\w*|perhaps|maybe|suggest\w*|hypothes\w*|speculat\w*|"
     r"potential\w*|putative\w*|likely|unlikely|appear\w*|seem\w*|whether|presumabl\w*)\b", re.I)
@@ -97,10 +103,22 @@ def _trigger_between(masked: str, subject: Mention, obj: Mention) -> tuple[str, 
     return None
 
 
-def _cue_before(pattern: re.Pattern[str], sentence: str, start: int, end: int) -> bool:
-    """A cue in the clause that holds the trigger, up to the trigger itself."""
-    clause_start = max(sentence.rfind(sep, 0, start) for sep in (";", ":", ", but", ", while")) + 1
-    return bool(pattern.search(sentence[clause_start:end]))
+def _clause_start(sentence: str, start: int) -> int:
+    """Where the clause holding `start` begins: after the last ;/:/but/while before it."""
+    return max(sentence.rfind(sep, 0, start) for sep in (";", ":", " but ", ", while", ", whereas")) + 1
+
+
+def is_negated(sentence: str, start: int, end: int) -> bool:
+    """A negation cue in the clause that holds a pair (and its trigger), from the clause's start
+    to `end`: "did not inhibit", "no association between", "PC3, but not PC2"; or a negated
+    passive right after it ("while AP-1 was not")."""
+    return bool(NEGATION_CUES.search(sentence[_clause_start(sentence, start):end])
+                or NEGATED_AFTER.search(sentence[end:end + 20]))
+
+
+def is_hedged(sentence: str) -> bool:
+    """A speculation cue anywhere in the sentence: "may", "suggest", "hypothesize", "whether"."""
+    return bool(HEDGE_CUES.search(sentence))
 
 
 def _oriented(a: Mention, b: Mention) -> tuple[Mention, Mention] | None:
@@ -135,8 +153,8 @@ class TriggerExtractor:
                 found = Relation(
                     subject=subject, relation=relation, object=obj, sentence=sentence,
                     sentence_index=sentence_index,
-                    negated=_cue_before(NEGATION_CUES, sentence, lo, at + 1),
-                    hedged=bool(HEDGE_CUES.search(sentence)),
+                    negated=is_negated(sentence, lo, at + 1),
+                    hedged=is_hedged(sentence),
                     confidence=round(max(0.3, 0.9 - gap / 400), 3),
                     extractor=self.name,
                 )
@@ -148,3 +166,84 @@ class TriggerExtractor:
 
 def _same_concept(a: Mention, b: Mention) -> bool:
     return bool(a.id) and a.id == b.id
+
+
+# --- drug–target–effect triples ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Triple:
+    """A drug–target–effect statement assembled from one record's relations.
+
+    `relation` is what the drug does to the target (or, with no target, to the effect);
+    `effect_relation` how the target or the drug bears on the effect ("" with no effect).
+    A triple is negated or hedged when any relation it joins is; its confidence is the
+    least of theirs.
+    """
+
+    pmid: str
+    drug: Mention
+    target: Mention | None
+    effect: Mention | None
+    relation: str
+    effect_relation: str
+    negated: bool
+    hedged: bool
+    confidence: float
+    sentence_indexes: tuple[int, ...]
+    sentences: tuple[str, ...]
+    extractor: str
+
+    @property
+    def polarity(self) -> int:
+        return RELATION_POLARITY.get(self.relation, 0)
+
+
+def _concept_key(mention: Mention) -> str:
+    return mention.id or mention.text.lower()
+
+
+def _triple(pmid: str, drug: Mention, target: Mention | None, effect: Mention | None,
+            parts: list[Relation], effect_relation: str) -> Triple:
+    evidence = sorted({(r.sentence_index, r.sentence) for r in parts})
+    return Triple(pmid, drug, target, effect, parts[0].relation, effect_relation,
+                  any(r.negated for r in parts), any(r.hedged for r in parts), min(r.confidence for r in parts),
+                  tuple(i for i, _ in evidence), tuple(s for _, s in evidence),
+                  "+".join(dict.fromkeys(r.extractor for r in parts)))
+
+
+def assemble_triples(relations: list[Relation], pmid: str = "") -> list[Triple]:
+    """Join one record's relations into drug–target–effect triples.
+
+    A drug–target relation joins every target–effect relation of the same target and every
+    drug–effect relation of the same drug in the record; one that joins nothing stays a
+    drug–target triple, and a drug–effect relation that no target joined stays a drug–effect
+    triple. Gene–disease relations with no drug acting on the gene yield nothing.
+    """
+    drug_target = [r for r in relations if r.subject.type == "Chemical" and r.object.type == "Gene"]
+    target_effect = [r for r in relations if r.subject.type in ("Gene", "Variant") and r.object.type == "Disease"]
+    drug_effect = [r for r in relations if r.subject.type == "Chemical" and r.object.type == "Disease"]
+    found: dict[tuple[object, ...], Triple] = {}
+
+    def add(triple: Triple) -> None:
+        key = (_concept_key(triple.drug), triple.target and _concept_key(triple.target),
+               triple.effect and _concept_key(triple.effect), triple.relation, triple.effect_relation, triple.negated)
+        if key not in found or found[key].confidence < triple.confidence:
+            found[key] = triple
+
+    joined_effects: set[int] = set()
+    for dt in drug_target:
+        joins = [(te, te.object) for te in target_effect if _concept_key(te.subject) == _concept_key(dt.object)]
+        for i, de in enumerate(drug_effect):
+            if _concept_key(de.subject) == _concept_key(dt.subject):
+                joins.append((de, de.object))
+                joined_effects.add(i)
+        for other, effect in joins:
+            add(_triple(pmid, dt.subject, dt.object, effect, [dt, other], other.relation))
+        if not joins:
+            add(_triple(pmid, dt.subject, dt.object, None, [dt], ""))
+    for i, de in enumerate(drug_effect):
+        if i not in joined_effects:
+            add(_triple(pmid, de.subject, None, de.object, [de], de.relation))
+    return sorted(found.values(), key=lambda t: (t.sentence_indexes, _concept_key(t.drug), t.relation,
+                                                 t.target.text if t.target else "", t.effect.text if t.effect else ""))

@@ -1,0 +1,103 @@
+"""Train litmine's relation models and measure them: the figures of README's "Relations" section.
+
+Run from the project root with the corpora imported into the store:
+
+    .venv/bin/python benchmarks/relations.py [--corpus drugprot ...] [--out results.json]
+
+For each corpus it trains (or reuses) the model under Settings.models/relations, reports
+the benchmark's micro-F1 on the reported split with gold and with predicted entities,
+the training wall time, the model's size on disk and the inference throughput (pairs/s
+and abstracts/s, gold entities, one process), then scores the negation and hedging cues
+on their hand-labelled sample.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from pipeline.config import load_settings
+from pipeline.datatypes import Record
+from pipeline.entities import DictionaryTagger
+from pipeline.evaluate_relations import evaluate_cues, evaluate_relations
+from pipeline.evidence import extract_record
+from pipeline.kb import KnowledgeBase, ensure_kb
+from pipeline.relation_model import (ModelExtractor, RelationModel, make_batch, predict_batch, relation_model_dir,
+                                     train_relation_model)
+from pipeline.store import Store
+
+CUES = Path(__file__).resolve().parent.parent / "tests" / "data" / "relations" / "cues.tsv"
+# The split each corpus reports on: DrugProt has no public test split.
+REPORTED = {"drugprot": ("dev",), "chemprot": ("test",), "bc5cdr": ("test",), "biored": ("test",)}
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+
+
+def benchmark(corpus: str, store: Store, out_dir: Path, tagger: DictionaryTagger, kb: KnowledgeBase,
+              predicted: bool) -> dict[str, object]:
+    started = time.perf_counter()
+    folder = train_relation_model(corpus, store, out_dir, progress=True)
+    trained_s = time.perf_counter() - started
+    started = time.perf_counter()
+    model = RelationModel.load(folder)
+    load_s = time.perf_counter() - started
+    scores: list[dict[str, object]] = []
+    result: dict[str, object] = {"model": folder.name, "train_wall_s": round(trained_s, 1),
+                                 "load_s": round(load_s, 2), "model_bytes": _size(folder), "scores": scores}
+    for split in REPORTED[corpus]:
+        docs = store.gold_documents(corpus, split)
+        started = time.perf_counter()
+        batch = make_batch(model.task, docs)
+        predict_batch(model, batch)
+        elapsed = time.perf_counter() - started
+        result["pairs_per_s"] = round(len(batch.pairs) / elapsed, 1)
+        result["abstracts_per_s"] = round(len(docs) / elapsed, 2)
+        for entities in ("gold", "predicted") if predicted else ("gold",):
+            scored = evaluate_relations(corpus, split, entities, model=model, docs=docs, tagger=tagger, kb=kb)
+            scores.append(scored)
+            print(f"{corpus} {split} {entities}: {json.dumps(scored['micro'])}", flush=True)
+    return result
+
+
+def extractor_throughput(store: Store, folder: Path, tagger: DictionaryTagger, n: int = 200) -> dict[str, object]:
+    """End to end as the flow runs it: tag and extract (DrugProt + BioRED models) over the
+    first `n` BC5CDR test abstracts, sentence by sentence."""
+    started = time.perf_counter()
+    extractor = ModelExtractor.load(folder)
+    load_s = time.perf_counter() - started
+    records = [Record(uid=f"pmid:{d.doc_id}", title=d.text) for d in store.gold_documents("bc5cdr", "test")[:n]]
+    started = time.perf_counter()
+    relations = sum(len(extract_record(record, tagger, extractor).relations) for record in records)
+    elapsed = time.perf_counter() - started
+    result = {"load_s": round(load_s, 2), "abstracts_per_s": round(len(records) / elapsed, 2),
+              "relations": relations, "abstracts": len(records)}
+    print("extractor", json.dumps(result), flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", nargs="*", default=list(REPORTED))
+    parser.add_argument("--no-predicted", action="store_true", help="gold entities only")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    settings = load_settings()
+    kb = ensure_kb(settings)
+    tagger = DictionaryTagger(kb)
+    results: dict[str, object] = {"cues": evaluate_cues(CUES)}
+    print("cues", json.dumps(results["cues"]), flush=True)
+    with Store(settings.store_path) as store:
+        for corpus in args.corpus:
+            results[corpus] = benchmark(corpus, store, relation_model_dir(settings), tagger, kb, not args.no_predicted)
+        results["extractor"] = extractor_throughput(store, relation_model_dir(settings), tagger)
+    text = json.dumps(results, indent=1)
+    if args.out:
+        args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""litmine's annotations written as BioC JSON or PubTator, the formats other biomedical text
+mining tools (and litmine's own importer) read.
+
+A record is written with its title and abstract as two passages (BioC) or |t| and |a| lines
+(PubTator), so that mention offsets run over ``title + " " + abstract`` as in every corpus
+litmine imports. Mentions carry their type and KB id; relations join the two concepts' ids,
+as BioRED's do. BioC relations also carry litmine's negated, hedged and confidence values as
+extra infons (importers that do not know them skip them); PubTator has no place for them.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.datatypes import Mention, Record, Relation
+
+
+@dataclass
+class AnnotatedRecord:
+    """A record with the mentions (offsets over `record.text`) and relations litmine found in it."""
+
+    record: Record
+    mentions: list[Mention] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+
+    @property
+    def doc_id(self) -> str:
+        return self.record.pmid or self.record.uid
+
+
+def _concept(mention: Mention) -> str:
+    return mention.id or mention.text
+
+
+def _unique_relations(relations: Iterable[Relation]) -> list[Relation]:
+    """One relation per (type, subject, object): the most confident."""
+    best: dict[tuple[str, str, str], Relation] = {}
+    for r in relations:
+        key = (r.relation, _concept(r.subject), _concept(r.object))
+        if key not in best or best[key].confidence < r.confidence:
+            best[key] = r
+    return [best[key] for key in sorted(best)]
+
+
+def bioc_json(records: Iterable[AnnotatedRecord], source: str = "litmine") -> dict[str, object]:
+    """A BioC collection (as JSON-ready dicts) of the annotated records."""
+    documents = []
+    for item in records:
+        title, abstract = item.record.title, item.record.abstract
+        passages: list[dict[str, Any]] = [{"infons": {"type": "title"}, "offset": 0, "text": title, "annotations": []}]
+        if abstract:
+            passages.append({"infons": {"type": "abstract"}, "offset": len(title) + 1, "text": abstract,
+                             "annotations": []})
+        for number, m in enumerate(sorted(item.mentions, key=lambda m: (m.start, m.end))):
+            passage = passages[0] if m.start < len(title) or len(passages) == 1 else passages[1]
+            passage["annotations"].append({
+                "id": str(number), "infons": {"type": m.type, "identifier": m.id, "name": m.name},
+                "text": m.text, "locations": [{"offset": m.start, "length": m.end - m.start}]})
+        relations = [{
+            "id": f"R{number}",
+            "infons": {"type": r.relation, "entity1": _concept(r.subject), "entity2": _concept(r.object),
+                       "negated": str(r.negated).lower(), "hedged": str(r.hedged).lower(),
+                       "confidence": str(r.confidence), "sentence_index": str(r.sentence_index),
+                       "extractor": r.extractor},
+            "nodes": [],
+        } for number, r in enumerate(_unique_relations(item.relations))]
+        documents.append({"id": item.doc_id, "infons": {}, "passages": passages, "relations": relations})
+    return {"source": source, "date": "", "key": "litmine.key", "infons": {}, "documents": documents}
+
+
+def write_bioc_json(path: Path, records: Iterable[AnnotatedRecord]) -> Path:
+    path.write_text(json.dumps(bioc_json(records), indent=1, ensure_ascii=False))
+    return path
+
+
+def pubtator(records: Iterable[AnnotatedRecord]) -> str:
+    """PubTator text: |t| and |a| lines, one row per mention and per relation, a blank line between
+    documents. PubTator needs numeric PMIDs: records without one raise ValueError."""
+    blocks = []
+    for item in records:
+        pmid = item.record.pmid
+        if not pmid or not pmid.isdigit():
+            raise ValueError(f"{item.record.uid}: PubTator needs a numeric PMID")
+        lines = [f"{pmid}|t|{_one_line(item.record.title)}", f"{pmid}|a|{_one_line(item.record.abstract)}"]
+        for m in sorted(item.mentions, key=lambda m: (m.start, m.end)):
+            lines.append(f"{pmid}\t{m.start}\t{m.end}\t{m.text}\t{m.type}\t{m.id}")
+        for r in _unique_relations(item.relations):
+            lines.append(f"{pmid}\t{r.relation}\t{_concept(r.subject)}\t{_concept(r.object)}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _one_line(text: str) -> str:
+    """PubTator keeps one line per passage; a newline becomes a space (offsets are unchanged)."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def write_pubtator(path: Path, records: Iterable[AnnotatedRecord]) -> Path:
+    path.write_text(pubtator(records))
+    return path

@@ -1,0 +1,168 @@
+"""Relation models trained on small real slices of the gold corpora: training, reuse, loading,
+official scoring, the vocabulary mapping, negation/hedging cues and triple assembly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_settings
+from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record, Relation
+from pipeline.documents import load_document
+from pipeline.entities import DictionaryTagger
+from pipeline.evaluate_relations import evaluate_cues, evaluate_relations, gold_keys, score
+from pipeline.evidence import extract_record
+from pipeline.importers import parse_prot_split
+from pipeline.relation_features import SentenceView, pair_features
+from pipeline.relation_model import (TASKS, ModelExtractor, RelationModel, make_batch, predict_batch,
+                                     to_vocabulary, train_relation_model)
+from pipeline.relations import assemble_triples
+from pipeline.store import Store
+
+SHARED = load_settings().shared
+CUES = Path(__file__).parent / "data" / "relations" / "cues.tsv"
+PROT = {"drugprot": "drugprot/{split}/drugprot_{split}_abstracs.tsv",
+        "chemprot": "chemprot/chemprot_{split}/chemprot_{split}_abstracts.tsv"}
+
+
+def prot_docs(corpus: str, split: str, n: int) -> list[GoldDocument]:
+    path = SHARED / "corpora" / PROT[corpus].format(split=split)
+    if not path.is_file():
+        pytest.skip(f"no {path}")
+    return parse_prot_split(path).documents[:n]
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """A store holding 250 DrugProt training abstracts (120 of ChemProt's train, 60 of its dev)."""
+    store = Store(tmp_path_factory.mktemp("store") / "litmine.sqlite")
+    store.add_gold_documents(prot_docs("drugprot", "training", 250) + prot_docs("chemprot", "training", 120)
+                             + prot_docs("chemprot", "development", 60))
+    return store
+
+
+@pytest.fixture(scope="module")
+def drugprot_dir(small_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_relation_model("drugprot", small_store, tmp_path_factory.mktemp("models"))
+
+
+def test_trained_model_is_saved_reused_and_loads_to_the_same_predictions(small_store, tmp_path):
+    folder = train_relation_model("chemprot", small_store, tmp_path)
+    assert folder.name.startswith("chemprot-") and (folder / "selection" / "model.json").is_file()
+    stamp = (folder / "model.json").stat().st_mtime_ns
+    assert train_relation_model("chemprot", small_store, tmp_path) == folder  # same config and data: reused
+    assert (folder / "model.json").stat().st_mtime_ns == stamp
+    model = RelationModel.load(folder)
+    dev = small_store.gold_documents("chemprot", "dev")
+    predicted = predict_batch(model, make_batch(model.task, dev))
+    assert predicted and {label for _, label, _ in predicted} <= set(TASKS["chemprot"].labels)
+    assert all(0 < confidence <= 1 for _, _, confidence in predicted)
+    # new training data gives a new model folder
+    small_store.add_gold_documents(prot_docs("chemprot", "training", 130)[120:])
+    assert train_relation_model("chemprot", small_store, tmp_path) != folder
+
+
+def test_evaluation_reports_the_benchmark_micro_f1(drugprot_dir):
+    model = RelationModel.load(drugprot_dir)
+    dev = prot_docs("drugprot", "development", 80)
+    result = evaluate_relations("drugprot", "dev", "gold", model=model, docs=dev)
+    assert set(result) == {"corpus", "split", "entities", "micro", "per_type"}
+    micro = result["micro"]
+    assert set(micro) == {"precision", "recall", "f1"}
+    # 250 training abstracts already learn the frequent types
+    assert 0.3 < micro["f1"] < 1 and result["per_type"]["INHIBITOR"]["f1"] > 0.4
+    assert set(result["per_type"]) <= set(TASKS["drugprot"].labels)
+
+
+def test_official_counting_rules():
+    doc = GoldDocument("chemprot", "test", "1", "x", [GoldEntity("T1", 0, 1, "a", "CHEMICAL"),
+                                                       GoldEntity("T2", 2, 3, "b", "GENE-Y")],
+                       [GoldRelation("CPR:4", "T1", "T2"), GoldRelation("CPR:2", "T1", "T2")])
+    assert gold_keys("chemprot", [doc]) == {("1", "CPR:4", "0-1", "2-3")}  # CPR:2 is not evaluated
+    cdr = GoldDocument("bc5cdr", "test", "7", "x", [], [GoldRelation("CID", "D1", "D2"), GoldRelation("CID", "D1", "D2")])
+    assert gold_keys("bc5cdr", [cdr]) == {("7", "CID", "D1", "D2")}
+    biored = GoldDocument("biored", "test", "9", "x", [], [GoldRelation("Bind", "5", "D3")])
+    assert gold_keys("biored", [biored]) == {("9", "Bind", "5", "D3")} == gold_keys(
+        "biored", [GoldDocument("biored", "test", "9", "x", [], [GoldRelation("Bind", "D3", "5")])])
+    result = score({("1", "A", "x", "y"), ("1", "B", "x", "z")}, {("1", "A", "x", "y"), ("1", "A", "x", "z")})
+    assert result["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert result["per_type"]["B"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+
+
+def test_every_corpus_type_maps_into_litmines_vocabulary():
+    for corpus, task in TASKS.items():
+        for label in task.labels:
+            mapped = to_vocabulary(corpus, label, ("Chemical", "Gene" if corpus != "bc5cdr" else "Disease"))
+            if corpus == "biored" and label not in ("Association", "Positive_Correlation", "Negative_Correlation", "Bind"):
+                assert mapped is None  # chemical-chemical types have no litmine relation
+            else:
+                assert mapped in RELATION_POLARITY, (corpus, label)
+    assert to_vocabulary("biored", "Negative_Correlation", ("Disease", "Chemical")) == "treats"
+    assert to_vocabulary("biored", "Positive_Correlation", ("Chemical", "Disease")) == "causes"
+    assert to_vocabulary("drugprot", "INHIBITOR", ("Chemical", "Gene")) == "inhibits"
+    assert to_vocabulary("chemprot", "CPR:6", ("Chemical", "Gene")) == "antagonist_of"
+
+
+def test_negation_and_hedging_cues_on_the_hand_labelled_sample():
+    result = evaluate_cues(CUES)
+    assert result["negated"]["sentences"] == 130
+    assert result["negated"]["recall"] >= 0.9 and result["negated"]["f1"] >= 0.75
+    assert result["hedged"]["recall"] >= 0.95 and result["hedged"]["f1"] >= 0.85
+
+
+def _mentions(sentence: str, *spec: tuple[str, str, str]) -> list[Mention]:
+    return sorted((Mention(sentence.index(text), sentence.index(text) + len(text), text, type_, id_)
+                   for text, type_, id_ in spec), key=lambda m: m.start)
+
+
+def test_model_extractor_negation_and_triples(drugprot_dir):
+    extractor = ModelExtractor.load(drugprot_dir.parent, corpora=("drugprot",))
+    sentence = "Sertraline did not inhibit Kir4.1 channels."
+    relations = extractor.extract(sentence, 3, _mentions(sentence, ("Sertraline", "Chemical", "DrugBank:DB01104"),
+                                                         ("Kir4.1", "Gene", "HGNC:6256")))
+    assert [(r.subject.text, r.relation, r.object.text, r.negated, r.hedged) for r in relations] == [
+        ("Sertraline", "inhibits", "Kir4.1", True, False)]
+    triples = assemble_triples(relations, pmid="123")
+    assert len(triples) == 1 and triples[0].negated and triples[0].target.id == "HGNC:6256"
+    assert triples[0].pmid == "123" and triples[0].sentences == (sentence,) and triples[0].polarity == -1
+
+
+def test_triples_join_drug_target_with_target_and_drug_effects():
+    drug, target = Mention(0, 4, "drug", "Chemical", "D1"), Mention(10, 16, "target", "Gene", "G1")
+    effect, other = Mention(20, 26, "effect", "Disease", "E1"), Mention(30, 35, "other", "Disease", "E2")
+    dt = Relation(drug, "inhibits", target, "s0", 0, confidence=0.9)
+    te = Relation(target, "causes", effect, "s1", 1, hedged=True, confidence=0.6)
+    de = Relation(drug, "treats", other, "s2", 2, confidence=0.8)
+    lone = Relation(Mention(0, 2, "d2", "Chemical", "D2"), "causes", effect, "s3", 3, confidence=0.7)
+    triples = assemble_triples([dt, te, de, lone], pmid="5")
+    found = {(t.drug.id, t.target and t.target.id, t.effect and t.effect.id, t.relation, t.effect_relation,
+              t.hedged, t.confidence, t.sentence_indexes) for t in triples}
+    assert found == {("D1", "G1", "E1", "inhibits", "causes", True, 0.6, (0, 1)),
+                     ("D1", "G1", "E2", "inhibits", "treats", False, 0.8, (0, 2)),
+                     ("D2", None, "E1", "causes", "causes", False, 0.7, (3,))}
+
+
+def test_pssd_sertraline_sentence_yields_inhibits_triples(drugprot_dir, kb):
+    """The blog post's key sentence, read as evidence text: sertraline inhibits Kv1.5 (KCNA5) and Kir4.1 (KCNJ10)."""
+    path = SHARED / "documents" / "pssd-glutamate.txt"
+    if not path.is_file():
+        pytest.skip(f"no {path}")
+    document = load_document(path)
+    sentence = next(s.text for s in document.sentences if "Sertraline was reported to inhibit" in s.text)
+    extracted = extract_record(Record(uid="doc:pssd", title=sentence), DictionaryTagger(kb),
+                               ModelExtractor.load(drugprot_dir.parent, corpora=("drugprot",)))
+    triples = assemble_triples(extracted.relations, pmid="")
+    inhibited = {t.target.id for t in triples if t.drug.text == "Sertraline" and t.relation == "inhibits"
+                 and t.target is not None and not t.negated}
+    assert {"HGNC:6224", "HGNC:6256"} <= inhibited
+
+
+def test_negation_words_do_not_change_a_pairs_features():
+    """The corpora leave negated relations unannotated; the model must still type them."""
+    def features(sentence: str) -> list[str]:
+        view = SentenceView.of(sentence, _mentions(sentence, ("Sertraline", "Chemical", ""), ("Kir4.1", "Gene", "")))
+        return sorted(pair_features(view, 0, 1))
+
+    assert features("Sertraline did not inhibit Kir4.1.") == features("Sertraline inhibit Kir4.1.")
+    assert features("Sertraline failed to inhibit Kir4.1.") == features("Sertraline inhibit Kir4.1.")
+    assert features("Sertraline, unlike NO, inhibits Kir4.1.") != features("Sertraline, unlike, inhibits Kir4.1.")
