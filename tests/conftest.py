@@ -13,6 +13,8 @@ from pipeline.datatypes import Record
 from pipeline.kb import KnowledgeBase, build_kb
 from pipeline.store import Store
 
+pytest_plugins = ["fake_eutils"]  # the fake E-utilities server fixture
+
 # A record the flow tests cite and search for: sertraline inhibits Kir4.1 (KCNJ10).
 KIR_PAPER = Record(uid="pmid:99000001", pmid="99000001", source="pubmed", year=2015,
                    title="Sertraline blocks astrocytic Kir4.1 channels.",

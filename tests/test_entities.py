@@ -3,7 +3,6 @@ and on the BC5CDR development abstracts as a precision/recall floor (dev only, n
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from Bio import Entrez
 
-from fake_eutils import BIOPYTHON, FakeEutils, fake_eutils  # noqa: F401  (fixture)
+from fake_eutils import BIOPYTHON, FakeEutils
 from pipeline.config import Settings
 from pipeline.entrez import EntrezClient, EntrezError, Unreachable, mask
 from pipeline.store import Store
@@ -34,7 +34,7 @@ def max_per_second(times: list[float]) -> int:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, fake_eutils: FakeEutils) -> Settings:  # noqa: F811
+def settings(tmp_path: Path, fake_eutils: FakeEutils) -> Settings:
     return Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="tests@example.org")
 
 
@@ -61,7 +61,7 @@ def test_biopython_retries_are_handed_to_litmine(settings: Settings) -> None:
     assert Entrez.max_tries == 1
 
 
-def test_450_ids_in_at_most_three_efetch_requests(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_450_ids_in_at_most_three_efetch_requests(fake_eutils, settings, store) -> None:
     wanted = ids(450)
     result = client_for(settings, store).fetch_records(wanted)
     assert sorted(result.records) == sorted(wanted) and not result.unavailable
@@ -73,7 +73,7 @@ def test_450_ids_in_at_most_three_efetch_requests(fake_eutils, settings, store) 
     assert fake_eutils.requests("epost")[0].method == "POST"
 
 
-def test_small_batch_not_found_and_invalid_ids(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_small_batch_not_found_and_invalid_ids(fake_eutils, settings, store) -> None:
     fake_eutils.missing = {"30000002"}
     result = client_for(settings, store).fetch_records(ids(4) + ["abc", "27797938"])
     assert result.unavailable == {"30000002": "not found in PubMed", "abc": "not a PMID"}
@@ -81,7 +81,7 @@ def test_small_batch_not_found_and_invalid_ids(fake_eutils, settings, store) -> 
     assert len(fake_eutils.requests("efetch")) == 1 and not fake_eutils.requests("epost")
 
 
-def test_429s_are_retried_and_the_rate_holds(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_429s_are_retried_and_the_rate_holds(fake_eutils, settings, store) -> None:
     fake_eutils.fail_next(5, status=429)
     result = client_for(settings, store).fetch_records(ids(120))
     assert len(result.records) == 120 and not result.unavailable
@@ -101,7 +101,7 @@ print(len(result.records), len(result.unavailable))
 """
 
 
-def test_429_storm_from_threads_and_another_process(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_429_storm_from_threads_and_another_process(fake_eutils, settings, store) -> None:
     """Three threads and a second `litmine` process share one bucket through a 429 storm."""
     fake_eutils.storm(2.0, retry_after=None)  # pure backoff: only the bucket keeps the rate
     other = subprocess.Popen([sys.executable, "-c", OTHER_COMMAND, str(settings.data), settings.eutils_url],
@@ -125,14 +125,14 @@ def test_429_storm_from_threads_and_another_process(fake_eutils, settings, store
     assert max_per_second([hit.time for hit in fake_eutils.log]) <= 3
 
 
-def test_retry_after_is_honoured(fake_eutils, settings) -> None:  # noqa: F811
+def test_retry_after_is_honoured(fake_eutils, settings) -> None:
     fake_eutils.fail_next(1, status=429, retry_after=1.5)
     client_for(settings).efetch_pubmed(ids(3))
     first, second = fake_eutils.requests("efetch")
     assert second.time - first.time >= 1.5
 
 
-def test_server_errors_drops_and_incomplete_reads_are_retried(fake_eutils, settings) -> None:  # noqa: F811
+def test_server_errors_drops_and_incomplete_reads_are_retried(fake_eutils, settings) -> None:
     for status in (500, 502, 503):
         fake_eutils.fail_next(1, status=status)
     fake_eutils.drop_next(1)
@@ -142,13 +142,13 @@ def test_server_errors_drops_and_incomplete_reads_are_retried(fake_eutils, setti
     assert len(fake_eutils.requests("efetch")) == 6
 
 
-def test_slow_replies_time_out_and_are_retried(fake_eutils, settings) -> None:  # noqa: F811
+def test_slow_replies_time_out_and_are_retried(fake_eutils, settings) -> None:
     fake_eutils.slow_next(1, seconds=2.0)
     records = client_for(settings, timeout=0.5).efetch_pubmed(ids(2))
     assert len(records) == 2 and len(fake_eutils.requests("efetch")) == 2
 
 
-def test_client_errors_are_not_retried(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_client_errors_are_not_retried(fake_eutils, settings, store) -> None:
     fake_eutils.fail_next(1, status=400)
     client = client_for(settings, store)
     result = client.fetch_records(ids(3))
@@ -161,7 +161,7 @@ def test_client_errors_are_not_retried(fake_eutils, settings, store) -> None:  #
         client.esearch("anything")
 
 
-def test_truncated_response_is_retried_and_never_stored_half(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_truncated_response_is_retried_and_never_stored_half(fake_eutils, settings, store) -> None:
     wanted = ids(450)
     seen_in_store = []
     fake_eutils.on_request = lambda hit: seen_in_store.append(len(store.get_many(wanted)))
@@ -174,7 +174,7 @@ def test_truncated_response_is_retried_and_never_stored_half(fake_eutils, settin
     assert len(store.get_many(wanted)) == 450
 
 
-def test_truncation_that_never_ends_stores_nothing(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_truncation_that_never_ends_stores_nothing(fake_eutils, settings, store) -> None:
     wanted = ids(20)
     fake_eutils.truncate_next(3)
     client = client_for(settings, store, max_tries=3)
@@ -184,7 +184,7 @@ def test_truncation_that_never_ends_stores_nothing(fake_eutils, settings, store)
     assert client.offline
 
 
-def test_offline_explicit_serves_the_store_and_reports_the_rest(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_offline_explicit_serves_the_store_and_reports_the_rest(fake_eutils, settings, store) -> None:
     known, unknown = ids(3), ids(2, start=50_000_000)
     client_for(settings, store).fetch_records(known)
     before = len(fake_eutils.log)
@@ -199,7 +199,7 @@ def test_offline_explicit_serves_the_store_and_reports_the_rest(fake_eutils, set
     assert len(fake_eutils.log) == before
 
 
-def test_offline_detected_on_a_closed_port(settings, store, fake_eutils) -> None:  # noqa: F811
+def test_offline_detected_on_a_closed_port(settings, store, fake_eutils) -> None:
     known, unknown = ids(2), ids(2, start=50_000_000)
     client_for(settings, store).fetch_records(known)
     client = client_for(settings.with_overrides(eutils_url=closed_port_url()), store)
@@ -215,7 +215,7 @@ def test_offline_detected_on_a_closed_port(settings, store, fake_eutils) -> None
     assert client.pmcid_to_pmid("PMC1234567") is None
 
 
-def test_cache_first_then_refresh(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_cache_first_then_refresh(fake_eutils, settings, store) -> None:
     wanted = ids(10)
     client = client_for(settings, store)
     client.fetch_records(wanted)
@@ -228,7 +228,7 @@ def test_cache_first_then_refresh(fake_eutils, settings, store) -> None:  # noqa
     assert third.fetched == 10 and third.from_store == 0
 
 
-def test_failed_refresh_keeps_the_stored_copy(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_failed_refresh_keeps_the_stored_copy(fake_eutils, settings, store) -> None:
     wanted = ids(3)
     client_for(settings, store).fetch_records(wanted)
     fake_eutils.fail_next(1, status=400)
@@ -236,7 +236,7 @@ def test_failed_refresh_keeps_the_stored_copy(fake_eutils, settings, store) -> N
     assert sorted(result.records) == wanted and result.from_store == 3 and not result.unavailable
 
 
-def test_api_key_never_shows_in_logs_or_errors(fake_eutils, tmp_path, store, caplog) -> None:  # noqa: F811
+def test_api_key_never_shows_in_logs_or_errors(fake_eutils, tmp_path, store, caplog) -> None:
     settings = Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="t@example.org", ncbi_api_key=KEY)
     caplog.set_level(logging.DEBUG)
     client = client_for(settings, store)
@@ -257,7 +257,7 @@ def test_api_key_never_shows_in_logs_or_errors(fake_eutils, tmp_path, store, cap
     assert mask(f"x?api_key={KEY}&y=1 and {KEY}", KEY) == "x?api_key=***&y=1 and ***"
 
 
-def test_pmcid_and_doi_conversion_is_cached(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_pmcid_and_doi_conversion_is_cached(fake_eutils, settings, store) -> None:
     client = client_for(settings, store)
     assert client.pmcid_to_pmid("pmc5442267") == "27797938"
     assert client.doi_to_pmid("https://doi.org/10.1136/GUTJNL-2016-312510") == "27797938"
@@ -277,7 +277,7 @@ def test_pmcid_and_doi_conversion_is_cached(fake_eutils, settings, store) -> Non
     assert len(fake_eutils.log) == searches
 
 
-def test_esearch_esummary_elink(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_esearch_esummary_elink(fake_eutils, settings, store) -> None:
     client = client_for(settings, store)
     assert client.esearch("biopython", retmax=3) == ["41282813", "41148224", "41011574"]
     fake_eutils.search_results["nothing here"] = []
@@ -289,7 +289,7 @@ def test_esearch_esummary_elink(fake_eutils, settings, store) -> None:  # noqa: 
         "27797938": "PMC5442267", "28775130": "PMC5771820"}
 
 
-def test_ecitmatch_is_cached(fake_eutils, settings, store) -> None:  # noqa: F811
+def test_ecitmatch_is_cached(fake_eutils, settings, store) -> None:
     fake_eutils.citations[("gut", "2017", "1121")] = "27797938"
     citations = [
         {"journal_title": "Gut", "year": "2017", "volume": "66", "first_page": "1121", "author_name": "Bao Y"},

@@ -3,7 +3,6 @@ import csv
 from pathlib import Path
 
 import pytest
-from fake_eutils import FakeEutils, fake_eutils  # noqa: F401  (fixture)
 
 from pipeline.config import load_settings
 from pipeline.datatypes import VERDICTS
@@ -66,7 +65,7 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
                for t in triples)
 
 
-def test_online_run_fetches_cited_records_and_searches_for_uncited_claims(harness, workspace, fake_eutils,  # noqa: F811
+def test_online_run_fetches_cited_records_and_searches_for_uncited_claims(harness, workspace, fake_eutils,
                                                                         monkeypatch):
     from flows.evidence_check import evidence_check
 

@@ -1,7 +1,7 @@
 """Markers to records: resolved, unavailable or unresolved, online and offline."""
 from pathlib import Path
 
-from fake_eutils import FakeEutils, fake_eutils  # noqa: F401  (fixture)
+from fake_eutils import FakeEutils
 
 from pipeline.config import Settings
 from pipeline.documents import parse_document
@@ -29,7 +29,7 @@ def resolve(settings: Settings, offline: bool) -> dict[str, tuple[str | None, st
 
 
 def test_every_kind_of_reference_resolves_online_and_is_remembered_offline(tmp_path: Path,
-                                                                          fake_eutils: FakeEutils):  # noqa: F811
+                                                                          fake_eutils: FakeEutils):
     fake_eutils.ids[("pmcid", "pmc1234567")] = "11111111"
     fake_eutils.ids[("doi", "10.1000/xyz")] = "22222222"
     fake_eutils.citations[("j neurosci", "2007", "123")] = "33333333"
