@@ -31,7 +31,6 @@ from pipeline.export import write_tables
 from pipeline.reconcile import ClaimResult, reconcile_claim
 from pipeline.report import write_report
 from pipeline.references import RESOLVED, ResolvedReference, resolve_references
-from pipeline.store import Store
 from pipeline.toolkit import open_toolkit, source_hash
 
 EXTRACT_BATCH = 50
@@ -120,7 +119,7 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
         records = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
         missing = any(ref.status != RESOLVED for ref in cited)
         if missing or not cited:
-            records += search_records(claim, kit.client, kit.kb, top_k)[0]
+            records += search_records(claim, kit.client, kit.kb, top_k)
         gathered[claim.claim_id] = (list({r.uid: r for r in records}.values()), missing)
     return gathered
 
@@ -154,10 +153,10 @@ def record_run(run_id: str, documents: list[str], out: Path, results: list[Claim
     key = runs.documents_key(documents)
     current = runs.snapshot(results, references)
     counts = runs.summary(results)
-    with Store(settings.store_path) as store:
-        store.add_run(run_id, key, sorted(documents), str(out), counts, current)
-        previous = store.previous_run(key, before=run_id)
-        changes = runs.diff(store.run_claims(previous), current) if previous else None
+    store = open_toolkit(settings).store
+    store.add_run(run_id, key, sorted(documents), str(out), counts, current)
+    previous = store.previous_run(key, before=run_id)
+    changes = runs.diff(store.run_claims(previous), current) if previous else None
     if changes is not None:
         runs.write_changes(out / "changes.csv", changes)
     return counts, changes

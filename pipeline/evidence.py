@@ -108,18 +108,18 @@ def _mentions_side(text: str, names: list[str]) -> bool:
     return False
 
 
-def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k: int = 5) -> tuple[list[Record], str]:
-    """Up to `top_k` records that may bear on a claim, best first, and how they were found."""
+def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k: int = 5) -> list[Record]:
+    """Up to `top_k` records that may bear on a claim, best first: PubMed online, the store offline."""
     term, text = search_query(claim, kb)
     if not client.offline:
         try:
             pmids = client.esearch(term, retmax=top_k)
             fetched = client.fetch_records(pmids)
-            return [fetched.records[p] for p in pmids if p in fetched.records], "esearch"
+            return [fetched.records[p] for p in pmids if p in fetched.records]
         except Unreachable:
             pass  # the client is offline from here on; fall back to the store
     if client.store is None:
-        return [], "none"
+        return []
     hits = client.store.search(text, limit=top_k * CANDIDATES)
     sides = [query_names(claim.relation.subject, kb), query_names(claim.relation.object, kb)]
 
@@ -128,4 +128,4 @@ def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k:
         return sum(_mentions_side(lowered, names) for names in sides)
 
     ranked = sorted(hits, key=lambda hit: (-coverage(hit.record), -hit.score))
-    return [hit.record for hit in ranked[:top_k]], "store-bm25"
+    return [hit.record for hit in ranked[:top_k]]
