@@ -401,6 +401,15 @@ class Store:
                 GoldRelation(row["type"], row["arg1"], row["arg2"], row["rel_id"], row["novelty"]))
         return list(docs.values())
 
+    def gold_fingerprint(self, corpus: str, split: str) -> str:
+        """A hash of a split's texts and annotations: trained models are keyed by it."""
+        digest = hashlib.sha256()
+        for table in ("gold_documents", "gold_entities", "gold_relations"):
+            for row in self._db.execute(f"SELECT * FROM {table} WHERE corpus = ? AND split = ? ORDER BY rowid",
+                                        (corpus, split)):
+                digest.update(json.dumps(tuple(row), default=str).encode())
+        return digest.hexdigest()[:16]
+
     def gold_claims(self, corpus: str, split: str) -> list[GoldClaim]:
         rows = self._db.execute("SELECT * FROM gold_claims WHERE corpus = ? AND split = ? "
                                 "ORDER BY claim_id, doc_id", (corpus, split))
