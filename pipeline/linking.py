@@ -1,0 +1,413 @@
+"""Entity linking (normalization): give each mention a KB id and canonical name.
+
+A mention's candidates come from three sources, all restricted to the mention's type:
+
+1. the corpora - the concept annotators gave that name in the train splits of BC5CDR and
+   BioRED (TRAIN_SPLITS), which teaches the conventions no vocabulary lists;
+2. the dictionary - litmine's name table (pipeline.kb) as the dictionary tagger compiles
+   it (pipeline.entities): the mention's exact name under the tagger's case rules and
+   ranking, else its normalized name or singular ("SSRIs") in the KB;
+3. scispaCy's candidate generator over the same KB: TF-IDF character 3-grams of every
+   alias in an nmslib HNSW index, for names no vocabulary spells that way ("sertralin").
+
+The choice is deliberately simple, in that order: a name the corpora know, else a
+dictionary hit (best-named first), else the ANN candidate with the highest cosine
+similarity if it reaches ANN_THRESHOLD, else no id. An abbreviation the text defines
+("valproic acid (VPA)") is tried through its long form first.
+
+The scispaCy artifacts (the KB as scispaCy's jsonl, the vectorizer, the vectors, the alias
+list and the index, in scispaCy's ``LinkerPaths`` layout) live under
+``models/linker/<KB version>/``, built once per KB version (about 4 minutes and 75 MB for
+315k aliases on two cores) and read with scispaCy's own loader. They are not built by
+``scispacy.candidate_generation.create_tfidf_ann_index``: it refuses scipy >= 1.11 (it
+stores float16 sparse vectors, which scipy no longer supports), and its HNSW settings
+(M=100, efConstruction=2000) took 48 s instead of 8 s on a 20k-alias sample, about 20
+minutes for the full set; `build_index` follows its steps with float32 vectors and
+INDEX_PARAMS.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import joblib
+import nmslib
+import numpy
+import scipy.sparse
+from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
+from scispacy.linking_utils import Entity
+from scispacy.linking_utils import KnowledgeBase as ScispacyKB
+from sklearn.feature_extraction.text import TfidfVectorizer
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipeline.config import Settings, load_settings
+from pipeline.datatypes import Mention
+from pipeline.entities import _SHORT_FORM, DictionaryTagger, _long_form
+from pipeline.evaluate_relations import CORPUS_XREFS, corpus_ids
+from pipeline.kb import KnowledgeBase, ensure_kb, fold_name, normalize_name, vocabulary_rank
+from pipeline.relation_model import ENTITY_TYPES
+from pipeline.store import Store
+
+KB_FILE = "kb.jsonl"
+BUILD_FILE = "build.json"
+# HNSW settings: with M=32, efConstruction=200 the index returns 94% of the exact top-10
+# neighbours of the BC5CDR dev mentions (efSearch 200) and builds in 4 minutes on two cores;
+# M=16, efConstruction=100 builds in 1.4 minutes but returns only 86%.
+INDEX_PARAMS = {"M": 32, "efConstruction": 200, "post": 0, "indexThreadQty": 2}
+EF_SEARCH = 200
+MIN_DF = 10  # scispaCy's: 3-grams in fewer aliases are left out of the vectorizer
+ANN_K = 30  # neighbours asked of the index per name (scispaCy's default; 100 changed nothing on dev)
+# The cosine similarity an ANN candidate needs. On BC5CDR + BioRED dev, ANN links at or above
+# 0.75 were right about half the time (206 of 422), those in 0.70-0.75 less than a third.
+ANN_THRESHOLD = 0.75
+
+KB_NAME_ATTR = "kb_name"
+if not Span.has_extension(KB_NAME_ATTR):
+    Span.set_extension(KB_NAME_ATTR, default="")
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(f"linker: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- artifacts
+
+
+def linker_dir(settings: Settings, kb: KnowledgeBase) -> Path:
+    return settings.models / "linker" / kb.version
+
+
+def export_kb(kb: KnowledgeBase, path: Path, concept_ids: Collection[str] | None = None) -> int:
+    """Write the KB (or the named concepts) as scispaCy's KB jsonl: one Entity per concept,
+    its litmine type as the entity's only type. Returns the number of concepts written."""
+    aliases: dict[str, set[str]] = {}
+    types: dict[str, str] = {}
+    for entry in kb.entries():
+        if concept_ids is None or entry.concept_id in concept_ids:
+            aliases.setdefault(entry.concept_id, set()).add(entry.name)
+            types[entry.concept_id] = entry.type
+    with open(path, "w", encoding="utf-8") as out:
+        for cid in sorted(aliases):
+            concept = kb.concept(cid)
+            name = concept.name if concept else min(aliases[cid])
+            entity = Entity(cid, name, sorted(aliases[cid] - {name}), [types[cid]])
+            out.write(json.dumps(entity._asdict(), ensure_ascii=False) + "\n")
+    return len(aliases)
+
+
+def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[str] | None = None,
+                min_df: int = MIN_DF, progress: bool = True) -> Path:
+    """The scispaCy linker artifacts for `kb` in `directory`, built unless already there.
+
+    The steps of scispaCy's create_tfidf_ann_index (fit the char-3-gram vectorizer on the
+    aliases, drop aliases without a 3-gram, index the rest), written where LinkerPaths looks.
+    """
+    directory = Path(directory)
+    if (directory / BUILD_FILE).is_file():
+        return directory
+    tmp = directory.with_name(f"{directory.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        started = time.perf_counter()
+        _say(progress, f"exporting KB {kb.version} to scispaCy's format")
+        concepts = export_kb(kb, tmp / KB_FILE, concept_ids)
+        aliases = sorted(ScispacyKB(str(tmp / KB_FILE)).alias_to_cuis)
+        _say(progress, f"fitting the tf-idf vectorizer on {len(aliases)} aliases of {concepts} concepts")
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), min_df=min_df, dtype=numpy.float32)
+        vectors = vectorizer.fit_transform(aliases)
+        kept = numpy.asarray(vectors.sum(axis=1)).ravel() != 0
+        aliases = [alias for alias, keep in zip(aliases, kept) if keep]
+        vectors = vectors[kept]
+        paths = LinkerPaths.from_directory(tmp)
+        joblib.dump(vectorizer, paths.tfidf_vectorizer)
+        scipy.sparse.save_npz(paths.tfidf_vectors, vectors)
+        with open(paths.concept_aliases_list, "w", encoding="utf-8") as out:
+            json.dump(aliases, out)
+        _say(progress, f"building the HNSW index over {len(aliases)} aliases ({INDEX_PARAMS})")
+        index = nmslib.init(method="hnsw", space="cosinesimil_sparse", data_type=nmslib.DataType.SPARSE_VECTOR)
+        index.addDataPointBatch(vectors)
+        index.createIndex(INDEX_PARAMS, print_progress=False)
+        index.saveIndex(paths.ann_index)
+        seconds = round(time.perf_counter() - started, 1)
+        size = sum(f.stat().st_size for f in tmp.iterdir())
+        build = {"kb_version": kb.version, "concepts": concepts, "aliases": len(aliases),
+                 "dropped_aliases": int((~kept).sum()), "index_params": INDEX_PARAMS, "min_df": min_df,
+                 "seconds": seconds, "bytes": size}
+        (tmp / BUILD_FILE).write_text(json.dumps(build, indent=1))
+        shutil.rmtree(directory, ignore_errors=True)
+        os.replace(tmp, directory)
+        _say(progress, f"built {directory} in {seconds} s ({size / 1e6:.0f} MB)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return directory
+
+
+# ---------------------------------------------------------------------------- linking
+
+
+def find_abbreviations(text: str) -> dict[str, str]:
+    """Short form -> long form for abbreviations the text defines ("valproic acid (VPA)"),
+    found the way the dictionary tagger finds them (Schwartz & Hearst)."""
+    found: dict[str, str] = {}
+    for match in _SHORT_FORM.finditer(text):
+        short = match.group(1)
+        before = text[:match.start()].rstrip()
+        start = _long_form(short, before) if sum(c.isalpha() for c in short) >= 2 else None
+        if start is not None:
+            found.setdefault(short, before[start:])
+    return found
+
+
+@dataclass(frozen=True)
+class Candidate:
+    concept_id: str
+    score: float  # 1.0 for a name the corpora or the dictionary know, else the best alias's cosine similarity
+    source: str  # "corpus" | "dictionary" | "ann"
+
+
+@dataclass
+class Linker:
+    """Links mentions of known type to KB concepts; see the module docstring for how."""
+
+    kb: KnowledgeBase
+    tagger: DictionaryTagger
+    generator: CandidateGenerator
+    lexicon: dict[tuple[str, str], str] = field(default_factory=dict)  # corpus_lexicon
+    k: int = ANN_K
+    threshold: float = ANN_THRESHOLD
+    _cache: dict[tuple[str, str], list[Candidate]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, kb: KnowledgeBase, directory: Path) -> Linker:
+        """A linker over the artifacts `build_index` wrote to `directory`, without corpus names."""
+        aliases, vectorizer, index = LinkerPaths.from_directory(directory).load(ef_search=EF_SEARCH)
+        generator = CandidateGenerator(index, vectorizer, aliases, ScispacyKB(str(Path(directory) / KB_FILE)))
+        return cls(kb, DictionaryTagger(kb), generator)
+
+    @classmethod
+    def load(cls, settings: Settings, kb: KnowledgeBase, progress: bool = True) -> Linker:
+        """The linker for `kb`, its index built first (minutes, once per KB version) if missing,
+        with the names of the train corpora in the store when it has them."""
+        linker = cls.open(kb, build_index(kb, linker_dir(settings, kb), progress=progress))
+        if settings.store_path.exists():
+            _say(progress, "learning the names annotated in the train corpora")
+            with Store(settings.store_path) as store:
+                linker.lexicon = corpus_lexicon(store, linker)
+        return linker
+
+    @property
+    def concept_types(self) -> dict[str, str]:
+        """Concept id -> litmine type, for every concept the index knows."""
+        return {cid: entity.types[0] for cid, entity in self.generator.kb.cui_to_entity.items()}
+
+    def link(self, text: str, spans: list[tuple[int, int, str]],
+             abbreviations: dict[str, str] | None = None) -> list[Mention]:
+        """One Mention per (start, end, litmine type) span, with id "" where no candidate
+        is good enough. `abbreviations` (short -> long form) default to those the text defines."""
+        if abbreviations is None:
+            abbreviations = find_abbreviations(text)
+        mentions = []
+        for start, end, type_ in spans:
+            surface = text[start:end]
+            names = [abbreviations[surface], surface] if surface in abbreviations else [surface]
+            best = self.best(names, type_)
+            concept = self.kb.concept(best.concept_id) if best else None
+            mentions.append(Mention(start, end, surface, type_, concept.id if concept else "",
+                                    concept.name if concept else ""))
+        return mentions
+
+    def best(self, names: list[str], type_: str) -> Candidate | None:
+        """The best candidate of this type for any of the names (a long form first): the first
+        name that corpora or dictionary know, else the most similar ANN candidate if good enough."""
+        found = [self.candidates(name, type_) for name in names]
+        for candidates in found:
+            if candidates and candidates[0].source != "ann":
+                return candidates[0]
+        best = max((c[0] for c in found if c), key=lambda c: c.score, default=None)
+        return best if best is not None and best.score >= self.threshold else None
+
+    def candidates(self, name: str, type_: str) -> list[Candidate]:
+        """Candidates of this type for a name, best first: the concept annotators gave the name
+        in the train corpora, else dictionary hits, else ANN neighbours."""
+        key = (name, type_)
+        if key not in self._cache:
+            known = self.lexicon.get((normalize_name(name), type_))
+            self._cache[key] = ([Candidate(known, 1.0, "corpus")] if known else
+                                self._dictionary(name, type_) or self._ann(name, type_))
+        return self._cache[key]
+
+    def _dictionary(self, name: str, type_: str) -> list[Candidate]:
+        exact = [e.concept_id for e in self.tagger._entries(normalize_name(name))
+                 if e.type == type_ and e.accepts(fold_name(name), len(name.split()))]
+        loose = [c.id for c in self.kb.lookup(name) if c.type == type_]
+        return [Candidate(cid, 1.0, "dictionary") for cid in dict.fromkeys(exact + loose)]
+
+    def _ann(self, name: str, type_: str) -> list[Candidate]:
+        found = self.generator([name], self.k)[0]
+        types = self.generator.kb.cui_to_entity
+        scored = [(max(c.similarities), c.concept_id) for c in found if type_ in types[c.concept_id].types]
+        scored.sort(key=lambda s: (-round(s[0], 4), vocabulary_rank(s[1]), s[1]))
+        return [Candidate(cid, score, "ann") for score, cid in scored]
+
+
+# ---------------------------------------------------------------------------- corpus names
+
+# The train splits whose annotated names the linker learns; never dev or test.
+TRAIN_SPLITS = (("bc5cdr", "train"), ("biored", "train"))
+
+
+def gold_ids(identifiers: str) -> set[str]:
+    """A gold identifier string's ids: composite mentions list several ("D001|D002", "3162,3163")."""
+    return {i for i in re.split(r"[|,;]", identifiers) if i and i != "-1"}
+
+
+def corpus_concepts(kb: KnowledgeBase, corpus: str, concept_types: dict[str, str]) -> dict[str, dict[str, str]]:
+    """By litmine type, corpus id -> the KB concept that translates to it (the concept that
+    is that id itself first, then by vocabulary): the inverse of corpus_ids."""
+    xrefs = CORPUS_XREFS[corpus]
+    found: dict[str, dict[str, str]] = {t: {} for t in xrefs}
+    ranked = sorted((vocabulary_rank(cid), cid) for cid, t in concept_types.items() if t in xrefs)
+    for _, cid in ranked:
+        type_ = concept_types[cid]
+        for corpus_id in corpus_ids(kb, corpus, Mention(0, 0, "", type_, cid)):
+            if cid.partition(":")[2] == corpus_id:
+                found[type_][corpus_id] = cid
+            else:
+                found[type_].setdefault(corpus_id, cid)
+    return found
+
+
+def corpus_lexicon(store: Store, linker: Linker, exclude: Collection[str] = ()) -> dict[tuple[str, str], str]:
+    """(normalized name, type) -> concept for the names annotators linked in TRAIN_SPLITS
+    (the majority concept where they disagree), leaving out documents in `exclude`.
+
+    These teach the linker the corpora's conventions no vocabulary lists ("toxicity" is
+    MeSH's "Drug-Related Side Effects and Adverse Reactions", "dyskinesia" in a drug
+    context its "Dyskinesia, Drug-Induced"). Mentions whose ids no KB concept carries
+    (BioRED's mouse genes) or that name several concepts ("breast and ovarian cancer")
+    teach nothing.
+    """
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    types = linker.concept_types
+    for corpus, split in TRAIN_SPLITS:
+        concepts = corpus_concepts(linker.kb, corpus, types)
+        for doc in store.gold_documents(corpus, split):
+            if doc.doc_id in exclude:
+                continue
+            for e in doc.entities:
+                type_ = ENTITY_TYPES.get(e.type, e.type)
+                found = {concepts[type_][i] for i in gold_ids(e.identifiers) if i in concepts.get(type_, {})}
+                if len(found) == 1:
+                    counts.setdefault((normalize_name(e.text), type_), Counter())[found.pop()] += 1
+    return {key: counter.most_common(1)[0][0] for key, counter in counts.items()}
+
+
+# ---------------------------------------------------------------------------- spaCy component
+
+
+class LinkerComponent:
+    """Links ``doc.ents``: sets each entity's ``kb_id_`` and ``._.kb_name``, resolving the
+    abbreviations scispaCy's AbbreviationDetector found when it ran before.
+
+    The linker is opened lazily from litmine's settings (or injected with `use`): loading
+    the KB and the index costs seconds, and a pipeline may be assembled without them.
+    """
+
+    def __init__(self) -> None:
+        self._linker: Linker | None = None
+
+    def use(self, linker: Linker) -> None:
+        self._linker = linker
+
+    @property
+    def linker(self) -> Linker:
+        if self._linker is None:
+            settings = load_settings()
+            self._linker = Linker.load(settings, ensure_kb(settings), progress=sys.stderr.isatty())
+        return self._linker
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        mentions = self.linker.link(doc.text, [(e.start_char, e.end_char, e.label_) for e in ents],
+                                    _detected_abbreviations(doc))
+        linked = []
+        for ent, mention in zip(ents, mentions):
+            span = Span(doc, ent.start, ent.end, label=ent.label, kb_id=mention.id)
+            span._.set(KB_NAME_ATTR, mention.name)
+            linked.append(span)
+        doc.ents = linked
+        return doc
+
+
+def _detected_abbreviations(doc: Doc) -> dict[str, str] | None:
+    """Short -> long form from AbbreviationDetector's ``doc._.abbreviations`` (Spans, or
+    dicts when it made them serializable); None when it did not run or found none."""
+    if not Doc.has_extension("abbreviations") or not doc._.abbreviations:
+        return None
+    found = {}
+    for abbreviation in doc._.abbreviations:
+        if isinstance(abbreviation, dict):
+            found[abbreviation["short_text"]] = abbreviation["long_text"]
+        else:
+            long_form = abbreviation._.long_form
+            found[abbreviation.text] = long_form if isinstance(long_form, str) else long_form.text
+    return found
+
+
+@Language.factory("litmine_linker")
+def make_linker(nlp: Language, name: str) -> LinkerComponent:
+    return LinkerComponent()
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def evaluate_linking(store: Store, kb: KnowledgeBase, linker: Linker, corpus: str, split: str) -> dict[str, object]:
+    """Identifier accuracy on the gold mentions of a corpus split (gold offsets and types).
+
+    A mention counts as correct when one of its predicted concept's corpus ids (MeSH, NCBI
+    Gene, via pipeline.evaluate_relations.corpus_ids) is one of its gold ids: a composite
+    mention ("breast and ovarian cancer", D001943|D010051) is right when linked to either
+    part, since a linker gives one id per mention. Mentions without a gold id ("-1") are
+    skipped. The linker's corpus names are relearned without the split's documents (BioRED's
+    train split holds 53 BC5CDR test abstracts). "in_kb_accuracy" counts only the mentions
+    one of whose gold ids some KB concept of their type carries (litmine's KB is human-only:
+    BioRED's mouse and rat genes are out of its reach).
+    """
+    docs = store.gold_documents(corpus, split)
+    if linker.lexicon:
+        linker = replace(linker, lexicon=corpus_lexicon(store, linker, exclude={d.doc_id for d in docs}), _cache={})
+    xrefs = CORPUS_XREFS[corpus]
+    reachable = corpus_concepts(kb, corpus, linker.concept_types)
+    correct: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    in_kb_correct: Counter[str] = Counter()
+    in_kb_total: Counter[str] = Counter()
+    for doc in docs:
+        gold = [(e, ENTITY_TYPES.get(e.type, e.type), gold_ids(e.identifiers)) for e in doc.entities]
+        gold = [(e, type_, ids) for e, type_, ids in gold if type_ in xrefs and ids]
+        mentions = linker.link(doc.text, [(e.start, e.end, type_) for e, type_, _ in gold])
+        for (_, type_, ids), mention in zip(gold, mentions):
+            right = bool(ids & set(corpus_ids(kb, corpus, mention)))
+            total[type_] += 1
+            correct[type_] += right
+            if ids & reachable[type_].keys():
+                in_kb_total[type_] += 1
+                in_kb_correct[type_] += right
+    n = sum(total.values())
+    per_type = {t: {"accuracy": round(correct[t] / total[t], 4), "n": total[t],
+                    "in_kb_accuracy": round(in_kb_correct[t] / max(in_kb_total[t], 1), 4), "in_kb_n": in_kb_total[t]}
+                for t in sorted(total)}
+    return {"corpus": corpus, "split": split, "accuracy": round(sum(correct.values()) / max(n, 1), 4),
+            "per_type": per_type, "n": n}

@@ -1,0 +1,145 @@
+"""The linker on hand-written mentions, over a small scispaCy index built from a subset of
+the session's KB (the full index takes minutes to build; this one seconds)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
+import spacy
+from scispacy.candidate_generation import LinkerPaths
+
+from pipeline.datatypes import GoldDocument, GoldEntity
+from pipeline.kb import KnowledgeBase
+from pipeline.linking import (ANN_THRESHOLD, BUILD_FILE, KB_NAME_ATTR, Linker, build_index, corpus_lexicon,
+                              evaluate_linking, find_abbreviations)
+from pipeline.store import Store
+
+# Names whose concepts the small index holds, besides a slice of the KB as distractors.
+NAMES = {
+    "Chemical": ["sertraline", "fluoxetine", "citalopram", "paroxetine", "SSRIs", "valproic acid", "GnRH",
+                 "serotonin", "glutamate", "lithium"],
+    "Gene": ["Kir4.1", "Kv1.5", "KCNJ11", "HTR2B", "GnRH", "GRIA1"],
+    "Disease": ["Parkinson's disease", "PD", "seizures", "epilepsy", "depression", "toxicity",
+                "Drug-Related Side Effects and Adverse Reactions"],
+}
+DISTRACTORS = 2000
+
+KIR_TEXT = "Sertraline and other SSRIs blocked Kir4.1 channels in rat astrocytes."
+
+
+@pytest.fixture(scope="module")
+def index_dir(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    wanted = {c.id for names in NAMES.values() for name in names for c in kb.lookup(name)}
+    concept_ids = sorted({e.concept_id for e in kb.entries()})[:DISTRACTORS]
+    # min_df=1: in a few thousand aliases most 3-grams occur fewer than scispaCy's 10 times
+    return build_index(kb, tmp_path_factory.mktemp("linker") / kb.version,
+                       concept_ids=wanted | set(concept_ids), min_df=1, progress=False)
+
+
+@pytest.fixture(scope="module")
+def linker(kb: KnowledgeBase, index_dir: Path) -> Linker:
+    return Linker.open(kb, index_dir)
+
+
+def spans(text: str, *marked: tuple[str, str]) -> list[tuple[int, int, str]]:
+    """(start, end, type) of each (surface, type) at its first occurrence in text."""
+    return [(text.index(s), text.index(s) + len(s), t) for s, t in marked]
+
+
+def test_index_is_in_scispacys_layout_and_reused(kb: KnowledgeBase, index_dir: Path) -> None:
+    assert LinkerPaths.from_directory(index_dir).is_locally_cached()
+    build = json.loads((index_dir / BUILD_FILE).read_text())
+    assert build["kb_version"] == kb.version and build["aliases"] > build["concepts"] > DISTRACTORS
+    stamp = (index_dir / BUILD_FILE).stat().st_mtime_ns
+    assert build_index(kb, index_dir, progress=False) == index_dir
+    assert (index_dir / BUILD_FILE).stat().st_mtime_ns == stamp  # not rebuilt
+
+
+def test_dictionary_names_link_to_kb_ids(linker: Linker) -> None:
+    mentions = linker.link(KIR_TEXT, spans(KIR_TEXT, ("Sertraline", "Chemical"), ("SSRIs", "Chemical"),
+                                           ("Kir4.1", "Gene")))
+    assert [(m.text, m.id, m.name) for m in mentions] == [
+        ("Sertraline", "DrugBank:DB01104", "Sertraline"),
+        ("SSRIs", "CLASS:SSRI", "selective serotonin reuptake inhibitor"),
+        ("Kir4.1", "HGNC:6256", "KCNJ10"),
+    ]
+    assert all(c.source == "dictionary" for c in linker.candidates("Kir4.1", "Gene"))
+
+
+def test_candidates_are_restricted_to_the_mention_type(linker: Linker) -> None:
+    text = "GnRH analogues suppress GnRH expression."
+    drug, gene = linker.link(text, [(0, 4, "Chemical"), (24, 28, "Gene")])
+    assert (drug.id, gene.id) == ("DrugBank:DB00644", "HGNC:4419")  # gonadorelin, GNRH1
+    assert linker.link("Kir4.1", [(0, 6, "Disease")])[0].id == ""  # no disease is named anything like it
+
+
+def test_abbreviation_is_resolved_through_its_long_form(linker: Linker) -> None:
+    text = "Sertraline worsened Parkinson's disease (PD) in rats; PD patients were spared."
+    assert find_abbreviations(text) == {"PD": "Parkinson's disease"}
+    marked = [(m.start(), m.end(), "Disease") for m in re.finditer("PD", text)]
+    assert {m.id for m in linker.link(text, marked)} == {"MESH:D010300"}  # Parkinson Disease
+    assert linker.link(text, marked, abbreviations={})[0].id != "MESH:D010300"  # "PD" alone: another concept
+
+
+def test_misspelt_name_is_found_by_the_ann_candidates(linker: Linker) -> None:
+    text = "Patients on sertralin reported nausea."
+    (mention,) = linker.link(text, spans(text, ("sertralin", "Chemical")))
+    assert (mention.id, mention.name) == ("DrugBank:DB01104", "Sertraline")
+    best = linker.candidates("sertralin", "Chemical")[0]
+    assert best.source == "ann" and ANN_THRESHOLD <= best.score < 1
+
+
+def test_nothing_similar_enough_gives_no_id(linker: Linker) -> None:
+    (mention,) = linker.link("xyzzy frobnicator", [(0, 17, "Chemical")])
+    assert (mention.id, mention.name) == ("", "")
+
+
+def test_spacy_component_links_ents_with_the_abbreviation_detector(linker: Linker) -> None:
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "Disease", "pattern": "PD"}, {"label": "Chemical", "pattern": "Sertraline"},
+                        {"label": "Disease", "pattern": [{"LOWER": "parkinson"}, {"LOWER": "'s"}, {"LOWER": "disease"}]}])
+    nlp.add_pipe("abbreviation_detector")
+    component = nlp.add_pipe("litmine_linker")
+    assert component._linker is None  # nothing loaded until the first document
+    component.use(linker)
+    doc = nlp("Sertraline worsened Parkinson's disease (PD) in rats; PD patients were spared.")
+    assert [(e.text, e.label_, e.kb_id_, e._.get(KB_NAME_ATTR)) for e in doc.ents] == [
+        ("Sertraline", "Chemical", "DrugBank:DB01104", "Sertraline"),
+        ("Parkinson's disease", "Disease", "MESH:D010300", "Parkinson Disease"),
+        ("PD", "Disease", "MESH:D010300", "Parkinson Disease"),
+        ("PD", "Disease", "MESH:D010300", "Parkinson Disease"),
+    ]
+
+
+def test_train_corpus_names_teach_conventions(kb: KnowledgeBase, linker: Linker, tmp_path: Path) -> None:
+    text = "Lithium toxicity and seizures."
+    entities = [GoldEntity("T1", 0, 7, "Lithium", "Chemical", "D008094"),
+                GoldEntity("T2", 8, 16, "toxicity", "Disease", "D064420"),
+                GoldEntity("T3", 21, 29, "seizures", "Disease", "D012640|D004827")]  # composite: teaches nothing
+    with Store(tmp_path / "store.sqlite") as store:
+        store.add_gold_documents([GoldDocument("bc5cdr", "train", "1", text, entities)])
+        lexicon = corpus_lexicon(store, linker)
+        assert lexicon == {("lithium", "Chemical"): kb.lookup("lithium")[0].id,
+                           ("toxicity", "Disease"): "MESH:D064420"}
+        assert corpus_lexicon(store, linker, exclude={"1"}) == {}
+    taught = Linker(kb, linker.tagger, linker.generator, lexicon)
+    assert taught.link("Renal toxicity.", [(6, 14, "Disease")])[0].name == "Drug-Related Side Effects and Adverse Reactions"
+    assert taught.candidates("toxicity", "Disease")[0].source == "corpus"
+    assert linker.candidates("toxicity", "Disease")[0].source == "ann"  # no vocabulary names it so
+
+
+def test_evaluate_linking_scores_gold_mentions(kb: KnowledgeBase, linker: Linker, tmp_path: Path) -> None:
+    text = "Sertraline and sertralin caused seizures, not xyzzyx."
+    entities = [GoldEntity("T1", 0, 10, "Sertraline", "Chemical", "D020280"),
+                GoldEntity("T2", 15, 24, "sertralin", "Chemical", "D020280|D005473"),  # either id counts
+                GoldEntity("T3", 32, 40, "seizures", "Disease", "D012640"),
+                GoldEntity("T4", 46, 52, "xyzzyx", "Chemical", "-1")]  # no gold id: skipped
+    with Store(tmp_path / "store.sqlite") as store:
+        store.add_gold_documents([GoldDocument("bc5cdr", "test", "1", text, entities)])
+        result = evaluate_linking(store, kb, linker, "bc5cdr", "test")
+    assert result["n"] == 3 and result["accuracy"] == 1.0
+    assert result["per_type"]["Chemical"]["n"] == 2 and result["per_type"]["Disease"]["accuracy"] == 1.0
