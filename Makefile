@@ -7,7 +7,7 @@ LITMINE := .venv/bin/litmine
 export LITMINE_SHARED := $(abspath $(SHARED))
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup demo test kb clean
+.PHONY: setup demo test kb models clean
 
 setup: .venv/.installed
 
@@ -22,9 +22,14 @@ setup: .venv/.installed
 kb: setup
 	$(LITMINE) kb
 
-demo: setup
+# Trains litmine's spaCy pipelines and indexes the KB for linking (about N min the first time;
+# later runs reuse what is built, keyed by config, data, KB and code).
+models: setup
 	$(LITMINE) import --no-progress $(SHARED)/corpora $(SHARED)/entrez
 	$(LITMINE) kb
+	$(LITMINE) models build
+
+demo: models
 	$(LITMINE) run --offline --out data/processed/runs/demo $(SHARED)/documents/*
 	@echo "outputs: $(abspath data/processed/runs/demo)/{claims,evidence,triples,references}.csv"
 

@@ -141,6 +141,34 @@ def kb_build() -> None:
     console.print(f"knowledge base {settings.kb_path} (version {kb.version})")
 
 
+models_app = typer.Typer(help="litmine's trained spaCy pipelines.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("build")
+def models_build(reduced: Annotated[bool, typer.Option(
+        help="The quick CI recipe: 100 documents and 300 steps a model.")] = False) -> None:
+    """Train the tagger/parser and NER models from ../shared (those not built yet) and index the KB for linking."""
+    from pipeline.kb import ensure_kb
+    from pipeline.linking import build_index, linker_dir
+    from pipeline.training import build_models
+
+    settings = _settings()
+    kb = ensure_kb(settings)
+    try:
+        built = build_models(settings, _store(settings), kb, reduced=reduced)
+    except ValueError as exc:
+        _fail(str(exc))
+    built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
+    table = Table("model", "path", "build s", "MB", title="models")
+    for name, path in built.items():
+        record = json.loads(next(p for p in (path / "build.json", path.parent / "build.json") if p.is_file()).read_text())
+        seconds = record.get("train_seconds", record.get("seconds", 0))
+        size = record.get("model_bytes", record.get("bytes", 0))
+        table.add_row(name, str(path), f"{seconds:.0f}", f"{size / 1e6:.1f}")
+    Console().print(table)
+
+
 evaluate_app = typer.Typer(help="Benchmarks on the gold corpora (train on train, report on dev/test).",
                             no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
@@ -155,7 +183,8 @@ def _print_figures(figures: dict[str, dict[str, float]], as_json: bool, title: s
     columns = [c.header for c in table.columns[1:]]
     for name, row in figures.items():
         if isinstance(row, dict):
-            table.add_row(name, *(f"{row[c]:.3f}" if isinstance(row.get(c), float) else "" for c in columns))
+            table.add_row(name, *(f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, ""))
+                                  for c in columns))
     Console().print(table)
 
 
@@ -172,7 +201,7 @@ def evaluate_claims(corpus: Annotated[str, typer.Option(help="Claim corpus: scif
     settings = _settings()
     kit = open_toolkit(settings)
     try:
-        figures = evaluate_scifact(kit.store, split, settings.models, kit.tagger)
+        figures = evaluate_scifact(kit.store, split, settings.models, kit.claim_tagger)
     except ValueError as exc:
         _fail(str(exc))
     _print_figures(figures, as_json, f"SciFact {split}")
@@ -185,16 +214,71 @@ def evaluate_relations(corpus: Annotated[str, typer.Option(help="drugprot, chemp
                        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Relation extraction P/R/F1 with each benchmark's official counting (trains the model if missing)."""
     from pipeline.evaluate_relations import evaluate_relations_in_store
+    from pipeline.ner import ModelsMissing
 
     try:
         figures = evaluate_relations_in_store(corpus, split, entities, settings=_settings(), progress=True)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ModelsMissing) as exc:
         _fail(str(exc))
     if as_json:
         print(json.dumps(figures, indent=2))
         return
     _print_figures({"micro": figures["micro"], **figures["per_type"]}, False,
                    f"{corpus} {split}, {entities} entities")
+
+
+@evaluate_app.command("ner")
+def evaluate_ner(corpus: Annotated[str, typer.Option(help="bc5cdr, biored or nlm_gene.")],
+                 split: Annotated[str, typer.Option(help="dev or test (nlm_gene: train-dev or test).")] = "dev",
+                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Entity recognition P/R/F1 per type, strict: character offsets and type must equal a gold mention's."""
+    from pipeline.evaluate_entities import evaluate_ner as evaluate
+    from pipeline.training import gold_split
+
+    if corpus not in ("bc5cdr", "biored", "nlm_gene"):
+        _fail(f"unknown NER corpus {corpus!r}: choose bc5cdr, biored or nlm_gene")
+    settings = _settings()
+    tagger = _pipeline_tagger(settings, corpus)
+    try:
+        figures = evaluate(tagger, gold_split(_store(settings), corpus, split), corpus, split)
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    _print_figures({"overall": figures["overall"], **figures["per_type"]}, False, f"{corpus} {split} NER (strict)")
+
+
+@evaluate_app.command("linking")
+def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.")],
+                     split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
+                     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Identifier accuracy on gold mentions: BC5CDR chemicals/diseases to MeSH, BioRED genes to NCBI Gene."""
+    from pipeline.kb import ensure_kb
+    from pipeline.linking import Linker
+    from pipeline.linking import evaluate_linking as evaluate
+
+    if corpus not in ("bc5cdr", "biored"):
+        _fail(f"unknown linking corpus {corpus!r}: choose bc5cdr or biored")
+    settings = _settings()
+    kb = ensure_kb(settings)
+    figures = evaluate(_store(settings), kb, Linker.load(settings, kb), corpus, split)
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    _print_figures({"overall": {"accuracy": figures["accuracy"]}, **figures["per_type"]}, False,
+                   f"{corpus} {split} linking (gold mentions)")
+
+
+def _pipeline_tagger(settings: Settings, corpus: str | None = None):
+    """The trained entity pipeline; for a corpus, the NER trained on its guidelines goes first."""
+    from pipeline.kb import ensure_kb
+    from pipeline.ner import ModelsMissing, PipelineTagger
+
+    try:
+        return PipelineTagger.load(settings, ensure_kb(settings), corpus)
+    except ModelsMissing as exc:
+        _fail(str(exc))
 
 
 RunnerOption = Annotated[str, typer.Option(help="Task runner for extraction: 'default' (threads) or 'dask'.")]

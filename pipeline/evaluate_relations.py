@@ -18,8 +18,9 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.datatypes import GoldDocument, Mention
-from pipeline.entities import DictionaryTagger, EntityTagger
+from pipeline.entities import EntityTagger
 from pipeline.kb import Concept, KnowledgeBase, ensure_kb
+from pipeline.ner import PipelineTagger
 from pipeline.relation_model import (TASKS, Candidate, ConceptPair, RelationModel, ensure_relation_model, make_batch,
                                      predict_batch)
 from pipeline.relations import is_hedged, is_negated
@@ -157,14 +158,15 @@ def evaluate_relations(corpus: str, split: str, entities: str = "gold", *, model
 def evaluate_relations_in_store(corpus: str, split: str, entities: str = "gold", *, settings: Settings,
                                 progress: bool = False) -> dict[str, object]:
     """`evaluate_relations` with everything opened from settings: the store's split, the
-    corpus's model (trained first if missing), and for predicted entities the KB's tagger."""
+    corpus's model (trained first if missing), and for predicted entities litmine's trained
+    entity pipeline (raises ModelsMissing if it is not built)."""
     with Store(settings.store_path) as store:
         docs = store.gold_documents(corpus, split)
         if not docs:
             raise ValueError(f"no {corpus}/{split} documents in {store.path}; import ../shared/corpora first")
         model = ensure_relation_model(corpus, settings, store, split, progress=progress)
     kb = ensure_kb(settings) if entities == "predicted" else None
-    tagger = DictionaryTagger(kb) if kb is not None else None
+    tagger = PipelineTagger.load(settings, kb, corpus) if kb is not None else None
     return evaluate_relations(corpus, split, entities, model=model, docs=docs, tagger=tagger, kb=kb)
 
 

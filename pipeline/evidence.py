@@ -9,7 +9,7 @@ so that records naming both sides of the claim come first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.claims import Claim, mention_key
 from pipeline.datatypes import Mention, Record, Relation
@@ -39,12 +39,15 @@ class ExtractedRecord:
 
 
 def extract_record(record: Record, tagger: EntityTagger, extractor: RelationExtractor) -> ExtractedRecord:
-    """Tag and relate every sentence of a record (title, abstract and any full text)."""
+    """Tag a record (title, abstract and any full text) as one text, so abbreviations defined
+    in one sentence resolve in the next, and relate the mentions sentence by sentence."""
     text = record.full_text
     extracted = ExtractedRecord(record.uid)
+    tagged = tagger.tag(text)
     for index, (start, end) in enumerate(split_sentences(text)):
         sentence = text[start:end]
-        mentions = tagger.tag(sentence)
+        mentions = [replace(m, start=m.start - start, end=m.end - start) for m in tagged
+                    if start <= m.start and m.end <= end]
         extracted.concepts.update(mention_key(m) for m in mentions)
         extracted.relations.extend(extractor.extract(sentence, index, mentions))
         extracted.sentences.append((sentence, mentions))

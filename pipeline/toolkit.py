@@ -12,9 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.entities import DictionaryTagger, EntityTagger
+from pipeline.entities import EntityTagger
 from pipeline.entrez import EntrezClient
 from pipeline.kb import KnowledgeBase, ensure_kb
+from pipeline.ner import PipelineTagger
 from pipeline.relations import RelationExtractor, TriggerExtractor
 from pipeline.store import Store
 
@@ -25,13 +26,14 @@ class Toolkit:
     store: Store
     client: EntrezClient
     kb: KnowledgeBase
-    tagger: EntityTagger
+    tagger: EntityTagger  # for evidence records: the trained entity pipeline
+    claim_tagger: EntityTagger  # for claims in documents: the dictionary (see claims.py)
     extractor: RelationExtractor
 
     @property
     def extraction_version(self) -> str:
         """Changes whenever what extraction produces could change (for caching)."""
-        return f"{self.tagger.version}+{self.extractor.name}-{self.extractor.version}"
+        return f"{self.tagger.version}+{self.claim_tagger.version}+{self.extractor.name}-{self.extractor.version}"
 
     @property
     def verdict_version(self) -> str:
@@ -49,6 +51,9 @@ def source_hash(*modules: str) -> str:
 
 @lru_cache(maxsize=4)
 def open_toolkit(settings: Settings) -> Toolkit:
-    store = Store(settings.store_path)
+    """Raises ModelsMissing (naming the command that builds them) before touching the store."""
     kb = ensure_kb(settings)
-    return Toolkit(settings, store, EntrezClient(settings, store), kb, DictionaryTagger(kb), TriggerExtractor())
+    tagger = PipelineTagger.load(settings, kb)
+    dictionary = tagger.nlp.get_pipe("kb_features").tagger
+    store = Store(settings.store_path)
+    return Toolkit(settings, store, EntrezClient(settings, store), kb, tagger, dictionary, TriggerExtractor())

@@ -8,7 +8,7 @@ from prefect.testing.utilities import prefect_test_harness
 import shutil
 from pathlib import Path
 
-from pipeline.config import load_settings
+from pipeline.config import PROJECT_ROOT, Settings, load_settings
 from pipeline.datatypes import Record
 from pipeline.kb import KnowledgeBase, build_kb
 from pipeline.store import Store
@@ -47,12 +47,42 @@ def harness():
 
 
 @pytest.fixture()
-def data_dir(tmp_path: Path, kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """LITMINE_DATA for one test: the session's KB and a store holding KIR_PAPER."""
+def data_dir(tmp_path: Path, kb: KnowledgeBase, trained: Settings, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """LITMINE_DATA for one test: the session's KB, the reduced models and a store holding KIR_PAPER."""
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(kb.path, data / "kb.sqlite")
     monkeypatch.setenv("LITMINE_DATA", str(data))
+    monkeypatch.setenv("LITMINE_MODELS", str(trained.models))
     with Store(data / "litmine.sqlite") as store:
         store.upsert_records([KIR_PAPER])
     return data
+
+
+@pytest.fixture(scope="session")
+def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose models folder holds litmine's pipelines trained by the reduced (CI)
+    recipe from the real ../shared corpora. They live in data/processed/test-models and
+    are rebuilt only when the recipe, the data or the code changes (minutes on two cores)."""
+    from pipeline.importers import import_paths
+    from pipeline.training import build_models
+
+    settings = load_settings()
+    corpora = [settings.shared / "corpora" / name for name in ("bc5cdr", "biored", "nlm_gene")]
+    if not all(path.is_dir() for path in corpora):
+        pytest.skip(f"no shared corpora at {settings.shared}")
+    data = tmp_path_factory.mktemp("trained")
+    settings = settings.with_overrides(data=data, models=PROJECT_ROOT / "data" / "processed" / "test-models")
+    with Store(settings.store_path) as store:
+        import_paths(corpora, store, progress=False)
+        build_models(settings, store, kb, reduced=True)
+    shutil.copy(kb.path, settings.kb_path)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def pipeline_tagger(trained: Settings, kb: KnowledgeBase):
+    """litmine's entity pipeline (reduced models) as an EntityTagger."""
+    from pipeline.ner import PipelineTagger
+
+    return PipelineTagger.load(trained, kb)

@@ -1,0 +1,114 @@
+"""litmine's trained entity pipeline (the reduced CI models): recognition plus linking on the
+two real documents, the KB-features component, and the pipeline's shape."""
+from __future__ import annotations
+
+import pytest
+import spacy
+from spacy.tokens import Span
+
+from pipeline.config import load_settings
+from pipeline.datatypes import Mention
+from pipeline.ner import NER_MODELS, ModelsMissing, PipelineTagger, load_pipeline
+from pipeline.nlp import KB_TAG_ATTR, KBFeatures, kb_tags
+
+DOCUMENTS = load_settings().shared / "documents"
+
+# What the issue names for the two documents: (surface the mention starts with, type, id).
+EXPECTED = {
+    "pssd-glutamate.txt": {
+        ("Sertraline", "Chemical", "DrugBank:DB01104"),
+        ("Fluoxetine", "Chemical", "DrugBank:DB00472"),
+        ("Fluvoxamine", "Chemical", "DrugBank:DB00176"),
+        ("Citalopram", "Chemical", "DrugBank:DB00215"),
+        ("Kir4.1", "Gene", "HGNC:6256"),  # KCNJ10
+        ("Kv1.5", "Gene", "HGNC:6224"),  # KCNA5
+        ("GRIA1", "Gene", "HGNC:4571"),
+        ("GRIA3", "Gene", "HGNC:4573"),
+        ("GRIK2", "Gene", "HGNC:4580"),
+        ("5-HT2B", "Gene", "HGNC:5294"),  # HTR2B
+        ("SSRI", "Chemical", "CLASS:SSRI"),
+        ("sexual dysfunction", "Disease", "MESH:D012735"),
+    },
+    "ssri-blunted-affect.txt": {
+        ("5-HT1A", "Gene", "HGNC:5286"),  # HTR1A
+        ("SSRI", "Chemical", "CLASS:SSRI"),
+        ("emotional blunting", "Disease", "HP:0030213"),
+    },
+}
+
+
+def document(name: str) -> str:
+    path = DOCUMENTS / name
+    if not path.exists():
+        pytest.skip(f"no {path}")
+    return path.read_text(encoding="utf-8")
+
+
+def assert_well_formed(text: str, mentions: list[Mention]) -> None:
+    assert mentions == sorted(mentions, key=lambda m: m.start)
+    for previous, mention in zip(mentions, mentions[1:]):
+        assert previous.end <= mention.start
+    for m in mentions:
+        assert text[m.start:m.end] == m.text
+        assert m.type in ("Chemical", "Gene", "Disease", "Species", "Variant")
+        assert bool(m.id) == bool(m.name)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_documents_entities_recognized_and_linked(pipeline_tagger: PipelineTagger, name: str) -> None:
+    text = document(name)
+    mentions = pipeline_tagger.tag(text)
+    assert_well_formed(text, mentions)
+    found = {(m.text, m.type, m.id) for m in mentions}
+    missing = {(surface, type_, id_) for surface, type_, id_ in EXPECTED[name]
+               if not any(t.startswith(surface) and (ty, i) == (type_, id_) for t, ty, i in found)}
+    assert not missing, sorted(found)
+
+
+def test_pipeline_shape_and_version(pipeline_tagger: PipelineTagger) -> None:
+    names = pipeline_tagger.nlp.pipe_names
+    assert names[:2] == ["kb_features", NER_MODELS[0]]
+    assert [n for n in names if n.startswith("ner_")] == list(NER_MODELS)
+    assert "abbreviation_detector" in names
+    assert pipeline_tagger.version.startswith("pipeline-")
+    assert pipeline_tagger.kb.version in pipeline_tagger.version
+
+
+def test_tag_many_equals_tag(pipeline_tagger: PipelineTagger) -> None:
+    texts = ["Sertraline inhibited Kir4.1 currents in rat astrocytes.", "Cocaine-induced seizures in mice."]
+    assert list(pipeline_tagger.tag_many(texts)) == [pipeline_tagger.tag(t) for t in texts]
+
+
+def test_missing_models_say_how_to_build_them(trained, kb) -> None:
+    with pytest.raises(ModelsMissing, match="litmine models build"):
+        load_pipeline(trained.with_overrides(models=trained.models / "nowhere"), kb)
+
+
+def test_kb_features_mark_dictionary_names(kb) -> None:
+    from pipeline.entities import DictionaryTagger
+
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
+    features = KBFeatures()
+    features.use(DictionaryTagger(kb))
+    doc = features(nlp("Sertraline inhibits Kir4.1 channels."))
+    assert doc._.get(KB_TAG_ATTR) == ["B-Chemical", "O", "B-Gene", "O", "O"]
+    assert kb_tags(nlp("lidocaine-induced"), [(0, 5, "Chemical")]) == ["B-Chemical", "O", "O"]  # partial token
+
+
+def test_entity_rules_trim_drop_and_type_abbreviations() -> None:
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
+    nlp.add_pipe("abbreviation_detector")
+    nlp.add_pipe("litmine_entity_rules")
+    doc = nlp.make_doc("Blocks Ca2+ channels [4] and citalopram [14]. Heparin-induced thrombocytopenia (HIT) or HIT.")
+    words = [t.text for t in doc]
+    def span(first: str, last: str, label: str, after: int = 0) -> Span:
+        start = words.index(first, after)
+        return Span(doc, start, words.index(last, start) + 1, label=label)
+    doc.ents = [span("Ca2", "4", "Gene"), span("citalopram", "citalopram", "Chemical"), span("[", "]", "Chemical", 9),
+                span("Heparin", "Heparin", "Chemical"), span("thrombocytopenia", "thrombocytopenia", "Disease"),
+                span("HIT", "HIT", "Gene"), span("HIT", "HIT", "Chemical", words.index("HIT") + 1)]
+    for _, component in nlp.pipeline:
+        doc = component(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Ca2+ channels", "Gene"), ("citalopram", "Chemical"), ("Heparin", "Chemical"),
+        ("thrombocytopenia", "Disease"), ("HIT", "Disease"), ("HIT", "Disease")]
