@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Settings, load_settings
-from pipeline.datatypes import Record
+from pipeline.datatypes import Mention, Record
 from pipeline.kb import KnowledgeBase, build_kb
 from pipeline.store import Store
 
@@ -20,6 +20,25 @@ KIR_PAPER = Record(uid="pmid:99000001", pmid="99000001", source="pubmed", year=2
                    title="Sertraline blocks astrocytic Kir4.1 channels.",
                    abstract="Sertraline inhibited Kir4.1 currents in cultured astrocytes.",
                    mesh_terms=["Animals", "Rats", "Cells, Cultured"], publication_types=["Journal Article"])
+
+
+def shared_document(name: str) -> str:
+    """One of ../shared/documents, or a skip when the shared data is not there."""
+    path = load_settings().shared / "documents" / name
+    if not path.exists():
+        pytest.skip(f"no {path}")
+    return path.read_text(encoding="utf-8")
+
+
+def assert_well_formed(text: str, mentions: list[Mention], types: tuple[str, ...], linked: bool = True) -> None:
+    """Mentions in order, not overlapping, quoting the text, of known types; with ids and
+    names when `linked`, else with a name exactly when there is an id."""
+    assert mentions == sorted(mentions, key=lambda m: m.start)
+    for previous, mention in zip(mentions, mentions[1:]):
+        assert previous.end <= mention.start
+    for m in mentions:
+        assert text[m.start:m.end] == m.text and m.type in types
+        assert (m.id and m.name) if linked else bool(m.id) == bool(m.name)
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,12 @@ from collections import Counter
 
 import pytest
 
+from conftest import assert_well_formed, shared_document
 from pipeline.config import load_settings
-from pipeline.datatypes import Mention
 from pipeline.entities import DictionaryTagger, EntityTagger
 from pipeline.importers import parse_pubtator
 from pipeline.kb import KnowledgeBase
 
-DOCUMENTS = load_settings().shared / "documents"
 BC5CDR_DEV = load_settings().shared / "corpora" / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt"
 
 
@@ -26,26 +25,13 @@ def tagged(tagger: EntityTagger, text: str) -> dict[str, tuple[str, str]]:
     return {m.text: (m.type, m.id) for m in tagger.tag(text)}
 
 
-def document(name: str) -> str:
-    path = DOCUMENTS / name
-    if not path.exists():
-        pytest.skip(f"no {path}")
-    return path.read_text(encoding="utf-8")
-
-
-def assert_well_formed(text: str, mentions: list[Mention]) -> None:
-    assert mentions == sorted(mentions, key=lambda m: m.start)
-    for previous, mention in zip(mentions, mentions[1:]):
-        assert previous.end <= mention.start
-    for m in mentions:
-        assert text[m.start:m.end] == m.text and m.id and m.name
-        assert m.type in ("Chemical", "Gene", "Disease", "Species")
+TYPES = ("Chemical", "Gene", "Disease", "Species")
 
 
 def test_pssd_glutamate_document(tagger: DictionaryTagger) -> None:
-    text = document("pssd-glutamate.txt")
+    text = shared_document("pssd-glutamate.txt")
     mentions = tagger.tag(text)
-    assert_well_formed(text, mentions)
+    assert_well_formed(text, mentions, TYPES)
     found = {(m.text, m.type, m.id) for m in mentions}
     assert {
         ("Sertraline", "Chemical", "DrugBank:DB01104"),
@@ -73,9 +59,9 @@ def test_pssd_glutamate_document(tagger: DictionaryTagger) -> None:
 
 
 def test_ssri_blunted_affect_document(tagger: DictionaryTagger) -> None:
-    text = document("ssri-blunted-affect.txt")
+    text = shared_document("ssri-blunted-affect.txt")
     mentions = tagger.tag(text)
-    assert_well_formed(text, mentions)
+    assert_well_formed(text, mentions, TYPES)
     found = {(m.text, m.type, m.id) for m in mentions}
     assert {
         ("5-HT1A receptor", "Gene", "HGNC:5286"),  # HTR1A, in "5-HT1A receptor desensitization"

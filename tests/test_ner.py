@@ -6,12 +6,9 @@ import pytest
 import spacy
 from spacy.tokens import Span
 
-from pipeline.config import load_settings
-from pipeline.datatypes import Mention
+from conftest import assert_well_formed, shared_document
 from pipeline.ner import NER_MODELS, ModelsMissing, PipelineTagger, load_pipeline
 from pipeline.nlp import KB_TAG_ATTR, KBFeatures, kb_tags
-
-DOCUMENTS = load_settings().shared / "documents"
 
 # What the issue names for the two documents: (surface the mention starts with, type, id).
 EXPECTED = {
@@ -37,28 +34,11 @@ EXPECTED = {
 }
 
 
-def document(name: str) -> str:
-    path = DOCUMENTS / name
-    if not path.exists():
-        pytest.skip(f"no {path}")
-    return path.read_text(encoding="utf-8")
-
-
-def assert_well_formed(text: str, mentions: list[Mention]) -> None:
-    assert mentions == sorted(mentions, key=lambda m: m.start)
-    for previous, mention in zip(mentions, mentions[1:]):
-        assert previous.end <= mention.start
-    for m in mentions:
-        assert text[m.start:m.end] == m.text
-        assert m.type in ("Chemical", "Gene", "Disease", "Species", "Variant")
-        assert bool(m.id) == bool(m.name)
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_documents_entities_recognized_and_linked(pipeline_tagger: PipelineTagger, name: str) -> None:
-    text = document(name)
+    text = shared_document(name)
     mentions = pipeline_tagger.tag(text)
-    assert_well_formed(text, mentions)
+    assert_well_formed(text, mentions, ("Chemical", "Gene", "Disease", "Species", "Variant"), linked=False)
     found = {(m.text, m.type, m.id) for m in mentions}
     missing = {(surface, type_, id_) for surface, type_, id_ in EXPECTED[name]
                if not any(t.startswith(surface) and (ty, i) == (type_, id_) for t, ty, i in found)}
