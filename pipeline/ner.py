@@ -95,8 +95,9 @@ def _trimmed(span: Span) -> Span:
             end -= 1
         text = doc[start:end].text
         for opener, closer in _BRACKETS:
-            if text.count(opener) > text.count(closer):  # cut from the last opener it leaves open
-                end = max(i for i in range(start, end) if doc[i].text == opener)
+            openers = [i for i in range(start, end) if doc[i].text == opener]
+            if text.count(opener) > text.count(closer) and openers:  # cut from the last opener left open
+                end = openers[-1]
             elif text.count(closer) > text.count(opener) and end > start and doc[end - 1].text == closer:
                 end -= 1
             elif text.count(closer) > text.count(opener) and end > start and doc[start].text == closer:

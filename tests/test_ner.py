@@ -92,3 +92,11 @@ def test_entity_rules_trim_drop_and_type_abbreviations() -> None:
     assert [(e.text, e.label_) for e in doc.ents] == [
         ("Ca2+ channels", "Gene"), ("citalopram", "Chemical"), ("Heparin", "Chemical"),
         ("thrombocytopenia", "Disease"), ("HIT", "Disease"), ("HIT", "Disease")]
+
+
+def test_entity_rules_leave_brackets_inside_tokens_alone() -> None:
+    """spaCy keeps emoticons such as ":(" whole: an unclosed bracket with no token of its own."""
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
+    doc = nlp.make_doc("the drug :( was given")
+    doc.ents = [Span(doc, 1, 3, label="Chemical")]
+    assert [e.text for e in nlp.create_pipe("litmine_entity_rules")(doc).ents] == ["drug :("]
