@@ -162,10 +162,8 @@ def models_build(reduced: Annotated[bool, typer.Option(
     built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
     table = Table("model", "path", "build s", "MB", title="models")
     for name, path in built.items():
-        record = json.loads(next(p for p in (path / "build.json", path.parent / "build.json") if p.is_file()).read_text())
-        seconds = record.get("train_seconds", record.get("seconds", 0))
-        size = record.get("model_bytes", record.get("bytes", 0))
-        table.add_row(name, str(path), f"{seconds:.0f}", f"{size / 1e6:.1f}")
+        record = json.loads((path / "build.json").read_text())
+        table.add_row(name, str(path), f"{record['seconds']:.0f}", f"{record['bytes'] / 1e6:.1f}")
     Console().print(table)
 
 

@@ -178,7 +178,8 @@ REDUCED = {"training.max_epochs": 0, "training.max_steps": 300, "training.eval_f
 
 
 def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: bool = False) -> dict[str, Path]:
-    """Every model in MODELS, trained where its key has none yet; returns their paths."""
+    """Every model in MODELS, trained where its key has none yet; returns their folders
+    (model-best/ and build.json)."""
     built = {}
     for number, spec in enumerate(MODELS, 1):
         print(f"model {number}/{len(MODELS)}: {spec.name}", file=sys.stderr)
@@ -188,7 +189,7 @@ def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: b
 
 def build_model(spec: ModelSpec, settings: Settings, store: Store, kb: KnowledgeBase,
                 overrides: dict[str, object] | None = None) -> Path:
-    """Train `spec` unless a model with the same key exists; returns the model-best path."""
+    """Train `spec` unless a model with the same key exists; returns its folder (model-best/, build.json)."""
     overrides = {**spec.overrides, **(overrides or {})}
     key = model_key(ModelSpec(spec.name, spec.config, spec.train, spec.dev, overrides), settings, store, kb.version)
     root = settings.models / spec.name / key
@@ -198,7 +199,7 @@ def build_model(spec: ModelSpec, settings: Settings, store: Store, kb: Knowledge
     else:
         _train(spec, root, settings, store, kb, overrides)
     (settings.models / spec.name / "current").write_text(key)
-    return best
+    return root
 
 
 def _train(spec: ModelSpec, root: Path, settings: Settings, store: Store, kb: KnowledgeBase,
@@ -225,5 +226,5 @@ def _train(spec: ModelSpec, root: Path, settings: Settings, store: Store, kb: Kn
     size = sum(p.stat().st_size for p in (root / "model-best").rglob("*") if p.is_file())
     (root / "build.json").write_text(json.dumps({
         "model": spec.name, "config": spec.config, "train": spec.train, "dev": spec.dev, "overrides": overrides,
-        "counts": counts, "train_seconds": round(seconds, 1), "model_bytes": size}, indent=2, default=str))
+        "counts": counts, "seconds": round(seconds, 1), "bytes": size}, indent=2, default=str))
     shutil.rmtree(root / "model-last", ignore_errors=True)

@@ -72,7 +72,7 @@ def test_craft_split_by_article() -> None:
     parts = {split: treebank_files(settings, "craft", split) for split in ("train", "dev", "test")}
     assert [len(p) for p in parts.values()] == [79, 9, 9]
     assert not set(parts["train"]) & (set(parts["dev"]) | set(parts["test"]))
-    docs = treebank_docs(settings.with_overrides(shared=settings.shared), "craft", "test")
+    docs = treebank_docs(settings, "craft", "test")
     assert docs and all(doc.has_annotation("DEP") and doc.has_annotation("TAG") for doc in docs[:5])
 
 
