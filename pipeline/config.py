@@ -3,10 +3,16 @@
 The config file is ``$LITMINE_CONFIG`` if set, else ``./litmine.toml`` if it
 exists, else ``~/.config/litmine/config.toml``. Its keys are the lower-case
 names below without the prefix (``data``, ``models``, ``eutils_url``,
-``ncbi_email``, ``ncbi_api_key``, ``ncbi_tool``, ``shared``, ``offline``).
+``ncbi_email``, ``ncbi_api_key``, ``ncbi_tool``, ``shared``, ``offline``, ``ner_models``).
+
+``ner_models`` names the NER models of the entity pipeline in order of precedence
+(comma-separated in the environment, a list in the file): litmine's own
+(``ner_bc5cdr``, ``ner_gene``, ``ner_biored``; all three when unset), installed spaCy
+packages such as scispaCy's ``en_ner_bc5cdr_md``, or paths to spaCy pipelines.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -25,6 +31,7 @@ ENV_VARS = {
     "ncbi_tool": "NCBI_TOOL",
     "shared": "LITMINE_SHARED",
     "offline": "LITMINE_OFFLINE",
+    "ner_models": "LITMINE_NER_MODELS",
 }
 
 
@@ -42,6 +49,7 @@ class Settings:
     ncbi_tool: str = "litmine"
     shared: Path = PROJECT_ROOT.parent / "shared"
     offline: bool = False
+    ner_models: tuple[str, ...] = ()  # () = litmine's own, see pipeline.ner
 
     @property
     def store_path(self) -> Path:
@@ -57,6 +65,15 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def source_hash(*names: str) -> str:
+    """A short hash of pipeline modules' source (or files under pipeline/, given with their
+    suffix), so a code change invalidates what that code computed."""
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update((Path(__file__).parent / (name if "." in name else f"{name}.py")).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _config_file(env: dict[str, str]) -> Path | None:
@@ -80,6 +97,11 @@ def _coerce(name: str, value: object, source: str) -> object:
         if text in ("", "0", "false", "no", "off"):
             return False
         raise ConfigError(f"{source}: offline must be true or false, got {value!r}")
+    if name == "ner_models":
+        names = value.split(",") if isinstance(value, str) else value
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f"{source}: ner_models must be model names, got {value!r}")
+        return tuple(n.strip() for n in names if n.strip())
     if name == "eutils_url":
         url = str(value)
         return url if url.endswith("/") else url + "/"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
 import spacy
@@ -16,9 +17,10 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 import pipeline.nlp  # noqa: F401  (registers litmine's tokenizer, KB features and layers)
-from pipeline.config import Settings
+from pipeline.config import Settings, source_hash
 from pipeline.datatypes import Mention
 from pipeline.kb import KnowledgeBase
+from pipeline.store import Store
 from pipeline.training import model_dir
 
 # litmine's NER models in order of precedence: where two find overlapping mentions, the
@@ -34,27 +36,129 @@ class ModelsMissing(RuntimeError):
 
 def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> Language:
     """litmine's entity pipeline: tokenizer, KB features, the NER models in `ner_models`'s
-    order, scispaCy's AbbreviationDetector, the entity rules and the linker over `kb`."""
+    order (litmine's own or external, see `resolve_models`), scispaCy's AbbreviationDetector,
+    the entity rules and the linker over `kb`."""
     from pipeline.linking import Linker  # registers litmine_linker
 
-    paths = [(name, model_dir(settings, name)) for name in ner_models]
-    missing = [name for name, path in paths if path is None]
-    if missing:
-        raise ModelsMissing(f"models not built: {', '.join(missing)} (under {settings.models}); "
-                            "run `litmine models build` (or `make models`)")
-    first, *rest = paths
-    nlp = spacy.load(first[1])
-    nlp.rename_pipe("ner", first[0])
-    for name, path in rest:
-        nlp.add_pipe("ner", name=name, source=spacy.load(path, exclude=["kb_features"]))
+    models = resolve_models(settings, ner_models)
+    own = [name for name, where in models if isinstance(where, Path)]
+    (first, where), rest = models[0], models[1:]
+    if isinstance(where, Path):
+        nlp = spacy.load(where)
+        nlp.rename_pipe("ner", first)
+    else:  # litmine's tokenizer still, so entities keep their gold-aligned boundaries
+        nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
+        if own:
+            nlp.add_pipe("litmine_kb_features", name="kb_features")
+        rest = models
+    for name, where in rest:
+        if isinstance(where, Path):
+            nlp.add_pipe("ner", name=name, source=spacy.load(where, exclude=["kb_features"]))
+        else:
+            nlp.add_pipe("litmine_external_ner", name=name, config={"model": where})
     nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe("litmine_entity_rules")
     linker = Linker.load(settings, kb, progress=False)
     nlp.add_pipe("litmine_linker").use(linker)
-    nlp.get_pipe("kb_features").use(linker.tagger)
-    nlp.meta["litmine_models"] = {name: path.parent.name for name, path in paths}
+    if own:
+        nlp.get_pipe("kb_features").use(linker.tagger)
+    nlp.meta["litmine_models"] = dict(_model_versions(models))
     nlp.meta["litmine_linker"] = {"kb": kb.version, "corpus_names": len(linker.lexicon)}
     return nlp
+
+
+def resolve_models(settings: Settings, ner_models: Sequence[str]) -> list[tuple[str, Path | str]]:
+    """Where each NER model is: litmine's own (NER_MODELS) as its trained folder, any other
+    name as an installed spaCy package (scispaCy's en_ner_bc5cdr_md, ...) or a pipeline folder.
+    ModelsMissing names what is missing and how to get it."""
+    found: list[tuple[str, Path | str]] = []
+    unbuilt, unknown = [], []
+    for name in ner_models:
+        if name in NER_MODELS:
+            path = model_dir(settings, name)
+            if path:
+                found.append((name, path))
+            else:
+                unbuilt.append(name)
+        elif spacy.util.is_package(name) or (Path(name) / "meta.json").is_file():
+            found.append((Path(name).name, name))
+        else:
+            unknown.append(name)
+    if unbuilt:
+        raise ModelsMissing(f"models not built: {', '.join(unbuilt)} (under {settings.models}); "
+                            "run `litmine models build` (or `make models`)")
+    if unknown:
+        raise ModelsMissing(f"NER models not found: {', '.join(unknown)}; name litmine's own "
+                            f"({', '.join(NER_MODELS)}), an installed spaCy package or a pipeline folder")
+    return found
+
+
+def _model_versions(models: list[tuple[str, Path | str]]) -> Iterator[tuple[str, str]]:
+    """Each model's identity: a litmine model's key (config + data + code), an external
+    pipeline's meta (name, version, ...) as a hash."""
+    for name, where in models:
+        if isinstance(where, Path):
+            yield name, where.parent.name
+        else:
+            meta = spacy.util.get_model_meta(Path(where) if not spacy.util.is_package(where)
+                                             else spacy.util.get_package_path(where))
+            yield name, hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> str:
+    """What the pipeline would tag with, known without loading it (seconds saved on every
+    cached run): the NER models' identities, the KB, the train-corpus names the linker
+    learns and the code of the components."""
+    from pipeline.linking import TRAIN_SPLITS
+
+    models = [f"{name}={version}" for name, version in _model_versions(resolve_models(settings, ner_models))]
+    names = ""
+    if settings.store_path.exists():
+        with Store(settings.store_path) as store:
+            names = "/".join(store.gold_fingerprint(corpus, split) for corpus, split in TRAIN_SPLITS)
+    code = source_hash("ner", "linking", "nlp", "entities", "data/tagger_stoplist.txt")
+    digest = hashlib.sha256("|".join([*models, names, code]).encode()).hexdigest()[:12]
+    return f"pipeline-{digest}+kb-{kb.version}"
+
+
+# ---------------------------------------------------------------------------- external models
+
+# Labels of scispaCy's published NER models (and litmine's own types) as litmine's types;
+# what maps to none (cell types, anatomy, GO terms, ...) is not kept.
+EXTERNAL_LABELS = {
+    "CHEMICAL": "Chemical", "SIMPLE_CHEMICAL": "Chemical", "CHEBI": "Chemical",
+    "DISEASE": "Disease", "CANCER": "Disease",
+    "GENE_OR_GENE_PRODUCT": "Gene", "GGP": "Gene", "PROTEIN": "Gene", "DNA": "Gene", "RNA": "Gene",
+    "ORGANISM": "Species", "TAXON": "Species",
+    **{t: t for t in ("Chemical", "Gene", "Disease", "Variant", "Species")},
+}
+
+
+class ExternalNER:
+    """An NER pipeline litmine did not train, run on the text with its own tokenizer and
+    vectors (so nothing of it needs to match litmine's). Its entities, typed by
+    EXTERNAL_LABELS, join the document's where they overlap none already found, as a
+    later NER model's would."""
+
+    def __init__(self, external: Language):
+        self.external = external
+
+    def __call__(self, doc: Doc) -> Doc:
+        taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+        found = list(doc.ents)
+        for ent in self.external(doc.text).ents:
+            label = EXTERNAL_LABELS.get(ent.label_)
+            span = doc.char_span(ent.start_char, ent.end_char, label=label, alignment_mode="expand") if label else None
+            if span is not None and not taken.intersection(range(span.start, span.end)):
+                found.append(span)
+                taken.update(range(span.start, span.end))
+        doc.ents = sorted(found, key=lambda e: e.start)
+        return doc
+
+
+@Language.factory("litmine_external_ner", default_config={"model": ""})
+def external_ner(nlp: Language, name: str, model: str) -> ExternalNER:
+    return ExternalNER(spacy.load(model))
 
 
 # ---------------------------------------------------------------------------- entity rules
@@ -106,9 +210,12 @@ def _trimmed(span: Span) -> Span:
             return Span(doc, start, end, label=span.label_)
 
 
-def corpus_order(corpus: str | None = None) -> list[str]:
-    """NER_MODELS with the corpus's own model first, so a benchmark sees its guidelines' boundaries."""
+def ner_order(settings: Settings, corpus: str | None = None) -> list[str]:
+    """The NER models settings name, else NER_MODELS with the corpus's own model first, so
+    a benchmark sees its guidelines' boundaries."""
     own = CORPUS_MODELS.get(corpus or "")
+    if settings.ner_models:
+        return list(settings.ner_models)
     return [own, *(m for m in NER_MODELS if m != own)] if own else list(NER_MODELS)
 
 
@@ -117,21 +224,16 @@ class PipelineTagger:
 
     name: str = "pipeline"
 
-    def __init__(self, nlp: Language, kb: KnowledgeBase):
+    def __init__(self, nlp: Language, kb: KnowledgeBase, version: str):
         self.nlp = nlp
         self.kb = kb
-        models = sorted(f"{name}={nlp.get_pipe_meta(name).factory}" for name in nlp.pipe_names)
-        self._version = f"{self.name}-{_pipeline_hash(nlp)}+kb-{kb.version}+{'/'.join(models)}"
+        self.version = version  # a cache key: see pipeline_version
 
     @classmethod
     def load(cls, settings: Settings, kb: KnowledgeBase, corpus: str | None = None) -> PipelineTagger:
-        """The pipeline from settings' models; for a corpus, its own NER model first."""
-        return cls(load_pipeline(settings, kb, corpus_order(corpus)), kb)
-
-    @property
-    def version(self) -> str:
-        """Changes with the trained models, the KB or the pipeline's components: a cache key."""
-        return self._version
+        """The pipeline of `ner_order`'s models."""
+        order = ner_order(settings, corpus)
+        return cls(load_pipeline(settings, kb, order), kb, pipeline_version(settings, kb, order))
 
     def tag(self, text: str) -> list[Mention]:
         return self.mentions(self.nlp(text))
@@ -145,7 +247,3 @@ class PipelineTagger:
         return [Mention(ent.start_char, ent.end_char, ent.text, ent.label_, ent.kb_id_, ent._.kb_name)
                 for ent in doc.ents]
 
-
-def _pipeline_hash(nlp: Language) -> str:
-    """The trained models' identity: their training meta (config, data keys and scores)."""
-    return hashlib.sha256(json.dumps(nlp.meta, sort_keys=True, default=str).encode()).hexdigest()[:12]

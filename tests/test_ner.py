@@ -7,7 +7,7 @@ import spacy
 from spacy.tokens import Span
 
 from conftest import assert_well_formed, shared_document
-from pipeline.ner import NER_MODELS, ModelsMissing, PipelineTagger, load_pipeline
+from pipeline.ner import NER_MODELS, ModelsMissing, PipelineTagger, load_pipeline, ner_order, pipeline_version
 from pipeline.nlp import KB_TAG_ATTR, KBFeatures, kb_tags
 
 # What the issue names for the two documents: (surface the mention starts with, type, id).
@@ -59,9 +59,42 @@ def test_tag_many_equals_tag(pipeline_tagger: PipelineTagger) -> None:
     assert list(pipeline_tagger.tag_many(texts)) == [pipeline_tagger.tag(t) for t in texts]
 
 
+def test_version_is_known_without_loading(pipeline_tagger: PipelineTagger, trained, kb) -> None:
+    assert pipeline_version(trained, kb, ner_order(trained)) == pipeline_tagger.version
+    assert pipeline_version(trained, kb, ner_order(trained, "biored")) != pipeline_tagger.version
+
+
 def test_missing_models_say_how_to_build_them(trained, kb) -> None:
     with pytest.raises(ModelsMissing, match="litmine models build"):
         load_pipeline(trained.with_overrides(models=trained.models / "nowhere"), kb)
+    with pytest.raises(ModelsMissing, match="en_ner_not_installed_md"):
+        pipeline_version(trained, kb, ["en_ner_not_installed_md"])
+
+
+@pytest.fixture(scope="module")
+def external_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A spaCy pipeline litmine did not train, labelled the way scispaCy's published models are."""
+    nlp = spacy.blank("en")  # spaCy's tokenizer, not litmine's
+    nlp.add_pipe("entity_ruler").add_patterns([
+        {"label": "CHEMICAL", "pattern": [{"LOWER": "sertraline"}]},
+        {"label": "GENE_OR_GENE_PRODUCT", "pattern": [{"LOWER": "kir4.1"}]},
+        {"label": "CELL", "pattern": [{"LOWER": "astrocytes"}]}])
+    path = tmp_path_factory.mktemp("external") / "en_ner_fake_md"
+    nlp.to_disk(path)
+    return str(path)
+
+
+def test_external_models_named_in_settings(trained, kb, external_model: str) -> None:
+    """Official scispaCy models, named in settings, run with litmine's own: typed, linked, first come first served."""
+    text = "Sertraline-treated rat astrocytes lost Kir4.1 currents."
+    alone = PipelineTagger.load(trained.with_overrides(ner_models=(external_model,)), kb)
+    assert alone.nlp.pipe_names[0] == "en_ner_fake_md" and "kb_features" not in alone.nlp.pipe_names
+    assert [(m.text, m.type, m.id) for m in alone.tag(text)] == [
+        ("Sertraline", "Chemical", "DrugBank:DB01104"), ("Kir4.1", "Gene", "HGNC:6256")]  # CELL is not kept
+    mixed = PipelineTagger.load(trained.with_overrides(ner_models=(external_model, "ner_bc5cdr")), kb)
+    assert mixed.nlp.pipe_names[:3] == ["kb_features", "en_ner_fake_md", "ner_bc5cdr"]
+    assert {(m.text, m.type) for m in alone.tag(text)} <= {(m.text, m.type) for m in mixed.tag(text)}
+    assert len({alone.version, mixed.version, pipeline_version(trained, kb)}) == 3
 
 
 def test_kb_features_mark_dictionary_names(kb) -> None:
