@@ -23,7 +23,7 @@ from prefect.utilities.annotations import quote
 
 from pipeline import runs
 from pipeline.claims import Claim, extract_claims
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings, load_settings, source_hash
 from pipeline.datatypes import Record
 from pipeline.documents import Document, load_document
 from pipeline.evidence import ExtractedRecord, extract_record, search_records
@@ -31,7 +31,7 @@ from pipeline.export import write_tables
 from pipeline.reconcile import ClaimResult, reconcile_claim
 from pipeline.report import write_report
 from pipeline.references import RESOLVED, ResolvedReference, resolve_references
-from pipeline.toolkit import open_toolkit, source_hash
+from pipeline.toolkit import open_toolkit
 
 EXTRACT_BATCH = 50
 Gathered = dict[str, tuple[list[Record], bool]]  # claim_id -> (records to read, a cited record is missing)

@@ -2,20 +2,20 @@
 
 Loading the knowledge base and models costs seconds; flows, tasks and CLI
 commands all ask for them through `open_toolkit`, which caches them per
-settings, so each worker process pays once.
+settings, so each worker process pays once. The entity pipeline loads only
+when something is tagged: a run whose every task hits the cache never loads it,
+because the cache keys (`extraction_version`) are known without it.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from functools import cached_property, lru_cache
 
-from pipeline.config import Settings
+from pipeline.config import Settings, source_hash
 from pipeline.entities import EntityTagger
 from pipeline.entrez import EntrezClient
 from pipeline.kb import KnowledgeBase, ensure_kb
-from pipeline.ner import PipelineTagger
+from pipeline.ner import PipelineTagger, ner_order, pipeline_version
 from pipeline.relations import RelationExtractor, TriggerExtractor
 from pipeline.store import Store
 
@@ -26,14 +26,28 @@ class Toolkit:
     store: Store
     client: EntrezClient
     kb: KnowledgeBase
-    tagger: EntityTagger  # for evidence records: the trained entity pipeline
-    claim_tagger: EntityTagger  # for claims in documents: the dictionary (see claims.py)
     extractor: RelationExtractor
+
+    @cached_property
+    def tagger(self) -> PipelineTagger:
+        """The trained entity pipeline, for evidence records."""
+        return PipelineTagger.load(self.settings, self.kb)
+
+    @cached_property
+    def claim_tagger(self) -> EntityTagger:
+        """For claims in documents: the pipeline's dictionary (see claims.py)."""
+        return self.tagger.nlp.get_pipe("kb_features").tagger
+
+    @cached_property
+    def pipeline_version(self) -> str:
+        """The entity pipeline's version, known without loading it (see pipeline.ner)."""
+        return pipeline_version(self.settings, self.kb, ner_order(self.settings))
 
     @property
     def extraction_version(self) -> str:
-        """Changes whenever what extraction produces could change (for caching)."""
-        return f"{self.tagger.version}+{self.claim_tagger.version}+{self.extractor.name}-{self.extractor.version}"
+        """Changes whenever what extraction produces could change (for caching); the
+        pipeline's version covers its dictionary too."""
+        return f"{self.pipeline_version}+{self.extractor.name}-{self.extractor.version}"
 
     @property
     def verdict_version(self) -> str:
@@ -41,19 +55,10 @@ class Toolkit:
         return f"{self.extraction_version}+{source_hash('claims', 'evidence', 'reconcile')}"
 
 
-def source_hash(*modules: str) -> str:
-    """A short hash of pipeline modules' source, so a code change invalidates what it computed."""
-    digest = hashlib.sha256()
-    for name in modules:
-        digest.update((Path(__file__).parent / f"{name}.py").read_bytes())
-    return digest.hexdigest()[:12]
-
-
 @lru_cache(maxsize=4)
 def open_toolkit(settings: Settings) -> Toolkit:
     """Raises ModelsMissing (naming the command that builds them) before touching the store."""
     kb = ensure_kb(settings)
-    tagger = PipelineTagger.load(settings, kb)
-    dictionary = tagger.nlp.get_pipe("kb_features").tagger
+    pipeline_version(settings, kb, ner_order(settings))  # models missing: say so now, not in the middle of a flow
     store = Store(settings.store_path)
-    return Toolkit(settings, store, EntrezClient(settings, store), kb, tagger, dictionary, TriggerExtractor())
+    return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor())
