@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from pipeline.config import load_settings
+from pipeline.entities import DictionaryTagger
 from pipeline.scifact import Corpus, load_abstracts, load_claims, load_or_train, retrieval_recall, score
 from pipeline.toolkit import open_toolkit
 
@@ -28,7 +29,7 @@ def main() -> None:
     toolkit = open_toolkit(settings)
 
     started = time.perf_counter()
-    corpus = Corpus(load_abstracts(toolkit.store), toolkit.tagger)
+    corpus = Corpus(load_abstracts(toolkit.store), DictionaryTagger(toolkit.kb))  # as `litmine evaluate claims`
     corpus_seconds = time.perf_counter() - started
     train, claims = load_claims(toolkit.store, "train"), load_claims(toolkit.store, args.split)
     with tempfile.TemporaryDirectory() as scratch:

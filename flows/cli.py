@@ -193,13 +193,14 @@ def evaluate_claims(corpus: Annotated[str, typer.Option(help="Claim corpus: scif
     """SciFact abstract-level label-only P/R/F1 (open retrieval and oracle abstracts) and rationale selection."""
     if corpus != "scifact":
         _fail(f"unknown claim corpus {corpus!r}: litmine evaluates claims on scifact")
+    from pipeline.entities import DictionaryTagger
     from pipeline.scifact import evaluate_scifact
     from pipeline.toolkit import open_toolkit
 
     settings = _settings()
     kit = open_toolkit(settings)
-    try:
-        figures = evaluate_scifact(kit.store, split, settings.models, kit.claim_tagger)
+    try:  # the KB dictionary's ids as features: 5,183 abstracts in seconds, not minutes
+        figures = evaluate_scifact(kit.store, split, settings.models, DictionaryTagger(kit.kb))
     except ValueError as exc:
         _fail(str(exc))
     _print_figures(figures, as_json, f"SciFact {split}")
@@ -296,10 +297,15 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
     for doc in documents:
         if "://" not in doc and not Path(doc).is_file():
             _fail(f"{doc}: no such document")
+    from flows.server import start_temporary_api
+
+    api = start_temporary_api()
     from flows.evidence_check import with_runner
 
     try:
         check = with_runner(runner, dask_address, workers)
+        if api:
+            api.join()
         paths = check(documents, out=str(out) if out else None, offline=offline, refresh=refresh,
                       fresh=fresh, top_k=top_k)
     except (DocumentError, ValueError) as exc:

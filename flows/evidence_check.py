@@ -104,7 +104,7 @@ def claims_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
 @task(cache_key_fn=claims_cache_key, persist_result=True, cache_expiration=None)
 def find_claims(documents: list[Document], settings: Settings) -> list[Claim]:
     kit = open_toolkit(settings)
-    return [claim for doc in documents for claim in extract_claims(doc, kit.claim_tagger, kit.extractor, kit.kb)]
+    return [claim for doc in documents for claim in extract_claims(doc, kit.tagger, kit.extractor, kit.kb)]
 
 
 @task(cache_key_fn=fetch_cache_key, persist_result=True, cache_expiration=None, **NETWORK_RETRIES)

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -30,6 +31,28 @@ class ServerInfo:
     pid: int
     url: str  # the API URL, e.g. http://127.0.0.1:4200/api
     log: str
+
+
+def start_temporary_api() -> threading.Thread | None:
+    """Start Prefect's temporary API now, in the background, where no server is set.
+
+    Without one, Prefect starts it at the flow's first API call and waits for its process
+    to import the server (10-20 s on two busy cores); started first, that wait overlaps
+    litmine's own imports. Prefect reuses it (one per process) and stops it at exit.
+    Join the returned thread before the flow runs; if the start failed, the flow's first
+    call tries again and reports why.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+
+    def start() -> None:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        SubprocessASGIServer().start()
+
+    thread = threading.Thread(target=start, name="prefect-temporary-api", daemon=True)
+    thread.start()
+    return thread
 
 
 def _state_file(prefect_home: Path) -> Path:

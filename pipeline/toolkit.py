@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from pipeline.config import Settings, source_hash
-from pipeline.entities import EntityTagger
 from pipeline.entrez import EntrezClient
 from pipeline.kb import KnowledgeBase, ensure_kb
 from pipeline.ner import PipelineTagger, ner_order, pipeline_version
@@ -30,13 +29,8 @@ class Toolkit:
 
     @cached_property
     def tagger(self) -> PipelineTagger:
-        """The trained entity pipeline, for evidence records."""
+        """The trained entity pipeline, for claims and evidence alike, so both meet on its ids."""
         return PipelineTagger.load(self.settings, self.kb)
-
-    @cached_property
-    def claim_tagger(self) -> EntityTagger:
-        """For claims in documents: the pipeline's dictionary (see claims.py)."""
-        return self.tagger.nlp.get_pipe("kb_features").tagger
 
     @cached_property
     def pipeline_version(self) -> str:
@@ -45,8 +39,7 @@ class Toolkit:
 
     @property
     def extraction_version(self) -> str:
-        """Changes whenever what extraction produces could change (for caching); the
-        pipeline's version covers its dictionary too."""
+        """Changes whenever what extraction produces could change (for caching)."""
         return f"{self.pipeline_version}+{self.extractor.name}-{self.extractor.version}"
 
     @property
