@@ -2,8 +2,8 @@
 
 A mention's candidates come from three sources, all restricted to the mention's type:
 
-1. the corpora - the concept annotators gave that name in the train splits of BC5CDR and
-   BioRED (TRAIN_SPLITS), which teaches the conventions no vocabulary lists;
+1. the corpora - the concept annotators gave that name in the train splits of BC5CDR,
+   BioRED and NLM-Gene (TRAIN_SPLITS), which teaches the conventions no vocabulary lists;
 2. the dictionary - litmine's name table (pipeline.kb) as the dictionary tagger compiles
    it (pipeline.entities): the mention's exact name under the tagger's case rules and
    ranking, else its normalized name or singular ("SSRIs") in the KB;
@@ -14,6 +14,10 @@ The choice is deliberately simple, in that order: a name the corpora know, else 
 dictionary hit (best-named first), else the ANN candidate with the highest cosine
 similarity if it reaches ANN_THRESHOLD, else no id. An abbreviation the text defines
 ("valproic acid (VPA)") is tried through its long form first.
+
+Genes keep their human concept as id; `Linker.gene_species` adds the organism a gene
+mention is about and that organism's NCBI Gene id (pipeline.species: mouse Tnf in a mouse
+study), from GtoPdb's orthologs and those the train corpora teach (corpus_orthologs).
 
 The scispaCy artifacts (the KB as scispaCy's jsonl, the vectorizer, the vectors, the alias
 list and the index, in scispaCy's ``LinkerPaths`` layout) live under
@@ -34,7 +38,7 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -50,12 +54,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.config import Settings, load_settings
-from pipeline.datatypes import Mention
+from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities import _SHORT_FORM, DictionaryTagger, _long_form
 from pipeline.evaluate_relations import CORPUS_XREFS, corpus_ids
 from pipeline.kb import KnowledgeBase, ensure_kb, fold_name, normalize_name, vocabulary_rank
-from pipeline.relation_model import ENTITY_TYPES
+from pipeline.ner import TRAIN_SPLITS
+from pipeline.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.store import Store
+from pipeline.training import NER_TYPES
 
 KB_FILE = "kb.jsonl"
 BUILD_FILE = "build.json"
@@ -71,8 +77,11 @@ ANN_K = 30  # neighbours asked of the index per name (scispaCy's default; 100 ch
 ANN_THRESHOLD = 0.75
 
 KB_NAME_ATTR = "kb_name"
-if not Span.has_extension(KB_NAME_ATTR):
-    Span.set_extension(KB_NAME_ATTR, default="")
+SPECIES_ATTR = "species"  # a gene's organism, "NCBITaxon:10090" (pipeline.species)
+SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism
+for _attr in (KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR):
+    if not Span.has_extension(_attr):
+        Span.set_extension(_attr, default="")
 
 
 def _say(progress: bool, message: str) -> None:
@@ -184,6 +193,7 @@ class Linker:
     tagger: DictionaryTagger
     generator: CandidateGenerator
     lexicon: dict[tuple[str, str], str] = field(default_factory=dict)  # corpus_lexicon
+    orthologs: Orthologs = field(default_factory=Orthologs)  # for gene_species
     k: int = ANN_K
     threshold: float = ANN_THRESHOLD
     _cache: dict[tuple[str, str], list[Candidate]] = field(default_factory=dict, repr=False)
@@ -198,13 +208,20 @@ class Linker:
     @classmethod
     def load(cls, settings: Settings, kb: KnowledgeBase, progress: bool = True) -> Linker:
         """The linker for `kb`, its index built first (minutes, once per KB version) if missing,
-        with the names of the train corpora in the store when it has them."""
+        with GtoPdb's rodent orthologs and, when the store has them, what the train corpora teach."""
         linker = cls.open(kb, build_index(kb, linker_dir(settings, kb), progress=progress))
+        linker.orthologs = Orthologs.from_gtopdb(settings.shared)
         if settings.store_path.exists():
-            _say(progress, "learning the names annotated in the train corpora")
+            _say(progress, "learning the names and orthologs annotated in the train corpora")
             with Store(settings.store_path) as store:
-                linker.lexicon = corpus_lexicon(store, linker)
+                linker = linker.learn(store)
         return linker
+
+    def learn(self, store: Store, exclude: Collection[str] = ()) -> Linker:
+        """This linker with the names (corpus_lexicon) and then the orthologs (corpus_orthologs)
+        the train corpora teach, leaving out documents in `exclude`."""
+        named = replace(self, lexicon=corpus_lexicon(store, self, exclude), _cache={})
+        return replace(named, orthologs=replace(self.orthologs, learned=corpus_orthologs(store, named, exclude)))
 
     @property
     def concept_types(self) -> dict[str, str]:
@@ -226,6 +243,30 @@ class Linker:
             mentions.append(Mention(start, end, surface, type_, concept.id if concept else "",
                                     concept.name if concept else ""))
         return mentions
+
+    def gene_species(self, text: str, mentions: list[Mention]) -> list[GeneSpecies | None]:
+        """For each linked Gene mention, the organism it is about (from the text's cue words and
+        its linked Species mentions, pipeline.species) and that organism's NCBI Gene id; None
+        for other mentions."""
+        context = self.species_context(text, mentions)
+        found: list[GeneSpecies | None] = []
+        for m in mentions:
+            if m.type != "Gene" or not m.id:
+                found.append(None)
+                continue
+            taxon = context.taxon(m.start, m.end)
+            if taxon == HUMAN:
+                concept = self.kb.concept(m.id)
+                found.append(GeneSpecies(taxon, concept.xrefs.get("NCBIGene", "") if concept else ""))
+            else:
+                found.append(GeneSpecies(taxon, self.orthologs.gene_id(m.id, taxon)))
+        return found
+
+    @staticmethod
+    def species_context(text: str, mentions: list[Mention]) -> SpeciesContext:
+        """The species `text` names: its cue words and its linked Species mentions."""
+        tagged = [SpeciesMention(m.start, m.end, m.id) for m in mentions if m.type == "Species"]
+        return SpeciesContext.find(text, tagged)
 
     def best(self, names: list[str], type_: str) -> Candidate | None:
         """The best candidate of this type for any of the names (a long form first): the first
@@ -263,8 +304,8 @@ class Linker:
 
 # ---------------------------------------------------------------------------- corpus names
 
-# The train splits whose annotated names the linker learns; never dev or test.
-TRAIN_SPLITS = (("bc5cdr", "train"), ("biored", "train"))
+# NLM-Gene's genes carry NCBI Gene ids, as BioRED's do: their concepts translate the same way.
+ID_CORPUS = {"nlm_gene": "biored"}
 
 
 def gold_ids(identifiers: str) -> set[str]:
@@ -288,28 +329,63 @@ def corpus_concepts(kb: KnowledgeBase, corpus: str, concept_types: dict[str, str
     return found
 
 
+def train_documents(store: Store, linker: Linker, exclude: Collection[str] = (), annotating: str = ""
+                    ) -> Iterator[tuple[GoldDocument, dict[str, str | None], dict[str, dict[str, str]]]]:
+    """The documents of TRAIN_SPLITS (of the corpora that annotate the litmine type `annotating`
+    if given) not in `exclude`, each with its corpus's types -> litmine types and, by litmine
+    type, corpus id -> KB concept (corpus_concepts, where a mouse or rat gene GtoPdb knows
+    stands for its human ortholog)."""
+    tables: dict[str, dict[str, dict[str, str]]] = {}
+    for corpus, split in TRAIN_SPLITS:
+        if annotating and annotating not in NER_TYPES[corpus].values():
+            continue
+        id_corpus = ID_CORPUS.get(corpus, corpus)
+        if id_corpus not in tables:
+            tables[id_corpus] = corpus_concepts(linker.kb, id_corpus, linker.concept_types)
+            if "Gene" in tables[id_corpus]:
+                tables[id_corpus]["Gene"] = {**linker.orthologs.human_concepts(), **tables[id_corpus]["Gene"]}
+        for doc in store.gold_documents(corpus, split):
+            if doc.doc_id not in exclude:
+                yield doc, NER_TYPES[corpus], tables[id_corpus]
+
+
 def corpus_lexicon(store: Store, linker: Linker, exclude: Collection[str] = ()) -> dict[tuple[str, str], str]:
     """(normalized name, type) -> concept for the names annotators linked in TRAIN_SPLITS
     (the majority concept where they disagree), leaving out documents in `exclude`.
 
     These teach the linker the corpora's conventions no vocabulary lists ("toxicity" is
     MeSH's "Drug-Related Side Effects and Adverse Reactions", "dyskinesia" in a drug
-    context its "Dyskinesia, Drug-Induced"). Mentions whose ids no KB concept carries
-    (BioRED's mouse genes) or that name several concepts ("breast and ovarian cancer")
-    teach nothing.
+    context its "Dyskinesia, Drug-Induced"); a mouse gene's names teach its human
+    ortholog's ("AT1a", mouse Agtr1a, is AGTR1). Mentions whose ids no KB concept carries
+    or that name several concepts ("breast and ovarian cancer") teach nothing.
     """
     counts: dict[tuple[str, str], Counter[str]] = {}
-    types = linker.concept_types
-    for corpus, split in TRAIN_SPLITS:
-        concepts = corpus_concepts(linker.kb, corpus, types)
-        for doc in store.gold_documents(corpus, split):
-            if doc.doc_id in exclude:
-                continue
-            for e in doc.entities:
-                type_ = ENTITY_TYPES.get(e.type, e.type)
-                found = {concepts[type_][i] for i in gold_ids(e.identifiers) if i in concepts.get(type_, {})}
-                if len(found) == 1:
-                    counts.setdefault((normalize_name(e.text), type_), Counter())[found.pop()] += 1
+    for doc, types, concepts in train_documents(store, linker, exclude):
+        for e in doc.entities:
+            type_ = types.get(e.type)
+            found = {concepts[type_][i] for i in gold_ids(e.identifiers) if i in concepts.get(type_, {})}
+            if len(found) == 1:
+                counts.setdefault((normalize_name(e.text), type_), Counter())[found.pop()] += 1
+    return {key: counter.most_common(1)[0][0] for key, counter in counts.items()}
+
+
+def corpus_orthologs(store: Store, linker: Linker, exclude: Collection[str] = ()) -> dict[tuple[str, str], str]:
+    """(human gene concept, taxon) -> the gene id annotators gave the mentions of that species
+    (by pipeline.species) that the linker links to that concept in TRAIN_SPLITS (the majority
+    where they differ), leaving out documents in `exclude`: the mouse and rat genes GtoPdb
+    does not list. Only ids no KB concept or GtoPdb ortholog carries teach.
+    """
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for doc, types, concepts in train_documents(store, linker, exclude, annotating="Gene"):
+        entities = [(e, types.get(e.type)) for e in doc.entities if types.get(e.type) in ("Gene", "Species")]
+        mentions = linker.link(doc.text, [(e.start, e.end, type_) for e, type_ in entities])
+        context = linker.species_context(doc.text, mentions)
+        for (e, type_), m in zip(entities, mentions):
+            ids = gold_ids(e.identifiers)
+            if type_ == "Gene" and m.id and len(ids) == 1 and not ids & concepts["Gene"].keys():
+                taxon = context.taxon(m.start, m.end)
+                if taxon != HUMAN:
+                    counts.setdefault((m.id, taxon), Counter())[ids.pop()] += 1
     return {key: counter.most_common(1)[0][0] for key, counter in counts.items()}
 
 
@@ -318,7 +394,8 @@ def corpus_lexicon(store: Store, linker: Linker, exclude: Collection[str] = ()) 
 
 class LinkerComponent:
     """Links ``doc.ents``: sets each entity's ``kb_id_`` and ``._.kb_name``, resolving the
-    abbreviations scispaCy's AbbreviationDetector found when it ran before.
+    abbreviations scispaCy's AbbreviationDetector found when it ran before, and a gene's
+    ``._.species`` and ``._.species_gene_id`` (Linker.gene_species).
 
     The linker is opened lazily from litmine's settings (or injected with `use`): loading
     the KB and the index costs seconds, and a pipeline may be assembled without them.
@@ -342,9 +419,12 @@ class LinkerComponent:
         mentions = self.linker.link(doc.text, [(e.start_char, e.end_char, e.label_) for e in ents],
                                     _detected_abbreviations(doc))
         linked = []
-        for ent, mention in zip(ents, mentions):
+        for ent, mention, gene in zip(ents, mentions, self.linker.gene_species(doc.text, mentions)):
             span = Span(doc, ent.start, ent.end, label=ent.label, kb_id=mention.id)
             span._.set(KB_NAME_ATTR, mention.name)
+            if gene:
+                span._.set(SPECIES_ATTR, gene.taxon)
+                span._.set(SPECIES_GENE_ATTR, gene.gene_id)
             linked.append(span)
         doc.ents = linked
         return doc
@@ -379,15 +459,17 @@ def evaluate_linking(store: Store, kb: KnowledgeBase, linker: Linker, corpus: st
     A mention counts as correct when one of its predicted concept's corpus ids (MeSH, NCBI
     Gene, via pipeline.evaluate_relations.corpus_ids) is one of its gold ids: a composite
     mention ("breast and ovarian cancer", D001943|D010051) is right when linked to either
-    part, since a linker gives one id per mention. Mentions without a gold id ("-1") are
-    skipped. The linker's corpus names are relearned without the split's documents (BioRED's
-    train split holds 53 BC5CDR test abstracts). "in_kb_accuracy" counts only the mentions
-    one of whose gold ids some KB concept of their type carries (litmine's KB is human-only:
-    BioRED's mouse and rat genes are out of its reach).
+    part, since a linker gives one id per mention. A gene's id is its species' NCBI Gene id
+    (Linker.gene_species: a mouse paper's TNF is mouse Tnf), its human concept's where no
+    ortholog is known. Mentions without a gold id ("-1") are skipped. What the linker learns
+    from the train corpora is relearned without the split's documents (BioRED's train split
+    holds 53 BC5CDR test abstracts, NLM-Gene 26 BioRED dev and 24 test ones). "in_kb_accuracy"
+    counts only the mentions one of whose gold ids some KB concept of their type carries
+    (litmine's KB is human-only: for genes, the human ones).
     """
     docs = store.gold_documents(corpus, split)
     if linker.lexicon:
-        linker = replace(linker, lexicon=corpus_lexicon(store, linker, exclude={d.doc_id for d in docs}), _cache={})
+        linker = linker.learn(store, exclude={d.doc_id for d in docs})
     xrefs = CORPUS_XREFS[corpus]
     reachable = corpus_concepts(kb, corpus, linker.concept_types)
     correct: Counter[str] = Counter()
@@ -395,11 +477,12 @@ def evaluate_linking(store: Store, kb: KnowledgeBase, linker: Linker, corpus: st
     in_kb_correct: Counter[str] = Counter()
     in_kb_total: Counter[str] = Counter()
     for doc in docs:
-        gold = [(e, ENTITY_TYPES.get(e.type, e.type), gold_ids(e.identifiers)) for e in doc.entities]
+        gold = [(e, NER_TYPES[corpus].get(e.type), gold_ids(e.identifiers)) for e in doc.entities]
         gold = [(e, type_, ids) for e, type_, ids in gold if type_ in xrefs and ids]
         mentions = linker.link(doc.text, [(e.start, e.end, type_) for e, type_, _ in gold])
-        for (_, type_, ids), mention in zip(gold, mentions):
-            right = bool(ids & set(corpus_ids(kb, corpus, mention)))
+        for (_, type_, ids), mention, gene in zip(gold, mentions, linker.gene_species(doc.text, mentions)):
+            predicted = (gene.gene_id,) if gene and gene.gene_id else corpus_ids(kb, corpus, mention)
+            right = bool(ids & set(predicted))
             total[type_] += 1
             correct[type_] += right
             if ids & reachable[type_].keys():

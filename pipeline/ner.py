@@ -28,6 +28,9 @@ from pipeline.training import model_dir
 NER_MODELS = ("ner_bc5cdr", "ner_gene", "ner_biored")
 # The model trained on each corpus's guidelines: it goes first when litmine is scored on that corpus.
 CORPUS_MODELS = {"bc5cdr": "ner_bc5cdr", "biored": "ner_biored", "nlm_gene": "ner_gene"}
+# The train splits whose annotations the linker learns from (names, orthologs; pipeline.linking),
+# never dev or test. Here rather than there so that pipeline_version need not import the linker.
+TRAIN_SPLITS = (("bc5cdr", "train"), ("biored", "train"), ("nlm_gene", "train"))
 
 
 class ModelsMissing(RuntimeError):
@@ -109,14 +112,12 @@ def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence
     """What the pipeline would tag with, known without loading it (seconds saved on every
     cached run): the NER models' identities, the KB, the train-corpus names the linker
     learns and the code of the components."""
-    from pipeline.linking import TRAIN_SPLITS
-
     models = [f"{name}={version}" for name, version in _model_versions(resolve_models(settings, ner_models))]
     names = ""
     if settings.store_path.exists():
         with Store(settings.store_path) as store:
             names = "/".join(store.gold_fingerprint(corpus, split) for corpus, split in TRAIN_SPLITS)
-    code = source_hash("ner", "linking", "nlp", "entities", "data/tagger_stoplist.txt")
+    code = source_hash("ner", "linking", "species", "nlp", "entities", "data/tagger_stoplist.txt")
     digest = hashlib.sha256("|".join([*models, names, code]).encode()).hexdigest()[:12]
     return f"pipeline-{digest}+kb-{kb.version}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,12 @@ import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
 import spacy
 from scispacy.candidate_generation import LinkerPaths
 
+from pipeline.config import load_settings
 from pipeline.datatypes import GoldDocument, GoldEntity
-from pipeline.kb import KnowledgeBase
-from pipeline.linking import (ANN_THRESHOLD, BUILD_FILE, KB_NAME_ATTR, Linker, build_index, corpus_lexicon,
-                              evaluate_linking, find_abbreviations)
+from pipeline.kb import KnowledgeBase, normalize_name
+from pipeline.linking import (ANN_THRESHOLD, BUILD_FILE, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
+                              build_index, corpus_lexicon, evaluate_linking, find_abbreviations)
+from pipeline.species import HUMAN, MOUSE, RAT, GeneSpecies, Orthologs
 from pipeline.store import Store
 
 # Names whose concepts the small index holds, besides a slice of the KB as distractors.
@@ -42,6 +45,12 @@ def index_dir(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.fixture(scope="module")
 def linker(kb: KnowledgeBase, index_dir: Path) -> Linker:
     return Linker.open(kb, index_dir)
+
+
+@pytest.fixture(scope="module")
+def species_linker(linker: Linker) -> Linker:
+    """The linker with GtoPdb's mouse and rat orthologs, as Linker.load gives it."""
+    return replace(linker, orthologs=Orthologs.from_gtopdb(load_settings().shared))
 
 
 def spans(text: str, *marked: tuple[str, str]) -> list[tuple[int, int, str]]:
@@ -143,3 +152,55 @@ def test_evaluate_linking_scores_gold_mentions(kb: KnowledgeBase, linker: Linker
         result = evaluate_linking(store, kb, linker, "bc5cdr", "test")
     assert result["n"] == 3 and result["accuracy"] == 1.0
     assert result["per_type"]["Chemical"]["n"] == 2 and result["per_type"]["Disease"]["accuracy"] == 1.0
+
+
+def test_gene_species_gives_the_ortholog_of_the_species_in_context(species_linker: Linker) -> None:
+    text = "Kir4.1 is lost in patients. In mice, Kir4.1 fell; rat Kir4.1 did not. GnRH rose in mice."
+    marked = [(m.start(), m.end(), "Gene") for m in re.finditer(r"Kir4\.1|GnRH", text)]
+    marked.insert(1, (text.index("mice"), text.index("mice") + 4, "Species"))
+    mentions = species_linker.link(text, marked)
+    assert [m.id for m in mentions] == ["HGNC:6256", "NCBITaxon:10090", "HGNC:6256", "HGNC:6256", "HGNC:4419"]
+    assert species_linker.gene_species(text, mentions) == [
+        GeneSpecies(HUMAN, "3766"),  # human KCNJ10's NCBI Gene id
+        None,  # not a gene
+        GeneSpecies(MOUSE, "16513"),  # mouse Kcnj10, from GtoPdb
+        GeneSpecies(RAT, "29718"),  # the prefix is nearer than the "mice" before it
+        GeneSpecies(MOUSE, ""),  # no mouse GNRH1 known: the human concept's id stands
+    ]
+
+
+def test_spacy_component_sets_the_species_of_genes(species_linker: Linker) -> None:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "Gene", "pattern": "Kir4.1"},
+                                               {"label": "Chemical", "pattern": "Sertraline"}])
+    nlp.add_pipe("litmine_linker").use(species_linker)
+    doc = nlp(KIR_TEXT)
+    assert [(e.text, e.kb_id_, e._.get(SPECIES_ATTR), e._.get(SPECIES_GENE_ATTR)) for e in doc.ents] == [
+        ("Sertraline", "DrugBank:DB01104", "", ""), ("Kir4.1", "HGNC:6256", RAT, "29718")]
+
+
+def test_evaluate_linking_scores_genes_by_their_species_id(kb: KnowledgeBase, linker: Linker,
+                                                           species_linker: Linker, tmp_path: Path) -> None:
+    text = "Kir4.1 fell in rats; human KCNJ11 did not."
+    entities = [GoldEntity("T1", 0, 6, "Kir4.1", "GeneOrGeneProduct", "29718"),  # rat Kcnj10
+                GoldEntity("T2", 15, 19, "rats", "OrganismTaxon", "10116"),
+                GoldEntity("T3", 27, 33, "KCNJ11", "GeneOrGeneProduct", "3767")]  # human KCNJ11
+    with Store(tmp_path / "store.sqlite") as store:
+        store.add_gold_documents([GoldDocument("biored", "test", "1", text, entities)])
+        assert evaluate_linking(store, kb, species_linker, "biored", "test")["per_type"]["Gene"]["accuracy"] == 1.0
+        assert evaluate_linking(store, kb, linker, "biored", "test")["per_type"]["Gene"]["accuracy"] == 0.5
+
+
+def test_train_corpora_teach_rodent_names_and_orthologs(species_linker: Linker, tmp_path: Path) -> None:
+    text = "GnRH and Kir4.1 rose in mice."
+    entities = [GoldEntity("T1", 0, 4, "GnRH", "GeneOrGeneProduct", "14714"),  # mouse Gnrh1: not in GtoPdb
+                GoldEntity("T2", 9, 15, "Kir4.1", "GeneOrGeneProduct", "16513"),  # mouse Kcnj10: GtoPdb's
+                GoldEntity("T3", 24, 28, "mice", "OrganismTaxon", "10090")]
+    with Store(tmp_path / "store.sqlite") as store:
+        store.add_gold_documents([GoldDocument("biored", "train", "1", text, entities)])
+        taught = species_linker.learn(store)
+        assert species_linker.learn(store, exclude={"1"}).orthologs.learned == {}
+    assert taught.lexicon[(normalize_name("Kir4.1"), "Gene")] == "HGNC:6256"  # the mouse gene names its ortholog
+    assert taught.orthologs.learned == {("HGNC:4419", MOUSE): "14714"}
+    later = "GnRH fell in mice."
+    assert taught.gene_species(later, taught.link(later, [(0, 4, "Gene")])) == [GeneSpecies(MOUSE, "14714")]
