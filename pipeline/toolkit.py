@@ -26,16 +26,12 @@ class Toolkit:
     client: EntrezClient
     kb: KnowledgeBase
     extractor: RelationExtractor
+    pipeline_version: str  # the entity pipeline's, known without loading it (pipeline.ner)
 
     @cached_property
     def tagger(self) -> PipelineTagger:
         """The trained entity pipeline, for claims and evidence alike, so both meet on its ids."""
         return PipelineTagger.load(self.settings, self.kb)
-
-    @cached_property
-    def pipeline_version(self) -> str:
-        """The entity pipeline's version, known without loading it (see pipeline.ner)."""
-        return pipeline_version(self.settings, self.kb, ner_order(self.settings))
 
     @property
     def extraction_version(self) -> str:
@@ -52,6 +48,6 @@ class Toolkit:
 def open_toolkit(settings: Settings) -> Toolkit:
     """Raises ModelsMissing (naming the command that builds them) before touching the store."""
     kb = ensure_kb(settings)
-    pipeline_version(settings, kb, ner_order(settings))  # models missing: say so now, not in the middle of a flow
+    version = pipeline_version(settings, kb, ner_order(settings))  # models missing: say so now, not mid-flow
     store = Store(settings.store_path)
-    return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor())
+    return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor(), version)
