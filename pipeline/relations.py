@@ -133,7 +133,7 @@ class TriggerExtractor:
     """Same-sentence pairs linked by a trigger word, with negation and hedging cues."""
 
     name = "trigger-baseline"
-    version = "1"
+    version = "2"
 
     def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]:
         relations: dict[tuple[str, str, str], Relation] = {}
@@ -145,7 +145,7 @@ class TriggerExtractor:
                     continue
                 subject, obj = pair
                 linked = _trigger_between(masked, subject, obj)
-                if linked is None:
+                if linked is None or _beyond_compound(sentence, mentions, subject, obj, linked[1]):
                     continue
                 relation, at = linked
                 lo = min(subject.start, obj.start)
@@ -162,6 +162,15 @@ class TriggerExtractor:
                 if key not in relations or relations[key].confidence < found.confidence:
                     relations[key] = found
         return list(relations.values())
+
+
+def _beyond_compound(sentence: str, mentions: list[Mention], a: Mention, b: Mention, at: int) -> bool:
+    """A trigger glued to the first mention ("SSRI-induced") modifies the noun phrase right
+    after it: "SSRI-induced emotional blunting ... despite core depressive symptoms" says
+    nothing of SSRIs causing depression."""
+    first, second = sorted((a, b), key=lambda m: m.start)
+    glued = at > first.end and sentence[first.end:at] in ("-", "–")
+    return glued and any(first.end < m.start and m.end <= second.start for m in mentions)
 
 
 def _same_concept(a: Mention, b: Mention) -> bool:

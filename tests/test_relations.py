@@ -65,3 +65,10 @@ def test_triggers_inside_mentions_and_exposure_phrases_do_not_count():
     s = "Polymorphisms are associated with sexual dysfunction in patients treated with citalopram."
     assert extract(s, ("sexual dysfunction", "Disease", "MESH:D012735"),
                    ("citalopram", "Chemical", "DB00215")) == set()
+
+
+def test_a_trigger_glued_to_its_subject_modifies_only_the_next_phrase():
+    s = "SSRI-induced emotional blunting can persist despite improvement in core depressive symptoms."
+    found = extract(s, ("SSRI", "Chemical", "CLASS:SSRI"), ("emotional blunting", "Disease", "HP:0030213"),
+                    ("depressive", "Disease", "MESH:D003866"))
+    assert found == {("SSRI", "causes", "emotional blunting", False, False)}
