@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.datatypes import GoldDocument, Mention
+from pipeline.dependencies import DependencyParser
 from pipeline.entities import EntityTagger
 from pipeline.kb import Concept, KnowledgeBase, ensure_kb
 from pipeline.ner import PipelineTagger
@@ -104,9 +105,10 @@ def _unordered(corpus: str, a: str, b: str) -> tuple[str, str]:
 
 
 def predicted_keys(model: RelationModel, docs: list[GoldDocument],
-                   mentions: list[list[tuple[Mention, tuple[str, ...]]]] | None = None) -> set[Key]:
+                   mentions: list[list[tuple[Mention, tuple[str, ...]]]] | None = None,
+                   parser: DependencyParser | None = None) -> set[Key]:
     corpus = model.task.corpus
-    batch = make_batch(model.task, docs, mentions)
+    batch = make_batch(model.task, docs, mentions, parser=parser)
     keys: set[Key] = set()
     for row, label, _ in predict_batch(model, batch):
         if isinstance(row, ConceptPair):
@@ -138,8 +140,9 @@ def score(gold: set[Key], predicted: set[Key]) -> dict[str, object]:
 
 def evaluate_relations(corpus: str, split: str, entities: str = "gold", *, model: RelationModel,
                        docs: list[GoldDocument], tagger: EntityTagger | None = None,
-                       kb: KnowledgeBase | None = None) -> dict[str, object]:
-    """Score `model` on a corpus split with gold or predicted (tagger + KB) entities.
+                       kb: KnowledgeBase | None = None, parser: DependencyParser | None = None) -> dict[str, object]:
+    """Score `model` on a corpus split with gold or predicted (tagger + KB) entities; a model
+    that reads dependency paths parses with `parser` (default: litmine's).
 
     Returns {"corpus", "split", "entities", "micro": {precision, recall, f1},
     "per_type": {TYPE: {precision, recall, f1}}}, fractions 0-1.
@@ -151,7 +154,7 @@ def evaluate_relations(corpus: str, split: str, entities: str = "gold", *, model
         if tagger is None or kb is None:
             raise ValueError("predicted entities need a tagger and the KB")
         mentions = predicted_mentions(docs, corpus, tagger, kb)
-    result = score(gold_keys(corpus, docs), predicted_keys(model, docs, mentions))
+    result = score(gold_keys(corpus, docs), predicted_keys(model, docs, mentions, parser))
     return {"corpus": corpus, "split": split, "entities": entities, **result}
 
 

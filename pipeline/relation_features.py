@@ -3,7 +3,8 @@
 A pair is described by what a reader would look at: the words between the two
 mentions (as a bag, as n-grams and, when short, as one phrase), the words just
 around each mention, the mentions' own words, their order and distance, the other
-entities in the way, and trigger words from the baseline lexicon near either one.
+entities in the way, and trigger words from the baseline lexicon near either one;
+when the sentence is parsed, also the dependency path between the two (`path_features`).
 The pair's mentions become markers (``@CHEMICAL@``) and other mentions become type
 tokens (``#gene#``) so that patterns like ``@GENE@ inhibitors such as @CHEMICAL@``
 generalize across names. Gene subtypes (DrugProt's GENE-Y/GENE-N) are not used:
@@ -12,7 +13,8 @@ the same model must run on litmine's own tagger output, which only says "Gene".
 Negation words are left out of the tokens: the corpora do not annotate negated
 relations, so a model that saw "did not" would learn to call "X did not inhibit Y"
 no relation, where litmine wants an inhibition that is negated. The type comes from
-the model, the negation from `pipeline.relations.is_negated`.
+the model, the negation from `pipeline.relations.is_negated`. The parse is kept from
+seeing them the same way (`pipeline.dependencies.splice_negations`).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from pipeline.datatypes import Mention
+from pipeline.dependencies import Parse, head_token, shortest_path
 from pipeline.relations import HEDGE_CUES, TRIGGERS
 
 # Bumped whenever the features change, so that trained models are rebuilt.
@@ -55,9 +58,10 @@ class SentenceView:
     mentions: list[Mention]
     tokens: list[Token]
     spans: list[tuple[int, int]]  # token [first, last) of each mention
+    parse: Parse | None = None  # the sentence's dependency parse, for the models that read one
 
     @classmethod
-    def of(cls, text: str, mentions: list[Mention]) -> SentenceView:
+    def of(cls, text: str, mentions: list[Mention], parse: Parse | None = None) -> SentenceView:
         """Tokens with negations outside mentions dropped ("did not", "failed to"; "NO", nitric
         oxide, stays)."""
         found = [(m, m.group().lower()) for m in _TOKEN.finditer(text)]
@@ -74,7 +78,7 @@ class SentenceView:
         for mention in mentions:
             inside = [i for i, t in enumerate(tokens) if t.start < mention.end and t.end > mention.start]
             spans.append((inside[0], inside[-1] + 1) if inside else (0, 0))
-        return cls(text, mentions, tokens, spans)
+        return cls(text, mentions, tokens, spans, parse)
 
 
 def type_tag(mention: Mention) -> str:
@@ -193,6 +197,8 @@ def pair_features(view: SentenceView, a: int, b: int) -> list[str]:
         features.append("paren_open")
     if any(_HEDGE_WORD.fullmatch(w) for w in words):
         features.append("hedge_sentence")
+    if view.parse is not None:
+        features += path_features(view.parse, view.mentions, a, b, (ta, tb))
     return _with_stems(features) + _mention_words(view, a, b)
 
 
@@ -272,4 +278,62 @@ def _mention_words(view: SentenceView, a: int, b: int) -> list[str]:
         if words:
             features.append(f"{name}_head={_DIGITS.sub('0', words[-1])}")
         features.append(f"{name}_text={_DIGITS.sub('0', mention.text.lower())}")
+    return features
+
+
+MAX_PATH = 8  # dependency paths longer than this (in arcs) keep only their bag features
+
+
+def _stem(word: str) -> str:
+    return word[:5] if len(word) > 5 and word.isalpha() else word
+
+
+def path_features(parse: Parse, mentions: list[Mention], a: int, b: int, tags: tuple[str, str]) -> list[str]:
+    """Features of mentions a and b (a first in the sentence, `tags` their marker types) read
+    off the parse: the shortest path between their head tokens (words and labels, labels
+    only, its length and shape, the words, verbs and trigger classes on it, the word where it
+    turns) and the word each mention hangs from."""
+    heads = [head_token(parse, mentions[k].start, mentions[k].end) for k in (a, b)]
+    if heads[0] is None or heads[1] is None or heads[0] == heads[1]:
+        return []
+
+    def word(i: int) -> str:
+        """A token as the path shows it: the pair as markers, other mentions as type tokens."""
+        t = parse[i]
+        for k, m in enumerate(mentions):
+            if t.start < m.end and t.end > m.start:
+                if k in (a, b):
+                    return f"@{tags[0] if k == a else tags[1]}@"
+                return f"#{m.type.lower()}#"
+        return _DIGITS.sub("0", t.word)
+
+    features = []
+    for tag, h in zip(tags, heads):
+        features.append(f"gov_dep={tag}:{parse[h].dep}")
+        if parse[h].head != h:
+            governor = word(parse[h].head)
+            features += [f"gov={tag}:{parse[h].dep}:{governor}", f"gov~={tag}:{_stem(governor)}"]
+    path = shortest_path(parse, heads[0], heads[1])
+    if path is None:
+        return features + ["dp_none"]
+    up, down = path
+    nodes = up + down
+    labels = [f"<{parse[i].dep}" for i in up[:-1]] + [f">{parse[i].dep}" for i in down]
+    inner = nodes[1:-1]
+    features += [f"dp_len={min(len(labels), MAX_PATH + 1)}", f"dp_shape={len(up) - 1}:{len(down)}"]
+    if len(labels) <= MAX_PATH:
+        full = [word(nodes[0])]
+        for label, i in zip(labels, nodes[1:]):
+            full += [label, word(i)]
+        features += ["dp=" + " ".join(full), "dp_stem=" + " ".join(_stem(w) for w in full),
+                     "dp_labels=" + " ".join(labels)]
+    words = {word(i) for i in inner}
+    features += [f"dp_w={w}" for w in words] + [f"dp_w~={_stem(w)}" for w in words]
+    features += [f"dp_edge={labels[j]}:{_stem(word(i))}" for j, i in enumerate(inner)]
+    features += [f"dp_edge={_stem(word(i))}:{labels[j + 1]}" for j, i in enumerate(inner)]
+    features += [f"dp_verb={_stem(word(i))}" for i in inner if parse[i].tag.startswith("VB")]
+    features += [f"dp_trigger={c}" for c in {_trigger_class(w) for w in words} if c]
+    common = up[-1]
+    if common not in heads:
+        features.append(f"dp_top={_stem(word(common))}")
     return features

@@ -4,7 +4,7 @@ One model per corpus, in two stages:
 
 1. a mention-pair model: a linear SVM over `relation_features.pair_features` of every
    candidate pair in a sentence (L2-normalized binary features, one class per corpus type
-   plus NONE);
+   plus NONE), the sentence parsed by litmine's CRAFT parser (`pipeline.dependencies`);
 2. a second stage that reads the first stage's scores in context. For mention-level corpora
    (DrugProt, ChemProt) it adds, to the pair's own features, the scores of the pairs that
    share a mention with it in the sentence: "X inhibits A, B and C" and "monoamine oxidase
@@ -29,6 +29,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,7 @@ from sklearn.svm import LinearSVC
 
 from pipeline.config import Settings
 from pipeline.datatypes import GoldDocument, Mention, Relation
+from pipeline.dependencies import DependencyParser, Parse, default_parser
 from pipeline.documents import split_sentences
 from pipeline.relation_features import FEATURES_VERSION, SentenceView, pair_features
 from pipeline.relations import is_hedged, is_negated
@@ -177,19 +179,30 @@ def _mention_ids(task: CorpusTask, identifiers: str, ann_id: str) -> tuple[str, 
     return tuple(i.strip() for i in identifiers.split(task.id_separator) if i.strip() and i.strip() != "-1")
 
 
-def sentence_candidates(task: CorpusTask, doc_index: int, doc_id: str, text: str,
-                        mentions: Sequence[tuple[Mention, tuple[str, ...]]],
-                        gold: dict[tuple[str, str], set[str]] | None = None) -> list[SentenceCandidates]:
-    """The candidate pairs of a document, sentence by sentence; `mentions` are document-offset
-    mentions with their ids, `gold` the labels of (id, id) pairs in either order."""
-    found = []
+def _sentences_with_pairs(text: str, mentions: Sequence[tuple[Mention, tuple[str, ...]]]
+                          ) -> list[tuple[int, int, int, list[tuple[Mention, tuple[str, ...]]]]]:
+    """(index, start, end, mentions inside in order) of each sentence with two mentions or more."""
     ordered = sorted(mentions, key=lambda m: (m[0].start, m[0].end))
+    found = []
     for index, (s0, s1) in enumerate(split_sentences(text)):
         inside = [(m, ids) for m, ids in ordered if s0 <= m.start and m.end <= s1]
-        if len(inside) < 2:
-            continue
+        if len(inside) >= 2:
+            found.append((index, s0, s1, inside))
+    return found
+
+
+def sentence_candidates(task: CorpusTask, doc_index: int, doc_id: str, text: str,
+                        mentions: Sequence[tuple[Mention, tuple[str, ...]]],
+                        gold: dict[tuple[str, str], set[str]] | None = None,
+                        parses: dict[str, Parse] | None = None) -> list[SentenceCandidates]:
+    """The candidate pairs of a document, sentence by sentence; `mentions` are document-offset
+    mentions with their ids, `gold` the labels of (id, id) pairs in either order, `parses`
+    the parse of each sentence's text."""
+    found = []
+    for index, s0, s1, inside in _sentences_with_pairs(text, mentions):
         local = [(Mention(m.start - s0, m.end - s0, m.text, m.type, m.id, m.name), ids) for m, ids in inside]
-        sentence = candidates_in_sentence(task, task.pair_types, doc_index, doc_id, index, s0, text[s0:s1], local, gold)
+        sentence = candidates_in_sentence(task, task.pair_types, doc_index, doc_id, index, s0, text[s0:s1], local,
+                                          gold, parses.get(text[s0:s1]) if parses else None)
         if sentence.pairs:
             found.append(sentence)
     return found
@@ -197,10 +210,11 @@ def sentence_candidates(task: CorpusTask, doc_index: int, doc_id: str, text: str
 
 def candidates_in_sentence(task: CorpusTask, pair_types: frozenset[frozenset[str]], doc_index: int, doc_id: str,
                            index: int, start: int, text: str, mentions: Sequence[tuple[Mention, tuple[str, ...]]],
-                           gold: dict[tuple[str, str], set[str]] | None = None) -> SentenceCandidates:
+                           gold: dict[tuple[str, str], set[str]] | None = None,
+                           parse: Parse | None = None) -> SentenceCandidates:
     """The pairs of one sentence's mentions (sentence offsets, in order) whose types are in `pair_types`."""
     local = [m for m, _ in mentions]
-    view = SentenceView.of(text, local)
+    view = SentenceView.of(text, local, parse)
     sentence = SentenceCandidates(doc_id, index, start, view, [ids for _, ids in mentions], [])
     for a in range(len(local)):
         for b in range(a + 1, len(local)):
@@ -517,8 +531,11 @@ class Batch:
 
 
 def make_batch(task: CorpusTask, docs: list[GoldDocument],
-               mentions: list[list[tuple[Mention, tuple[str, ...]]]] | None = None, training: bool = False) -> Batch:
+               mentions: list[list[tuple[Mention, tuple[str, ...]]]] | None = None, training: bool = False,
+               parser: DependencyParser | None = None, parses: dict[str, Parse] | None = None) -> Batch:
     """Candidates over gold entities, or over `mentions` (predicted, per document) when given.
+    Sentences are parsed by `parser` (default: litmine's, `default_parser`), unless their
+    `parses` (by sentence text, from `sentence_parses`) are given.
 
     For training, unrelated pairs in a negated clause are left out: the corpora do not
     annotate negated relations, so "X did not inhibit Y" would teach the model that an
@@ -526,15 +543,33 @@ def make_batch(task: CorpusTask, docs: list[GoldDocument],
     """
     all_mentions = mentions if mentions is not None else [gold_mentions(task, d) for d in docs]
     golds = [gold_labels(task, d) for d in docs]
+    if parses is None:
+        parses = sentence_parses(task, docs, all_mentions, parser)
     sentences = []
     for i, doc in enumerate(docs):
         found = sentence_candidates(task, i, doc.doc_id, doc.text, all_mentions[i],
-                                    golds[i] if mentions is None or task.document_level else None)
+                                    golds[i] if mentions is None or task.document_level else None, parses)
         if training:
             for sentence in found:
                 sentence.pairs = [p for p in sentence.pairs if p.labels or not _negated_pair(sentence, p)]
         sentences += [sentence for sentence in found if sentence.pairs]
     return Batch(docs, sentences, all_mentions, golds)
+
+
+def sentence_parses(task: CorpusTask, docs: list[GoldDocument],
+                    mentions: list[list[tuple[Mention, tuple[str, ...]]]] | None = None,
+                    parser: DependencyParser | None = None) -> dict[str, Parse]:
+    """The parse of every sentence with a candidate pair (over gold entities unless `mentions`
+    are given), by sentence text, parsed in one go."""
+    mentions = mentions if mentions is not None else [gold_mentions(task, d) for d in docs]
+    texts = list(dict.fromkeys(doc.text[s0:s1] for doc, found in zip(docs, mentions)
+                               for _, s0, s1, inside in _sentences_with_pairs(doc.text, found)
+                               if _has_pair([m for m, _ in inside], task.pair_types)))
+    return dict(zip(texts, (parser or default_parser()).parse(texts)))
+
+
+def _has_pair(mentions: Sequence[Mention], pair_types: frozenset[frozenset[str]]) -> bool:
+    return any(frozenset((a.type, b.type)) in pair_types for a, b in combinations(mentions, 2))
 
 
 def _negated_pair(sentence: SentenceCandidates, pair: Candidate) -> bool:
@@ -655,11 +690,11 @@ def load_split(store: Store, corpus: str, splits: Iterable[str]) -> list[GoldDoc
     return docs
 
 
-def training_key(task: CorpusTask, config: TrainingConfig, docs: list[GoldDocument]) -> str:
+def training_key(task: CorpusTask, config: TrainingConfig, docs: list[GoldDocument], parser_version: str) -> str:
     """A hash of what a model is trained from: the model format (bumped whenever features or
-    training change), its config and selection, and the training data."""
+    training change), its config and selection, the parser it reads, and the training data."""
     digest = hashlib.sha256(json.dumps([MODEL_FORMAT, FEATURES_VERSION, asdict(config), task.corpus,
-                                        task.final_splits, task.select_split]).encode())
+                                        task.final_splits, task.select_split, parser_version]).encode())
     for doc in docs:
         digest.update(json.dumps([doc.split, doc.doc_id, doc.text, [asdict(e) for e in doc.entities],
                                   sorted(json.dumps(asdict(r)) for r in doc.relations)]).encode())
@@ -667,8 +702,9 @@ def training_key(task: CorpusTask, config: TrainingConfig, docs: list[GoldDocume
 
 
 def train_relation_model(corpus: str, store: Store, out_dir: Path, config: TrainingConfig = TrainingConfig(),
-                         progress: bool = False) -> Path:
-    """Train (or find already trained) the corpus's model under out_dir/<corpus>-<hash>/.
+                         progress: bool = False, parser: DependencyParser | None = None) -> Path:
+    """Train (or find already trained) the corpus's model under out_dir/<corpus>-<hash>/,
+    reading `parser`'s parses (default: litmine's, `default_parser`).
 
     Selection: the NONE biases are chosen on the task's selection split with a model
     trained on the other training data; the released model is then refitted on all of
@@ -676,7 +712,8 @@ def train_relation_model(corpus: str, store: Store, out_dir: Path, config: Train
     """
     task = TASKS[corpus]
     final_docs = load_split(store, corpus, task.final_splits)
-    key = training_key(task, config, final_docs)
+    parser = parser or default_parser()
+    key = training_key(task, config, final_docs, parser.version)
     folder = Path(out_dir) / f"{corpus}-{key}"
     if (folder / "model.json").is_file():
         return folder
@@ -687,13 +724,16 @@ def train_relation_model(corpus: str, store: Store, out_dir: Path, config: Train
         held = load_split(store, corpus, [task.select_split])
         fit_docs = [d for d in final_docs if d.split != task.select_split]
     _say(progress, f"{corpus}: selecting on {len(held)} documents, fitted on {len(fit_docs)}")
-    selection = fit_model(task, make_batch(task, fit_docs, training=True), config)
-    held_batch = make_batch(task, held)
+    # parsed once for the three batches below (every task selects on a part of its final splits)
+    parses = sentence_parses(task, final_docs, parser=parser)
+    selection = fit_model(task, make_batch(task, fit_docs, training=True, parses=parses), config)
+    held_batch = make_batch(task, held, parses=parses)
     bias, first_bias = choose_bias(selection, held_batch), choose_bias(selection, held_batch, first_stage=True)
     selection.bias, selection.first_bias = bias, first_bias
     selection.version = f"{corpus}-{key}-selection"
     _say(progress, f"{corpus}: bias {bias}, first-stage bias {first_bias}; refitting on {len(final_docs)} documents")
-    model = fit_model(task, make_batch(task, final_docs, training=True), config, version=f"{corpus}-{key}")
+    model = fit_model(task, make_batch(task, final_docs, training=True, parses=parses), config,
+                      version=f"{corpus}-{key}")
     model.bias, model.first_bias = bias, first_bias
     tmp = folder.with_name(folder.name + ".tmp")
     model.save(tmp)
@@ -720,16 +760,20 @@ class ModelExtractor:
     """The trained models behind litmine's `RelationExtractor` protocol: each model reads the
     pairs it is routed (DrugProt: chemical-gene; BioRED: chemical-disease, gene-disease,
     variant-disease) and its labels become litmine's vocabulary. Negation and hedging come
-    from the cue rules of `pipeline.relations`."""
+    from the cue rules of `pipeline.relations`. Sentences are parsed by `parser` (default:
+    litmine's, loaded on first use)."""
 
     name = "relation-model"
 
-    def __init__(self, routes: Sequence[tuple[RelationModel, frozenset[frozenset[str]]]]):
+    def __init__(self, routes: Sequence[tuple[RelationModel, frozenset[frozenset[str]]]],
+                 parser: DependencyParser | None = None):
         self.routes = list(routes)
         self.version = "+".join(model.version for model, _ in self.routes)
+        self.parser = parser
 
     @classmethod
-    def load(cls, folder: Path, corpora: Sequence[str] = ("drugprot", "biored")) -> ModelExtractor:
+    def load(cls, folder: Path, corpora: Sequence[str] = ("drugprot", "biored"),
+             parser: DependencyParser | None = None) -> ModelExtractor:
         """The newest trained model of each corpus under `folder` (relation_model_dir); FileNotFoundError
         names the first one missing (train it with `train_relation_model`)."""
         routes = []
@@ -741,14 +785,21 @@ class ModelExtractor:
             pairs = frozenset(p for p in TASKS[corpus].pair_types if p in EMITTED and p not in taken)
             taken |= pairs
             routes.append((RelationModel.load(found[-1].parent), pairs))
-        return cls(routes)
+        return cls(routes, parser)
 
     def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]:
         ordered = sorted(mentions, key=lambda m: (m.start, m.end))
         with_ids = [(m, (m.id or f"text:{m.text.lower()}",)) for m in ordered]
         found: dict[tuple[str, str, str], Relation] = {}
+        parse = None
         for model, pair_types in self.routes:
-            candidates = candidates_in_sentence(model.task, pair_types, 0, "", sentence_index, 0, sentence, with_ids)
+            if not _has_pair(ordered, pair_types):
+                continue
+            if parse is None:  # once for all routes
+                self.parser = self.parser or default_parser()
+                parse = self.parser.parse([sentence])[0]
+            candidates = candidates_in_sentence(model.task, pair_types, 0, "", sentence_index, 0, sentence, with_ids,
+                                                parse=parse)
             if not candidates.pairs:
                 continue
             first, second = model.sentence_scores(candidates)

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_settings
+from pipeline.config import Settings, load_settings
 from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record, Relation
+from pipeline.dependencies import Arc, DependencyParser, splice_negations
 from pipeline.documents import load_document
 from pipeline.entities import DictionaryTagger
 from pipeline.evaluate_relations import evaluate_cues, evaluate_relations, gold_keys, score
 from pipeline.evidence import extract_record
 from pipeline.importers import parse_prot_split
-from pipeline.relation_features import SentenceView, pair_features
+from pipeline.relation_features import SentenceView, pair_features, path_features
 from pipeline.relation_model import (TASKS, ModelExtractor, RelationModel, make_batch, predict_batch,
                                      to_vocabulary, train_relation_model)
 from pipeline.relations import assemble_triples
@@ -42,30 +43,40 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 
 
 @pytest.fixture(scope="module")
-def drugprot_dir(small_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return train_relation_model("drugprot", small_store, tmp_path_factory.mktemp("models"))
+def parser(trained: Settings) -> DependencyParser:
+    """The CRAFT parser of the reduced (CI) recipe."""
+    return DependencyParser.load(trained)
 
 
-def test_trained_model_is_saved_reused_and_loads_to_the_same_predictions(small_store, tmp_path):
-    folder = train_relation_model("chemprot", small_store, tmp_path)
+@pytest.fixture(scope="module")
+def drugprot_dir(small_store: Store, parser: DependencyParser, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_relation_model("drugprot", small_store, tmp_path_factory.mktemp("models"), parser=parser)
+
+
+def test_trained_model_is_saved_reused_and_loads_to_the_same_predictions(small_store, parser, tmp_path):
+    folder = train_relation_model("chemprot", small_store, tmp_path, parser=parser)
     assert folder.name.startswith("chemprot-") and (folder / "selection" / "model.json").is_file()
     stamp = (folder / "model.json").stat().st_mtime_ns
-    assert train_relation_model("chemprot", small_store, tmp_path) == folder  # same config and data: reused
+    assert train_relation_model("chemprot", small_store, tmp_path, parser=parser) == folder  # reused
     assert (folder / "model.json").stat().st_mtime_ns == stamp
     model = RelationModel.load(folder)
     dev = small_store.gold_documents("chemprot", "dev")
-    predicted = predict_batch(model, make_batch(model.task, dev))
+    batch = make_batch(model.task, dev, parser=parser)
+    assert any(f.startswith("dp=") for p in batch.pairs for f in p.features)  # ChemProt reads dependency paths
+    predicted = predict_batch(model, batch)
     assert predicted and {label for _, label, _ in predicted} <= set(TASKS["chemprot"].labels)
     assert all(0 < confidence <= 1 for _, _, confidence in predicted)
-    # new training data gives a new model folder
+    # another parser or new training data gives a new model folder
+    assert train_relation_model("chemprot", small_store, tmp_path,
+                                parser=DependencyParser(parser.nlp, "another")) != folder
     small_store.add_gold_documents(prot_docs("chemprot", "training", 130)[120:])
-    assert train_relation_model("chemprot", small_store, tmp_path) != folder
+    assert train_relation_model("chemprot", small_store, tmp_path, parser=parser) != folder
 
 
-def test_evaluation_reports_the_benchmark_micro_f1(drugprot_dir):
+def test_evaluation_reports_the_benchmark_micro_f1(drugprot_dir, parser):
     model = RelationModel.load(drugprot_dir)
     dev = prot_docs("drugprot", "development", 80)
-    result = evaluate_relations("drugprot", "dev", "gold", model=model, docs=dev)
+    result = evaluate_relations("drugprot", "dev", "gold", model=model, docs=dev, parser=parser)
     assert set(result) == {"corpus", "split", "entities", "micro", "per_type"}
     micro = result["micro"]
     assert set(micro) == {"precision", "recall", "f1"}
@@ -115,8 +126,8 @@ def _mentions(sentence: str, *spec: tuple[str, str, str]) -> list[Mention]:
                    for text, type_, id_ in spec), key=lambda m: m.start)
 
 
-def test_model_extractor_negation_and_triples(drugprot_dir):
-    extractor = ModelExtractor.load(drugprot_dir.parent, corpora=("drugprot",))
+def test_model_extractor_negation_and_triples(drugprot_dir, parser):
+    extractor = ModelExtractor.load(drugprot_dir.parent, corpora=("drugprot",), parser=parser)
     sentence = "Sertraline did not inhibit Kir4.1 channels."
     relations = extractor.extract(sentence, 3, _mentions(sentence, ("Sertraline", "Chemical", "DrugBank:DB01104"),
                                                          ("Kir4.1", "Gene", "HGNC:6256")))
@@ -142,7 +153,7 @@ def test_triples_join_drug_target_with_target_and_drug_effects():
                      ("D2", None, "E1", "causes", "causes", False, 0.7, (3,))}
 
 
-def test_pssd_sertraline_sentence_yields_inhibits_triples(drugprot_dir, kb):
+def test_pssd_sertraline_sentence_yields_inhibits_triples(drugprot_dir, parser, kb):
     """The blog post's key sentence, read as evidence text: sertraline inhibits Kv1.5 (KCNA5) and Kir4.1 (KCNJ10)."""
     path = SHARED / "documents" / "pssd-glutamate.txt"
     if not path.is_file():
@@ -150,7 +161,7 @@ def test_pssd_sertraline_sentence_yields_inhibits_triples(drugprot_dir, kb):
     document = load_document(path)
     sentence = next(s.text for s in document.sentences if "Sertraline was reported to inhibit" in s.text)
     extracted = extract_record(Record(uid="doc:pssd", title=sentence), DictionaryTagger(kb),
-                               ModelExtractor.load(drugprot_dir.parent, corpora=("drugprot",)))
+                               ModelExtractor.load(drugprot_dir.parent, corpora=("drugprot",), parser=parser))
     triples = assemble_triples(extracted.relations, pmid="")
     inhibited = {t.target.id for t in triples if t.drug.text == "Sertraline" and t.relation == "inhibits"
                  and t.target is not None and not t.negated}
@@ -166,3 +177,51 @@ def test_negation_words_do_not_change_a_pairs_features():
     assert features("Sertraline did not inhibit Kir4.1.") == features("Sertraline inhibit Kir4.1.")
     assert features("Sertraline failed to inhibit Kir4.1.") == features("Sertraline inhibit Kir4.1.")
     assert features("Sertraline, unlike NO, inhibits Kir4.1.") != features("Sertraline, unlike, inhibits Kir4.1.")
+
+
+def _parse(sentence: str, *arcs: tuple[str, str, str, int]) -> tuple[Arc, ...]:
+    """A hand-made parse: (word, tag, label, head index) per token, found left to right."""
+    found, cursor = [], 0
+    for word, tag, dep, head in arcs:
+        start = sentence.index(word, cursor)
+        cursor = start + len(word)
+        found.append(Arc(start, cursor, word.lower(), tag, dep, head))
+    return tuple(found)
+
+
+def test_dependency_path_between_the_mentions_head_words():
+    sentence = "Sertraline inhibits Kir4.1 channels."
+    parse = _parse(sentence, ("Sertraline", "NNP", "nsubj", 1), ("inhibits", "VBZ", "ROOT", 1),
+                   ("Kir4.1", "NN", "compound", 3), ("channels", "NNS", "dobj", 1), (".", ".", "punct", 1))
+    mentions = _mentions(sentence, ("Sertraline", "Chemical", ""), ("Kir4.1", "Gene", ""))
+    features = set(path_features(parse, mentions, 0, 1, ("CHEMICAL", "GENE")))
+    assert {"dp=@CHEMICAL@ <nsubj inhibits >dobj channels >compound @GENE@", "dp_labels=<nsubj >dobj >compound",
+            "dp_verb=inhib", "dp_trigger=inhibits", "gov=GENE:compound:channels", "gov=CHEMICAL:nsubj:inhibits",
+            "dp_top=inhib", "dp_len=3"} <= features
+    view = SentenceView.of(sentence, mentions, parse)
+    assert set(pair_features(view, 0, 1)) - set(pair_features(SentenceView.of(sentence, mentions), 0, 1)) == features
+
+
+def test_a_negating_verb_is_spliced_out_of_the_path():
+    """"X failed to inhibit Y" reads as "X inhibit Y", as the word features do (relation_features)."""
+    failed = "Sertraline failed to inhibit Kir4.1"
+    plain = "Sertraline inhibit Kir4.1"
+    spliced = splice_negations(_parse(failed, ("Sertraline", "NNP", "nsubj", 1), ("failed", "VBD", "ROOT", 1),
+                                      ("to", "TO", "aux", 3), ("inhibit", "VB", "xcomp", 1),
+                                      ("Kir4.1", "NN", "dobj", 3)))
+    assert spliced[3].head == 3 and spliced[1] == Arc(11, 17, "failed", "VBD", "neg", 3)
+    parse = _parse(plain, ("Sertraline", "NNP", "nsubj", 1), ("inhibit", "VB", "ROOT", 1), ("Kir4.1", "NN", "dobj", 1))
+
+    def features(sentence, tree):
+        mentions = _mentions(sentence, ("Sertraline", "Chemical", ""), ("Kir4.1", "Gene", ""))
+        return sorted(path_features(tree, mentions, 0, 1, ("CHEMICAL", "GENE")))
+
+    assert features(failed, spliced) == features(plain, parse)
+
+
+def test_parser_gives_each_token_its_span_and_head(parser):
+    text = "Caffeine blocks adenosine A2A receptors in the striatum."
+    parse, again = parser.parse([text, text])
+    assert parse == again
+    assert all(text[arc.start:arc.end].lower() == arc.word and 0 <= arc.head < len(parse) for arc in parse)
+    assert any(arc.head == i for i, arc in enumerate(parse))  # a root
