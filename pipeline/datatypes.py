@@ -154,7 +154,12 @@ class GoldClaim:
 
 @dataclass(frozen=True)
 class Mention:
-    """An entity mention with its normalized identifier ("" when the KB lacks it)."""
+    """An entity mention with its normalized identifier ("" when the KB lacks it).
+
+    A gene's `id` is its human concept, whatever the organism, so that claims and evidence
+    meet on one id; `species` and `species_gene_id` say which organism the text is about and
+    that organism's NCBI Gene id for it (pipeline.species), where the linker decided them.
+    """
 
     start: int
     end: int
@@ -162,6 +167,8 @@ class Mention:
     type: str
     id: str = ""
     name: str = ""
+    species: str = ""  # "NCBITaxon:10090"
+    species_gene_id: str = ""
 
 
 @dataclass

@@ -45,6 +45,14 @@ def _unique_relations(relations: Iterable[Relation]) -> list[Relation]:
     return [best[key] for key in sorted(best)]
 
 
+def _mention_infons(m: Mention) -> dict[str, str]:
+    """A mention's BioC infons; a gene's organism and that organism's NCBI Gene id where known."""
+    infons = {"type": m.type, "identifier": m.id, "name": m.name}
+    if m.species:
+        infons.update(species=m.species, ncbi_gene=m.species_gene_id)
+    return infons
+
+
 def bioc_json(records: Iterable[AnnotatedRecord], source: str = "litmine") -> dict[str, object]:
     """A BioC collection (as JSON-ready dicts) of the annotated records."""
     documents = []
@@ -57,7 +65,7 @@ def bioc_json(records: Iterable[AnnotatedRecord], source: str = "litmine") -> di
         for number, m in enumerate(sorted(item.mentions, key=lambda m: (m.start, m.end))):
             passage = passages[0] if m.start < len(title) or len(passages) == 1 else passages[1]
             passage["annotations"].append({
-                "id": str(number), "infons": {"type": m.type, "identifier": m.id, "name": m.name},
+                "id": str(number), "infons": _mention_infons(m),
                 "text": m.text, "locations": [{"offset": m.start, "length": m.end - m.start}]})
         relations = [{
             "id": f"R{number}",

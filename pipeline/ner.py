@@ -245,6 +245,6 @@ class PipelineTagger:
             yield self.mentions(doc)
 
     def mentions(self, doc: Doc) -> list[Mention]:
-        return [Mention(ent.start_char, ent.end_char, ent.text, ent.label_, ent.kb_id_, ent._.kb_name)
-                for ent in doc.ents]
+        return [Mention(ent.start_char, ent.end_char, ent.text, ent.label_, ent.kb_id_, ent._.kb_name,
+                        ent._.species, ent._.species_gene_id) for ent in doc.ents]
 

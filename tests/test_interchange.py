@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -73,6 +74,14 @@ def test_bioc_keeps_negation_hedging_and_confidence(annotated):
     assert relations["HGNC:6224"]["negated"] == "true" and relations["MESH:D020018"]["hedged"] == "true"
     assert relations["HGNC:6256"]["confidence"] == "0.9"
     json.dumps(bioc_json([annotated]))  # serializable as is
+
+
+def test_bioc_names_a_genes_organism_where_known(annotated):
+    annotated.mentions[1] = replace(annotated.mentions[1], species="NCBITaxon:10116", species_gene_id="29718")
+    infons = [a["infons"] for p in bioc_json([annotated])["documents"][0]["passages"] for a in p["annotations"]]
+    assert infons[1] == {"type": "Gene", "identifier": "HGNC:6256", "name": "KIR4.1",
+                         "species": "NCBITaxon:10116", "ncbi_gene": "29718"}
+    assert "species" not in infons[0]
 
 
 def test_pubtator_needs_a_pmid(annotated):

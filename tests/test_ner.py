@@ -59,6 +59,16 @@ def test_tag_many_equals_tag(pipeline_tagger: PipelineTagger) -> None:
     assert list(pipeline_tagger.tag_many(texts)) == [pipeline_tagger.tag(t) for t in texts]
 
 
+def test_genes_carry_the_organism_the_text_is_about(pipeline_tagger: PipelineTagger) -> None:
+    """The id stays the human concept (KCNJ10); the rat's own NCBI Gene id rides along."""
+    rat, human = (pipeline_tagger.tag(f"Sertraline inhibited Kir4.1 currents in {who} astrocytes.")
+                  for who in ("rat", "human"))
+    assert [(m.id, m.species, m.species_gene_id) for m in rat if m.text == "Kir4.1"] == [
+        ("HGNC:6256", "NCBITaxon:10116", "29718")]
+    assert [(m.id, m.species, m.species_gene_id) for m in human if m.text == "Kir4.1"] == [
+        ("HGNC:6256", "NCBITaxon:9606", "3766")]
+
+
 def test_version_is_known_without_loading(pipeline_tagger: PipelineTagger, trained, kb) -> None:
     assert pipeline_version(trained, kb, ner_order(trained)) == pipeline_tagger.version
     assert pipeline_version(trained, kb, ner_order(trained, "biored")) != pipeline_tagger.version
