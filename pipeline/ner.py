@@ -103,9 +103,9 @@ def _model_versions(models: list[tuple[str, Path | str]]) -> Iterator[tuple[str,
         if isinstance(where, Path):
             yield name, where.parent.name
         else:
-            meta = spacy.util.get_model_meta(Path(where) if not spacy.util.is_package(where)
-                                             else spacy.util.get_package_path(where))
-            yield name, hashlib.sha256(json.dumps(meta, sort_keys=True, default=str).encode()).hexdigest()[:12]
+            path = spacy.util.get_package_path(where) if spacy.util.is_package(where) else Path(where)
+            meta = json.dumps(spacy.util.get_model_meta(path), sort_keys=True, default=str)
+            yield name, hashlib.sha256(meta.encode()).hexdigest()[:12]
 
 
 def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> str:
@@ -214,9 +214,9 @@ def _trimmed(span: Span) -> Span:
 def ner_order(settings: Settings, corpus: str | None = None) -> list[str]:
     """The NER models settings name, else NER_MODELS with the corpus's own model first, so
     a benchmark sees its guidelines' boundaries."""
-    own = CORPUS_MODELS.get(corpus or "")
     if settings.ner_models:
         return list(settings.ner_models)
+    own = CORPUS_MODELS.get(corpus or "")
     return [own, *(m for m in NER_MODELS if m != own)] if own else list(NER_MODELS)
 
 
