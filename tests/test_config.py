@@ -33,3 +33,14 @@ def test_bad_config_file_names_the_file(tmp_path):
     bad.write_text("colour = 'red'\n")
     with pytest.raises(ConfigError, match="unknown settings"):
         load_settings({"LITMINE_CONFIG": str(bad)})
+
+
+def test_ner_models_from_the_environment_or_the_file(tmp_path):
+    config = tmp_path / "litmine.toml"
+    config.write_text('ner_models = ["en_ner_bc5cdr_md", "ner_gene"]\n')
+    assert load_settings({"LITMINE_CONFIG": str(config)}).ner_models == ("en_ner_bc5cdr_md", "ner_gene")
+    env = {"LITMINE_CONFIG": str(config), "LITMINE_NER_MODELS": "ner_bc5cdr, en_ner_bionlp13cg_md"}
+    assert load_settings(env).ner_models == ("ner_bc5cdr", "en_ner_bionlp13cg_md")
+    config.write_text("ner_models = 3\n")
+    with pytest.raises(ConfigError, match="ner_models"):
+        load_settings({"LITMINE_CONFIG": str(config)})
