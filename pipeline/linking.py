@@ -56,7 +56,7 @@ from spacy.tokens import Doc, Span
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities import _SHORT_FORM, DictionaryTagger, _long_form
-from pipeline.evaluate_relations import CORPUS_XREFS, corpus_ids
+from pipeline.evaluate_relations import CORPUS_XREFS, corpus_id, corpus_ids
 from pipeline.kb import KnowledgeBase, ensure_kb, fold_name, normalize_name, vocabulary_rank
 from pipeline.ner import TRAIN_SPLITS
 from pipeline.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
@@ -270,11 +270,19 @@ class Linker:
 
     def best(self, names: list[str], type_: str) -> Candidate | None:
         """The best candidate of this type for any of the names (a long form first): the first
-        name that corpora or dictionary know, else the most similar ANN candidate if good enough."""
+        name that corpora or dictionary know, else the longest such name left when leading
+        words are dropped ("parkinsonian levodopa" is levodopa), else the most similar ANN
+        candidate if good enough."""
         found = [self.candidates(name, type_) for name in names]
         for candidates in found:
             if candidates and candidates[0].source != "ann":
                 return candidates[0]
+        for name in names:
+            words = name.split()
+            for i in range(1, len(words)):
+                known = self._known(" ".join(words[i:]), type_)
+                if known:
+                    return known[0]
         best = max((c[0] for c in found if c), key=lambda c: c.score, default=None)
         return best if best is not None and best.score >= self.threshold else None
 
@@ -283,10 +291,13 @@ class Linker:
         in the train corpora, else dictionary hits, else ANN neighbours."""
         key = (name, type_)
         if key not in self._cache:
-            known = self.lexicon.get((normalize_name(name), type_))
-            self._cache[key] = ([Candidate(known, 1.0, "corpus")] if known else
-                                self._dictionary(name, type_) or self._ann(name, type_))
+            self._cache[key] = self._known(name, type_) or self._ann(name, type_)
         return self._cache[key]
+
+    def _known(self, name: str, type_: str) -> list[Candidate]:
+        """The corpora's concept for the name, else dictionary hits: candidates without ANN."""
+        known = self.lexicon.get((normalize_name(name), type_))
+        return [Candidate(known, 1.0, "corpus")] if known else self._dictionary(name, type_)
 
     def _dictionary(self, name: str, type_: str) -> list[Candidate]:
         exact = [e.concept_id for e in self.tagger._entries(normalize_name(name))
@@ -321,11 +332,11 @@ def corpus_concepts(kb: KnowledgeBase, corpus: str, concept_types: dict[str, str
     ranked = sorted((vocabulary_rank(cid), cid) for cid, t in concept_types.items() if t in xrefs)
     for _, cid in ranked:
         type_ = concept_types[cid]
-        for corpus_id in corpus_ids(kb, corpus, Mention(0, 0, "", type_, cid)):
-            if cid.partition(":")[2] == corpus_id:
-                found[type_][corpus_id] = cid
+        for value in corpus_ids(kb, corpus, Mention(0, 0, "", type_, cid)):
+            if cid.partition(":")[2] == value:
+                found[type_][value] = cid
             else:
-                found[type_].setdefault(corpus_id, cid)
+                found[type_].setdefault(value, cid)
     return found
 
 
@@ -456,8 +467,8 @@ def make_linker(nlp: Language, name: str) -> LinkerComponent:
 def evaluate_linking(store: Store, kb: KnowledgeBase, linker: Linker, corpus: str, split: str) -> dict[str, object]:
     """Identifier accuracy on the gold mentions of a corpus split (gold offsets and types).
 
-    A mention counts as correct when one of its predicted concept's corpus ids (MeSH, NCBI
-    Gene, via pipeline.evaluate_relations.corpus_ids) is one of its gold ids: a composite
+    A mention counts as correct when the corpus id its concept stands for (MeSH, NCBI Gene,
+    via pipeline.evaluate_relations.corpus_id) is one of its gold ids: a composite
     mention ("breast and ovarian cancer", D001943|D010051) is right when linked to either
     part, since a linker gives one id per mention. A gene's id is its species' NCBI Gene id
     (Linker.gene_species: a mouse paper's TNF is mouse Tnf), its human concept's where no
@@ -481,7 +492,7 @@ def evaluate_linking(store: Store, kb: KnowledgeBase, linker: Linker, corpus: st
         gold = [(e, type_, ids) for e, type_, ids in gold if type_ in xrefs and ids]
         mentions = linker.link(doc.text, [(e.start, e.end, type_) for e, type_, _ in gold])
         for (_, type_, ids), mention, gene in zip(gold, mentions, linker.gene_species(doc.text, mentions)):
-            predicted = (gene.gene_id,) if gene and gene.gene_id else corpus_ids(kb, corpus, mention)
+            predicted = (gene.gene_id,) if gene and gene.gene_id else corpus_id(kb, corpus, mention)
             right = bool(ids & set(predicted))
             total[type_] += 1
             correct[type_] += right

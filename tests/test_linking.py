@@ -13,7 +13,8 @@ import spacy
 from scispacy.candidate_generation import LinkerPaths
 
 from pipeline.config import load_settings
-from pipeline.datatypes import GoldDocument, GoldEntity
+from pipeline.datatypes import GoldDocument, GoldEntity, Mention
+from pipeline.evaluate_relations import corpus_id, corpus_ids
 from pipeline.kb import KnowledgeBase, normalize_name
 from pipeline.linking import (ANN_THRESHOLD, BUILD_FILE, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
                               build_index, corpus_lexicon, evaluate_linking, find_abbreviations)
@@ -99,6 +100,24 @@ def test_misspelt_name_is_found_by_the_ann_candidates(linker: Linker) -> None:
     assert (mention.id, mention.name) == ("DrugBank:DB01104", "Sertraline")
     best = linker.candidates("sertralin", "Chemical")[0]
     assert best.source == "ann" and ANN_THRESHOLD <= best.score < 1
+
+
+def test_unknown_leading_words_are_dropped_before_guessing(linker: Linker) -> None:
+    text = "Chronic parkinsonian sertraline users"
+    (mention,) = linker.link(text, spans(text, ("parkinsonian sertraline", "Chemical")))
+    assert mention.id == "DrugBank:DB01104"
+    assert linker._known("parkinsonian sertraline", "Chemical") == []  # no name in KB or corpora
+
+
+def test_a_drug_stands_for_its_mesh_descriptor_not_its_salts(kb: KnowledgeBase) -> None:
+    concept = kb.lookup("dexamethasone")[0]
+    mesh = concept.xrefs["MESH"].split("|")
+    assert "D003907" in mesh and len(mesh) > 1  # the descriptor and supplementary concepts (salts)
+    mention = Mention(0, 13, "dexamethasone", "Chemical", concept.id)
+    assert corpus_id(kb, "bc5cdr", mention) == ("D003907",)
+    assert set(corpus_ids(kb, "bc5cdr", mention)) == set(mesh)  # all of them, for the inverse map
+    heart_block = Mention(0, 20, "complete heart block", "Disease", "HP:0001709")  # HPO has no MeSH id
+    assert corpus_id(kb, "bc5cdr", heart_block) == ("D006327",)  # MeSH's "Heart Block"
 
 
 def test_nothing_similar_enough_gives_no_id(linker: Linker) -> None:
