@@ -57,7 +57,7 @@ from pipeline.config import Settings, load_settings
 from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities import _SHORT_FORM, DictionaryTagger, _long_form
 from pipeline.evaluate_relations import CORPUS_XREFS, corpus_id, corpus_ids
-from pipeline.kb import KnowledgeBase, ensure_kb, fold_name, normalize_name, vocabulary_rank
+from pipeline.kb import SALT_WORDS, KnowledgeBase, ensure_kb, fold_name, normalize_name, vocabulary_rank
 from pipeline.ner import TRAIN_SPLITS
 from pipeline.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.store import Store
@@ -271,16 +271,15 @@ class Linker:
     def best(self, names: list[str], type_: str) -> Candidate | None:
         """The best candidate of this type for any of the names (a long form first): the first
         name that corpora or dictionary know, else the longest such name left when leading
-        words are dropped ("parkinsonian levodopa" is levodopa), else the most similar ANN
-        candidate if good enough."""
+        words are dropped ("parkinsonian levodopa" is levodopa) or a drug's salt ("metformin
+        hydrochloride" is metformin), else the most similar ANN candidate if good enough."""
         found = [self.candidates(name, type_) for name in names]
         for candidates in found:
             if candidates and candidates[0].source != "ann":
                 return candidates[0]
         for name in names:
-            words = name.split()
-            for i in range(1, len(words)):
-                known = self._known(" ".join(words[i:]), type_)
+            for shorter in _shorter_names(name, type_):
+                known = self._known(shorter, type_)
                 if known:
                     return known[0]
         best = max((c[0] for c in found if c), key=lambda c: c.score, default=None)
@@ -311,6 +310,15 @@ class Linker:
         scored = [(max(c.similarities), c.concept_id) for c in found if type_ in types[c.concept_id].types]
         scored.sort(key=lambda s: (-round(s[0], 4), vocabulary_rank(s[1]), s[1]))
         return [Candidate(cid, score, "ann") for score, cid in scored]
+
+
+def _shorter_names(name: str, type_: str) -> Iterator[str]:
+    """A chemical's name without its salt, then the name without its leading words, longest first."""
+    words = name.split()
+    if type_ == "Chemical" and len(words) > 1 and words[-1].lower() in SALT_WORDS:
+        yield " ".join(words[:-1])
+    for i in range(1, len(words)):
+        yield " ".join(words[i:])
 
 
 # ---------------------------------------------------------------------------- corpus names

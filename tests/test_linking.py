@@ -107,6 +107,8 @@ def test_unknown_leading_words_are_dropped_before_guessing(linker: Linker) -> No
     (mention,) = linker.link(text, spans(text, ("parkinsonian sertraline", "Chemical")))
     assert mention.id == "DrugBank:DB01104"
     assert linker._known("parkinsonian sertraline", "Chemical") == []  # no name in KB or corpora
+    (salt,) = linker.link("sertraline besylate", [(0, 19, "Chemical")])
+    assert salt.id == "DrugBank:DB01104"
 
 
 def test_a_drug_stands_for_its_mesh_descriptor_not_its_salts(kb: KnowledgeBase) -> None:
