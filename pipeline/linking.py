@@ -11,8 +11,9 @@ A mention's candidates come from three sources, all restricted to the mention's 
    alias in an nmslib HNSW index, for names no vocabulary spells that way ("sertralin").
 
 The choice is deliberately simple, in that order: a name the corpora know, else a
-dictionary hit (best-named first), else the ANN candidate with the highest cosine
-similarity if it reaches ANN_THRESHOLD, else no id. An abbreviation the text defines
+dictionary hit (best-named first), else either for the name without a drug's salt or
+without its leading words ("parkinsonian levodopa"), else the ANN candidate with the
+highest cosine similarity if it reaches ANN_THRESHOLD, else no id. An abbreviation the text defines
 ("valproic acid (VPA)") is tried through its long form first.
 
 Genes keep their human concept as id; `Linker.gene_species` adds the organism a gene
