@@ -117,7 +117,8 @@ def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence
     if settings.store_path.exists():
         with Store(settings.store_path) as store:
             names = "/".join(store.gold_fingerprint(corpus, split) for corpus, split in TRAIN_SPLITS)
-    code = source_hash("ner", "linking", "species", "nlp", "entities", "data/tagger_stoplist.txt")
+    # evaluate_relations: its corpus_ids translate the train corpora's ids for the linker to learn
+    code = source_hash("ner", "linking", "evaluate_relations", "species", "nlp", "entities", "data/tagger_stoplist.txt")
     digest = hashlib.sha256("|".join([*models, names, code]).encode()).hexdigest()[:12]
     return f"pipeline-{digest}+kb-{kb.version}"
 
