@@ -21,7 +21,8 @@ from pipeline.config import load_settings
 from pipeline.documents import split_sentences
 from pipeline.kb import ensure_kb
 from pipeline.ner import PipelineTagger
-from pipeline.relation_model import ModelExtractor, relation_model_dir
+from pipeline.dependencies import DependencyParser
+from pipeline.relation_model import ModelExtractor, current_relation_models
 from pipeline.store import Store
 
 
@@ -43,7 +44,7 @@ def main() -> None:
     tagger = PipelineTagger.load(settings, kb)
     nlp = tagger.nlp
     features = nlp.get_pipe("kb_features")
-    extractor = ModelExtractor.load(relation_model_dir(settings))
+    extractor = ModelExtractor.load(current_relation_models(settings), DependencyParser.load(settings))
 
     rows = [("tokenizer only", timed(lambda ts: list(nlp.tokenizer.pipe(ts)), texts), "")]
     rows.append(("tokenizer + KB features", timed(lambda ts: [features(nlp.make_doc(t)) for t in ts], texts), ""))

@@ -162,8 +162,10 @@ def models_build(reduced: Annotated[bool, typer.Option(
     built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
     table = Table("model", "path", "build s", "MB", title="models")
     for name, path in built.items():
-        record = json.loads((path / "build.json").read_text())
-        table.add_row(name, str(path), f"{record['seconds']:.0f}", f"{record['bytes'] / 1e6:.1f}")
+        built_by = path / "build.json"  # relation models trained before litmine wrote one lack it
+        record = json.loads(built_by.read_text()) if built_by.is_file() else {}
+        table.add_row(name, str(path), f"{record['seconds']:.0f}" if record else "-",
+                      f"{record['bytes'] / 1e6:.1f}" if record else "-")
     Console().print(table)
 
 
@@ -297,6 +299,13 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
     for doc in documents:
         if "://" not in doc and not Path(doc).is_file():
             _fail(f"{doc}: no such document")
+    from pipeline.ner import ModelsMissing
+    from pipeline.toolkit import open_toolkit
+
+    try:
+        open_toolkit(_settings())  # models missing: one clear error before the flow starts
+    except ModelsMissing as exc:
+        _fail(str(exc))
     from flows.server import start_temporary_api
 
     api = start_temporary_api()

@@ -97,14 +97,14 @@ def claims_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     """Same documents read by the same models and claim rules: same claims."""
     kit = open_toolkit(parameters["settings"])
     documents: list[Document] = parameters["documents"]
-    return "claims-" + _digest(kit.extraction_version, source_hash("claims", "documents"),
+    return "claims-" + _digest(kit.claims_version, source_hash("claims", "documents"),
                                *((d.name, d.text) for d in documents))
 
 
 @task(cache_key_fn=claims_cache_key, persist_result=True, cache_expiration=None)
 def find_claims(documents: list[Document], settings: Settings) -> list[Claim]:
     kit = open_toolkit(settings)
-    return [claim for doc in documents for claim in extract_claims(doc, kit.tagger, kit.extractor, kit.kb)]
+    return [claim for doc in documents for claim in extract_claims(doc, kit.tagger, kit.claim_extractor, kit.kb)]
 
 
 @task(cache_key_fn=fetch_cache_key, persist_result=True, cache_expiration=None, **NETWORK_RETRIES)
@@ -128,7 +128,7 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
 def extract(records: list[Record], settings: Settings) -> dict[str, ExtractedRecord]:
     """Entities and relations of a batch of records."""
     kit = open_toolkit(settings)
-    return {r.uid: extract_record(r, kit.tagger, kit.extractor) for r in records}
+    return {r.uid: extract_record(r, kit.tagger, kit.evidence_extractor) for r in records}
 
 
 @task(cache_key_fn=verdict_cache_key, persist_result=True, cache_expiration=None)

@@ -14,17 +14,19 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.datatypes import GoldDocument, Mention
 from pipeline.dependencies import DependencyParser
+from pipeline.documents import split_sentences
 from pipeline.entities import EntityTagger
 from pipeline.kb import Concept, KnowledgeBase, ensure_kb
 from pipeline.ner import PipelineTagger
-from pipeline.relation_model import (TASKS, Candidate, ConceptPair, RelationModel, ensure_relation_model, make_batch,
-                                     predict_batch)
-from pipeline.relations import is_hedged, is_negated
+from pipeline.relation_model import (EMITTED, SUBJECT_FIRST, TASKS, Candidate, ConceptPair, RelationModel,
+                                     ensure_relation_model, gold_mentions, make_batch, predict_batch, to_vocabulary)
+from pipeline.relations import RelationExtractor, is_hedged, is_negated
 from pipeline.store import Store
 
 # Which KB cross-reference names a concept in each document-level corpus, by litmine type.
@@ -173,6 +175,33 @@ def evaluate_relations(corpus: str, split: str, entities: str = "gold", *, model
         mentions = predicted_mentions(docs, corpus, tagger, kb)
     result = score(gold_keys(corpus, docs), predicted_keys(model, docs, mentions, parser))
     return {"corpus": corpus, "split": split, "entities": entities, **result}
+
+
+def evaluate_extractor(extractor: RelationExtractor, corpus: str, docs: list[GoldDocument]) -> dict[str, object]:
+    """Score a `RelationExtractor` as the flow runs it, sentence by sentence over gold entities, in
+    litmine's vocabulary: keys are (document, relation, subject, object), gold relations mapped by
+    `to_vocabulary` and kept where the extractor could emit them. Negated relations are left out,
+    as the corpora do not annotate them. This compares extractors on one footing (the trigger
+    baseline has no corpus types), where `evaluate_relations` scores a model by its corpus's rules."""
+    task = TASKS[corpus]
+    gold: set[Key] = set()
+    predicted: set[Key] = set()
+    for doc in docs:
+        mentions = gold_mentions(task, doc)
+        types = {x: m.type for m, ids in mentions for x in ids}
+        for r in doc.relations:
+            pair = (types.get(r.arg1), types.get(r.arg2))
+            relation = to_vocabulary(corpus, r.type, pair) if r.type in task.labels and None not in pair else None
+            if relation and frozenset(pair) in EMITTED:
+                subject, obj = (r.arg1, r.arg2) if pair in SUBJECT_FIRST else (r.arg2, r.arg1)
+                gold.add((doc.doc_id, relation, subject, obj))
+        for start, end in split_sentences(doc.text):
+            inside = [replace(m, start=m.start - start, end=m.end - start) for m, _ in mentions
+                      if start <= m.start and m.end <= end]
+            if len(inside) > 1:
+                predicted |= {(doc.doc_id, r.relation, r.subject.id, r.object.id)
+                              for r in extractor.extract(doc.text[start:end], 0, inside) if not r.negated}
+    return {"corpus": corpus, "extractor": extractor.name, **score(gold, predicted)}
 
 
 def evaluate_relations_in_store(corpus: str, split: str, entities: str = "gold", *, settings: Settings,

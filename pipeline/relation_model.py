@@ -25,6 +25,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -147,6 +148,8 @@ class TrainingConfig:
 
 
 DENSE_SCALE = 0.1
+# The models the evidence-check flow reads: DrugProt's for chemical–gene pairs, BioRED's for the rest.
+FLOW_CORPORA = ("drugprot", "biored")
 
 # --- candidates -------------------------------------------------------------------------------
 
@@ -683,10 +686,11 @@ def _gold_count(task: CorpusTask, batch: Batch, first_stage: bool) -> int:
     return sum(len(v) for g in batch.golds for v in g.values())
 
 
-def load_split(store: Store, corpus: str, splits: Iterable[str]) -> list[GoldDocument]:
+def load_split(store: Store, corpus: str, splits: Iterable[str], limit: int | None = None) -> list[GoldDocument]:
+    """The documents of each split (its first `limit` of them, if given)."""
     docs: list[GoldDocument] = []
     for split in splits:
-        docs += store.gold_documents(corpus, split)
+        docs += store.gold_documents(corpus, split)[:limit]
     return docs
 
 
@@ -702,26 +706,32 @@ def training_key(task: CorpusTask, config: TrainingConfig, docs: list[GoldDocume
 
 
 def train_relation_model(corpus: str, store: Store, out_dir: Path, config: TrainingConfig = TrainingConfig(),
-                         progress: bool = False, parser: DependencyParser | None = None) -> Path:
+                         progress: bool = False, parser: DependencyParser | None = None,
+                         limit: int | None = None) -> Path:
     """Train (or find already trained) the corpus's model under out_dir/<corpus>-<hash>/,
-    reading `parser`'s parses (default: litmine's, `default_parser`).
+    reading `parser`'s parses (default: litmine's, `default_parser`), from the first `limit`
+    documents of each split if given (the quick CI recipe).
 
     Selection: the NONE biases are chosen on the task's selection split with a model
     trained on the other training data; the released model is then refitted on all of
-    `final_splits` and keeps those biases.
+    `final_splits` and keeps those biases. build.json records the wall time and size.
     """
     task = TASKS[corpus]
-    final_docs = load_split(store, corpus, task.final_splits)
+    final_docs = load_split(store, corpus, task.final_splits, limit)
+    if not final_docs:
+        raise ValueError(f"no {corpus} documents in the store {store.path}; "
+                         f"import them first: litmine import <shared>/corpora/{corpus}")
     parser = parser or default_parser()
     key = training_key(task, config, final_docs, parser.version)
     folder = Path(out_dir) / f"{corpus}-{key}"
     if (folder / "model.json").is_file():
         return folder
+    started = time.monotonic()
     if task.select_split == "heldout":
         held = [d for d in final_docs if zlib.crc32(d.doc_id.encode()) % config.heldout_modulus == 0]
         fit_docs = [d for d in final_docs if zlib.crc32(d.doc_id.encode()) % config.heldout_modulus != 0]
     else:
-        held = load_split(store, corpus, [task.select_split])
+        held = [d for d in final_docs if d.split == task.select_split]
         fit_docs = [d for d in final_docs if d.split != task.select_split]
     _say(progress, f"{corpus}: selecting on {len(held)} documents, fitted on {len(fit_docs)}")
     # parsed once for the three batches below (every task selects on a part of its final splits)
@@ -738,12 +748,44 @@ def train_relation_model(corpus: str, store: Store, out_dir: Path, config: Train
     tmp = folder.with_name(folder.name + ".tmp")
     model.save(tmp)
     selection.save(tmp / "selection")
+    (tmp / "build.json").write_text(json.dumps({
+        "model": f"relations_{corpus}", "documents": len(final_docs), "selected_on": len(held),
+        "seconds": round(time.monotonic() - started, 1),
+        "bytes": sum(p.stat().st_size for p in tmp.iterdir() if p.is_file())}, indent=2))
     tmp.rename(folder)
     return folder
 
 
 def relation_model_dir(settings: Settings) -> Path:
     return settings.models / "relations"
+
+
+def build_relation_models(settings: Settings, store: Store, parser: DependencyParser,
+                          limit: int | None = None) -> dict[str, Path]:
+    """The models the evidence-check flow reads (FLOW_CORPORA), trained where missing, each
+    made current (relations/<corpus>.current names its folder)."""
+    built = {}
+    for corpus in FLOW_CORPORA:
+        folder = train_relation_model(corpus, store, relation_model_dir(settings), parser=parser, progress=True,
+                                      limit=limit)
+        (relation_model_dir(settings) / f"{corpus}.current").write_text(folder.name)
+        built[f"relations_{corpus}"] = folder
+    return built
+
+
+def current_relation_models(settings: Settings) -> list[Path]:
+    """The folders of the flow's current relation models; ModelsMissing when one is not built."""
+    from pipeline.ner import ModelsMissing
+
+    folders = []
+    for corpus in FLOW_CORPORA:
+        pointer = relation_model_dir(settings) / f"{corpus}.current"
+        folder = relation_model_dir(settings) / pointer.read_text().strip() if pointer.is_file() else None
+        if folder is None or not (folder / "model.json").is_file():
+            raise ModelsMissing(f"model not built: relations_{corpus} (under {settings.models}); "
+                                "run `litmine models build`")
+        folders.append(folder)
+    return folders
 
 
 def ensure_relation_model(corpus: str, settings: Settings, store: Store, split: str = "",
@@ -761,7 +803,10 @@ class ModelExtractor:
     pairs it is routed (DrugProt: chemical-gene; BioRED: chemical-disease, gene-disease,
     variant-disease) and its labels become litmine's vocabulary. Negation and hedging come
     from the cue rules of `pipeline.relations`. Sentences are parsed by `parser` (default:
-    litmine's, loaded on first use)."""
+    litmine's, loaded on first use).
+
+    The flow reads evidence with it, having measured it against the trigger baseline sentence
+    by sentence, as the flow runs (`benchmarks/relations.py`, README "Relations")."""
 
     name = "relation-model"
 
@@ -772,19 +817,16 @@ class ModelExtractor:
         self.parser = parser
 
     @classmethod
-    def load(cls, folder: Path, corpora: Sequence[str] = ("drugprot", "biored"),
-             parser: DependencyParser | None = None) -> ModelExtractor:
-        """The newest trained model of each corpus under `folder` (relation_model_dir); FileNotFoundError
-        names the first one missing (train it with `train_relation_model`)."""
+    def load(cls, folders: Sequence[Path], parser: DependencyParser | None = None) -> ModelExtractor:
+        """The models in `folders` (e.g. `current_relation_models`), each routed the emitted pair
+        types its corpus covers that an earlier one has not taken."""
         routes = []
         taken: set[frozenset[str]] = set()
-        for corpus in corpora:
-            found = sorted(Path(folder).glob(f"{corpus}-*/model.json"), key=lambda p: p.stat().st_mtime)
-            if not found:
-                raise FileNotFoundError(f"no trained {corpus} relation model under {folder}")
-            pairs = frozenset(p for p in TASKS[corpus].pair_types if p in EMITTED and p not in taken)
+        for folder in folders:
+            model = RelationModel.load(folder)
+            pairs = frozenset(p for p in model.task.pair_types if p in EMITTED and p not in taken)
             taken |= pairs
-            routes.append((RelationModel.load(found[-1].parent), pairs))
+            routes.append((model, pairs))
         return cls(routes, parser)
 
     def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]:

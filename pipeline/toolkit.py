@@ -2,19 +2,28 @@
 
 Loading the knowledge base and models costs seconds; flows, tasks and CLI
 commands all ask for them through `open_toolkit`, which caches them per
-settings, so each worker process pays once. The entity pipeline loads only
-when something is tagged: a run whose every task hits the cache never loads it,
-because the cache keys (`extraction_version`) are known without it.
+settings, so each worker process pays once. The entity pipeline and the
+relation models load only when something is read: a run whose every task hits
+the cache never loads them, because the cache keys (`extraction_version`) are
+known without them.
+
+Evidence is read by the trained relation models (`ModelExtractor`), which
+measure far above the trigger baseline on the corpora's abstracts. Claims keep
+the trigger baseline: a claim means what its author's verb says ("desensitize",
+"blunt"), and the claim rules of `pipeline.claims` vet its pairs by that verb.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 from pipeline.config import Settings, source_hash
+from pipeline.dependencies import DependencyParser
 from pipeline.entrez import EntrezClient
 from pipeline.kb import KnowledgeBase, ensure_kb
 from pipeline.ner import PipelineTagger, ner_order, pipeline_version
+from pipeline.relation_model import ModelExtractor, current_relation_models
 from pipeline.relations import RelationExtractor, TriggerExtractor
 from pipeline.store import Store
 
@@ -25,29 +34,42 @@ class Toolkit:
     store: Store
     client: EntrezClient
     kb: KnowledgeBase
-    extractor: RelationExtractor
+    claim_extractor: RelationExtractor
     pipeline_version: str  # the entity pipeline's, known without loading it (pipeline.ner)
+    relation_models: list[Path]  # the evidence extractor's models, whose folder names are their versions
 
     @cached_property
     def tagger(self) -> PipelineTagger:
         """The trained entity pipeline, for claims and evidence alike, so both meet on its ids."""
         return PipelineTagger.load(self.settings, self.kb)
 
+    @cached_property
+    def evidence_extractor(self) -> ModelExtractor:
+        return ModelExtractor.load(self.relation_models, DependencyParser.load(self.settings))
+
+    @property
+    def claims_version(self) -> str:
+        """Changes whenever the claims found in a text could change (for caching)."""
+        return f"{self.pipeline_version}+{self.claim_extractor.name}-{self.claim_extractor.version}"
+
     @property
     def extraction_version(self) -> str:
-        """Changes whenever what extraction produces could change (for caching)."""
-        return f"{self.pipeline_version}+{self.extractor.name}-{self.extractor.version}"
+        """Changes whenever what is read from a record could change (for caching)."""
+        models = "+".join(p.name for p in self.relation_models)
+        code = source_hash("relation_model", "relation_features", "relations", "dependencies")
+        return f"{self.pipeline_version}+{ModelExtractor.name}-{models}-{code}"
 
     @property
     def verdict_version(self) -> str:
-        """Changes whenever verdicts could change: extraction, or the code that compares."""
-        return f"{self.extraction_version}+{source_hash('claims', 'evidence', 'reconcile')}"
+        """Changes whenever verdicts could change: claims, evidence, or the code that compares."""
+        return f"{self.claims_version}+{self.extraction_version}+{source_hash('claims', 'evidence', 'reconcile')}"
 
 
 @lru_cache(maxsize=4)
 def open_toolkit(settings: Settings) -> Toolkit:
     """Raises ModelsMissing (naming the command that builds them) before touching the store."""
     kb = ensure_kb(settings)
-    version = pipeline_version(settings, kb, ner_order(settings))  # models missing: say so now, not mid-flow
+    # models missing: say so now, not mid-flow
+    version, relation_models = pipeline_version(settings, kb, ner_order(settings)), current_relation_models(settings)
     store = Store(settings.store_path)
-    return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor(), version)
+    return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor(), version, relation_models)

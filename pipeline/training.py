@@ -177,14 +177,24 @@ REDUCED = {"training.max_epochs": 0, "training.max_steps": 300, "training.eval_f
            "corpora.train.limit": 100, "corpora.dev.limit": 50}
 
 
+# The relation models' quick recipe: the first documents of each split.
+REDUCED_RELATION_DOCUMENTS = 200
+
+
 def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: bool = False) -> dict[str, Path]:
-    """Every model in MODELS, trained where its key has none yet; returns their folders
-    (model-best/ and build.json)."""
+    """Every model in MODELS, trained where its key has none yet, then the relation models
+    the flow reads (they use the parser); returns their folders (each with a build.json)."""
+    from pipeline.dependencies import DependencyParser
+    from pipeline.relation_model import FLOW_CORPORA, build_relation_models
+
+    total = len(MODELS) + 1
     built = {}
     for number, spec in enumerate(MODELS, 1):
-        print(f"model {number}/{len(MODELS)}: {spec.name}", file=sys.stderr)
+        print(f"model {number}/{total}: {spec.name}", file=sys.stderr)
         built[spec.name] = build_model(spec, settings, store, kb, REDUCED if reduced else None)
-    return built
+    print(f"model {total}/{total}: relations ({', '.join(FLOW_CORPORA)})", file=sys.stderr)
+    return built | build_relation_models(settings, store, DependencyParser.load(settings),
+                                         REDUCED_RELATION_DOCUMENTS if reduced else None)
 
 
 def build_model(spec: ModelSpec, settings: Settings, store: Store, kb: KnowledgeBase,

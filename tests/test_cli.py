@@ -1,5 +1,6 @@
 """The `litmine` command line: help, import, stats, search, and clear errors."""
 import json
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -49,3 +50,12 @@ def test_bad_input_is_one_clear_error(data, tmp_path):
     broken.write_text("<PubmedArticleSet><PubmedArticle><MedlineCitation>")
     result = runner.invoke(app, ["import", "--no-progress", str(broken)])
     assert result.exit_code == 2 and "broken.xml" in result.output
+
+
+def test_a_run_without_models_names_the_command_that_builds_them(data, tmp_path, kb, monkeypatch):
+    shutil.copy(kb.path, data / "kb.sqlite")
+    monkeypatch.setenv("LITMINE_MODELS", str(tmp_path / "no-models"))
+    note = tmp_path / "note.txt"
+    note.write_text("Sertraline inhibits Kir4.1 channels.\n")
+    result = runner.invoke(app, ["run", "--offline", "--out", str(tmp_path / "out"), str(note)])
+    assert result.exit_code == 2 and "litmine models build" in result.output and "Traceback" not in result.output

@@ -62,7 +62,8 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     assert evidence[0]["species"] == "animal;in vitro" and evidence[0]["year"] == "2015"
     triples = read(tmp / "out" / "triples.csv")
     assert any(t["pmid"] == "99000001" and t["target_id"] == "HGNC:6256" and t["relation"] == "inhibits"
-               for t in triples)
+               and t["extractor"] == "relation-model:drugprot" for t in triples)  # read by the trained model
+    assert all(t["extractor"].startswith("relation-model:") for t in triples)
 
 
 def test_online_run_fetches_cited_records_and_searches_for_uncited_claims(harness, workspace, fake_eutils,

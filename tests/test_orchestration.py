@@ -14,6 +14,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from pipeline.datatypes import Record
+from pipeline.relation_model import ModelExtractor
 from pipeline.relations import TriggerExtractor
 from pipeline.store import Store
 
@@ -67,11 +68,17 @@ def test_second_run_hits_the_cache_and_a_new_model_version_recomputes(harness, w
     for name in OUTPUTS:
         assert (data / "one" / name).read_bytes() == (data / "two" / name).read_bytes()
 
-    monkeypatch.setattr(TriggerExtractor, "version", "test-bump")
+    monkeypatch.setattr(TriggerExtractor, "version", "test-bump")  # the claims' relation reader
     third = task_states(run_check(note, data / "three"))
-    assert set(third["extract"]) == {"Completed"} and third["check_claims"] == ["Completed"]
+    assert third["find_claims"] == ["Completed"] and third["check_claims"] == ["Completed"]
+    assert set(third["extract"]) == {"Cached"}  # the records' reading did not change
 
-    fresh = task_states(run_check(note, data / "four", fresh=True))
+    monkeypatch.setattr(ModelExtractor, "name", "test-bump")  # the evidence's relation models
+    fourth = task_states(run_check(note, data / "four"))
+    assert set(fourth["extract"]) == {"Completed"} and fourth["check_claims"] == ["Completed"]
+    assert fourth["find_claims"] == ["Cached"]
+
+    fresh = task_states(run_check(note, data / "five", fresh=True))
     assert set(fresh["extract"]) == {"Completed"}
 
 

@@ -2,6 +2,7 @@
 official scoring, the vocabulary mapping, negation/hedging cues and triple assembly."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,14 @@ from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, Gold
 from pipeline.dependencies import Arc, DependencyParser, splice_negations
 from pipeline.documents import load_document
 from pipeline.entities import DictionaryTagger
-from pipeline.evaluate_relations import evaluate_cues, evaluate_relations, gold_keys, score
+from pipeline.evaluate_relations import evaluate_cues, evaluate_extractor, evaluate_relations, gold_keys, score
 from pipeline.evidence import extract_record
 from pipeline.importers import parse_prot_split
 from pipeline.relation_features import SentenceView, pair_features, path_features
-from pipeline.relation_model import (TASKS, ModelExtractor, RelationModel, make_batch, predict_batch,
-                                     to_vocabulary, train_relation_model)
-from pipeline.relations import assemble_triples
+from pipeline.ner import ModelsMissing
+from pipeline.relation_model import (FLOW_CORPORA, TASKS, ModelExtractor, RelationModel, current_relation_models,
+                                     make_batch, predict_batch, to_vocabulary, train_relation_model)
+from pipeline.relations import TriggerExtractor, assemble_triples
 from pipeline.store import Store
 
 SHARED = load_settings().shared
@@ -100,6 +102,32 @@ def test_official_counting_rules():
     assert result["per_type"]["B"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
 
 
+def test_extractors_are_scored_in_litmines_vocabulary_sentence_by_sentence():
+    text = "Aspirin inhibits COX-1 but not COX-2. Aspirin did not inhibit COX-3."
+    entities = [GoldEntity(f"T{i}", text.index(name, at), text.index(name, at) + len(name), name, type_)
+                for i, (name, type_, at) in enumerate([("Aspirin", "CHEMICAL", 0), ("COX-1", "GENE-Y", 0),
+                                                       ("COX-2", "GENE-Y", 0), ("Aspirin", "CHEMICAL", 30),
+                                                       ("COX-3", "GENE-Y", 0)])]
+    doc = GoldDocument("drugprot", "dev", "1", text, entities,
+                       [GoldRelation("INHIBITOR", "T0", "T1"), GoldRelation("PART-OF", "T2", "T0")])
+    result = evaluate_extractor(TriggerExtractor(), "drugprot", [doc])
+    # gold: T0 inhibits T1, T0 associated_with T2 (PART-OF, read chemical first); the trigger finds
+    # T0 inhibits T1 and T0 inhibits T2, and its negated T3-T4 inhibition is left out
+    assert result["extractor"] == "trigger-baseline"
+    assert result["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert result["per_type"]["inhibits"]["precision"] == 0.5 and result["per_type"]["associated_with"]["recall"] == 0
+
+
+def test_the_flow_reads_the_current_relation_models(trained, tmp_path):
+    folders = current_relation_models(trained)
+    assert [f.name.split("-")[0] for f in folders] == list(FLOW_CORPORA) == ["drugprot", "biored"]
+    assert all(json.loads((f / "build.json").read_text())["documents"] > 0 for f in folders)
+    extractor = ModelExtractor.load(folders, DependencyParser.load(trained))
+    assert extractor.version == "+".join(f.name for f in folders)
+    with pytest.raises(ModelsMissing, match="relations_drugprot.*litmine models build"):
+        current_relation_models(trained.with_overrides(models=tmp_path))
+
+
 def test_every_corpus_type_maps_into_litmines_vocabulary():
     for corpus, task in TASKS.items():
         for label in task.labels:
@@ -127,7 +155,7 @@ def _mentions(sentence: str, *spec: tuple[str, str, str]) -> list[Mention]:
 
 
 def test_model_extractor_negation_and_triples(drugprot_dir, parser):
-    extractor = ModelExtractor.load(drugprot_dir.parent, corpora=("drugprot",), parser=parser)
+    extractor = ModelExtractor.load([drugprot_dir], parser=parser)
     sentence = "Sertraline did not inhibit Kir4.1 channels."
     relations = extractor.extract(sentence, 3, _mentions(sentence, ("Sertraline", "Chemical", "DrugBank:DB01104"),
                                                          ("Kir4.1", "Gene", "HGNC:6256")))
@@ -161,7 +189,7 @@ def test_pssd_sertraline_sentence_yields_inhibits_triples(drugprot_dir, parser, 
     document = load_document(path)
     sentence = next(s.text for s in document.sentences if "Sertraline was reported to inhibit" in s.text)
     extracted = extract_record(Record(uid="doc:pssd", title=sentence), DictionaryTagger(kb),
-                               ModelExtractor.load(drugprot_dir.parent, corpora=("drugprot",), parser=parser))
+                               ModelExtractor.load([drugprot_dir], parser=parser))
     triples = assemble_triples(extracted.relations, pmid="")
     inhibited = {t.target.id for t in triples if t.drug.text == "Sertraline" and t.relation == "inhibits"
                  and t.target is not None and not t.negated}
