@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.config import load_settings
+from pipeline.dependencies import DependencyParser
 from pipeline.documents import split_sentences
 from pipeline.kb import ensure_kb
 from pipeline.ner import PipelineTagger
-from pipeline.dependencies import DependencyParser
 from pipeline.relation_model import ModelExtractor, current_relation_models
 from pipeline.store import Store
 
