@@ -2,10 +2,11 @@
 
 The baseline extractor pairs a drug with a gene/protein or disease (and a gene
 with a disease) in the same sentence when a trigger word links them, and marks
-the pair negated or hedged from cue words. It is the fallback a trained
-relation model (pipeline.relation_model) replaces: both satisfy `RelationExtractor`
-and share the negation and hedging cues here. `assemble_triples` joins one
-record's relations into drug–target–effect triples.
+the pair negated or hedged from cue words. Claims are read with it, by their
+author's verb; evidence is read by the trained relation models
+(pipeline.relation_model). Both satisfy `RelationExtractor` and share the negation
+and hedging cues here. `assemble_triples` joins one record's relations into
+drug–target–effect triples.
 """
 from __future__ import annotations
 
