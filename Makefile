@@ -22,8 +22,8 @@ setup: .venv/.installed
 kb: setup
 	$(LITMINE) kb
 
-# Trains litmine's spaCy pipelines and relation models and indexes the KB for linking (the first time on 2 cores;
-# later runs reuse what is built, keyed by config, data, KB and code).
+# Trains litmine's spaCy pipelines and relation models and indexes the KB for linking (about 35 min the
+# first time on 2 cores; later runs reuse what is built, keyed by config, data, KB and code).
 models: setup
 	$(LITMINE) import --no-progress $(SHARED)/corpora $(SHARED)/entrez
 	$(LITMINE) kb

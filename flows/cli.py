@@ -147,8 +147,10 @@ app.add_typer(models_app, name="models")
 
 @models_app.command("build")
 def models_build(reduced: Annotated[bool, typer.Option(
-        help="The quick CI recipe: 100 documents and 300 steps a model.")] = False) -> None:
-    """Train the tagger/parser and NER models from ../shared (those not built yet) and index the KB for linking."""
+        help="The quick CI recipe: 100 documents and 300 steps a spaCy model, "
+             "200 documents a split for relations.")] = False) -> None:
+    """Train the tagger/parser, NER and relation models from ../shared (those not built yet)
+    and index the KB for linking."""
     from pipeline.kb import ensure_kb
     from pipeline.linking import build_index, linker_dir
     from pipeline.training import build_models

@@ -70,6 +70,7 @@ def open_toolkit(settings: Settings) -> Toolkit:
     """Raises ModelsMissing (naming the command that builds them) before touching the store."""
     kb = ensure_kb(settings)
     # models missing: say so now, not mid-flow
-    version, relation_models = pipeline_version(settings, kb, ner_order(settings)), current_relation_models(settings)
+    version = pipeline_version(settings, kb, ner_order(settings))
+    relation_models = current_relation_models(settings)
     store = Store(settings.store_path)
     return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor(), version, relation_models)

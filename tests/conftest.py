@@ -81,8 +81,9 @@ def data_dir(tmp_path: Path, kb: KnowledgeBase, trained: Settings, monkeypatch: 
 @pytest.fixture(scope="session")
 def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings whose models folder holds litmine's pipelines and the flow's relation models,
-    trained by the reduced (CI) recipe from the real ../shared corpora. They live in data/processed/test-models and
-    are rebuilt only when the recipe, the data or the code changes (minutes on two cores)."""
+    trained by the reduced (CI) recipe from the real ../shared corpora. They live in
+    data/processed/test-models and are rebuilt only when the recipe, the data or the code
+    changes (minutes on two cores)."""
     from pipeline.importers import import_paths
     from pipeline.training import build_models
 
