@@ -11,10 +11,13 @@ A mention's candidates come from three sources, all restricted to the mention's 
    alias in an nmslib HNSW index, for names no vocabulary spells that way ("sertralin").
 
 The choice is deliberately simple, in that order: a name the corpora know, else a
-dictionary hit (best-named first), else either for the name without a drug's salt or
-without its leading words ("parkinsonian levodopa"), else the ANN candidate with the
-highest cosine similarity if it reaches ANN_THRESHOLD, else no id. An abbreviation the text defines
-("valproic acid (VPA)") is tried through its long form first.
+dictionary hit (best-named first), else either for the name without a drug's salt, for
+the first name a composite mention coordinates ("caspase-3/7") or for the name without
+its leading words ("parkinsonian levodopa"), else the ANN candidate with the highest
+cosine similarity if it reaches ANN_THRESHOLD, else no id. An abbreviation the text defines
+("valproic acid (VPA)") is tried through its long form first. A gene name the dictionary
+gives several genes ("p62") then takes the one of them the text names otherwise, one
+sense per document ("p62/SQSTM1").
 
 Genes keep their human concept as id; `Linker.gene_species` adds the organism a gene
 mention is about and that organism's NCBI Gene id (pipeline.species: mouse Tnf in a mouse
@@ -235,15 +238,36 @@ class Linker:
         is good enough. `abbreviations` (short -> long form) default to those the text defines."""
         if abbreviations is None:
             abbreviations = find_abbreviations(text)
-        mentions = []
+        chosen = []
         for start, end, type_ in spans:
             surface = text[start:end]
             names = [abbreviations[surface], surface] if surface in abbreviations else [surface]
             best = self.best(names, type_)
-            concept = self.kb.concept(best.concept_id) if best else None
-            mentions.append(Mention(start, end, surface, type_, concept.id if concept else "",
+            chosen.append(best.concept_id if best else "")
+        chosen = self._one_sense(text, spans, chosen)
+        mentions = []
+        for (start, end, type_), cid in zip(spans, chosen):
+            concept = self.kb.concept(cid) if cid else None
+            mentions.append(Mention(start, end, text[start:end], type_, concept.id if concept else "",
                                     concept.name if concept else ""))
         return mentions
+
+    def _one_sense(self, text: str, spans: list[tuple[int, int, str]], chosen: list[str]) -> list[str]:
+        """`chosen` with each gene name the dictionary gives several genes ("p62": NUP62,
+        SQSTM1) linked to the one of them the text names otherwise ("p62/SQSTM1"). Genes
+        only: chemical and disease names that several concepts share are mostly related
+        concepts a text names side by side ("seizures": Seizures, Epilepsy), and on BC5CDR
+        dev the rule only lost links there."""
+        names = [normalize_name(text[start:end]) for start, end, _ in spans]
+        resolved = list(chosen)
+        for i, ((start, end, type_), cid) in enumerate(zip(spans, chosen)):
+            senses = [c.concept_id for c in self._dictionary(text[start:end], type_)] if type_ == "Gene" else []
+            if len(senses) < 2:
+                continue
+            elsewhere = {other for other, name in zip(chosen, names) if other and name != names[i]}
+            if cid not in elsewhere:
+                resolved[i] = next((sense for sense in senses if sense in elsewhere), cid)
+        return resolved
 
     def gene_species(self, text: str, mentions: list[Mention]) -> list[GeneSpecies | None]:
         """For each linked Gene mention, the organism it is about (from the text's cue words and
@@ -271,9 +295,10 @@ class Linker:
 
     def best(self, names: list[str], type_: str) -> Candidate | None:
         """The best candidate of this type for any of the names (a long form first): the first
-        name that corpora or dictionary know, else the longest such name left when leading
-        words are dropped ("parkinsonian levodopa" is levodopa) or a drug's salt ("metformin
-        hydrochloride" is metformin), else the most similar ANN candidate if good enough."""
+        name that corpora or dictionary know, else such a name left when a drug's salt
+        ("metformin hydrochloride" is metformin), all but a composite mention's first name
+        ("MMP-2/-9" is MMP-2) or leading words ("parkinsonian levodopa" is levodopa) are
+        dropped, else the most similar ANN candidate if good enough."""
         found = [self.candidates(name, type_) for name in names]
         for candidates in found:
             if candidates and candidates[0].source != "ann":
@@ -313,11 +338,18 @@ class Linker:
         return [Candidate(cid, score, "ann") for score, cid in scored]
 
 
+_CONJUNCTION = re.compile(r"\s*(?:/|,|&|\band\b|\bor\b)\s*")
+
+
 def _shorter_names(name: str, type_: str) -> Iterator[str]:
-    """A chemical's name without its salt, then the name without its leading words, longest first."""
+    """A chemical's name without its salt, then the first name a composite mention coordinates
+    ("caspase-3/7", "SOCS-1 and -3"), then the name without its leading words, longest first."""
     words = name.split()
     if type_ == "Chemical" and len(words) > 1 and words[-1].lower() in SALT_WORDS:
         yield " ".join(words[:-1])
+    first = _CONJUNCTION.split(name, maxsplit=1)[0]
+    if first and first != name:
+        yield first
     for i in range(1, len(words)):
         yield " ".join(words[i:])
 

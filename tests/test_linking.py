@@ -111,6 +111,27 @@ def test_unknown_leading_words_are_dropped_before_guessing(linker: Linker) -> No
     assert salt.id == "DrugBank:DB01104"
 
 
+def test_a_composite_mention_links_to_the_first_name_it_coordinates(linker: Linker) -> None:
+    text = "Caspase-3/7 activity, MMP-2/-9 and SOCS-1 and -3 fell."
+    mentions = linker.link(text, spans(text, ("Caspase-3/7", "Gene"), ("MMP-2/-9", "Gene"),
+                                       ("SOCS-1 and -3", "Gene")))
+    assert [m.name for m in mentions] == ["CASP3", "MMP2", "SOCS1"]
+    assert linker._known("MMP-2/-9", "Gene") == []  # no vocabulary names the composite
+
+
+def test_a_gene_name_several_genes_share_takes_the_one_the_text_names(linker: Linker) -> None:
+    alone = "p62 accumulated."
+    senses = [c.concept_id for c in linker._dictionary("p62", "Gene")]
+    assert "HGNC:11280" in senses[1:]  # SQSTM1, but not the dictionary's first
+    assert linker.link(alone, spans(alone, ("p62", "Gene")))[0].id == senses[0]
+    text = "Mutations of p62 cause Paget disease; SQSTM1 is an autophagy receptor."
+    mentions = linker.link(text, spans(text, ("p62", "Gene"), ("SQSTM1", "Gene")))
+    assert [m.name for m in mentions] == ["SQSTM1", "SQSTM1"]
+    text = "Seizures, not epilepsy."  # chemicals and diseases keep their own best concept
+    diseases = linker.link(text, spans(text, ("Seizures", "Disease"), ("epilepsy", "Disease")))
+    assert [m.id for m in diseases] == [linker.link("Seizures", [(0, 8, "Disease")])[0].id, "MESH:D004827"]
+
+
 def test_a_drug_stands_for_its_mesh_descriptor_not_its_salts(kb: KnowledgeBase) -> None:
     concept = kb.lookup("dexamethasone")[0]
     mesh = concept.xrefs["MESH"].split("|")
