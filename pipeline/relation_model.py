@@ -777,10 +777,11 @@ def current_relation_models(settings: Settings) -> list[Path]:
     """The folders of the flow's current relation models; ModelsMissing when one is not built."""
     from pipeline.ner import ModelsMissing
 
+    directory = relation_model_dir(settings)
     folders = []
     for corpus in FLOW_CORPORA:
-        pointer = relation_model_dir(settings) / f"{corpus}.current"
-        folder = relation_model_dir(settings) / pointer.read_text().strip() if pointer.is_file() else None
+        pointer = directory / f"{corpus}.current"
+        folder = directory / pointer.read_text().strip() if pointer.is_file() else None
         if folder is None or not (folder / "model.json").is_file():
             raise ModelsMissing(f"model not built: relations_{corpus} (under {settings.models}); "
                                 "run `litmine models build`")
