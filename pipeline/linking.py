@@ -8,7 +8,8 @@ A mention's candidates come from three sources, all restricted to the mention's 
    it (pipeline.entities): the mention's exact name under the tagger's case rules and
    ranking, else its normalized name or singular ("SSRIs") in the KB;
 3. scispaCy's candidate generator over the same KB: TF-IDF character 3-grams of every
-   alias in an nmslib HNSW index, for names no vocabulary spells that way ("sertralin").
+   alias, searched exactly (cosine similarity against every alias), for names no
+   vocabulary spells that way ("sertralin").
 
 The choice is deliberately simple, in that order: a name the corpora know, else a
 dictionary hit (best-named first), else either for the name without a drug's salt, for
@@ -23,15 +24,17 @@ Genes keep their human concept as id; `Linker.gene_species` adds the organism a 
 mention is about and that organism's NCBI Gene id (pipeline.species: mouse Tnf in a mouse
 study), from GtoPdb's orthologs and those the train corpora teach (corpus_orthologs).
 
-The scispaCy artifacts (the KB as scispaCy's jsonl, the vectorizer, the vectors, the alias
-list and the index, in scispaCy's ``LinkerPaths`` layout) live under
-``models/linker/<KB version>/``, built once per KB version (about 4 minutes and 75 MB for
-315k aliases on two cores) and read with scispaCy's own loader. They are not built by
-``scispacy.candidate_generation.create_tfidf_ann_index``: it refuses scipy >= 1.11 (it
-stores float16 sparse vectors, which scipy no longer supports), and its HNSW settings
-(M=100, efConstruction=2000) took 48 s instead of 8 s on a 20k-alias sample, about 20
-minutes for the full set; `build_index` follows its steps with float32 vectors and
-INDEX_PARAMS.
+The scispaCy artifacts (the KB as scispaCy's jsonl, the vectorizer, the vectors and the alias
+list, in scispaCy's ``LinkerPaths`` layout) live under ``models/linker/<KB version>/``, built
+once per KB version (about 20 s for 315k aliases) and read with scispaCy's own classes.
+scispaCy searches them with an nmslib HNSW index; litmine gives its ``CandidateGenerator``
+an exact index instead (`ExactIndex`): HNSW returned only 94% of the exact top-10 neighbours
+of BC5CDR dev mentions, took 2-4 minutes to build, and built a different graph each time
+(its two threads race, and nmslib seeds its generator once per process), so two builds of
+the same KB linked differently. Exact search costs about 2 ms a name, and names are cached.
+``scispacy.candidate_generation.create_tfidf_ann_index`` is not used either: it stores
+float16 sparse vectors, which scipy >= 1.11 refuses; `build_index` follows its steps with
+float32 vectors.
 """
 from __future__ import annotations
 
@@ -47,7 +50,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import joblib
-import nmslib
 import numpy
 import scipy.sparse
 from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
@@ -69,15 +71,10 @@ from pipeline.training import NER_TYPES
 
 KB_FILE = "kb.jsonl"
 BUILD_FILE = "build.json"
-# HNSW settings: with M=32, efConstruction=200 the index returns 94% of the exact top-10
-# neighbours of the BC5CDR dev mentions (efSearch 200) and builds in 4 minutes on two cores;
-# M=16, efConstruction=100 builds in 1.4 minutes but returns only 86%.
-INDEX_PARAMS = {"M": 32, "efConstruction": 200, "post": 0, "indexThreadQty": 2}
-EF_SEARCH = 200
 MIN_DF = 10  # scispaCy's: 3-grams in fewer aliases are left out of the vectorizer
 ANN_K = 30  # neighbours asked of the index per name (scispaCy's default; 100 changed nothing on dev)
-# The cosine similarity an ANN candidate needs. On BC5CDR + BioRED dev, ANN links at or above
-# 0.75 were right about half the time (206 of 422), those in 0.70-0.75 less than a third.
+# The cosine similarity a nearest-neighbour candidate needs. On BC5CDR + BioRED dev, such links
+# at or above 0.75 were right about half the time (206 of 422), those in 0.70-0.75 less than a third.
 ANN_THRESHOLD = 0.75
 
 KB_NAME_ATTR = "kb_name"
@@ -123,7 +120,8 @@ def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[s
     """The scispaCy linker artifacts for `kb` in `directory`, built unless already there.
 
     The steps of scispaCy's create_tfidf_ann_index (fit the char-3-gram vectorizer on the
-    aliases, drop aliases without a 3-gram, index the rest), written where LinkerPaths looks.
+    aliases, drop aliases without a 3-gram, keep the rest's vectors), written where
+    LinkerPaths looks; `ExactIndex` searches the vectors.
     """
     directory = Path(directory)
     if (directory / BUILD_FILE).is_file():
@@ -147,15 +145,10 @@ def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[s
         scipy.sparse.save_npz(paths.tfidf_vectors, vectors)
         with open(paths.concept_aliases_list, "w", encoding="utf-8") as out:
             json.dump(aliases, out)
-        _say(progress, f"building the HNSW index over {len(aliases)} aliases ({INDEX_PARAMS})")
-        index = nmslib.init(method="hnsw", space="cosinesimil_sparse", data_type=nmslib.DataType.SPARSE_VECTOR)
-        index.addDataPointBatch(vectors)
-        index.createIndex(INDEX_PARAMS, print_progress=False)
-        index.saveIndex(paths.ann_index)
         seconds = round(time.perf_counter() - started, 1)
         size = sum(f.stat().st_size for f in tmp.iterdir())
         build = {"kb_version": kb.version, "concepts": concepts, "aliases": len(aliases),
-                 "dropped_aliases": int((~kept).sum()), "index_params": INDEX_PARAMS, "min_df": min_df,
+                 "dropped_aliases": int((~kept).sum()), "min_df": min_df,
                  "seconds": seconds, "bytes": size}
         (tmp / BUILD_FILE).write_text(json.dumps(build, indent=1))
         shutil.rmtree(directory, ignore_errors=True)
@@ -164,6 +157,28 @@ def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[s
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return directory
+
+
+class ExactIndex:
+    """The alias vectors searched exactly, behind the one method of nmslib's index that
+    scispaCy's CandidateGenerator calls. The vectors are L2-normalized, so a dot product
+    is the cosine similarity; ties go to the lower alias index, so results never vary."""
+
+    def __init__(self, vectors: scipy.sparse.spmatrix):
+        self._by_feature = scipy.sparse.csr_matrix(vectors).T.tocsr()  # 3-grams x aliases
+
+    def knnQueryBatch(self, queries: scipy.sparse.spmatrix, k: int = 10,  # noqa: N802 (nmslib's name)
+                      num_threads: int = 0) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
+        """For each query row, the ids of its `k` most similar aliases and their cosine
+        distances (1 - similarity), nearest first."""
+        scores = scipy.sparse.csr_matrix(queries @ self._by_feature)
+        found = []
+        for row in range(scores.shape[0]):
+            start, end = scores.indptr[row], scores.indptr[row + 1]
+            ids, similarities = scores.indices[start:end], scores.data[start:end]
+            nearest = numpy.lexsort((ids, -similarities))[:k]
+            found.append((ids[nearest], 1.0 - similarities[nearest]))
+        return found
 
 
 # ---------------------------------------------------------------------------- linking
@@ -205,8 +220,10 @@ class Linker:
     @classmethod
     def open(cls, kb: KnowledgeBase, directory: Path) -> Linker:
         """A linker over the artifacts `build_index` wrote to `directory`, without corpus names."""
-        aliases, vectorizer, index = LinkerPaths.from_directory(directory).load(ef_search=EF_SEARCH)
-        generator = CandidateGenerator(index, vectorizer, aliases, ScispacyKB(str(Path(directory) / KB_FILE)))
+        paths = LinkerPaths.from_directory(directory)
+        index = ExactIndex(scipy.sparse.load_npz(paths.tfidf_vectors))
+        generator = CandidateGenerator(index, paths.get_tfidf_vectorizer(), paths.get_concept_aliases(),
+                                       ScispacyKB(str(Path(directory) / KB_FILE)))
         return cls(kb, DictionaryTagger(kb), generator)
 
     @classmethod

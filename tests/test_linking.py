@@ -1,5 +1,5 @@
-"""The linker on hand-written mentions, over a small scispaCy index built from a subset of
-the session's KB (the full index takes minutes to build; this one seconds)."""
+"""The linker on hand-written mentions, over small scispaCy artifacts built from a subset of
+the session's KB."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,9 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import numpy
 import pytest
+import scipy.sparse
 import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
 import spacy
 from scispacy.candidate_generation import LinkerPaths
@@ -16,8 +18,8 @@ from pipeline.config import load_settings
 from pipeline.datatypes import GoldDocument, GoldEntity, Mention
 from pipeline.evaluate_relations import corpus_id, corpus_ids
 from pipeline.kb import KnowledgeBase, normalize_name
-from pipeline.linking import (ANN_THRESHOLD, BUILD_FILE, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
-                              build_index, corpus_lexicon, evaluate_linking, find_abbreviations)
+from pipeline.linking import (ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR,
+                              ExactIndex, Linker, build_index, corpus_lexicon, evaluate_linking, find_abbreviations)
 from pipeline.species import HUMAN, MOUSE, RAT, GeneSpecies, Orthologs
 from pipeline.store import Store
 
@@ -59,8 +61,24 @@ def spans(text: str, *marked: tuple[str, str]) -> list[tuple[int, int, str]]:
     return [(text.index(s), text.index(s) + len(s), t) for s, t in marked]
 
 
+def test_exact_index_finds_the_most_similar_aliases_in_a_fixed_order(index_dir: Path) -> None:
+    paths = LinkerPaths.from_directory(index_dir)
+    vectors = scipy.sparse.load_npz(paths.tfidf_vectors)
+    queries = paths.get_tfidf_vectorizer().transform(["sertralin", "Kir 4.1", "parkinson disease"])
+    similarities = (queries @ vectors.T).toarray()
+    found = ExactIndex(vectors).knnQueryBatch(queries, k=5)
+    for row, (ids, distances) in enumerate(found):
+        best = sorted(range(vectors.shape[0]), key=lambda i: (-similarities[row, i], i))[:5]
+        assert list(ids) == best
+        assert numpy.allclose(distances, 1 - similarities[row, best], atol=1e-6)
+    again = ExactIndex(vectors).knnQueryBatch(queries, k=5)
+    assert all((a[0] == b[0]).all() for a, b in zip(found, again))
+
+
 def test_index_is_in_scispacys_layout_and_reused(kb: KnowledgeBase, index_dir: Path) -> None:
-    assert LinkerPaths.from_directory(index_dir).is_locally_cached()
+    paths = LinkerPaths.from_directory(index_dir)
+    assert all(Path(p).is_file() for p in (paths.tfidf_vectorizer, paths.tfidf_vectors, paths.concept_aliases_list,
+                                            index_dir / KB_FILE))
     build = json.loads((index_dir / BUILD_FILE).read_text())
     assert build["kb_version"] == kb.version and build["aliases"] > build["concepts"] > DISTRACTORS
     stamp = (index_dir / BUILD_FILE).stat().st_mtime_ns
