@@ -301,7 +301,7 @@ def fit_linear(feature_lists: Sequence[Sequence[str]], labels: Sequence[str], cl
                 counts[f] += 1
         vocabulary = {f: i for i, f in enumerate(sorted(f for f, n in counts.items() if n >= config.min_count))}
     matrix = _matrix(vocabulary, feature_lists, dense)
-    svm = LinearSVC(C=config.c, max_iter=3000).fit(matrix, labels)
+    svm = LinearSVC(C=config.c, max_iter=3000, random_state=0).fit(matrix, labels)  # liblinear shuffles
     # the SVM's classes come sorted; keep the task's order
     order = [list(svm.classes_).index(c) if c in svm.classes_ else -1 for c in classes]
     weights = np.zeros((matrix.shape[1], len(classes)), np.float32)

@@ -24,6 +24,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
+from threadpoolctl import threadpool_limits
 
 from pipeline.config import Settings
 from pipeline.datatypes import GoldDocument
@@ -229,9 +230,10 @@ def _train(spec: ModelSpec, root: Path, settings: Settings, store: Store, kb: Kn
         counts[part] = write_docbin(nlp, splits, settings, store, root / "corpus" / f"{part}.spacy")
     print(f"[{spec.name}] training on {counts['train']}, selecting on {counts['dev']}", file=sys.stderr)
     started = time.monotonic()
-    train(CONFIG_DIR / spec.config, root, use_gpu=-1, overrides={
-        "paths.train": str(root / "corpus" / "train.spacy"), "paths.dev": str(root / "corpus" / "dev.spacy"),
-        **overrides})
+    with threadpool_limits(limits=1):  # one BLAS thread: sums in one order, the same weights every run
+        train(CONFIG_DIR / spec.config, root, use_gpu=-1, overrides={
+            "paths.train": str(root / "corpus" / "train.spacy"), "paths.dev": str(root / "corpus" / "dev.spacy"),
+            **overrides})
     seconds = time.monotonic() - started
     size = sum(p.stat().st_size for p in (root / "model-best").rglob("*") if p.is_file())
     (root / "build.json").write_text(json.dumps({
