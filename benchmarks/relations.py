@@ -25,8 +25,8 @@ from pipeline.entities import DictionaryTagger
 from pipeline.evaluate_relations import evaluate_cues, evaluate_extractor, evaluate_relations
 from pipeline.evidence import extract_record
 from pipeline.kb import KnowledgeBase, ensure_kb
-from pipeline.relation_model import (FLOW_CORPORA, ModelExtractor, RelationModel, make_batch, predict_batch,
-                                     relation_model_dir, train_relation_model)
+from pipeline.models import FLOW_CORPORA, relation_model_dir
+from pipeline.relation_model import ModelExtractor, RelationModel, make_batch, predict_batch, train_relation_model
 from pipeline.relations import TriggerExtractor
 from pipeline.store import Store
 

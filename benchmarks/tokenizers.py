@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from scispacy.custom_tokenizer import combined_rule_tokenizer
 
-import pipeline.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
 from pipeline.config import load_settings
+import pipeline.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
 from pipeline.store import Store
 
 CORPORA = ("bc5cdr", "biored", "nlm_gene")

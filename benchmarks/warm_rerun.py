@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 import flows  # noqa: F401  (Prefect's offline defaults)
-from prefect.testing.utilities import prefect_test_harness
-
 from flows.evidence_check import evidence_check
 from pipeline.config import load_settings
 from pipeline.toolkit import open_toolkit
+from prefect.testing.utilities import prefect_test_harness
+
 
 DOCUMENTS = sorted(str(p) for p in (load_settings().shared / "documents").glob("*.txt"))
 

@@ -152,7 +152,8 @@ def models_build(reduced: Annotated[bool, typer.Option(
     """Train the tagger/parser, NER and relation models from ../shared (those not built yet)
     and index the KB for linking."""
     from pipeline.kb import ensure_kb
-    from pipeline.linking import build_index, linker_dir
+    from pipeline.linking import build_index
+    from pipeline.models import linker_dir
     from pipeline.training import build_models
 
     settings = _settings()
@@ -217,7 +218,7 @@ def evaluate_relations(corpus: Annotated[str, typer.Option(help="drugprot, chemp
                        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Relation extraction P/R/F1 with each benchmark's official counting (trains the model if missing)."""
     from pipeline.evaluate_relations import evaluate_relations_in_store
-    from pipeline.ner import ModelsMissing
+    from pipeline.models import ModelsMissing
 
     try:
         figures = evaluate_relations_in_store(corpus, split, entities, settings=_settings(), progress=True)
@@ -276,7 +277,8 @@ def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.
 def _pipeline_tagger(settings: Settings, corpus: str | None = None):
     """The trained entity pipeline; for a corpus, the NER trained on its guidelines goes first."""
     from pipeline.kb import ensure_kb
-    from pipeline.ner import ModelsMissing, PipelineTagger
+    from pipeline.models import ModelsMissing
+    from pipeline.ner import PipelineTagger
 
     try:
         return PipelineTagger.load(settings, ensure_kb(settings), corpus)
@@ -301,7 +303,7 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
     for doc in documents:
         if "://" not in doc and not Path(doc).is_file():
             _fail(f"{doc}: no such document")
-    from pipeline.ner import ModelsMissing
+    from pipeline.models import ModelsMissing
     from pipeline.toolkit import open_toolkit
 
     try:

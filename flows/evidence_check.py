@@ -29,8 +29,8 @@ from pipeline.documents import Document, load_document
 from pipeline.evidence import ExtractedRecord, extract_record, search_records
 from pipeline.export import write_tables
 from pipeline.reconcile import ClaimResult, reconcile_claim
-from pipeline.report import write_report
 from pipeline.references import RESOLVED, ResolvedReference, resolve_references
+from pipeline.report import write_report
 from pipeline.toolkit import open_toolkit
 
 EXTRACT_BATCH = 50

@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
-from pipeline.documents import Document, DocSentence
-from pipeline.entities import _COORDINATION, COORDINATED_HEADS, EntityTagger
+from pipeline.documents import DocSentence, Document
+from pipeline.entities import COORDINATED_HEADS, COORDINATION, EntityTagger
 from pipeline.kb import KnowledgeBase
 from pipeline.relations import HEDGE_CUES, NEGATION_CUES, TRIGGERS, RelationExtractor
 
@@ -131,11 +131,6 @@ class Topic:
 
     agent: Mention | None  # the drug or drug class ("SSRI" in "SSRI-Induced Blunted Affect")
     effect: Mention | None = None  # what the title says it does ("Blunted Affect")
-
-
-def mention_key(mention: Mention) -> str:
-    """What two mentions must share to be one concept: the id, else the lower-cased text."""
-    return mention.id or mention.text.lower()
 
 
 def is_drug(mention: Mention, kb: KnowledgeBase) -> bool:
@@ -591,7 +586,7 @@ class _Reader:
                 continue
             obj, rel = read
             for subject in agent.mentions or [agent.text]:
-                if subject is None or mention_key(subject) == mention_key(obj):
+                if subject is None or subject.key == obj.key:
                     continue
                 confidence = CLAUSE_CONFIDENCE * (1 if obj.id else TEXT_OBJECT_FACTOR) * (
                     IMPLICIT_FACTOR if _outside(subject) else 1)
@@ -609,7 +604,7 @@ class _Reader:
             if agent is None or agent.type not in AGENT_TYPES:
                 continue
             for obj in patient.mentions or [patient.text]:
-                if obj is not None and mention_key(obj) != mention_key(agent):
+                if obj is not None and obj.key != agent.key:
                     rel = _for_text(relation, obj)
                     confidence = CLAUSE_CONFIDENCE * (1 if obj.id else TEXT_OBJECT_FACTOR)
                     self.found.append(_Found(Relation(agent, rel, obj, self.text, self.index, negated=negated,
@@ -714,7 +709,7 @@ def _with_heads(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[M
         else:
             continue
         left = m.start
-        while (item := _COORDINATION.search(text, max(0, left - 40), left)) and item.end() == left:
+        while (item := COORDINATION.search(text, max(0, left - 40), left)) and item.end() == left:
             left = item.start(1)
             mentions = _as_target(text, mentions, left, item.end(1), f"{item.group(1)} {head}", kb)
     return mentions
@@ -793,8 +788,8 @@ def _head_claim(sentence: DocSentence, head_end: int, units: list[_Unit], subjec
         if kept[-1].group().lower() in REGION_WORDS:
             phrase += " activity"
         obj = Mention(start, end, _phrase(phrase), "", "", "")
-    if any(mention_key(f.relation.object) == mention_key(obj) for f in body_found) or \
-            mention_key(obj) == mention_key(subject):
+    if any(f.relation.object.key == obj.key for f in body_found) or \
+            obj.key == subject.key:
         return []
     confidence = CLAUSE_CONFIDENCE * IMPLICIT_FACTOR * (1 if obj.id else TEXT_OBJECT_FACTOR)
     return [_Found(Relation(subject, _for_text(relation, obj), obj, text, sentence.index,
@@ -821,7 +816,7 @@ def _ellipses(text: str, index: int, units: list[_Unit], found: list[_Found]) ->
         clause_end = next((v.start for v in units[n:] if v.word in (";", ".")), len(text))
         cue = _ELLIPSIS.search(text, u.end, min(clause_end, u.end + ELLIPSIS_REACH))
         if cue and not re.search(r"[,;:]", text[u.end:cue.start()]):
-            named = {mention_key(v.mention) for v in units if v.mention and cue.end() <= v.start < clause_end}
+            named = {v.mention.key for v in units if v.mention and cue.end() <= v.start < clause_end}
         elif _ELLIPSIS_BEFORE.search(text, 0, u.start):
             named = set()
         else:
@@ -832,7 +827,7 @@ def _ellipses(text: str, index: int, units: list[_Unit], found: list[_Found]) ->
         first = earlier[0].relation.subject.start
         for f in earlier:
             rel = f.relation
-            if rel.subject.start == first and (not named or mention_key(rel.object) in named):
+            if rel.subject.start == first and (not named or rel.object.key in named):
                 copy = replace(rel, subject=m, sentence_index=index, confidence=round(rel.confidence * 0.9, 3),
                                extractor=ELLIPSIS)
                 added.append(_Found(copy))
@@ -882,7 +877,7 @@ def _sentence_claims(sentence: DocSentence, tagger: EntityTagger, extractor: Rel
     everything += _ellipses(text, sentence.index, units, everything)
     best: dict[tuple[str, str], _Found] = {}  # one claim per pair, a directional one before a neutral one
     for f in everything:
-        key = (mention_key(f.relation.subject), mention_key(f.relation.object))
+        key = (f.relation.subject.key, f.relation.object.key)
         kept = best.get(key)
         if kept is None or (kept.relation.polarity == 0 and f.relation.polarity != 0):
             best[key] = f

@@ -170,6 +170,11 @@ class Mention:
     species: str = ""  # "NCBITaxon:10090"
     species_gene_id: str = ""
 
+    @property
+    def key(self) -> str:
+        """The concept a mention stands for: its id, or its lower-cased text when it has none."""
+        return self.id or self.text.lower()
+
 
 @dataclass
 class Relation:

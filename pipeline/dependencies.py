@@ -52,8 +52,8 @@ class DependencyParser:
         import spacy
 
         import pipeline.nlp  # noqa: F401  (registers litmine's tokenizer)
-        from pipeline.ner import ModelsMissing
-        from pipeline.training import model_dir
+        from pipeline.models import ModelsMissing
+        from pipeline.models import model_dir
 
         path = model_dir(settings, "parser_craft")
         if path is None:

@@ -20,8 +20,7 @@ from typing import NamedTuple, Protocol
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipeline.datatypes import Mention
-from pipeline.kb import (KIND_RANK, SALT_WORDS, KnowledgeBase, NameEntry, fold_name, singular_forms,
-                         vocabulary_rank)
+from pipeline.kb import KIND_RANK, SALT_WORDS, KnowledgeBase, NameEntry, fold_name, singular_forms, vocabulary_rank
 
 STOPLIST_PATH = Path(__file__).with_name("data") / "tagger_stoplist.txt"
 MAX_TOKENS = 16  # an n-gram spans at most this many tokens (punctuation included) ...
@@ -38,11 +37,11 @@ COORDINATED_HEADS = frozenset({"channel", "channels", "receptor", "receptors", "
 _TOKEN = re.compile(r"['\u2019]s\b|[^\W_]+|\S")
 _HARD_STOP = frozenset(".,;:!?")
 _INNER_PUNCTUATION = frozenset("-/.,:+()[]'\u2019\u2010\u2011\u2013") | {"'s", "\u2019s"}
-_COORDINATION = re.compile(r"(\S+?),?(?:\s*,\s*(?:and|or)\s+|\s+(?:and|or)\s+|\s*,\s*|\s*/\s*)$")
+COORDINATION = re.compile(r"(\S+?),?(?:\s*,\s*(?:and|or)\s+|\s+(?:and|or)\s+|\s*,\s*|\s*/\s*)$")
 _WORD = re.compile(r"\S+")
 _CAUSAL_LINK = re.compile(r"-(?:%s)\s*$" % "|".join(sorted(CAUSAL_SUFFIXES)), re.IGNORECASE)
 _SALT_AFTER = re.compile(r" ([A-Za-z]+)\b")
-_SHORT_FORM = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9\-+]{1,9})(?:\)|[:;,] )")
+SHORT_FORM = re.compile(r"\(([A-Za-z0-9][A-Za-z0-9\-+]{1,9})(?:\)|[:;,] )")
 
 
 class EntityTagger(Protocol):
@@ -233,7 +232,7 @@ class DictionaryTagger:
             head_key, head_cased = fold_name(head.group(1)).lower(), fold_name(head.group(1))
             left = start
             while True:
-                match = _COORDINATION.search(text, max(0, left - 40), left)
+                match = COORDINATION.search(text, max(0, left - 40), left)
                 if match is None or match.end() != left:
                     break
                 item_start, item_end = match.start(1), match.end(1)
@@ -253,14 +252,14 @@ class DictionaryTagger:
         starts = {hit.start: hit for hit in found}
         assigned: dict[str, tuple[str, str]] = {}
         suppressed: set[str] = set()
-        for match in _SHORT_FORM.finditer(text):
+        for match in SHORT_FORM.finditer(text):
             short = match.group(1)
             letters = sum(c.isalpha() for c in short)
             if letters < 2:
                 continue
             before = text[:match.start()].rstrip()
             definer = ends.get(len(before))
-            long_start = _long_form(short, before)
+            long_start = long_form(short, before)
             capital = any(c.isupper() for c in short)
             tagged = starts.get(match.start(1))
             if long_start is not None and (definer is None or (
@@ -316,7 +315,7 @@ def _breaks(text: str, tokens: list[_Token], j: int) -> bool:
     return piece in "([" and bool(gap)
 
 
-def _long_form(short: str, before: str) -> int | None:
+def long_form(short: str, before: str) -> int | None:
     """Schwartz & Hearst (2003): where the long form that the words before "(short)" spell
     begins (an offset into `before`), or None if they do not spell it."""
     window = max(0, len(before) - 12 * (len(short) + 5))

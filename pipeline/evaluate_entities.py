@@ -12,9 +12,9 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 
+from pipeline.corpora import NER_TYPES
 from pipeline.datatypes import GoldDocument
 from pipeline.entities import EntityTagger
-from pipeline.training import NER_TYPES
 
 Span = tuple[str, int, int, str]  # doc id, start, end, litmine type
 

@@ -18,72 +18,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from pipeline.config import Settings
+from pipeline.corpora import EMITTED, SUBJECT_FIRST, corpus_id, to_vocabulary
 from pipeline.datatypes import GoldDocument, Mention
 from pipeline.dependencies import DependencyParser
 from pipeline.documents import split_sentences
 from pipeline.entities import EntityTagger
 from pipeline.kb import Concept, KnowledgeBase, ensure_kb
 from pipeline.ner import PipelineTagger
-from pipeline.relation_model import (EMITTED, SUBJECT_FIRST, TASKS, Candidate, ConceptPair, RelationModel,
-                                     ensure_relation_model, gold_mentions, make_batch, predict_batch, to_vocabulary)
+from pipeline.relation_model import (TASKS, Candidate, ConceptPair, RelationModel, ensure_relation_model,
+                                     gold_mentions, make_batch, predict_batch)
 from pipeline.relations import RelationExtractor, is_hedged, is_negated
 from pipeline.store import Store
 
-# Which KB cross-reference names a concept in each document-level corpus, by litmine type.
-CORPUS_XREFS = {
-    "bc5cdr": {"Chemical": "MESH", "Disease": "MESH"},
-    "biored": {"Chemical": "MESH", "Disease": "MESH", "Gene": "NCBIGene", "Species": "NCBITaxon"},
-}
 
 Key = tuple[str, ...]
-
-
-def corpus_ids(kb: KnowledgeBase, corpus: str, mention: Mention) -> tuple[str, ...]:
-    """Every id a tagged mention's concept has in the corpus's vocabulary ("D012345", "3766"),
-    the one it stands for first (`corpus_id`), or () if it has none.
-
-    A concept without a cross-reference into that vocabulary (an HPO phenotype, a DrugBank drug
-    MeSH lacks) falls back to the best-named concept of the same type that has one, by the
-    mention's text, then the text without its leading words, then the concept's name:
-    "nausea" (HP:0002017) is MeSH D009325, "complete heart block" (HP:0001709) is "heart
-    block", D006327.
-    """
-    xref = CORPUS_XREFS.get(corpus, {}).get(mention.type)
-    if not xref or not mention.id:
-        return ()
-    found = _xref_ids(kb.concept(mention.id), mention.id, xref)
-    if found:
-        return found
-    concept = kb.concept(mention.id)
-    words = mention.text.split()
-    for name in (*(" ".join(words[i:]) for i in range(len(words))), concept.name if concept else ""):
-        for candidate in kb.lookup(name) if name else []:
-            if candidate.type == mention.type:
-                found = _xref_ids(candidate, candidate.id, xref)
-                if found:
-                    return found
-    return ()
-
-
-def corpus_id(kb: KnowledgeBase, corpus: str, mention: Mention) -> tuple[str, ...]:
-    """The one corpus id a tagged mention stands for, as a 0- or 1-tuple.
-
-    A drug's cross-references list several MeSH ids: the drug's descriptor and supplementary
-    concepts for its salts and brands (dexamethasone: D003907, C018038, C004180, ...).
-    Counting them all would make one mention several concepts, each a false relation; the
-    first descriptor is the drug itself (BC5CDR dev, end to end: 40.3 -> 45.0 CID F1).
-    """
-    return corpus_ids(kb, corpus, mention)[:1]
-
-
-def _xref_ids(concept: Concept | None, concept_id: str, xref: str) -> tuple[str, ...]:
-    """The concept's ids in an xref vocabulary, MeSH descriptors (D...) before supplementary
-    concepts (C...), each kept in the vocabulary's order."""
-    prefix, _, local = concept_id.partition(":")
-    if prefix.upper() == xref.upper():
-        return (local,)
-    values = [v.split(":")[-1] for v in (concept.xrefs.get(xref, "") if concept else "").split("|") if v]
-    return tuple(sorted(values, key=lambda v: xref.upper() == "MESH" and not v.startswith("D")))
 
 
 def predicted_mentions(docs: list[GoldDocument], corpus: str, tagger: EntityTagger,

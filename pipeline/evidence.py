@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from pipeline.claims import Claim, mention_key
+from pipeline.claims import Claim
 from pipeline.datatypes import Mention, Record, Relation
 from pipeline.documents import split_sentences
 from pipeline.entities import EntityTagger
@@ -48,7 +48,7 @@ def extract_record(record: Record, tagger: EntityTagger, extractor: RelationExtr
         sentence = text[start:end]
         mentions = [replace(m, start=m.start - start, end=m.end - start) for m in tagged
                     if start <= m.start and m.end <= end]
-        extracted.concepts.update(mention_key(m) for m in mentions)
+        extracted.concepts.update(m.key for m in mentions)
         extracted.relations.extend(extractor.extract(sentence, index, mentions))
         extracted.sentences.append((sentence, mentions))
     return extracted

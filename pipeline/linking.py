@@ -60,14 +60,13 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.config import Settings, load_settings
+from pipeline.corpora import CORPUS_XREFS, NER_TYPES, TRAIN_SPLITS, corpus_id, corpus_ids
 from pipeline.datatypes import GoldDocument, Mention
-from pipeline.entities import _SHORT_FORM, DictionaryTagger, _long_form
-from pipeline.evaluate_relations import CORPUS_XREFS, corpus_id, corpus_ids
+from pipeline.entities import SHORT_FORM, DictionaryTagger, long_form
 from pipeline.kb import SALT_WORDS, KnowledgeBase, ensure_kb, fold_name, normalize_name, vocabulary_rank
-from pipeline.ner import TRAIN_SPLITS
+from pipeline.models import linker_dir
 from pipeline.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.store import Store
-from pipeline.training import NER_TYPES
 
 KB_FILE = "kb.jsonl"
 BUILD_FILE = "build.json"
@@ -91,10 +90,6 @@ def _say(progress: bool, message: str) -> None:
 
 
 # ---------------------------------------------------------------------------- artifacts
-
-
-def linker_dir(settings: Settings, kb: KnowledgeBase) -> Path:
-    return settings.models / "linker" / kb.version
 
 
 def export_kb(kb: KnowledgeBase, path: Path, concept_ids: Collection[str] | None = None) -> int:
@@ -188,10 +183,10 @@ def find_abbreviations(text: str) -> dict[str, str]:
     """Short form -> long form for abbreviations the text defines ("valproic acid (VPA)"),
     found the way the dictionary tagger finds them (Schwartz & Hearst)."""
     found: dict[str, str] = {}
-    for match in _SHORT_FORM.finditer(text):
+    for match in SHORT_FORM.finditer(text):
         short = match.group(1)
         before = text[:match.start()].rstrip()
-        start = _long_form(short, before) if sum(c.isalpha() for c in short) >= 2 else None
+        start = long_form(short, before) if sum(c.isalpha() for c in short) >= 2 else None
         if start is not None:
             found.setdefault(short, before[start:])
     return found

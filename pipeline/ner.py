@@ -16,25 +16,19 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-import pipeline.nlp  # noqa: F401  (registers litmine's tokenizer, KB features and layers)
 from pipeline.config import Settings, source_hash
+from pipeline.corpora import TRAIN_SPLITS
 from pipeline.datatypes import Mention
 from pipeline.kb import KnowledgeBase
+from pipeline.models import ModelsMissing, model_dir
+import pipeline.nlp  # noqa: F401  (registers litmine's tokenizer, KB features and layers)
 from pipeline.store import Store
-from pipeline.training import model_dir
 
 # litmine's NER models in order of precedence: where two find overlapping mentions, the
 # first one's stands (spaCy's NER keeps entities already set, predicting around them).
 NER_MODELS = ("ner_bc5cdr", "ner_gene", "ner_biored")
 # The model trained on each corpus's guidelines: it goes first when litmine is scored on that corpus.
 CORPUS_MODELS = {"bc5cdr": "ner_bc5cdr", "biored": "ner_biored", "nlm_gene": "ner_gene"}
-# The train splits whose annotations the linker learns from (names, orthologs; pipeline.linking),
-# never dev or test. Here rather than there so that pipeline_version need not import the linker.
-TRAIN_SPLITS = (("bc5cdr", "train"), ("biored", "train"), ("nlm_gene", "train"))
-
-
-class ModelsMissing(RuntimeError):
-    """A trained model the pipeline needs has not been built."""
 
 
 def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> Language:

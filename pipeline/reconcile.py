@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pipeline.claims import Claim, mention_key, trigger_at
+from pipeline.claims import Claim, trigger_at
 from pipeline.datatypes import Mention, Record, Relation
 from pipeline.evidence import ExtractedRecord
 from pipeline.kb import KnowledgeBase
@@ -131,7 +131,7 @@ def publication_kind(record: Record) -> str:
 def _same(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> bool:
     """One side names the other, or a class/family containing it."""
     if not claim_side.id or not evidence_side.id:
-        return mention_key(claim_side) == mention_key(evidence_side)
+        return claim_side.key == evidence_side.key
     return evidence_side.id in kb.members(claim_side.id) or claim_side.id in kb.members(evidence_side.id)
 
 

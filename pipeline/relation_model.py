@@ -39,71 +39,18 @@ from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from pipeline.config import Settings
+from pipeline.corpora import (BIORED_TYPES, CHEMPROT_GROUPS, DRUGPROT_TYPES, EMITTED, ENTITY_TYPES, SUBJECT_FIRST,
+                              to_vocabulary)
 from pipeline.datatypes import GoldDocument, Mention, Relation
 from pipeline.dependencies import DependencyParser, Parse, default_parser
 from pipeline.documents import split_sentences
+from pipeline.models import FLOW_CORPORA, relation_model_dir
 from pipeline.relation_features import FEATURES_VERSION, SentenceView, pair_features
 from pipeline.relations import is_hedged, is_negated
 from pipeline.store import Store
 
 NONE = "NONE"
 MODEL_FORMAT = "2"
-
-# Each corpus's entity types as litmine's types.
-ENTITY_TYPES = {
-    "CHEMICAL": "Chemical", "GENE": "Gene", "GENE-Y": "Gene", "GENE-N": "Gene",
-    "Chemical": "Chemical", "Disease": "Disease",
-    "ChemicalEntity": "Chemical", "GeneOrGeneProduct": "Gene", "DiseaseOrPhenotypicFeature": "Disease",
-    "SequenceVariant": "Variant", "OrganismTaxon": "Species", "CellLine": "CellLine",
-}
-
-DRUGPROT_TYPES = ("INHIBITOR", "DIRECT-REGULATOR", "SUBSTRATE", "ACTIVATOR", "INDIRECT-UPREGULATOR",
-                  "INDIRECT-DOWNREGULATOR", "ANTAGONIST", "PRODUCT-OF", "PART-OF", "AGONIST",
-                  "AGONIST-ACTIVATOR", "SUBSTRATE_PRODUCT-OF", "AGONIST-INHIBITOR")
-CHEMPROT_GROUPS = ("CPR:3", "CPR:4", "CPR:5", "CPR:6", "CPR:9")
-BIORED_TYPES = ("Association", "Positive_Correlation", "Negative_Correlation", "Bind", "Cotreatment",
-                "Comparison", "Drug_Interaction", "Conversion")
-
-# Corpus type -> litmine relation. BioRED's correlations depend on what they join (BIORED_VOCABULARY).
-VOCABULARY: dict[str, dict[str, str]] = {
-    "drugprot": {
-        "INHIBITOR": "inhibits", "ACTIVATOR": "activates", "AGONIST": "agonist_of",
-        "AGONIST-ACTIVATOR": "agonist_of", "AGONIST-INHIBITOR": "agonist_of", "ANTAGONIST": "antagonist_of",
-        "DIRECT-REGULATOR": "binds", "INDIRECT-UPREGULATOR": "increases", "INDIRECT-DOWNREGULATOR": "decreases",
-        "SUBSTRATE": "substrate_of", "SUBSTRATE_PRODUCT-OF": "substrate_of", "PRODUCT-OF": "associated_with",
-        "PART-OF": "associated_with",
-    },
-    "chemprot": {"CPR:3": "activates", "CPR:4": "inhibits", "CPR:5": "agonist_of", "CPR:6": "antagonist_of",
-                 "CPR:9": "substrate_of"},
-    "bc5cdr": {"CID": "causes"},
-}
-# BioRED: (type, the pair's litmine types sorted) -> relation; types absent here map to "associated_with"
-# (pairs between two chemicals, Cotreatment, Comparison, Drug_Interaction, Conversion are not emitted).
-BIORED_VOCABULARY: dict[tuple[str, tuple[str, str]], str] = {
-    ("Positive_Correlation", ("Chemical", "Disease")): "causes",
-    ("Negative_Correlation", ("Chemical", "Disease")): "treats",
-    ("Positive_Correlation", ("Chemical", "Gene")): "increases",
-    ("Negative_Correlation", ("Chemical", "Gene")): "decreases",
-    ("Positive_Correlation", ("Disease", "Gene")): "increases",
-    ("Negative_Correlation", ("Disease", "Gene")): "decreases",
-    ("Positive_Correlation", ("Disease", "Variant")): "increases",
-    ("Negative_Correlation", ("Disease", "Variant")): "decreases",
-    ("Bind", ("Chemical", "Gene")): "binds",
-}
-# The (subject, object) order litmine states each pair in; the extractor emits only these pairs.
-SUBJECT_FIRST = [("Chemical", "Gene"), ("Chemical", "Disease"), ("Gene", "Disease"), ("Variant", "Disease"),
-                 ("Chemical", "Variant")]
-EMITTED = frozenset(frozenset(p) for p in SUBJECT_FIRST)
-
-
-def to_vocabulary(corpus: str, label: str, types: tuple[str, str]) -> str | None:
-    """The litmine relation a corpus label stands for between mentions of these types, or None
-    where litmine has none (BioRED's chemical–chemical types)."""
-    if corpus == "biored":
-        if types == ("Chemical", "Chemical") or label not in BIORED_TYPES[:4]:
-            return None
-        return BIORED_VOCABULARY.get((label, tuple(sorted(types))), "associated_with")
-    return VOCABULARY[corpus].get(label)
 
 
 @dataclass(frozen=True)
@@ -149,7 +96,6 @@ class TrainingConfig:
 
 DENSE_SCALE = 0.1
 # The models the evidence-check flow reads: DrugProt's for chemical–gene pairs, BioRED's for the rest.
-FLOW_CORPORA = ("drugprot", "biored")
 
 # --- candidates -------------------------------------------------------------------------------
 
@@ -756,10 +702,6 @@ def train_relation_model(corpus: str, store: Store, out_dir: Path, config: Train
     return folder
 
 
-def relation_model_dir(settings: Settings) -> Path:
-    return settings.models / "relations"
-
-
 def build_relation_models(settings: Settings, store: Store, parser: DependencyParser,
                           limit: int | None = None) -> dict[str, Path]:
     """The models the evidence-check flow reads (FLOW_CORPORA), trained where missing, each
@@ -771,22 +713,6 @@ def build_relation_models(settings: Settings, store: Store, parser: DependencyPa
         (relation_model_dir(settings) / f"{corpus}.current").write_text(folder.name)
         built[f"relations_{corpus}"] = folder
     return built
-
-
-def current_relation_models(settings: Settings) -> list[Path]:
-    """The folders of the flow's current relation models; ModelsMissing when one is not built."""
-    from pipeline.ner import ModelsMissing
-
-    directory = relation_model_dir(settings)
-    folders = []
-    for corpus in FLOW_CORPORA:
-        pointer = directory / f"{corpus}.current"
-        folder = directory / pointer.read_text().strip() if pointer.is_file() else None
-        if folder is None or not (folder / "model.json").is_file():
-            raise ModelsMissing(f"model not built: relations_{corpus} (under {settings.models}); "
-                                "run `litmine models build`")
-        folders.append(folder)
-    return folders
 
 
 def ensure_relation_model(corpus: str, settings: Settings, store: Store, split: str = "",
@@ -857,7 +783,7 @@ class ModelExtractor:
                     subject=subject, relation=relation, object=obj, sentence=sentence, sentence_index=sentence_index,
                     negated=is_negated(sentence, a.start, b.end), hedged=is_hedged(sentence),
                     confidence=round(confidence, 3), extractor=f"{self.name}:{model.task.corpus}")
-                key = (subject.id or subject.text.lower(), relation, obj.id or obj.text.lower())
+                key = (subject.key, relation, obj.key)
                 if key not in found or found[key].confidence < found_relation.confidence:
                     found[key] = found_relation
         return list(found.values())

@@ -159,7 +159,7 @@ class TriggerExtractor:
                     confidence=round(max(0.3, 0.9 - gap / 400), 3),
                     extractor=self.name,
                 )
-                key = (subject.id or subject.text.lower(), relation, obj.id or obj.text.lower())
+                key = (subject.key, relation, obj.key)
                 if key not in relations or relations[key].confidence < found.confidence:
                     relations[key] = found
         return list(relations.values())
@@ -209,10 +209,6 @@ class Triple:
         return RELATION_POLARITY.get(self.relation, 0)
 
 
-def _concept_key(mention: Mention) -> str:
-    return mention.id or mention.text.lower()
-
-
 def _triple(pmid: str, drug: Mention, target: Mention | None, effect: Mention | None,
             parts: list[Relation], effect_relation: str) -> Triple:
     evidence = sorted({(r.sentence_index, r.sentence) for r in parts})
@@ -236,16 +232,16 @@ def assemble_triples(relations: list[Relation], pmid: str = "") -> list[Triple]:
     found: dict[tuple[object, ...], Triple] = {}
 
     def add(triple: Triple) -> None:
-        key = (_concept_key(triple.drug), triple.target and _concept_key(triple.target),
-               triple.effect and _concept_key(triple.effect), triple.relation, triple.effect_relation, triple.negated)
+        key = (triple.drug.key, triple.target and triple.target.key,
+               triple.effect and triple.effect.key, triple.relation, triple.effect_relation, triple.negated)
         if key not in found or found[key].confidence < triple.confidence:
             found[key] = triple
 
     joined_effects: set[int] = set()
     for dt in drug_target:
-        joins = [(te, te.object) for te in target_effect if _concept_key(te.subject) == _concept_key(dt.object)]
+        joins = [(te, te.object) for te in target_effect if te.subject.key == dt.object.key]
         for i, de in enumerate(drug_effect):
-            if _concept_key(de.subject) == _concept_key(dt.subject):
+            if de.subject.key == dt.subject.key:
                 joins.append((de, de.object))
                 joined_effects.add(i)
         for other, effect in joins:
@@ -255,5 +251,5 @@ def assemble_triples(relations: list[Relation], pmid: str = "") -> list[Triple]:
     for i, de in enumerate(drug_effect):
         if i not in joined_effects:
             add(_triple(pmid, de.subject, None, de.object, [de], de.relation))
-    return sorted(found.values(), key=lambda t: (t.sentence_indexes, _concept_key(t.drug), t.relation,
+    return sorted(found.values(), key=lambda t: (t.sentence_indexes, t.drug.key, t.relation,
                                                  t.target.text if t.target else "", t.effect.text if t.effect else ""))

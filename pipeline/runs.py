@@ -35,17 +35,13 @@ def documents_key(documents: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(documents)).encode()).hexdigest()[:16]
 
 
-def _side(mention: Mention) -> str:
-    return mention.id or mention.text.lower()
-
-
 def snapshot(results: list[ClaimResult], references: list[ResolvedReference]) -> list[RunClaim]:
     """The part of each claim's outcome that a later run is compared on."""
     missing = {(r.document, r.marker) for r in references if r.status != RESOLVED}
     claims: dict[str, RunClaim] = {}
     for result in results:
         claim, rel = result.claim, result.claim.relation
-        key = "|".join((claim.document, _side(rel.subject), rel.relation, _side(rel.object),
+        key = "|".join((claim.document, rel.subject.key, rel.relation, rel.object.key,
                         "negated" if rel.negated else "", hashlib.sha1(claim.sentence.text.encode()).hexdigest()[:8]))
         claims[key] = RunClaim(key, claim.claim_id, claim.document, claim.sentence.text, result.verdict,
                                sorted(result.evidence_pmids),

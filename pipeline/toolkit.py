@@ -22,8 +22,9 @@ from pipeline.config import Settings, source_hash
 from pipeline.dependencies import DependencyParser
 from pipeline.entrez import EntrezClient
 from pipeline.kb import KnowledgeBase, ensure_kb
+from pipeline.models import current_relation_models
 from pipeline.ner import PipelineTagger, ner_order, pipeline_version
-from pipeline.relation_model import ModelExtractor, current_relation_models
+from pipeline.relation_model import ModelExtractor
 from pipeline.relations import RelationExtractor, TriggerExtractor
 from pipeline.store import Store
 

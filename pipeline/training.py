@@ -27,23 +27,13 @@ from spacy.tokens import Doc, DocBin
 from threadpoolctl import threadpool_limits
 
 from pipeline.config import Settings
+from pipeline.corpora import NER_TYPES
 from pipeline.datatypes import GoldDocument
 from pipeline.kb import KnowledgeBase
 from pipeline.store import Store
 
 CONFIG_DIR = Path(__file__).with_name("configs")
 
-# corpus type -> litmine type. Types mapped to None are annotated but not litmine's
-# (NLM-Gene's protein domains and unnormalized "Other" gene-like names, BioRED's cell
-# lines): their spans are left out of the loss rather than taught as non-entities.
-NER_TYPES: dict[str, dict[str, str | None]] = {
-    "bc5cdr": {"Chemical": "Chemical", "Disease": "Disease"},
-    "biored": {"ChemicalEntity": "Chemical", "DiseaseOrPhenotypicFeature": "Disease", "GeneOrGeneProduct": "Gene",
-               "SequenceVariant": "Variant", "OrganismTaxon": "Species", "CellLine": None},
-    "nlm_gene": {"Gene": "Gene", "GENERIF": "Gene", "STARGENE": "Gene", "Other": None, "Domain": None},
-    "drugprot": {"CHEMICAL": "Chemical", "GENE-Y": "Gene", "GENE-N": "Gene", "GENE": "Gene"},
-    "chemprot": {"CHEMICAL": "Chemical", "GENE-Y": "Gene", "GENE-N": "Gene"},
-}
 HELD_OUT_EVERY = 10  # corpora without a dev split (NLM-Gene) lend every 10th train document to one
 # Treebanks for the tagger and parser. CRAFT has no official split here: of its 97 articles,
 # sorted by PMID, every 10th is dev and the one after it test (79 / 9 / 9 articles).
@@ -164,15 +154,6 @@ def model_key(spec: ModelSpec, settings: Settings, store: Store, kb_version: str
     return digest.hexdigest()[:12]
 
 
-def model_dir(settings: Settings, name: str) -> Path | None:
-    """The current trained pipeline of a model, or None when it has not been built."""
-    pointer = settings.models / name / "current"
-    if not pointer.is_file():
-        return None
-    path = settings.models / name / pointer.read_text().strip() / "model-best"
-    return path if (path / "meta.json").is_file() else None
-
-
 # A quick build for CI and tests: the same recipe on fewer documents and steps.
 REDUCED = {"training.max_epochs": 0, "training.max_steps": 300, "training.eval_frequency": 100,
            "corpora.train.limit": 100, "corpora.dev.limit": 50}
@@ -186,7 +167,8 @@ def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: b
     """Every model in MODELS, trained where its key has none yet, then the relation models
     the flow reads (they use the parser); returns their folders (each with a build.json)."""
     from pipeline.dependencies import DependencyParser
-    from pipeline.relation_model import FLOW_CORPORA, build_relation_models
+    from pipeline.models import FLOW_CORPORA
+    from pipeline.relation_model import build_relation_models
 
     total = len(MODELS) + 1
     built = {}

@@ -7,7 +7,8 @@ import spacy
 from spacy.tokens import Span
 
 from conftest import assert_well_formed, shared_document
-from pipeline.ner import NER_MODELS, ModelsMissing, PipelineTagger, load_pipeline, ner_order, pipeline_version
+from pipeline.models import ModelsMissing
+from pipeline.ner import NER_MODELS, PipelineTagger, load_pipeline, ner_order, pipeline_version
 from pipeline.nlp import KB_TAG_ATTR, KBFeatures, kb_tags
 
 # What the issue names for the two documents: (surface the mention starts with, type, id).

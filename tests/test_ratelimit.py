@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.ratelimit import RATE_WITH_KEY, RATE_WITHOUT_KEY, RateLimiter, limiter_for
+from pipeline.ratelimit import RATE_WITHOUT_KEY, RATE_WITH_KEY, RateLimiter, limiter_for
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings, load_settings
+from pipeline.corpora import to_vocabulary
 from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record, Relation
 from pipeline.dependencies import Arc, DependencyParser, splice_negations
 from pipeline.documents import load_document
@@ -15,10 +16,10 @@ from pipeline.entities import DictionaryTagger
 from pipeline.evaluate_relations import evaluate_cues, evaluate_extractor, evaluate_relations, gold_keys, score
 from pipeline.evidence import extract_record
 from pipeline.importers import parse_prot_split
+from pipeline.models import FLOW_CORPORA, ModelsMissing, current_relation_models
 from pipeline.relation_features import SentenceView, pair_features, path_features
-from pipeline.ner import ModelsMissing
-from pipeline.relation_model import (FLOW_CORPORA, TASKS, ModelExtractor, RelationModel, current_relation_models,
-                                     make_batch, predict_batch, to_vocabulary, train_relation_model)
+from pipeline.relation_model import (TASKS, ModelExtractor, RelationModel, make_batch, predict_batch,
+                                     train_relation_model)
 from pipeline.relations import TriggerExtractor, assemble_triples
 from pipeline.store import Store
 

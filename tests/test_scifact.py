@@ -11,8 +11,8 @@ from pipeline import scifact
 from pipeline.config import load_settings
 from pipeline.importers import import_paths
 from pipeline.scifact import (Bm25Index, Claim, Corpus, ScifactConfig, evaluate_scifact, label_only_scores,
-                              load_abstracts, load_claims, load_or_train, macro_f1, rationale_scores,
-                              retrieval_recall, select_sentences, sentence_features, train_scifact, verify)
+                              load_abstracts, load_claims, load_or_train, macro_f1, rationale_scores, retrieval_recall,
+                              select_sentences, sentence_features, train_scifact, verify)
 from pipeline.stance import directions, stance_features
 from pipeline.store import Store
 

@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 import spacy
 
-import pipeline.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import GoldDocument, GoldEntity, Mention
 from pipeline.evaluate_entities import evaluate_ner
-from pipeline.training import MODELS, gold_split, model_dir, ner_doc, treebank_docs, treebank_files
+from pipeline.models import model_dir
+import pipeline.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
+from pipeline.training import MODELS, gold_split, ner_doc, treebank_docs, treebank_files
 
 
 @pytest.fixture(scope="module")
