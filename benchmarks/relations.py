@@ -24,7 +24,8 @@ from pipeline.dependencies import default_parser
 from pipeline.entities import DictionaryTagger
 from pipeline.evaluate_relations import evaluate_cues, evaluate_extractor, evaluate_relations
 from pipeline.evidence import extract_record
-from pipeline.kb import KnowledgeBase, ensure_kb
+from pipeline.kb import KnowledgeBase
+from pipeline.kb_build import ensure_kb
 from pipeline.models import FLOW_CORPORA, relation_model_dir
 from pipeline.relation_model import ModelExtractor, RelationModel, make_batch, predict_batch, train_relation_model
 from pipeline.relations import TriggerExtractor

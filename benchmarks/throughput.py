@@ -20,7 +20,7 @@ from rich.table import Table
 from pipeline.config import load_settings
 from pipeline.dependencies import DependencyParser
 from pipeline.documents import split_sentences
-from pipeline.kb import ensure_kb
+from pipeline.kb_build import ensure_kb
 from pipeline.models import current_relation_models
 from pipeline.ner import PipelineTagger
 from pipeline.relation_model import ModelExtractor

@@ -134,7 +134,7 @@ def fetch(pmids: Annotated[list[str], typer.Argument(help="PubMed ids.")],
 @app.command("kb")
 def kb_build() -> None:
     """Build the knowledge base from the shared vocabularies (if missing or stale)."""
-    from pipeline.kb import ensure_kb
+    from pipeline.kb_build import ensure_kb
 
     settings = _settings()
     kb = ensure_kb(settings)
@@ -151,7 +151,7 @@ def models_build(reduced: Annotated[bool, typer.Option(
              "200 documents a split for relations.")] = False) -> None:
     """Train the tagger/parser, NER and relation models from ../shared (those not built yet)
     and index the KB for linking."""
-    from pipeline.kb import ensure_kb
+    from pipeline.kb_build import ensure_kb
     from pipeline.linking import build_index
     from pipeline.models import linker_dir
     from pipeline.training import build_models
@@ -258,9 +258,9 @@ def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.
                      split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
                      as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Identifier accuracy on gold mentions: BC5CDR chemicals/diseases to MeSH, BioRED genes to NCBI Gene."""
-    from pipeline.kb import ensure_kb
+    from pipeline.kb_build import ensure_kb
     from pipeline.linking import Linker
-    from pipeline.linking import evaluate_linking as evaluate
+    from pipeline.evaluate_linking import evaluate_linking as evaluate
 
     if corpus not in ("bc5cdr", "biored"):
         _fail(f"unknown linking corpus {corpus!r}: choose bc5cdr or biored")
@@ -276,7 +276,7 @@ def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.
 
 def _pipeline_tagger(settings: Settings, corpus: str | None = None):
     """The trained entity pipeline; for a corpus, the NER trained on its guidelines goes first."""
-    from pipeline.kb import ensure_kb
+    from pipeline.kb_build import ensure_kb
     from pipeline.models import ModelsMissing
     from pipeline.ner import PipelineTagger
 

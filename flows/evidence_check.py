@@ -21,9 +21,11 @@ from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from pipeline import runs
+from pipeline import (claims as claims_code, documents as documents_code, evidence as evidence_code,
+                      references as references_code, runs)
 from pipeline.claims import Claim, extract_claims
-from pipeline.config import Settings, load_settings, source_hash
+from pipeline.codehash import code_hash
+from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Record
 from pipeline.documents import Document, load_document
 from pipeline.evidence import ExtractedRecord, extract_record, search_records
@@ -61,7 +63,7 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     settings: Settings = parameters["settings"]
     kit = open_toolkit(settings)
     day = "offline" if kit.client.offline else datetime.now(timezone.utc).date().isoformat()
-    parts: list[object] = [source_hash("evidence", "references"), kit.store.generation, day, parameters["top_k"]]
+    parts: list[object] = [code_hash(evidence_code, references_code), kit.store.generation, day, parameters["top_k"]]
     parts += [(c.claim_id, repr(c.relation), c.citations) for c in parameters["claims"]]
     parts += [(r.marker, r.status, *_record_keys([r.record] if r.record else [])) for r in parameters["references"]]
     return "fetch-" + _digest(*parts)
@@ -70,7 +72,7 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 def extraction_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Same records, same models and KB: same extraction, whichever run asks."""
     kit = open_toolkit(parameters["settings"])
-    return "extract-" + _digest(kit.extraction_version, source_hash("evidence"), *_record_keys(parameters["records"]))
+    return "extract-" + _digest(kit.extraction_version, code_hash(evidence_code), *_record_keys(parameters["records"]))
 
 
 def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -97,7 +99,7 @@ def claims_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     """Same documents read by the same models and claim rules: same claims."""
     kit = open_toolkit(parameters["settings"])
     documents: list[Document] = parameters["documents"]
-    return "claims-" + _digest(kit.claims_version, source_hash("claims", "documents"),
+    return "claims-" + _digest(kit.claims_version, code_hash(claims_code, documents_code),
                                *((d.name, d.text) for d in documents))
 
 

@@ -12,7 +12,6 @@ packages such as scispaCy's ``en_ner_bc5cdr_md``, or paths to spaCy pipelines.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,10 @@ from pathlib import Path
 
 DEFAULT_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# the package's data folders: curated tables and the tagger's stoplist, spaCy configs, report templates
+DATA_DIR = Path(__file__).with_name("data")
+CONFIG_DIR = Path(__file__).with_name("configs")
+TEMPLATES_DIR = Path(__file__).with_name("templates")
 
 # setting name -> environment variable
 ENV_VARS = {
@@ -65,15 +68,6 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-def source_hash(*names: str) -> str:
-    """A short hash of pipeline modules' source (or files under pipeline/, given with their
-    suffix), so a code change invalidates what that code computed."""
-    digest = hashlib.sha256()
-    for name in names:
-        digest.update((Path(__file__).parent / (name if "." in name else f"{name}.py")).read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def _config_file(env: dict[str, str]) -> Path | None:

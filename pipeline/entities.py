@@ -10,8 +10,8 @@ A trained tagger can replace it behind the same `EntityTagger` protocol.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +19,12 @@ from typing import NamedTuple, Protocol
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from pipeline.codehash import code_hash
+from pipeline.config import DATA_DIR
 from pipeline.datatypes import Mention
 from pipeline.kb import KIND_RANK, SALT_WORDS, KnowledgeBase, NameEntry, fold_name, singular_forms, vocabulary_rank
 
-STOPLIST_PATH = Path(__file__).with_name("data") / "tagger_stoplist.txt"
+STOPLIST_PATH = DATA_DIR / "tagger_stoplist.txt"
 MAX_TOKENS = 16  # an n-gram spans at most this many tokens (punctuation included) ...
 MAX_WORDS = 8  # ... and this many words
 SYMBOL_KINDS = frozenset({"symbol", "alias_symbol", "prev_symbol"})
@@ -91,12 +93,6 @@ class _Token:
     word: bool
 
 
-def _tagger_source_hash() -> str:
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(STOPLIST_PATH.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def load_stoplist(path: Path = STOPLIST_PATH) -> set[str]:
     """The curated stoplist plus spaCy's English stop words, as normalized keys."""
     words = {line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")}
@@ -145,7 +141,7 @@ class DictionaryTagger:
         self._norms = kb.norms()
         self._cache: dict[str, list[_Entry]] = {}
         self._labels: dict[str, str] = {}
-        self._version = f"{self.name}-{_tagger_source_hash()}+kb-{kb.version}"
+        self._version = f"{self.name}-{code_hash(sys.modules[__name__], STOPLIST_PATH)}+kb-{kb.version}"
 
     @property
     def version(self) -> str:

@@ -23,7 +23,8 @@ from pipeline.datatypes import GoldDocument, Mention
 from pipeline.dependencies import DependencyParser
 from pipeline.documents import split_sentences
 from pipeline.entities import EntityTagger
-from pipeline.kb import Concept, KnowledgeBase, ensure_kb
+from pipeline.kb import KnowledgeBase
+from pipeline.kb_build import ensure_kb
 from pipeline.ner import PipelineTagger
 from pipeline.relation_model import (TASKS, Candidate, ConceptPair, RelationModel, ensure_relation_model,
                                      gold_mentions, make_batch, predict_batch)

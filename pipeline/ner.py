@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -16,12 +17,15 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline.config import Settings, source_hash
-from pipeline.corpora import TRAIN_SPLITS
+# nlp and linking also register litmine's tokenizer, KB features, layers and linker
+from pipeline import corpora, entities, linking, nlp, species
+from pipeline.codehash import code_hash
+from pipeline.config import Settings
+from pipeline.corpora import TRAIN_SPLITS, corpus_id, corpus_ids
 from pipeline.datatypes import Mention
+from pipeline.entities import STOPLIST_PATH
 from pipeline.kb import KnowledgeBase
 from pipeline.models import ModelsMissing, model_dir
-import pipeline.nlp  # noqa: F401  (registers litmine's tokenizer, KB features and layers)
 from pipeline.store import Store
 
 # litmine's NER models in order of precedence: where two find overlapping mentions, the
@@ -111,8 +115,9 @@ def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence
     if settings.store_path.exists():
         with Store(settings.store_path) as store:
             names = "/".join(store.gold_fingerprint(corpus, split) for corpus, split in TRAIN_SPLITS)
-    # evaluate_relations: its corpus_ids translate the train corpora's ids for the linker to learn
-    code = source_hash("ner", "linking", "evaluate_relations", "species", "nlp", "entities", "data/tagger_stoplist.txt")
+    # the corpus crosswalk translates the train corpora's ids for the linker to learn
+    code = code_hash(sys.modules[__name__], linking, species, nlp, entities, STOPLIST_PATH, corpus_ids, corpus_id,
+                     *((corpora, name) for name in ("CORPUS_XREFS", "NER_TYPES", "TRAIN_SPLITS")))
     digest = hashlib.sha256("|".join([*models, names, code]).encode()).hexdigest()[:12]
     return f"pipeline-{digest}+kb-{kb.version}"
 

@@ -80,7 +80,7 @@ class KBFeatures:
     def tagger(self) -> EntityTagger:
         if self._tagger is None:
             from pipeline.config import load_settings
-            from pipeline.kb import ensure_kb
+            from pipeline.kb_build import ensure_kb
 
             self._tagger = DictionaryTagger(ensure_kb(load_settings()))
         return self._tagger

@@ -17,12 +17,12 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from pipeline.config import TEMPLATES_DIR
 from pipeline.datatypes import VERDICTS, Mention, Record
 from pipeline.documents import DocSentence, Document
 from pipeline.reconcile import RELATED, ClaimResult, EvidenceItem, publication_kind, species
 from pipeline.references import ResolvedReference
 
-TEMPLATES = Path(__file__).parent / "templates"
 REPORT_FILE = "report.html"
 STRONGEST = 3  # evidence sentences shown per claim before "more"
 
@@ -207,7 +207,7 @@ def render_report(documents: list[Document], results: list[ClaimResult], referen
     views = [_document_view(d, [r for r in results if r.claim.document == d.name],
                             [r for r in references if r.document == d.name], _anchor(d.name, used))
              for d in documents]
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+    env = Environment(loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["highlight"] = lambda rel: highlight(rel.sentence, [rel.subject, rel.object])
     env.filters["record_link"] = record_link

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.datatypes import Mention, RunClaim
+from pipeline.datatypes import RunClaim
 from pipeline.reconcile import ClaimResult
 from pipeline.references import RESOLVED, ResolvedReference
 

@@ -26,6 +26,7 @@ import hashlib
 import json
 import pickle
 import re
+import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -44,6 +45,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from spacy.lang.en.stop_words import STOP_WORDS
 from threadpoolctl import threadpool_limits
 
+from pipeline import relations, stance
+from pipeline.codehash import code_hash
 from pipeline.entities import EntityTagger
 from pipeline.stance import stance_features
 from pipeline.store import Store
@@ -622,8 +625,7 @@ def model_key(corpus: Corpus, claims: list[Claim], config: ScifactConfig) -> str
                                         getattr(corpus.tagger, "version", "no tagger")]).encode())
     for abstract in corpus.abstracts.values():
         digest.update(json.dumps(asdict(abstract)).encode())
-    for module in ("scifact.py", "stance.py", "relations.py"):
-        digest.update(Path(__file__).with_name(module).read_bytes())
+    digest.update(code_hash(sys.modules[__name__], stance, relations).encode())
     return digest.hexdigest()[:16]
 
 

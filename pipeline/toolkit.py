@@ -18,10 +18,15 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from pipeline.config import Settings, source_hash
+from pipeline import claims, dependencies, evidence, reconcile, relation_features, relation_model, relations
+from pipeline.codehash import code_hash
+from pipeline.config import Settings
+from pipeline.datatypes import Mention
 from pipeline.dependencies import DependencyParser
+from pipeline.documents import split_sentences
 from pipeline.entrez import EntrezClient
-from pipeline.kb import KnowledgeBase, ensure_kb
+from pipeline.kb import KnowledgeBase
+from pipeline.kb_build import ensure_kb
 from pipeline.models import current_relation_models
 from pipeline.ner import PipelineTagger, ner_order, pipeline_version
 from pipeline.relation_model import ModelExtractor
@@ -57,13 +62,13 @@ class Toolkit:
     def extraction_version(self) -> str:
         """Changes whenever what is read from a record could change (for caching)."""
         models = "+".join(p.name for p in self.relation_models)
-        code = source_hash("relation_model", "relation_features", "relations", "dependencies")
+        code = code_hash(relation_model, relation_features, relations, dependencies, split_sentences, Mention)
         return f"{self.pipeline_version}+{ModelExtractor.name}-{models}-{code}"
 
     @property
     def verdict_version(self) -> str:
         """Changes whenever verdicts could change: claims, evidence, or the code that compares."""
-        return f"{self.claims_version}+{self.extraction_version}+{source_hash('claims', 'evidence', 'reconcile')}"
+        return f"{self.claims_version}+{self.extraction_version}+{code_hash(claims, evidence, reconcile)}"
 
 
 @lru_cache(maxsize=4)

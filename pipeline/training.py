@@ -26,13 +26,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from threadpoolctl import threadpool_limits
 
-from pipeline.config import Settings
+from pipeline import corpora, entities, nlp
+from pipeline.codehash import code_hash
+from pipeline.config import CONFIG_DIR, Settings
 from pipeline.corpora import NER_TYPES
 from pipeline.datatypes import GoldDocument
 from pipeline.kb import KnowledgeBase
 from pipeline.store import Store
 
-CONFIG_DIR = Path(__file__).with_name("configs")
 
 HELD_OUT_EVERY = 10  # corpora without a dev split (NLM-Gene) lend every 10th train document to one
 # Treebanks for the tagger and parser. CRAFT has no official split here: of its 97 articles,
@@ -143,8 +144,7 @@ def model_key(spec: ModelSpec, settings: Settings, store: Store, kb_version: str
     digest = hashlib.sha256()
     digest.update((CONFIG_DIR / spec.config).read_bytes())
     digest.update(json.dumps([spec.train, spec.dev, sorted(spec.overrides.items())], default=str).encode())
-    for module in ("training", "nlp", "entities"):
-        digest.update(Path(__file__).with_name(f"{module}.py").read_bytes())
+    digest.update(code_hash(sys.modules[__name__], nlp, entities, (corpora, "NER_TYPES")).encode())
     digest.update(f"{kb_version}:{spacy.__version__}".encode())
     for corpus, split in (*spec.train, *spec.dev):
         if corpus in TREEBANKS:

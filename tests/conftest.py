@@ -10,7 +10,8 @@ from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Settings, load_settings
 from pipeline.datatypes import Mention, Record
-from pipeline.kb import KnowledgeBase, build_kb
+from pipeline.kb import KnowledgeBase
+from pipeline.kb_build import build_kb
 from pipeline.store import Store
 
 pytest_plugins = ["fake_eutils"]  # the fake E-utilities server fixture
