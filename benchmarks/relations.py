@@ -20,16 +20,16 @@ from pathlib import Path
 
 from pipeline.config import load_settings
 from pipeline.datatypes import Record
-from pipeline.dependencies import default_parser
-from pipeline.entities import DictionaryTagger
-from pipeline.evaluate_relations import evaluate_cues, evaluate_extractor, evaluate_relations
-from pipeline.evidence import extract_record
-from pipeline.kb import KnowledgeBase
-from pipeline.kb_build import ensure_kb
+from pipeline.entities.dictionary import DictionaryTagger
+from pipeline.entities.kb import KnowledgeBase
+from pipeline.entities.kb_build import ensure_kb
+from pipeline.evaluation.relations import evaluate_cues, evaluate_extractor, evaluate_relations
 from pipeline.models import FLOW_CORPORA, relation_model_dir
-from pipeline.relation_model import ModelExtractor, RelationModel, make_batch, predict_batch, train_relation_model
-from pipeline.relations import TriggerExtractor
-from pipeline.store import Store
+from pipeline.records.store import Store
+from pipeline.relations.dependencies import default_parser
+from pipeline.relations.model import ModelExtractor, RelationModel, make_batch, predict_batch, train_relation_model
+from pipeline.relations.triggers import TriggerExtractor
+from pipeline.verdicts.evidence import extract_record
 
 CUES = Path(__file__).resolve().parent.parent / "tests" / "data" / "relations" / "cues.tsv"
 # The split each corpus reports on: DrugProt has no public test split.

@@ -35,12 +35,13 @@ PREDICT = """
 import json, sys
 from pipeline.config import load_settings
 from pipeline.datatypes import Record
-from pipeline.dependencies import DependencyParser
-from pipeline.evidence import extract_record
-from pipeline.kb import ensure_kb
-from pipeline.ner import PipelineTagger
-from pipeline.relation_model import ModelExtractor, current_relation_models
-from pipeline.store import Store
+from pipeline.entities.kb_build import ensure_kb
+from pipeline.entities.ner import PipelineTagger
+from pipeline.models import current_relation_models
+from pipeline.records.store import Store
+from pipeline.relations.dependencies import DependencyParser
+from pipeline.relations.model import ModelExtractor
+from pipeline.verdicts.evidence import extract_record
 
 settings = load_settings()
 kb = ensure_kb(settings)

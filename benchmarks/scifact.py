@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from pipeline.config import load_settings
-from pipeline.entities import DictionaryTagger
-from pipeline.scifact import Corpus, load_abstracts, load_claims, load_or_train, retrieval_recall, score
+from pipeline.entities.dictionary import DictionaryTagger
+from pipeline.evaluation.scifact import Corpus, load_abstracts, load_claims, load_or_train, retrieval_recall, score
 from pipeline.toolkit import open_toolkit
 
 

@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.config import load_settings
-from pipeline.dependencies import DependencyParser
-from pipeline.documents import split_sentences
-from pipeline.kb_build import ensure_kb
+from pipeline.documents.parse import split_sentences
+from pipeline.entities.kb_build import ensure_kb
+from pipeline.entities.ner import PipelineTagger
 from pipeline.models import current_relation_models
-from pipeline.ner import PipelineTagger
-from pipeline.relation_model import ModelExtractor
-from pipeline.store import Store
+from pipeline.records.store import Store
+from pipeline.relations.dependencies import DependencyParser
+from pipeline.relations.model import ModelExtractor
 
 
 def timed(run, items: list) -> float:

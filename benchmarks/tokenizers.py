@@ -18,8 +18,8 @@ from rich.table import Table
 from scispacy.custom_tokenizer import combined_rule_tokenizer
 
 from pipeline.config import load_settings
-import pipeline.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
-from pipeline.store import Store
+import pipeline.entities.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
+from pipeline.records.store import Store
 
 CORPORA = ("bc5cdr", "biored", "nlm_gene")
 

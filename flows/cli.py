@@ -18,8 +18,8 @@ from rich.table import Table
 
 import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect is imported)
 from pipeline.config import ConfigError, Settings, load_settings
-from pipeline.documents import DocumentError
-from pipeline.store import Store, StoreError
+from pipeline.documents.parse import DocumentError
+from pipeline.records.store import Store, StoreError
 
 app = typer.Typer(help="Check what documents claim about drugs against the biomedical literature.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -57,7 +57,7 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log prog
 def import_(paths: Annotated[list[Path], typer.Argument(help="Files or folders of records and corpora.")],
             progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True) -> None:
     """Import records and gold corpora (PubMed/PMC XML, BioC, PubTator, DrugProt/ChemProt, SciFact, PubMedQA)."""
-    from pipeline.importers import import_paths
+    from pipeline.records.importers import import_paths
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -122,7 +122,7 @@ def fetch(pmids: Annotated[list[str], typer.Argument(help="PubMed ids.")],
           refresh: Annotated[bool, typer.Option(help="Fetch again even if the store has them.")] = False,
           offline: OfflineOption = False) -> None:
     """Fetch PubMed records into the store (cache-first)."""
-    from pipeline.entrez import EntrezClient
+    from pipeline.records.entrez import EntrezClient
 
     settings = _settings(offline)
     result = EntrezClient(settings, _store(settings)).fetch_records(pmids, refresh=refresh)
@@ -134,7 +134,7 @@ def fetch(pmids: Annotated[list[str], typer.Argument(help="PubMed ids.")],
 @app.command("kb")
 def kb_build() -> None:
     """Build the knowledge base from the shared vocabularies (if missing or stale)."""
-    from pipeline.kb_build import ensure_kb
+    from pipeline.entities.kb_build import ensure_kb
 
     settings = _settings()
     kb = ensure_kb(settings)
@@ -151,10 +151,10 @@ def models_build(reduced: Annotated[bool, typer.Option(
              "200 documents a split for relations.")] = False) -> None:
     """Train the tagger/parser, NER and relation models from ../shared (those not built yet)
     and index the KB for linking."""
-    from pipeline.kb_build import ensure_kb
-    from pipeline.linking import build_index
+    from pipeline.entities.kb_build import ensure_kb
+    from pipeline.entities.linking import build_index
     from pipeline.models import linker_dir
-    from pipeline.training import build_models
+    from pipeline.training.spacy_models import build_models
 
     settings = _settings()
     kb = ensure_kb(settings)
@@ -198,8 +198,8 @@ def evaluate_claims(corpus: Annotated[str, typer.Option(help="Claim corpus: scif
     """SciFact abstract-level label-only P/R/F1 (open retrieval and oracle abstracts) and rationale selection."""
     if corpus != "scifact":
         _fail(f"unknown claim corpus {corpus!r}: litmine evaluates claims on scifact")
-    from pipeline.entities import DictionaryTagger
-    from pipeline.scifact import evaluate_scifact
+    from pipeline.entities.dictionary import DictionaryTagger
+    from pipeline.evaluation.scifact import evaluate_scifact
     from pipeline.toolkit import open_toolkit
 
     settings = _settings()
@@ -217,7 +217,7 @@ def evaluate_relations(corpus: Annotated[str, typer.Option(help="drugprot, chemp
                        entities: Annotated[str, typer.Option(help="gold, or predicted by litmine's tagger.")] = "gold",
                        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Relation extraction P/R/F1 with each benchmark's official counting (trains the model if missing)."""
-    from pipeline.evaluate_relations import evaluate_relations_in_store
+    from pipeline.evaluation.relations import evaluate_relations_in_store
     from pipeline.models import ModelsMissing
 
     try:
@@ -236,8 +236,8 @@ def evaluate_ner(corpus: Annotated[str, typer.Option(help="bc5cdr, biored or nlm
                  split: Annotated[str, typer.Option(help="dev or test (nlm_gene: train-dev or test).")] = "dev",
                  as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Entity recognition P/R/F1 per type, strict: character offsets and type must equal a gold mention's."""
-    from pipeline.evaluate_entities import evaluate_ner as evaluate
-    from pipeline.training import gold_split
+    from pipeline.evaluation.entities import evaluate_ner as evaluate
+    from pipeline.training.spacy_models import gold_split
 
     if corpus not in ("bc5cdr", "biored", "nlm_gene"):
         _fail(f"unknown NER corpus {corpus!r}: choose bc5cdr, biored or nlm_gene")
@@ -258,9 +258,9 @@ def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.
                      split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
                      as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Identifier accuracy on gold mentions: BC5CDR chemicals/diseases to MeSH, BioRED genes to NCBI Gene."""
-    from pipeline.kb_build import ensure_kb
-    from pipeline.linking import Linker
-    from pipeline.evaluate_linking import evaluate_linking as evaluate
+    from pipeline.entities.kb_build import ensure_kb
+    from pipeline.entities.linking import Linker
+    from pipeline.evaluation.linking import evaluate_linking as evaluate
 
     if corpus not in ("bc5cdr", "biored"):
         _fail(f"unknown linking corpus {corpus!r}: choose bc5cdr or biored")
@@ -276,9 +276,9 @@ def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.
 
 def _pipeline_tagger(settings: Settings, corpus: str | None = None):
     """The trained entity pipeline; for a corpus, the NER trained on its guidelines goes first."""
-    from pipeline.kb_build import ensure_kb
+    from pipeline.entities.kb_build import ensure_kb
     from pipeline.models import ModelsMissing
-    from pipeline.ner import PipelineTagger
+    from pipeline.entities.ner import PipelineTagger
 
     try:
         return PipelineTagger.load(settings, ensure_kb(settings), corpus)

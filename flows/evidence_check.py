@@ -21,19 +21,22 @@ from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from pipeline import (claims as claims_code, documents as documents_code, evidence as evidence_code,
-                      references as references_code, runs)
-from pipeline.claims import Claim, extract_claims
+from pipeline.claims import rules as claims_code
+from pipeline.claims.rules import Claim, extract_claims
 from pipeline.codehash import code_hash
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Record
-from pipeline.documents import Document, load_document
-from pipeline.evidence import ExtractedRecord, extract_record, search_records
-from pipeline.export import write_tables
-from pipeline.reconcile import ClaimResult, reconcile_claim
-from pipeline.references import RESOLVED, ResolvedReference, resolve_references
-from pipeline.report import write_report
+from pipeline.documents import parse as documents_code
+from pipeline.documents.parse import Document, load_document
+from pipeline.outputs import runs
+from pipeline.outputs.export import write_tables
+from pipeline.outputs.report import write_report
+from pipeline.records import references as references_code
+from pipeline.records.references import RESOLVED, ResolvedReference, resolve_references
 from pipeline.toolkit import open_toolkit
+from pipeline.verdicts import evidence as evidence_code
+from pipeline.verdicts.evidence import ExtractedRecord, extract_record, search_records
+from pipeline.verdicts.reconcile import ClaimResult, reconcile_claim
 
 EXTRACT_BATCH = 50
 Gathered = dict[str, tuple[list[Record], bool]]  # claim_id -> (records to read, a cited record is missing)

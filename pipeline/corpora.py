@@ -8,7 +8,7 @@ stages has to import another to learn them.
 from __future__ import annotations
 
 from pipeline.datatypes import Mention
-from pipeline.kb import Concept, KnowledgeBase
+from pipeline.entities.kb import Concept, KnowledgeBase
 
 
 # corpus type -> litmine type. Types mapped to None are annotated but not litmine's
@@ -24,7 +24,7 @@ NER_TYPES: dict[str, dict[str, str | None]] = {
 }
 
 
-# The train splits whose annotations the linker learns from (names, orthologs; pipeline.linking),
+# The train splits whose annotations the linker learns from (names, orthologs; pipeline.entities.linking),
 # never dev or test.
 TRAIN_SPLITS = (("bc5cdr", "train"), ("biored", "train"), ("nlm_gene", "train"))
 

@@ -158,7 +158,7 @@ class Mention:
 
     A gene's `id` is its human concept, whatever the organism, so that claims and evidence
     meet on one id; `species` and `species_gene_id` say which organism the text is about and
-    that organism's NCBI Gene id for it (pipeline.species), where the linker decided them.
+    that organism's NCBI Gene id for it (pipeline.entities.species), where the linker decided them.
     """
 
     start: int

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.kb import KnowledgeBase
+from pipeline.entities.kb import KnowledgeBase
 
 # The corpora whose relation models the evidence-check flow reads.
 FLOW_CORPORA = ("drugprot", "biored")

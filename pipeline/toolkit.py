@@ -10,7 +10,7 @@ known without them.
 Evidence is read by the trained relation models (`ModelExtractor`), which
 measure far above the trigger baseline on the corpora's abstracts. Claims keep
 the trigger baseline: a claim means what its author's verb says ("desensitize",
-"blunt"), and the claim rules of `pipeline.claims` vet its pairs by that verb.
+"blunt"), and the claim rules of `pipeline.claims.rules` vet its pairs by that verb.
 """
 from __future__ import annotations
 
@@ -18,20 +18,23 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from pipeline import claims, dependencies, evidence, reconcile, relation_features, relation_model, relations
+from pipeline.claims import rules as claims
 from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline.datatypes import Mention
-from pipeline.dependencies import DependencyParser
-from pipeline.documents import split_sentences
-from pipeline.entrez import EntrezClient
-from pipeline.kb import KnowledgeBase
-from pipeline.kb_build import ensure_kb
+from pipeline.documents.parse import split_sentences
+from pipeline.entities.kb import KnowledgeBase
+from pipeline.entities.kb_build import ensure_kb
+from pipeline.entities.ner import PipelineTagger, ner_order, pipeline_version
 from pipeline.models import current_relation_models
-from pipeline.ner import PipelineTagger, ner_order, pipeline_version
-from pipeline.relation_model import ModelExtractor
-from pipeline.relations import RelationExtractor, TriggerExtractor
-from pipeline.store import Store
+from pipeline.records.entrez import EntrezClient
+from pipeline.records.store import Store
+from pipeline.relations import (dependencies, features as relation_features, model as relation_model,
+                                triggers as relations)
+from pipeline.relations.dependencies import DependencyParser
+from pipeline.relations.model import ModelExtractor
+from pipeline.relations.triggers import RelationExtractor, TriggerExtractor
+from pipeline.verdicts import evidence, reconcile
 
 
 @dataclass
@@ -41,7 +44,7 @@ class Toolkit:
     client: EntrezClient
     kb: KnowledgeBase
     claim_extractor: RelationExtractor
-    pipeline_version: str  # the entity pipeline's, known without loading it (pipeline.ner)
+    pipeline_version: str  # the entity pipeline's, known without loading it (pipeline.entities.ner)
     relation_models: list[Path]  # the evidence extractor's models, whose folder names are their versions
 
     @cached_property

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT, Settings, load_settings
 from pipeline.datatypes import Mention, Record
-from pipeline.kb import KnowledgeBase
-from pipeline.kb_build import build_kb
-from pipeline.store import Store
+from pipeline.entities.kb import KnowledgeBase
+from pipeline.entities.kb_build import build_kb
+from pipeline.records.store import Store
 
 pytest_plugins = ["fake_eutils"]  # the fake E-utilities server fixture
 
@@ -85,8 +85,8 @@ def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Sett
     trained by the reduced (CI) recipe from the real ../shared corpora. They live in
     data/processed/test-models and are rebuilt only when the recipe, the data or the code
     changes (minutes on two cores)."""
-    from pipeline.importers import import_paths
-    from pipeline.training import build_models
+    from pipeline.records.importers import import_paths
+    from pipeline.training.spacy_models import build_models
 
     settings = load_settings()
     corpora = [settings.shared / "corpora" / name for name in ("bc5cdr", "biored", "nlm_gene", "drugprot")]
@@ -104,6 +104,6 @@ def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Sett
 @pytest.fixture(scope="session")
 def pipeline_tagger(trained: Settings, kb: KnowledgeBase):
     """litmine's entity pipeline (reduced models) as an EntityTagger."""
-    from pipeline.ner import PipelineTagger
+    from pipeline.entities.ner import PipelineTagger
 
     return PipelineTagger.load(trained, kb)

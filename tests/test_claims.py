@@ -4,11 +4,11 @@ so these tests fail only when the rules break; the last test reads the trained p
 reduced CI models) and asks only what any adequate model must give."""
 import pytest
 
-from pipeline.claims import BULLET_HEAD, ELLIPSIS, extract_claims
+from pipeline.claims.rules import BULLET_HEAD, ELLIPSIS, extract_claims
 from pipeline.config import load_settings
-from pipeline.documents import load_document, parse_document
-from pipeline.entities import DictionaryTagger
-from pipeline.relations import TriggerExtractor
+from pipeline.documents.parse import load_document, parse_document
+from pipeline.entities.dictionary import DictionaryTagger
+from pipeline.relations.triggers import TriggerExtractor
 
 DOCUMENTS = load_settings().shared / "documents"
 CHANNELS = ("For instance, Sertraline was reported to inhibit Kv1.5, Kir4.1, Na+, and Ca2+ channels "

@@ -9,7 +9,7 @@ import pytest
 from pipeline import toolkit
 from pipeline.codehash import code_hash
 from pipeline.config import Settings
-from pipeline.relations import TriggerExtractor
+from pipeline.relations.triggers import TriggerExtractor
 
 
 def module(path: Path, source: str):

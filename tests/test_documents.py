@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.documents import (Document, DocumentError, find_citation_markers, load_document, parse_document,
-                                parse_reference_list, split_sentences)
+from pipeline.documents.parse import (Document, DocumentError, find_citation_markers, load_document, parse_document,
+                                      parse_reference_list, split_sentences)
 
 SHARED_DOCS = Path(os.environ.get("LITMINE_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "documents"
 FIXTURES = Path(__file__).resolve().parent / "data" / "documents"

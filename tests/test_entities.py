@@ -8,9 +8,9 @@ import pytest
 
 from conftest import assert_well_formed, shared_document
 from pipeline.config import load_settings
-from pipeline.entities import DictionaryTagger, EntityTagger
-from pipeline.importers import parse_pubtator
-from pipeline.kb import KnowledgeBase
+from pipeline.entities.dictionary import DictionaryTagger, EntityTagger
+from pipeline.entities.kb import KnowledgeBase
+from pipeline.records.importers import parse_pubtator
 
 BC5CDR_DEV = load_settings().shared / "corpora" / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt"
 

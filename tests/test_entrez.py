@@ -14,8 +14,8 @@ from Bio import Entrez
 
 from fake_eutils import BIOPYTHON, FakeEutils
 from pipeline.config import Settings
-from pipeline.entrez import EntrezClient, EntrezError, Unreachable, mask
-from pipeline.store import Store
+from pipeline.records.entrez import EntrezClient, EntrezError, Unreachable, mask
+from pipeline.records.store import Store
 
 pytestmark = pytest.mark.skipif(not BIOPYTHON.is_dir(), reason="../shared/entrez is missing")
 
@@ -94,7 +94,7 @@ OTHER_COMMAND = """
 import sys
 from pathlib import Path
 from pipeline.config import Settings
-from pipeline.entrez import EntrezClient
+from pipeline.records.entrez import EntrezClient
 settings = Settings(data=Path(sys.argv[1]), eutils_url=sys.argv[2], ncbi_email="tests@example.org")
 result = EntrezClient(settings, backoff_base=0.05).fetch_records([str(60_000_000 + i) for i in range(100)])
 print(len(result.records), len(result.unavailable))

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.datatypes import VERDICTS
-from pipeline.store import Store
+from pipeline.records.store import Store
 
 SHARED = load_settings().shared
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.importers import detect_format, import_paths, parse_bioc_json, parse_bioc_xml, parse_pubtator
-from pipeline.store import Store
+from pipeline.records.importers import detect_format, import_paths, parse_bioc_json, parse_bioc_xml, parse_pubtator
+from pipeline.records.store import Store
 
 DATA = Path(__file__).parent / "data" / "importers"
 VALID, MALFORMED = DATA / "valid", DATA / "malformed"

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from pipeline.datatypes import Mention, Record, Relation
-from pipeline.importers import import_paths
-from pipeline.interchange import AnnotatedRecord, bioc_json, pubtator, write_bioc_json, write_pubtator
-from pipeline.store import Store
+from pipeline.records.importers import import_paths
+from pipeline.records.interchange import AnnotatedRecord, bioc_json, pubtator, write_bioc_json, write_pubtator
+from pipeline.records.store import Store
 
 TITLE = "Sertraline inhibits Kir4.1 channels in astrocytes."
 ABSTRACT = ("Sertraline did not inhibit Kv1.5.\nFluoxetine may cause sexual dysfunction "

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import load_settings
-from pipeline.kb import INPUTS, KnowledgeBase, normalize_name
-from pipeline.kb_build import build_kb, kb_version
+from pipeline.entities.kb import INPUTS, KnowledgeBase, normalize_name
+from pipeline.entities.kb_build import build_kb, kb_version
 
 SERTRALINE, FLUOXETINE, FLUVOXAMINE = "DrugBank:DB01104", "DrugBank:DB00472", "DrugBank:DB00176"
 CITALOPRAM, ESCITALOPRAM, PAROXETINE = "DrugBank:DB00215", "DrugBank:DB01175", "DrugBank:DB00715"

@@ -17,12 +17,13 @@ from scispacy.candidate_generation import LinkerPaths
 from pipeline.config import load_settings
 from pipeline.corpora import corpus_id, corpus_ids
 from pipeline.datatypes import GoldDocument, GoldEntity, Mention
-from pipeline.evaluate_linking import evaluate_linking
-from pipeline.kb import KnowledgeBase, normalize_name
-from pipeline.linking import (ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR,
-                              ExactIndex, Linker, build_index, corpus_lexicon, find_abbreviations)
-from pipeline.species import HUMAN, MOUSE, RAT, GeneSpecies, Orthologs
-from pipeline.store import Store
+from pipeline.entities.kb import KnowledgeBase, normalize_name
+from pipeline.entities.linking import (ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR,
+                                       SPECIES_GENE_ATTR, ExactIndex, Linker, build_index, corpus_lexicon,
+                                       find_abbreviations)
+from pipeline.entities.species import HUMAN, MOUSE, RAT, GeneSpecies, Orthologs
+from pipeline.evaluation.linking import evaluate_linking
+from pipeline.records.store import Store
 
 # Names whose concepts the small index holds, besides a slice of the KB as distractors.
 NAMES = {

@@ -7,9 +7,9 @@ import spacy
 from spacy.tokens import Span
 
 from conftest import assert_well_formed, shared_document
+from pipeline.entities.ner import NER_MODELS, PipelineTagger, load_pipeline, ner_order, pipeline_version
+from pipeline.entities.nlp import KB_TAG_ATTR, KBFeatures, kb_tags
 from pipeline.models import ModelsMissing
-from pipeline.ner import NER_MODELS, PipelineTagger, load_pipeline, ner_order, pipeline_version
-from pipeline.nlp import KB_TAG_ATTR, KBFeatures, kb_tags
 
 # What the issue names for the two documents: (surface the mention starts with, type, id).
 EXPECTED = {
@@ -109,7 +109,7 @@ def test_external_models_named_in_settings(trained, kb, external_model: str) -> 
 
 
 def test_kb_features_mark_dictionary_names(kb) -> None:
-    from pipeline.entities import DictionaryTagger
+    from pipeline.entities.dictionary import DictionaryTagger
 
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
     features = KBFeatures()

@@ -14,9 +14,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from pipeline.datatypes import Record
-from pipeline.relation_model import ModelExtractor
-from pipeline.relations import TriggerExtractor
-from pipeline.store import Store
+from pipeline.records.store import Store
+from pipeline.relations.model import ModelExtractor
+from pipeline.relations.triggers import TriggerExtractor
 
 NOTE = """Channel notes
 

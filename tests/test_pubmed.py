@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
+from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
 
 ENTREZ = Path(__file__).resolve().parents[2] / "shared" / "entrez"
 BIOPYTHON = ENTREZ / "biopython"

@@ -8,13 +8,13 @@ import time
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.ratelimit import RATE_WITHOUT_KEY, RATE_WITH_KEY, RateLimiter, limiter_for
+from pipeline.records.ratelimit import RATE_WITHOUT_KEY, RATE_WITH_KEY, RateLimiter, limiter_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
 import sys, time
-from pipeline.ratelimit import RateLimiter
+from pipeline.records.ratelimit import RateLimiter
 limiter = RateLimiter(sys.argv[1], int(sys.argv[2]))
 start = float(sys.argv[4])
 time.sleep(max(0.0, start - time.monotonic()))

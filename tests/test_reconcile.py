@@ -3,15 +3,15 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.citations import CHECKS, citation_checks
-from pipeline.claims import Claim, extract_claims
+from pipeline.claims.rules import Claim, extract_claims
 from pipeline.datatypes import Mention, Record, Relation
-from pipeline.documents import DocSentence, parse_document
-from pipeline.entities import DictionaryTagger
-from pipeline.evidence import ExtractedRecord, extract_record
-from pipeline.reconcile import PHRASE_MATCH, publication_kind, reconcile_claim, species, stance, verdict_for
-from pipeline.references import ResolvedReference
-from pipeline.relations import TriggerExtractor
+from pipeline.documents.parse import DocSentence, parse_document
+from pipeline.entities.dictionary import DictionaryTagger
+from pipeline.records.references import ResolvedReference
+from pipeline.relations.triggers import TriggerExtractor
+from pipeline.verdicts.citations import CHECKS, citation_checks
+from pipeline.verdicts.evidence import ExtractedRecord, extract_record
+from pipeline.verdicts.reconcile import PHRASE_MATCH, publication_kind, reconcile_claim, species, stance, verdict_for
 
 
 @pytest.fixture(scope="module")

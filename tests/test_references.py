@@ -4,10 +4,10 @@ from pathlib import Path
 from fake_eutils import FakeEutils
 
 from pipeline.config import Settings
-from pipeline.documents import parse_document
-from pipeline.entrez import EntrezClient
-from pipeline.references import resolve_references
-from pipeline.store import Store
+from pipeline.documents.parse import parse_document
+from pipeline.records.entrez import EntrezClient
+from pipeline.records.references import resolve_references
+from pipeline.records.store import Store
 
 NOTE = """Notes
 

@@ -10,18 +10,18 @@ import pytest
 from pipeline.config import Settings, load_settings
 from pipeline.corpora import to_vocabulary
 from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record, Relation
-from pipeline.dependencies import Arc, DependencyParser, splice_negations
-from pipeline.documents import load_document
-from pipeline.entities import DictionaryTagger
-from pipeline.evaluate_relations import evaluate_cues, evaluate_extractor, evaluate_relations, gold_keys, score
-from pipeline.evidence import extract_record
-from pipeline.importers import parse_prot_split
+from pipeline.documents.parse import load_document
+from pipeline.entities.dictionary import DictionaryTagger
+from pipeline.evaluation.relations import evaluate_cues, evaluate_extractor, evaluate_relations, gold_keys, score
 from pipeline.models import FLOW_CORPORA, ModelsMissing, current_relation_models
-from pipeline.relation_features import SentenceView, pair_features, path_features
-from pipeline.relation_model import (TASKS, ModelExtractor, RelationModel, make_batch, predict_batch,
-                                     train_relation_model)
-from pipeline.relations import TriggerExtractor, assemble_triples
-from pipeline.store import Store
+from pipeline.records.importers import parse_prot_split
+from pipeline.records.store import Store
+from pipeline.relations.dependencies import Arc, DependencyParser, splice_negations
+from pipeline.relations.features import SentenceView, pair_features, path_features
+from pipeline.relations.model import (TASKS, ModelExtractor, RelationModel, make_batch, predict_batch,
+                                      train_relation_model)
+from pipeline.relations.triggers import TriggerExtractor, assemble_triples
+from pipeline.verdicts.evidence import extract_record
 
 SHARED = load_settings().shared
 CUES = Path(__file__).parent / "data" / "relations" / "cues.tsv"

@@ -2,7 +2,7 @@
 import pytest
 
 from pipeline.datatypes import Mention
-from pipeline.relations import TriggerExtractor
+from pipeline.relations.triggers import TriggerExtractor
 
 
 def mentions(sentence, *spec):

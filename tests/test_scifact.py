@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import scifact
 from pipeline.config import load_settings
-from pipeline.importers import import_paths
-from pipeline.scifact import (Bm25Index, Claim, Corpus, ScifactConfig, evaluate_scifact, label_only_scores,
-                              load_abstracts, load_claims, load_or_train, macro_f1, rationale_scores, retrieval_recall,
-                              select_sentences, sentence_features, train_scifact, verify)
-from pipeline.stance import directions, stance_features
-from pipeline.store import Store
+from pipeline.evaluation import scifact
+from pipeline.evaluation.scifact import (Bm25Index, Claim, Corpus, ScifactConfig, evaluate_scifact, label_only_scores,
+                                         load_abstracts, load_claims, load_or_train, macro_f1, rationale_scores,
+                                         retrieval_recall, select_sentences, sentence_features, train_scifact, verify)
+from pipeline.records.importers import import_paths
+from pipeline.records.store import Store
+from pipeline.verdicts.stance import directions, stance_features
 
 SCIFACT = load_settings().shared / "corpora" / "scifact"
 SMALL = ScifactConfig(candidates=3, folds=3, repeats=1)

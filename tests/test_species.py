@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.config import load_settings
-from pipeline.species import HUMAN, MOUSE, RAT, Orthologs, SpeciesContext, SpeciesMention, species_cues
+from pipeline.entities.species import HUMAN, MOUSE, RAT, Orthologs, SpeciesContext, SpeciesMention, species_cues
 
 
 def taxa(text: str, gene: str, tagged: list[SpeciesMention] = ()) -> list[str]:

@@ -4,7 +4,7 @@ import sqlite3
 import pytest
 
 from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, Section
-from pipeline.store import SCHEMA_VERSION, Store, StoreError
+from pipeline.records.store import SCHEMA_VERSION, Store, StoreError
 
 
 @pytest.fixture()

@@ -8,10 +8,10 @@ import spacy
 
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import GoldDocument, GoldEntity, Mention
-from pipeline.evaluate_entities import evaluate_ner
+import pipeline.entities.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
+from pipeline.evaluation.entities import evaluate_ner
 from pipeline.models import model_dir
-import pipeline.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
-from pipeline.training import MODELS, gold_split, ner_doc, treebank_docs, treebank_files
+from pipeline.training.spacy_models import MODELS, gold_split, ner_doc, treebank_docs, treebank_files
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_ner_doc_drops_nested_mentions_and_counts_them(nlp: spacy.Language) -> N
 
 
 def test_nlm_gene_lends_every_tenth_train_document_to_dev(trained: Settings) -> None:
-    from pipeline.store import Store
+    from pipeline.records.store import Store
 
     with Store(trained.store_path) as store:
         fit, dev = gold_split(store, "nlm_gene", "train-fit"), gold_split(store, "nlm_gene", "train-dev")

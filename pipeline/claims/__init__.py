@@ -1,0 +1,1 @@
+"""What a document claims: drug-effect statements read from its sentences."""

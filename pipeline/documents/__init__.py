@@ -1,0 +1,1 @@
+"""Reading documents: their text, sentences, citation markers and reference lists."""

@@ -1,0 +1,515 @@
+"""Entity linking (normalization): give each mention a KB id and canonical name.
+
+A mention's candidates come from three sources, all restricted to the mention's type:
+
+1. the corpora - the concept annotators gave that name in the train splits of BC5CDR,
+   BioRED and NLM-Gene (TRAIN_SPLITS), which teaches the conventions no vocabulary lists;
+2. the dictionary - litmine's name table (pipeline.entities.kb) as the dictionary tagger compiles
+   it (pipeline.entities.dictionary): the mention's exact name under the tagger's case rules and
+   ranking, else its normalized name or singular ("SSRIs") in the KB;
+3. scispaCy's candidate generator over the same KB: TF-IDF character 3-grams of every
+   alias, searched exactly (cosine similarity against every alias), for names no
+   vocabulary spells that way ("sertralin").
+
+The choice is deliberately simple, in that order: a name the corpora know, else a
+dictionary hit (best-named first), else either for the name without a drug's salt, for
+the first name a composite mention coordinates ("caspase-3/7") or for the name without
+its leading words ("parkinsonian levodopa"), else the ANN candidate with the highest
+cosine similarity if it reaches ANN_THRESHOLD, else no id. An abbreviation the text defines
+("valproic acid (VPA)") is tried through its long form first. A gene name the dictionary
+gives several genes ("p62") then takes the one of them the text names otherwise, one
+sense per document ("p62/SQSTM1").
+
+Genes keep their human concept as id; `Linker.gene_species` adds the organism a gene
+mention is about and that organism's NCBI Gene id (pipeline.entities.species: mouse Tnf in a mouse
+study), from GtoPdb's orthologs and those the train corpora teach (corpus_orthologs).
+
+The scispaCy artifacts (the KB as scispaCy's jsonl, the vectorizer, the vectors and the alias
+list, in scispaCy's ``LinkerPaths`` layout) live under ``models/linker/<KB version>/``, built
+once per KB version (about 20 s for 315k aliases) and read with scispaCy's own classes.
+scispaCy searches them with an nmslib HNSW index; litmine gives its ``CandidateGenerator``
+an exact index instead (`ExactIndex`): HNSW returned only 94% of the exact top-10 neighbours
+of BC5CDR dev mentions, took 2-4 minutes to build, and built a different graph each time
+(its two threads race, and nmslib seeds its generator once per process), so two builds of
+the same KB linked differently. Exact search costs about 2 ms a name, and names are cached.
+``scispacy.candidate_generation.create_tfidf_ann_index`` is not used either: it stores
+float16 sparse vectors, which scipy >= 1.11 refuses; `build_index` follows its steps with
+float32 vectors.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import joblib
+import numpy
+import scipy.sparse
+from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
+from scispacy.linking_utils import Entity
+from scispacy.linking_utils import KnowledgeBase as ScispacyKB
+from sklearn.feature_extraction.text import TfidfVectorizer
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipeline.config import Settings, load_settings
+from pipeline.corpora import CORPUS_XREFS, NER_TYPES, TRAIN_SPLITS, corpus_ids
+from pipeline.datatypes import GoldDocument, Mention
+from pipeline.entities.dictionary import SHORT_FORM, DictionaryTagger, long_form
+from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
+from pipeline.entities.kb_build import ensure_kb
+from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
+from pipeline.models import linker_dir
+from pipeline.records.store import Store
+
+KB_FILE = "kb.jsonl"
+BUILD_FILE = "build.json"
+MIN_DF = 10  # scispaCy's: 3-grams in fewer aliases are left out of the vectorizer
+ANN_K = 30  # neighbours asked of the index per name (scispaCy's default; 100 changed nothing on dev)
+# The cosine similarity a nearest-neighbour candidate needs. On BC5CDR + BioRED dev, such links
+# at or above 0.75 were right about half the time (206 of 422), those in 0.70-0.75 less than a third.
+ANN_THRESHOLD = 0.75
+
+KB_NAME_ATTR = "kb_name"
+SPECIES_ATTR = "species"  # a gene's organism, "NCBITaxon:10090" (pipeline.entities.species)
+SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism
+for _attr in (KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR):
+    if not Span.has_extension(_attr):
+        Span.set_extension(_attr, default="")
+
+
+def _say(progress: bool, message: str) -> None:
+    if progress:
+        print(f"linker: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- artifacts
+
+
+def export_kb(kb: KnowledgeBase, path: Path, concept_ids: Collection[str] | None = None) -> int:
+    """Write the KB (or the named concepts) as scispaCy's KB jsonl: one Entity per concept,
+    its litmine type as the entity's only type. Returns the number of concepts written."""
+    aliases: dict[str, set[str]] = {}
+    types: dict[str, str] = {}
+    for entry in kb.entries():
+        if concept_ids is None or entry.concept_id in concept_ids:
+            aliases.setdefault(entry.concept_id, set()).add(entry.name)
+            types[entry.concept_id] = entry.type
+    with open(path, "w", encoding="utf-8") as out:
+        for cid in sorted(aliases):
+            concept = kb.concept(cid)
+            name = concept.name if concept else min(aliases[cid])
+            entity = Entity(cid, name, sorted(aliases[cid] - {name}), [types[cid]])
+            out.write(json.dumps(entity._asdict(), ensure_ascii=False) + "\n")
+    return len(aliases)
+
+
+def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[str] | None = None,
+                min_df: int = MIN_DF, progress: bool = True) -> Path:
+    """The scispaCy linker artifacts for `kb` in `directory`, built unless already there.
+
+    The steps of scispaCy's create_tfidf_ann_index (fit the char-3-gram vectorizer on the
+    aliases, drop aliases without a 3-gram, keep the rest's vectors), written where
+    LinkerPaths looks; `ExactIndex` searches the vectors.
+    """
+    directory = Path(directory)
+    if (directory / BUILD_FILE).is_file():
+        return directory
+    tmp = directory.with_name(f"{directory.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        started = time.perf_counter()
+        _say(progress, f"exporting KB {kb.version} to scispaCy's format")
+        concepts = export_kb(kb, tmp / KB_FILE, concept_ids)
+        aliases = sorted(ScispacyKB(str(tmp / KB_FILE)).alias_to_cuis)
+        _say(progress, f"fitting the tf-idf vectorizer on {len(aliases)} aliases of {concepts} concepts")
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), min_df=min_df, dtype=numpy.float32)
+        vectors = vectorizer.fit_transform(aliases)
+        kept = numpy.asarray(vectors.sum(axis=1)).ravel() != 0
+        aliases = [alias for alias, keep in zip(aliases, kept) if keep]
+        vectors = vectors[kept]
+        paths = LinkerPaths.from_directory(tmp)
+        joblib.dump(vectorizer, paths.tfidf_vectorizer)
+        scipy.sparse.save_npz(paths.tfidf_vectors, vectors)
+        with open(paths.concept_aliases_list, "w", encoding="utf-8") as out:
+            json.dump(aliases, out)
+        seconds = round(time.perf_counter() - started, 1)
+        size = sum(f.stat().st_size for f in tmp.iterdir())
+        build = {"kb_version": kb.version, "concepts": concepts, "aliases": len(aliases),
+                 "dropped_aliases": int((~kept).sum()), "min_df": min_df,
+                 "seconds": seconds, "bytes": size}
+        (tmp / BUILD_FILE).write_text(json.dumps(build, indent=1))
+        shutil.rmtree(directory, ignore_errors=True)
+        os.replace(tmp, directory)
+        _say(progress, f"built {directory} in {seconds} s ({size / 1e6:.0f} MB)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return directory
+
+
+class ExactIndex:
+    """The alias vectors searched exactly, behind the one method of nmslib's index that
+    scispaCy's CandidateGenerator calls. The vectors are L2-normalized, so a dot product
+    is the cosine similarity; ties go to the lower alias index, so results never vary."""
+
+    def __init__(self, vectors: scipy.sparse.spmatrix):
+        self._by_feature = scipy.sparse.csr_matrix(vectors).T.tocsr()  # 3-grams x aliases
+
+    def knnQueryBatch(self, queries: scipy.sparse.spmatrix, k: int = 10,  # noqa: N802 (nmslib's name)
+                      num_threads: int = 0) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
+        """For each query row, the ids of its `k` most similar aliases and their cosine
+        distances (1 - similarity), nearest first."""
+        scores = scipy.sparse.csr_matrix(queries @ self._by_feature)
+        found = []
+        for row in range(scores.shape[0]):
+            start, end = scores.indptr[row], scores.indptr[row + 1]
+            ids, similarities = scores.indices[start:end], scores.data[start:end]
+            nearest = numpy.lexsort((ids, -similarities))[:k]
+            found.append((ids[nearest], 1.0 - similarities[nearest]))
+        return found
+
+
+# ---------------------------------------------------------------------------- linking
+
+
+def find_abbreviations(text: str) -> dict[str, str]:
+    """Short form -> long form for abbreviations the text defines ("valproic acid (VPA)"),
+    found the way the dictionary tagger finds them (Schwartz & Hearst)."""
+    found: dict[str, str] = {}
+    for match in SHORT_FORM.finditer(text):
+        short = match.group(1)
+        before = text[:match.start()].rstrip()
+        start = long_form(short, before) if sum(c.isalpha() for c in short) >= 2 else None
+        if start is not None:
+            found.setdefault(short, before[start:])
+    return found
+
+
+@dataclass(frozen=True)
+class Candidate:
+    concept_id: str
+    score: float  # 1.0 for a name the corpora or the dictionary know, else the best alias's cosine similarity
+    source: str  # "corpus" | "dictionary" | "ann"
+
+
+@dataclass
+class Linker:
+    """Links mentions of known type to KB concepts; see the module docstring for how."""
+
+    kb: KnowledgeBase
+    tagger: DictionaryTagger
+    generator: CandidateGenerator
+    lexicon: dict[tuple[str, str], str] = field(default_factory=dict)  # corpus_lexicon
+    orthologs: Orthologs = field(default_factory=Orthologs)  # for gene_species
+    k: int = ANN_K
+    threshold: float = ANN_THRESHOLD
+    _cache: dict[tuple[str, str], list[Candidate]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, kb: KnowledgeBase, directory: Path) -> Linker:
+        """A linker over the artifacts `build_index` wrote to `directory`, without corpus names."""
+        paths = LinkerPaths.from_directory(directory)
+        index = ExactIndex(scipy.sparse.load_npz(paths.tfidf_vectors))
+        generator = CandidateGenerator(index, paths.get_tfidf_vectorizer(), paths.get_concept_aliases(),
+                                       ScispacyKB(str(Path(directory) / KB_FILE)))
+        return cls(kb, DictionaryTagger(kb), generator)
+
+    @classmethod
+    def load(cls, settings: Settings, kb: KnowledgeBase, progress: bool = True) -> Linker:
+        """The linker for `kb`, its index built first (minutes, once per KB version) if missing,
+        with GtoPdb's rodent orthologs and, when the store has them, what the train corpora teach."""
+        linker = cls.open(kb, build_index(kb, linker_dir(settings, kb), progress=progress))
+        linker.orthologs = Orthologs.from_gtopdb(settings.shared)
+        if settings.store_path.exists():
+            _say(progress, "learning the names and orthologs annotated in the train corpora")
+            with Store(settings.store_path) as store:
+                linker = linker.learn(store)
+        return linker
+
+    def learn(self, store: Store, exclude: Collection[str] = ()) -> Linker:
+        """This linker with the names (corpus_lexicon) and then the orthologs (corpus_orthologs)
+        the train corpora teach, leaving out documents in `exclude`."""
+        named = replace(self, lexicon=corpus_lexicon(store, self, exclude), _cache={})
+        return replace(named, orthologs=replace(self.orthologs, learned=corpus_orthologs(store, named, exclude)))
+
+    @property
+    def concept_types(self) -> dict[str, str]:
+        """Concept id -> litmine type, for every concept the index knows."""
+        return {cid: entity.types[0] for cid, entity in self.generator.kb.cui_to_entity.items()}
+
+    def link(self, text: str, spans: list[tuple[int, int, str]],
+             abbreviations: dict[str, str] | None = None) -> list[Mention]:
+        """One Mention per (start, end, litmine type) span, with id "" where no candidate
+        is good enough. `abbreviations` (short -> long form) default to those the text defines."""
+        if abbreviations is None:
+            abbreviations = find_abbreviations(text)
+        chosen = []
+        for start, end, type_ in spans:
+            surface = text[start:end]
+            names = [abbreviations[surface], surface] if surface in abbreviations else [surface]
+            best = self.best(names, type_)
+            chosen.append(best.concept_id if best else "")
+        chosen = self._one_sense(text, spans, chosen)
+        mentions = []
+        for (start, end, type_), cid in zip(spans, chosen):
+            concept = self.kb.concept(cid) if cid else None
+            mentions.append(Mention(start, end, text[start:end], type_, concept.id if concept else "",
+                                    concept.name if concept else ""))
+        return mentions
+
+    def _one_sense(self, text: str, spans: list[tuple[int, int, str]], chosen: list[str]) -> list[str]:
+        """`chosen` with each gene name the dictionary gives several genes ("p62": NUP62,
+        SQSTM1) linked to the one of them the text names otherwise ("p62/SQSTM1"). Genes
+        only: chemical and disease names that several concepts share are mostly related
+        concepts a text names side by side ("seizures": Seizures, Epilepsy), and on BC5CDR
+        dev the rule only lost links there."""
+        names = [normalize_name(text[start:end]) for start, end, _ in spans]
+        resolved = list(chosen)
+        for i, ((start, end, type_), cid) in enumerate(zip(spans, chosen)):
+            senses = [c.concept_id for c in self._dictionary(text[start:end], type_)] if type_ == "Gene" else []
+            if len(senses) < 2:
+                continue
+            elsewhere = {other for other, name in zip(chosen, names) if other and name != names[i]}
+            if cid not in elsewhere:
+                resolved[i] = next((sense for sense in senses if sense in elsewhere), cid)
+        return resolved
+
+    def gene_species(self, text: str, mentions: list[Mention]) -> list[GeneSpecies | None]:
+        """For each linked Gene mention, the organism it is about (from the text's cue words and
+        its linked Species mentions, pipeline.entities.species) and that organism's NCBI Gene id; None
+        for other mentions."""
+        context = self.species_context(text, mentions)
+        found: list[GeneSpecies | None] = []
+        for m in mentions:
+            if m.type != "Gene" or not m.id:
+                found.append(None)
+                continue
+            taxon = context.taxon(m.start, m.end)
+            if taxon == HUMAN:
+                concept = self.kb.concept(m.id)
+                found.append(GeneSpecies(taxon, concept.xrefs.get("NCBIGene", "") if concept else ""))
+            else:
+                found.append(GeneSpecies(taxon, self.orthologs.gene_id(m.id, taxon)))
+        return found
+
+    @staticmethod
+    def species_context(text: str, mentions: list[Mention]) -> SpeciesContext:
+        """The species `text` names: its cue words and its linked Species mentions."""
+        tagged = [SpeciesMention(m.start, m.end, m.id) for m in mentions if m.type == "Species"]
+        return SpeciesContext.find(text, tagged)
+
+    def best(self, names: list[str], type_: str) -> Candidate | None:
+        """The best candidate of this type for any of the names (a long form first): the first
+        name that corpora or dictionary know, else such a name left when a drug's salt
+        ("metformin hydrochloride" is metformin), all but a composite mention's first name
+        ("MMP-2/-9" is MMP-2) or leading words ("parkinsonian levodopa" is levodopa) are
+        dropped, else the most similar ANN candidate if good enough."""
+        found = [self.candidates(name, type_) for name in names]
+        for candidates in found:
+            if candidates and candidates[0].source != "ann":
+                return candidates[0]
+        for name in names:
+            for shorter in _shorter_names(name, type_):
+                known = self._known(shorter, type_)
+                if known:
+                    return known[0]
+        best = max((c[0] for c in found if c), key=lambda c: c.score, default=None)
+        return best if best is not None and best.score >= self.threshold else None
+
+    def candidates(self, name: str, type_: str) -> list[Candidate]:
+        """Candidates of this type for a name, best first: the concept annotators gave the name
+        in the train corpora, else dictionary hits, else ANN neighbours."""
+        key = (name, type_)
+        if key not in self._cache:
+            self._cache[key] = self._known(name, type_) or self._ann(name, type_)
+        return self._cache[key]
+
+    def _known(self, name: str, type_: str) -> list[Candidate]:
+        """The corpora's concept for the name, else dictionary hits: candidates without ANN."""
+        known = self.lexicon.get((normalize_name(name), type_))
+        return [Candidate(known, 1.0, "corpus")] if known else self._dictionary(name, type_)
+
+    def _dictionary(self, name: str, type_: str) -> list[Candidate]:
+        exact = [e.concept_id for e in self.tagger._entries(normalize_name(name))
+                 if e.type == type_ and e.accepts(fold_name(name), len(name.split()))]
+        loose = [c.id for c in self.kb.lookup(name) if c.type == type_]
+        return [Candidate(cid, 1.0, "dictionary") for cid in dict.fromkeys(exact + loose)]
+
+    def _ann(self, name: str, type_: str) -> list[Candidate]:
+        found = self.generator([name], self.k)[0]
+        types = self.generator.kb.cui_to_entity
+        scored = [(max(c.similarities), c.concept_id) for c in found if type_ in types[c.concept_id].types]
+        scored.sort(key=lambda s: (-round(s[0], 4), vocabulary_rank(s[1]), s[1]))
+        return [Candidate(cid, score, "ann") for score, cid in scored]
+
+
+_CONJUNCTION = re.compile(r"\s*(?:/|,|&|\band\b|\bor\b)\s*")
+
+
+def _shorter_names(name: str, type_: str) -> Iterator[str]:
+    """A chemical's name without its salt, then the first name a composite mention coordinates
+    ("caspase-3/7", "SOCS-1 and -3"), then the name without its leading words, longest first."""
+    words = name.split()
+    if type_ == "Chemical" and len(words) > 1 and words[-1].lower() in SALT_WORDS:
+        yield " ".join(words[:-1])
+    first = _CONJUNCTION.split(name, maxsplit=1)[0]
+    if first and first != name:
+        yield first
+    for i in range(1, len(words)):
+        yield " ".join(words[i:])
+
+
+# ---------------------------------------------------------------------------- corpus names
+
+# NLM-Gene's genes carry NCBI Gene ids, as BioRED's do: their concepts translate the same way.
+ID_CORPUS = {"nlm_gene": "biored"}
+
+
+def gold_ids(identifiers: str) -> set[str]:
+    """A gold identifier string's ids: composite mentions list several ("D001|D002", "3162,3163")."""
+    return {i for i in re.split(r"[|,;]", identifiers) if i and i != "-1"}
+
+
+def corpus_concepts(kb: KnowledgeBase, corpus: str, concept_types: dict[str, str]) -> dict[str, dict[str, str]]:
+    """By litmine type, corpus id -> the KB concept that translates to it (the concept that
+    is that id itself first, then by vocabulary): the inverse of corpus_ids."""
+    xrefs = CORPUS_XREFS[corpus]
+    found: dict[str, dict[str, str]] = {t: {} for t in xrefs}
+    ranked = sorted((vocabulary_rank(cid), cid) for cid, t in concept_types.items() if t in xrefs)
+    for _, cid in ranked:
+        type_ = concept_types[cid]
+        for value in corpus_ids(kb, corpus, Mention(0, 0, "", type_, cid)):
+            if cid.partition(":")[2] == value:
+                found[type_][value] = cid
+            else:
+                found[type_].setdefault(value, cid)
+    return found
+
+
+def train_documents(store: Store, linker: Linker, exclude: Collection[str] = (), annotating: str = ""
+                    ) -> Iterator[tuple[GoldDocument, dict[str, str | None], dict[str, dict[str, str]]]]:
+    """The documents of TRAIN_SPLITS (of the corpora that annotate the litmine type `annotating`
+    if given) not in `exclude`, each with its corpus's types -> litmine types and, by litmine
+    type, corpus id -> KB concept (corpus_concepts, where a mouse or rat gene GtoPdb knows
+    stands for its human ortholog)."""
+    tables: dict[str, dict[str, dict[str, str]]] = {}
+    for corpus, split in TRAIN_SPLITS:
+        if annotating and annotating not in NER_TYPES[corpus].values():
+            continue
+        id_corpus = ID_CORPUS.get(corpus, corpus)
+        if id_corpus not in tables:
+            tables[id_corpus] = corpus_concepts(linker.kb, id_corpus, linker.concept_types)
+            if "Gene" in tables[id_corpus]:
+                tables[id_corpus]["Gene"] = {**linker.orthologs.human_concepts(), **tables[id_corpus]["Gene"]}
+        for doc in store.gold_documents(corpus, split):
+            if doc.doc_id not in exclude:
+                yield doc, NER_TYPES[corpus], tables[id_corpus]
+
+
+def corpus_lexicon(store: Store, linker: Linker, exclude: Collection[str] = ()) -> dict[tuple[str, str], str]:
+    """(normalized name, type) -> concept for the names annotators linked in TRAIN_SPLITS
+    (the majority concept where they disagree), leaving out documents in `exclude`.
+
+    These teach the linker the corpora's conventions no vocabulary lists ("toxicity" is
+    MeSH's "Drug-Related Side Effects and Adverse Reactions", "dyskinesia" in a drug
+    context its "Dyskinesia, Drug-Induced"); a mouse gene's names teach its human
+    ortholog's ("AT1a", mouse Agtr1a, is AGTR1). Mentions whose ids no KB concept carries
+    or that name several concepts ("breast and ovarian cancer") teach nothing.
+    """
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for doc, types, concepts in train_documents(store, linker, exclude):
+        for e in doc.entities:
+            type_ = types.get(e.type)
+            found = {concepts[type_][i] for i in gold_ids(e.identifiers) if i in concepts.get(type_, {})}
+            if len(found) == 1:
+                counts.setdefault((normalize_name(e.text), type_), Counter())[found.pop()] += 1
+    return {key: counter.most_common(1)[0][0] for key, counter in counts.items()}
+
+
+def corpus_orthologs(store: Store, linker: Linker, exclude: Collection[str] = ()) -> dict[tuple[str, str], str]:
+    """(human gene concept, taxon) -> the gene id annotators gave the mentions of that species
+    (by pipeline.entities.species) that the linker links to that concept in TRAIN_SPLITS (the majority
+    where they differ), leaving out documents in `exclude`: the mouse and rat genes GtoPdb
+    does not list. Only ids no KB concept or GtoPdb ortholog carries teach.
+    """
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for doc, types, concepts in train_documents(store, linker, exclude, annotating="Gene"):
+        entities = [(e, types.get(e.type)) for e in doc.entities if types.get(e.type) in ("Gene", "Species")]
+        mentions = linker.link(doc.text, [(e.start, e.end, type_) for e, type_ in entities])
+        context = linker.species_context(doc.text, mentions)
+        for (e, type_), m in zip(entities, mentions):
+            ids = gold_ids(e.identifiers)
+            if type_ == "Gene" and m.id and len(ids) == 1 and not ids & concepts["Gene"].keys():
+                taxon = context.taxon(m.start, m.end)
+                if taxon != HUMAN:
+                    counts.setdefault((m.id, taxon), Counter())[ids.pop()] += 1
+    return {key: counter.most_common(1)[0][0] for key, counter in counts.items()}
+
+
+# ---------------------------------------------------------------------------- spaCy component
+
+
+class LinkerComponent:
+    """Links ``doc.ents``: sets each entity's ``kb_id_`` and ``._.kb_name``, resolving the
+    abbreviations scispaCy's AbbreviationDetector found when it ran before, and a gene's
+    ``._.species`` and ``._.species_gene_id`` (Linker.gene_species).
+
+    The linker is opened lazily from litmine's settings (or injected with `use`): loading
+    the KB and the index costs seconds, and a pipeline may be assembled without them.
+    """
+
+    def __init__(self) -> None:
+        self._linker: Linker | None = None
+
+    def use(self, linker: Linker) -> None:
+        self._linker = linker
+
+    @property
+    def linker(self) -> Linker:
+        if self._linker is None:
+            settings = load_settings()
+            self._linker = Linker.load(settings, ensure_kb(settings), progress=sys.stderr.isatty())
+        return self._linker
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        mentions = self.linker.link(doc.text, [(e.start_char, e.end_char, e.label_) for e in ents],
+                                    _detected_abbreviations(doc))
+        linked = []
+        for ent, mention, gene in zip(ents, mentions, self.linker.gene_species(doc.text, mentions)):
+            span = Span(doc, ent.start, ent.end, label=ent.label, kb_id=mention.id)
+            span._.set(KB_NAME_ATTR, mention.name)
+            if gene:
+                span._.set(SPECIES_ATTR, gene.taxon)
+                span._.set(SPECIES_GENE_ATTR, gene.gene_id)
+            linked.append(span)
+        doc.ents = linked
+        return doc
+
+
+def _detected_abbreviations(doc: Doc) -> dict[str, str] | None:
+    """Short -> long form from AbbreviationDetector's ``doc._.abbreviations`` (Spans, or
+    dicts when it made them serializable); None when it did not run or found none."""
+    if not Doc.has_extension("abbreviations") or not doc._.abbreviations:
+        return None
+    found = {}
+    for abbreviation in doc._.abbreviations:
+        if isinstance(abbreviation, dict):
+            found[abbreviation["short_text"]] = abbreviation["long_text"]
+        else:
+            long_form = abbreviation._.long_form
+            found[abbreviation.text] = long_form if isinstance(long_form, str) else long_form.text
+    return found
+
+
+@Language.factory("litmine_linker")
+def make_linker(nlp: Language, name: str) -> LinkerComponent:
+    return LinkerComponent()

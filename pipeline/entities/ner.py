@@ -1,0 +1,251 @@
+"""litmine's entity pipeline: the trained NER models together, document-level rules and
+the linker, behind the `EntityTagger` protocol the rest of litmine uses.
+
+The pipeline is tokenizer > KB features > the NER models (pipeline.training.spacy_models.MODELS) >
+scispaCy's AbbreviationDetector > litmine_entity_rules > litmine_linker (pipeline.entities.linking).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+# nlp and linking also register litmine's tokenizer, KB features, layers and linker
+from pipeline import corpora
+from pipeline.codehash import code_hash
+from pipeline.config import Settings
+from pipeline.corpora import TRAIN_SPLITS, corpus_id, corpus_ids
+from pipeline.datatypes import Mention
+from pipeline.entities import dictionary as entities, linking, nlp, species
+from pipeline.entities.dictionary import STOPLIST_PATH
+from pipeline.entities.kb import KnowledgeBase
+from pipeline.models import ModelsMissing, model_dir
+from pipeline.records.store import Store
+
+# litmine's NER models in order of precedence: where two find overlapping mentions, the
+# first one's stands (spaCy's NER keeps entities already set, predicting around them).
+NER_MODELS = ("ner_bc5cdr", "ner_gene", "ner_biored")
+# The model trained on each corpus's guidelines: it goes first when litmine is scored on that corpus.
+CORPUS_MODELS = {"bc5cdr": "ner_bc5cdr", "biored": "ner_biored", "nlm_gene": "ner_gene"}
+
+
+def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> Language:
+    """litmine's entity pipeline: tokenizer, KB features, the NER models in `ner_models`'s
+    order (litmine's own or external, see `resolve_models`), scispaCy's AbbreviationDetector,
+    the entity rules and the linker over `kb`."""
+    from pipeline.entities.linking import Linker  # registers litmine_linker
+
+    models = resolve_models(settings, ner_models)
+    own = [name for name, where in models if isinstance(where, Path)]
+    (first, where), rest = models[0], models[1:]
+    if isinstance(where, Path):
+        nlp = spacy.load(where)
+        nlp.rename_pipe("ner", first)
+    else:  # litmine's tokenizer still, so entities keep their gold-aligned boundaries
+        nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
+        if own:
+            nlp.add_pipe("litmine_kb_features", name="kb_features")
+        rest = models
+    for name, where in rest:
+        if isinstance(where, Path):
+            nlp.add_pipe("ner", name=name, source=spacy.load(where, exclude=["kb_features"]))
+        else:
+            nlp.add_pipe("litmine_external_ner", name=name, config={"model": where})
+    nlp.add_pipe("abbreviation_detector")
+    nlp.add_pipe("litmine_entity_rules")
+    linker = Linker.load(settings, kb, progress=False)
+    nlp.add_pipe("litmine_linker").use(linker)
+    if own:
+        nlp.get_pipe("kb_features").use(linker.tagger)
+    nlp.meta["litmine_models"] = dict(_model_versions(models))
+    nlp.meta["litmine_linker"] = {"kb": kb.version, "corpus_names": len(linker.lexicon)}
+    return nlp
+
+
+def resolve_models(settings: Settings, ner_models: Sequence[str]) -> list[tuple[str, Path | str]]:
+    """Where each NER model is: litmine's own (NER_MODELS) as its trained folder, any other
+    name as an installed spaCy package (scispaCy's en_ner_bc5cdr_md, ...) or a pipeline folder.
+    ModelsMissing names what is missing and how to get it."""
+    found: list[tuple[str, Path | str]] = []
+    unbuilt, unknown = [], []
+    for name in ner_models:
+        if name in NER_MODELS:
+            path = model_dir(settings, name)
+            if path:
+                found.append((name, path))
+            else:
+                unbuilt.append(name)
+        elif spacy.util.is_package(name) or (Path(name) / "meta.json").is_file():
+            found.append((Path(name).name, name))
+        else:
+            unknown.append(name)
+    if unbuilt:
+        raise ModelsMissing(f"models not built: {', '.join(unbuilt)} (under {settings.models}); "
+                            "run `litmine models build` (or `make models`)")
+    if unknown:
+        raise ModelsMissing(f"NER models not found: {', '.join(unknown)}; name litmine's own "
+                            f"({', '.join(NER_MODELS)}), an installed spaCy package or a pipeline folder")
+    return found
+
+
+def _model_versions(models: list[tuple[str, Path | str]]) -> Iterator[tuple[str, str]]:
+    """Each model's identity: a litmine model's key (config + data + code), an external
+    pipeline's meta (name, version, ...) as a hash."""
+    for name, where in models:
+        if isinstance(where, Path):
+            yield name, where.parent.name
+        else:
+            path = spacy.util.get_package_path(where) if spacy.util.is_package(where) else Path(where)
+            meta = json.dumps(spacy.util.get_model_meta(path), sort_keys=True, default=str)
+            yield name, hashlib.sha256(meta.encode()).hexdigest()[:12]
+
+
+def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> str:
+    """What the pipeline would tag with, known without loading it (seconds saved on every
+    cached run): the NER models' identities, the KB, the train-corpus names the linker
+    learns and the code of the components."""
+    models = [f"{name}={version}" for name, version in _model_versions(resolve_models(settings, ner_models))]
+    names = ""
+    if settings.store_path.exists():
+        with Store(settings.store_path) as store:
+            names = "/".join(store.gold_fingerprint(corpus, split) for corpus, split in TRAIN_SPLITS)
+    # the corpus crosswalk translates the train corpora's ids for the linker to learn
+    code = code_hash(sys.modules[__name__], linking, species, nlp, entities, STOPLIST_PATH, corpus_ids, corpus_id,
+                     *((corpora, name) for name in ("CORPUS_XREFS", "NER_TYPES", "TRAIN_SPLITS")))
+    digest = hashlib.sha256("|".join([*models, names, code]).encode()).hexdigest()[:12]
+    return f"pipeline-{digest}+kb-{kb.version}"
+
+
+# ---------------------------------------------------------------------------- external models
+
+# Labels of scispaCy's published NER models (and litmine's own types) as litmine's types;
+# what maps to none (cell types, anatomy, GO terms, ...) is not kept.
+EXTERNAL_LABELS = {
+    "CHEMICAL": "Chemical", "SIMPLE_CHEMICAL": "Chemical", "CHEBI": "Chemical",
+    "DISEASE": "Disease", "CANCER": "Disease",
+    "GENE_OR_GENE_PRODUCT": "Gene", "GGP": "Gene", "PROTEIN": "Gene", "DNA": "Gene", "RNA": "Gene",
+    "ORGANISM": "Species", "TAXON": "Species",
+    **{t: t for t in ("Chemical", "Gene", "Disease", "Variant", "Species")},
+}
+
+
+class ExternalNER:
+    """An NER pipeline litmine did not train, run on the text with its own tokenizer and
+    vectors (so nothing of it needs to match litmine's). Its entities, typed by
+    EXTERNAL_LABELS, join the document's where they overlap none already found, as a
+    later NER model's would."""
+
+    def __init__(self, external: Language):
+        self.external = external
+
+    def __call__(self, doc: Doc) -> Doc:
+        taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
+        found = list(doc.ents)
+        for ent in self.external(doc.text).ents:
+            label = EXTERNAL_LABELS.get(ent.label_)
+            span = doc.char_span(ent.start_char, ent.end_char, label=label, alignment_mode="expand") if label else None
+            if span is not None and not taken.intersection(range(span.start, span.end)):
+                found.append(span)
+                taken.update(range(span.start, span.end))
+        doc.ents = sorted(found, key=lambda e: e.start)
+        return doc
+
+
+@Language.factory("litmine_external_ner", default_config={"model": ""})
+def external_ner(nlp: Language, name: str, model: str) -> ExternalNER:
+    return ExternalNER(spacy.load(model))
+
+
+# ---------------------------------------------------------------------------- entity rules
+
+_LIST_PUNCT = frozenset(",;:.")
+_BRACKETS = ("()", "[]", "{}")
+
+
+@Language.component("litmine_entity_rules")
+def entity_rules(doc: Doc) -> Doc:
+    """Document-level clean-up of what the NER models found together.
+
+    - An entity loses list punctuation at its edges and brackets it does not close
+      ("Ca2+ channels [4" -> "Ca2+ channels"); one without a letter ("[14]") is dropped.
+    - An abbreviation the text defines takes the type of the entity that ends its long form,
+      wherever the abbreviation occurs.
+    """
+    ents = [span for span in (_trimmed(ent) for ent in doc.ents) if any(c.isalpha() for c in span.text)]
+    types = {}
+    for short in doc._.abbreviations if Doc.has_extension("abbreviations") else []:
+        long_form = short._.long_form
+        # the entity ending the long form is its head: "levodopa-induced dyskinesia (LID)" is a disease,
+        # "pleomorphic adenoma gene like-2 (PLAGL2)" not, whatever "adenoma" is
+        heads = [e.label_ for e in ents if e.end == long_form.end and e.start >= long_form.start]
+        if heads:
+            types[short.text] = heads[-1]
+    doc.ents = [Span(doc, e.start, e.end, label=types.get(e.text, e.label_)) for e in ents]
+    return doc
+
+
+def _trimmed(span: Span) -> Span:
+    doc, start, end = span.doc, span.start, span.end
+    while True:
+        before = (start, end)
+        while start < end and doc[start].text in _LIST_PUNCT:
+            start += 1
+        while end > start and doc[end - 1].text in _LIST_PUNCT:
+            end -= 1
+        text = doc[start:end].text
+        for opener, closer in _BRACKETS:
+            openers = [i for i in range(start, end) if doc[i].text == opener]
+            if text.count(opener) > text.count(closer) and openers:  # cut from the last opener left open
+                end = openers[-1]
+            elif text.count(closer) > text.count(opener) and end > start and doc[end - 1].text == closer:
+                end -= 1
+            elif text.count(closer) > text.count(opener) and end > start and doc[start].text == closer:
+                start += 1
+        if (start, end) == before:
+            return Span(doc, start, end, label=span.label_)
+
+
+def ner_order(settings: Settings, corpus: str | None = None) -> list[str]:
+    """The NER models settings name, else NER_MODELS with the corpus's own model first, so
+    a benchmark sees its guidelines' boundaries."""
+    if settings.ner_models:
+        return list(settings.ner_models)
+    own = CORPUS_MODELS.get(corpus or "")
+    return [own, *(m for m in NER_MODELS if m != own)] if own else list(NER_MODELS)
+
+
+class PipelineTagger:
+    """litmine's trained entity pipeline behind the EntityTagger protocol."""
+
+    name: str = "pipeline"
+
+    def __init__(self, nlp: Language, kb: KnowledgeBase, version: str):
+        self.nlp = nlp
+        self.kb = kb
+        self.version = version  # a cache key: see pipeline_version
+
+    @classmethod
+    def load(cls, settings: Settings, kb: KnowledgeBase, corpus: str | None = None) -> PipelineTagger:
+        """The pipeline of `ner_order`'s models."""
+        order = ner_order(settings, corpus)
+        return cls(load_pipeline(settings, kb, order), kb, pipeline_version(settings, kb, order))
+
+    def tag(self, text: str) -> list[Mention]:
+        return self.mentions(self.nlp(text))
+
+    def tag_many(self, texts: Iterable[str], batch_size: int = 32) -> Iterator[list[Mention]]:
+        """Tag texts in batches (nlp.pipe), the fast way through many abstracts."""
+        for doc in self.nlp.pipe(texts, batch_size=batch_size):
+            yield self.mentions(doc)
+
+    def mentions(self, doc: Doc) -> list[Mention]:
+        return [Mention(ent.start_char, ent.end_char, ent.text, ent.label_, ent.kb_id_, ent._.kb_name,
+                        ent._.species, ent._.species_gene_id) for ent in doc.ents]
+

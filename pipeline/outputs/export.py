@@ -1,0 +1,127 @@
+"""CSV evidence tables: claims, evidence, triples and references.
+
+Column order is part of the contract (README, "Outputs"); rows are sorted so
+that two runs over the same inputs write byte-identical files.
+"""
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipeline.datatypes import Record, Relation
+from pipeline.records.references import ResolvedReference
+from pipeline.verdicts.citations import citation_checks
+from pipeline.verdicts.evidence import ExtractedRecord
+from pipeline.verdicts.reconcile import ClaimResult, publication_kind, species
+
+CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject", "subject_id", "relation",
+                 "object", "object_id", "negated", "hedged", "citations", "cited_pmids", "verdict",
+                 "n_supporting", "n_contradicting", "n_records_checked", "evidence_pmids",
+                 "section", "implicit_subject", "confidence", "note", "extractor", "n_papers", "species",
+                 "publication_types", "years"]
+EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
+                    "species", "publication_type", "year", "negated", "hedged"]
+TRIPLE_COLUMNS = ["pmid", "sentence_index", "drug", "drug_id", "target", "target_id", "effect", "effect_id",
+                  "relation", "polarity", "negated", "sentence", "confidence", "extractor", "hedged"]
+REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "doi", "resolved_by", "status",
+                     "reason", "check"]
+OUTPUT_FILES = ("claims.csv", "evidence.csv", "triples.csv", "references.csv")
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _write(path: Path, columns: list[str], rows: Iterable[dict[str, object]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ";".join(f"{kind}:{n}" for kind, n in counts.items())
+
+
+def _years(span: tuple[int, int] | None) -> str:
+    if span is None:
+        return ""
+    return str(span[0]) if span[0] == span[1] else f"{span[0]}-{span[1]}"
+
+
+def claim_rows(results: list[ClaimResult], cited_pmids: dict[tuple[str, str], str]) -> list[dict[str, object]]:
+    """`cited_pmids` maps (document, marker) to the cited record's PMID."""
+    rows = []
+    for result in results:
+        claim, rel = result.claim, result.claim.relation
+        rows.append({
+            "document": claim.document, "claim_id": claim.claim_id, "sentence_index": claim.sentence.index,
+            "sentence": claim.sentence.text, "subject": rel.subject.text, "subject_id": rel.subject.id,
+            "relation": rel.relation, "object": rel.object.text, "object_id": rel.object.id,
+            "negated": _flag(rel.negated), "hedged": _flag(rel.hedged),
+            "citations": ";".join(claim.citations),
+            "cited_pmids": ";".join(p for m in claim.citations if (p := cited_pmids.get((claim.document, m)))),
+            "verdict": result.verdict, "n_supporting": result.n_supporting,
+            "n_contradicting": result.n_contradicting, "n_records_checked": result.n_records_checked,
+            "evidence_pmids": ";".join(result.evidence_pmids), "section": claim.sentence.section,
+            "implicit_subject": _flag(claim.implicit_subject), "confidence": rel.confidence, "note": result.note,
+            "extractor": rel.extractor, "n_papers": result.n_papers, "species": _counts(result.species_counts),
+            "publication_types": _counts(result.publication_counts), "years": _years(result.year_range),
+        })
+    return rows
+
+
+def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
+    return [{
+        "claim_id": item.claim_id, "pmid": item.record.pmid or item.record.uid, "stance": item.stance,
+        "relation": item.relation.relation, "subject": item.relation.subject.text,
+        "object": item.relation.object.text, "sentence": item.relation.sentence,
+        "confidence": item.relation.confidence, "species": species(item.record),
+        "publication_type": publication_kind(item.record), "year": item.record.year or "",
+        "negated": _flag(item.relation.negated), "hedged": _flag(item.relation.hedged),
+    } for result in results for item in result.evidence]
+
+
+def triple_row(pmid: str, rel: Relation) -> dict[str, object]:
+    """A relation as a drug–target–effect row: the drug is a Chemical subject, the
+    target a Gene on either side, the effect a Disease object."""
+    sides = {"drug": rel.subject if rel.subject.type == "Chemical" else None,
+             "target": next((m for m in (rel.subject, rel.object) if m.type == "Gene"), None),
+             "effect": rel.object if rel.object.type == "Disease" else None}
+    row: dict[str, object] = {"pmid": pmid, "sentence_index": rel.sentence_index}
+    for name, mention in sides.items():
+        row[name] = mention.text if mention else ""
+        row[f"{name}_id"] = mention.id if mention else ""
+    row.update({"relation": rel.relation, "polarity": rel.polarity, "negated": _flag(rel.negated),
+                "sentence": rel.sentence, "confidence": rel.confidence, "extractor": rel.extractor,
+                "hedged": _flag(rel.hedged)})
+    return row
+
+
+def _triple_order(row: dict[str, object]) -> tuple[str, ...]:
+    return tuple(str(row[k]) for k in ("pmid", "sentence_index", "drug", "target", "effect", "relation"))
+
+
+def reference_rows(references: list[ResolvedReference], checks: dict[tuple[str, str], str]) -> list[dict[str, object]]:
+    """`checks` maps (document, marker) to the citation check (pipeline.verdicts.citations)."""
+    return [{"document": r.document, "marker": r.marker, "raw_reference": r.raw, "pmid": r.pmid or "",
+             "pmcid": r.pmcid or "", "doi": r.doi or "", "resolved_by": r.resolved_by, "status": r.status,
+             "reason": r.reason, "check": checks.get((r.document, r.marker), "")} for r in references]
+
+
+def write_tables(out: Path, results: list[ClaimResult], references: list[ResolvedReference],
+                 records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> list[Path]:
+    """Write the four CSVs into `out` and return their paths."""
+    cited = {(r.document, r.marker): r.pmid for r in references if r.pmid}
+    triples = [triple_row(records[uid].pmid or uid, rel)
+               for uid in sorted(extracted) for rel in extracted[uid].relations]
+    return [
+        _write(out / "claims.csv", CLAIM_COLUMNS, claim_rows(results, cited)),
+        _write(out / "evidence.csv", EVIDENCE_COLUMNS, evidence_rows(results)),
+        _write(out / "triples.csv", TRIPLE_COLUMNS, sorted(triples, key=_triple_order)),
+        _write(out / "references.csv", REFERENCE_COLUMNS,
+               reference_rows(references, citation_checks(references, results, extracted))),
+    ]

@@ -1,0 +1,109 @@
+"""What changed between two runs over the same documents.
+
+A scheduled re-check is only useful if it says what moved: a claim whose
+verdict changed, new or withdrawn evidence, a cited record that became
+unavailable (or available again), claims that appeared or disappeared.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipeline.datatypes import RunClaim
+from pipeline.records.references import RESOLVED, ResolvedReference
+from pipeline.verdicts.reconcile import ClaimResult
+
+CHANGE_COLUMNS = ["document", "claim_id", "sentence", "change", "previous_verdict", "verdict", "detail"]
+
+
+@dataclass
+class Change:
+    document: str
+    claim_id: str
+    sentence: str
+    change: str  # new_claim | claim_removed | verdict_changed | new_evidence | evidence_removed | newly_unavailable | now_available
+    previous_verdict: str
+    verdict: str
+    detail: str
+
+
+def documents_key(documents: list[str]) -> str:
+    """Runs over the same set of documents share this key, whatever their order."""
+    return hashlib.sha256("\n".join(sorted(documents)).encode()).hexdigest()[:16]
+
+
+def snapshot(results: list[ClaimResult], references: list[ResolvedReference]) -> list[RunClaim]:
+    """The part of each claim's outcome that a later run is compared on."""
+    missing = {(r.document, r.marker) for r in references if r.status != RESOLVED}
+    claims: dict[str, RunClaim] = {}
+    for result in results:
+        claim, rel = result.claim, result.claim.relation
+        key = "|".join((claim.document, rel.subject.key, rel.relation, rel.object.key,
+                        "negated" if rel.negated else "", hashlib.sha1(claim.sentence.text.encode()).hexdigest()[:8]))
+        claims[key] = RunClaim(key, claim.claim_id, claim.document, claim.sentence.text, result.verdict,
+                               sorted(result.evidence_pmids),
+                               sorted(m for m in claim.citations if (claim.document, m) in missing))
+    return list(claims.values())
+
+
+def summary(results: list[ClaimResult]) -> dict[str, int]:
+    return dict(sorted(Counter(r.verdict for r in results).items()))
+
+
+def _listed(items: list[str]) -> str:
+    return ";".join(items)
+
+
+def diff(previous: list[RunClaim], current: list[RunClaim]) -> list[Change]:
+    """Every change between two runs' claims, one row per claim and kind of change."""
+    before = {c.claim_key: c for c in previous}
+    after = {c.claim_key: c for c in current}
+    changes: list[Change] = []
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if old is None:
+            changes.append(Change(new.document, new.claim_id, new.sentence, "new_claim", "", new.verdict, ""))
+            continue
+        if new is None:
+            changes.append(Change(old.document, old.claim_id, old.sentence, "claim_removed", old.verdict, "", ""))
+            continue
+
+        def change(kind: str, detail: list[str]) -> None:
+            changes.append(Change(new.document, new.claim_id, new.sentence, kind, old.verdict, new.verdict,
+                                  _listed(detail)))
+
+        if old.verdict != new.verdict:
+            change("verdict_changed", [])
+        for kind, items in (("new_evidence", sorted(set(new.evidence) - set(old.evidence))),
+                            ("evidence_removed", sorted(set(old.evidence) - set(new.evidence))),
+                            ("newly_unavailable", sorted(set(new.unavailable) - set(old.unavailable))),
+                            ("now_available", sorted(set(old.unavailable) - set(new.unavailable)))):
+            if items:
+                change(kind, items)
+    return changes
+
+
+def write_changes(path: Path, changes: list[Change]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CHANGE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(asdict(c) for c in changes)
+    return path
+
+
+def changes_markdown(run_summary: dict[str, int], changes: list[Change], limit: int = 50) -> str:
+    """A short Markdown account of a run, for the Prefect UI."""
+    lines = ["# Evidence check", "", "| verdict | claims |", "|---|---|"]
+    lines += [f"| {verdict} | {n} |" for verdict, n in run_summary.items()]
+    if not changes:
+        lines += ["", "No changes since the previous run of these documents."]
+        return "\n".join(lines)
+    lines += ["", f"## {len(changes)} changes since the previous run", "",
+              "| claim | change | verdict | detail |", "|---|---|---|---|"]
+    for c in changes[:limit]:
+        verdict = f"{c.previous_verdict} → {c.verdict}" if c.previous_verdict != c.verdict else c.verdict
+        lines.append(f"| {c.claim_id} | {c.change} | {verdict} | {c.detail} |")
+    return "\n".join(lines)

@@ -1,0 +1,76 @@
+"""From a document's citation markers to the records they cite.
+
+Each reference ends in one of three states, and the difference matters to the
+reader: *resolved* (we have the record), *unavailable* (we know what is cited
+but could not fetch it, e.g. offline) and *unresolved* (nothing identifies the
+cited work, e.g. a bare "[4]" with no reference list).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.datatypes import Record
+from pipeline.documents.parse import Document, Reference
+from pipeline.records.entrez import EntrezClient
+
+RESOLVED, UNAVAILABLE, UNRESOLVED = "resolved", "unavailable", "unresolved"
+
+# ECitMatch field <- the field `documents` parses out of a free-text reference
+ECITMATCH_FIELDS = {"journal_title": "journal", "year": "year", "volume": "volume",
+                    "first_page": "first_page", "author_name": "first_author"}
+
+
+@dataclass
+class ResolvedReference:
+    document: str
+    marker: str
+    raw: str
+    pmid: str | None
+    pmcid: str | None
+    doi: str | None
+    resolved_by: str
+    status: str
+    reason: str = ""
+    record: Record | None = field(default=None, repr=False)
+
+
+def _identify(ref: Reference, client: EntrezClient) -> tuple[Record | None, str | None, str]:
+    """A record already in the store, or the PMID to fetch, or why there is none."""
+    if ref.pmid:
+        return None, ref.pmid, ""
+    store = client.store
+    conversions = ((ref.pmcid, store.get_by_pmcid if store else None, client.pmcid_to_pmid, ref.pmcid),
+                   (ref.doi, store.get_by_doi if store else None, client.doi_to_pmid, f"doi:{ref.doi}"))
+    for key, from_store, to_pmid, label in conversions:
+        if not key:
+            continue
+        record = from_store(key) if from_store else None
+        if record:
+            return record, record.pmid, ""
+        pmid = to_pmid(key)
+        return None, pmid, "" if pmid or client.offline else f"no PMID known for {label}"
+    if ref.citation:
+        (pmid,) = client.ecitmatch([{k: ref.citation.get(v, "") for k, v in ECITMATCH_FIELDS.items()}])
+        return None, pmid, "" if pmid or client.offline else "citation not matched in PubMed"
+    return None, None, "the document gives no reference for this marker"
+
+
+def resolve_references(document: Document, client: EntrezClient, refresh: bool = False) -> list[ResolvedReference]:
+    """Every reference of the document with its record where one can be had."""
+    identified = [(ref, *_identify(ref, client)) for ref in document.references.values()]
+    wanted = [pmid for _, record, pmid, _ in identified if record is None and pmid]
+    fetched = client.fetch_records(wanted, refresh=refresh) if wanted else None
+    resolved: list[ResolvedReference] = []
+    for ref, record, pmid, reason in identified:
+        if record is None and pmid and fetched is not None:
+            record = fetched.records.get(pmid)
+            reason = reason or fetched.unavailable.get(pmid, "")
+        known = bool(pmid or ref.pmcid or ref.doi or (ref.citation and client.offline))
+        if not record and known and client.offline and not reason:
+            reason = "offline: not in the local store"
+        status = RESOLVED if record else UNAVAILABLE if known else UNRESOLVED
+        resolved.append(ResolvedReference(
+            document=document.name, marker=ref.marker, raw=ref.raw, pmid=pmid or (record.pmid if record else None),
+            pmcid=ref.pmcid or (record.pmcid if record else None), doi=ref.doi or (record.doi if record else None),
+            resolved_by=ref.resolved_by, status=status, reason="" if record else reason, record=record))
+    return resolved

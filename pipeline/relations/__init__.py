@@ -1,0 +1,1 @@
+"""Relations between mentions: the trigger baseline, dependency parses and the trained relation models."""

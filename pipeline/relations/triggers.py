@@ -1,0 +1,255 @@
+"""Relations between entity mentions: who does what to whom, in one sentence.
+
+The baseline extractor pairs a drug with a gene/protein or disease (and a gene
+with a disease) in the same sentence when a trigger word links them, and marks
+the pair negated or hedged from cue words. Claims are read with it, by their
+author's verb; evidence is read by the trained relation models
+(pipeline.relations.model). Both satisfy `RelationExtractor` and share the negation
+and hedging cues here. `assemble_triples` joins one record's relations into
+drug–target–effect triples.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
+
+# Trigger stems for each relation of litmine's vocabulary, most specific first:
+# the first relation whose trigger links a pair wins.
+TRIGGERS: list[tuple[str, str]] = [
+    ("antagonist_of", r"antagoni[sz]\w*|blocker\w*"),
+    ("agonist_of", r"agonis\w*"),
+    ("substrate_of", r"substrates?|metaboli[sz]ed by"),
+    ("inhibits", r"inhibit\w*|block\w*|suppress\w*|abolish\w*"),
+    ("activates", r"activat\w*|stimulat\w*|potentiat\w*"),
+    ("binds", r"bind\w*|bound|affinity"),
+    ("decreases", r"decreas\w*|reduc\w*|downregulat\w*|down-regulat\w*|desensiti[sz]\w*|"
+                  r"attenuat\w*|diminish\w*|lower\w*|dampen\w*|impair\w*|blunt\w*|disrupt\w*"),
+    ("increases", r"increas\w*|elevat\w*|upregulat\w*|up-regulat\w*|enhanc\w*|augment\w*|"
+                  r"raise[sd]?|boost\w*"),
+    ("causes", r"caus\w*|induc\w*|produc\w*|provok\w*|lead[s]? to|led to|result\w* in|trigger\w*|"
+               r"side[- ]effects?|adverse"),
+    # "patients treated with X" is exposure to X, not X treating what came before
+    ("treats", r"treat\w*\b(?! with)|therap\w*|alleviat\w*|relie\w*|ameliorat\w*|improv\w*|"
+               r"effective (?:in|against|for)"),
+    ("associated_with", r"associat\w*|correlat\w*|linked|link|related to|implicated"),
+    ("modulates", r"modulat\w*|regulat\w*|interfer\w*|affect\w*|alter\w*|chang\w*|influenc\w*"),
+]
+_TRIGGER_RES = [(relation, re.compile(rf"\b(?:{pattern})", re.I)) for relation, pattern in TRIGGERS]
+
+# "no" only in lower or title case: "NO" is nitric oxide.
+NEGATION_CUES = re.compile(
+    r"\b(?:not|never|neither|nor|without|failed to|fails to|fail to|unable to|lack of|lacked|"
+    r"absence of|did not|does not|do not|cannot|could not|was not|were not|is not|are not)\b|\b(?-i:[Nn]o)\b", re.I)
+# A negated passive right after a pair: "..., while AP-1 was not", "(MAO-A was not affected)".
+NEGATED_AFTER = re.compile(r"^\W{0,3}(?:was|were|is|are)\s+not\b", re.I)
+HEDGE_CUES = re.compile(
+    r"\b(?:may|might|could|possibl\w*|perhaps|maybe|suggest\w*|hypothes\w*|speculat\w*|"
+    r"potential\w*|putative\w*|likely|unlikely|appear\w*|seem\w*|whether|presumabl\w*)\b", re.I)
+
+# Which mention types may stand in a relation, as (subject, object).
+PAIR_TYPES = {("Chemical", "Gene"), ("Chemical", "Disease"), ("Gene", "Disease")}
+
+# How far past a pair a nominal trigger may sit ("Kir4.1 inhibition", "HTR1A desensitization").
+NOMINAL_WINDOW = 24
+# Mentions further apart than this are not paired: long spans mostly join unrelated clauses.
+MAX_GAP = 160
+
+
+class RelationExtractor(Protocol):
+    name: str
+    version: str
+
+    def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]: ...
+
+
+def _mask(sentence: str, mentions: list[Mention]) -> str:
+    """The sentence with mention texts blanked, so that "reuptake inhibitor" inside
+    a drug-class name is not read as a trigger."""
+    chars = list(sentence)
+    for m in mentions:
+        chars[m.start:m.end] = " " * (m.end - m.start)
+    return "".join(chars)
+
+
+def _first_trigger(text: str, offset: int) -> tuple[str, int] | None:
+    """The earliest trigger in `text` as (relation, its offset + `offset`)."""
+    best: tuple[str, int] | None = None
+    for relation, pattern in _TRIGGER_RES:
+        match = pattern.search(text)
+        if match and (best is None or offset + match.start() < best[1]):
+            best = (relation, offset + match.start())
+    return best
+
+
+def _trigger_between(masked: str, subject: Mention, obj: Mention) -> tuple[str, int] | None:
+    """The relation linking a pair and the trigger's offset, or None.
+
+    A trigger counts between the two mentions ("sertraline inhibits Kir4.1"),
+    or right after the later one as a nominalization ("sertraline-induced
+    Kir4.1 inhibition", "its Kir4.1 inhibition"), or as "X-induced"/"X-mediated".
+    """
+    first, second = sorted((subject, obj), key=lambda m: m.start)
+    if second.start - first.end > MAX_GAP:
+        return None
+    found = _first_trigger(masked[first.end:second.start], first.end)
+    if found:
+        return found
+    tail = masked[second.end:second.end + NOMINAL_WINDOW]
+    found = _first_trigger(tail, second.end)
+    if found and not re.search(r"[,;:]", tail[:found[1] - second.end]):
+        return found
+    return None
+
+
+def _clause_start(sentence: str, start: int) -> int:
+    """Where the clause holding `start` begins: after the last ;/:/but/while before it."""
+    return max(sentence.rfind(sep, 0, start) for sep in (";", ":", " but ", ", while", ", whereas")) + 1
+
+
+def is_negated(sentence: str, start: int, end: int) -> bool:
+    """A negation cue in the clause that holds a pair (and its trigger), from the clause's start
+    to `end`: "did not inhibit", "no association between", "PC3, but not PC2"; or a negated
+    passive right after it ("while AP-1 was not")."""
+    return bool(NEGATION_CUES.search(sentence[_clause_start(sentence, start):end])
+                or NEGATED_AFTER.search(sentence[end:end + 20]))
+
+
+def is_hedged(sentence: str) -> bool:
+    """A speculation cue anywhere in the sentence: "may", "suggest", "hypothesize", "whether"."""
+    return bool(HEDGE_CUES.search(sentence))
+
+
+def _oriented(a: Mention, b: Mention) -> tuple[Mention, Mention] | None:
+    if (a.type, b.type) in PAIR_TYPES:
+        return a, b
+    if (b.type, a.type) in PAIR_TYPES:
+        return b, a
+    return None
+
+
+class TriggerExtractor:
+    """Same-sentence pairs linked by a trigger word, with negation and hedging cues."""
+
+    name = "trigger-baseline"
+    version = "2"
+
+    def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]:
+        relations: dict[tuple[str, str, str], Relation] = {}
+        masked = _mask(sentence, mentions)
+        for i, a in enumerate(mentions):
+            for b in mentions[i + 1:]:
+                pair = _oriented(a, b)
+                if pair is None or _same_concept(a, b):
+                    continue
+                subject, obj = pair
+                linked = _trigger_between(masked, subject, obj)
+                if linked is None or _beyond_compound(sentence, mentions, subject, obj, linked[1]):
+                    continue
+                relation, at = linked
+                lo = min(subject.start, obj.start)
+                gap = abs(obj.start - subject.start)
+                found = Relation(
+                    subject=subject, relation=relation, object=obj, sentence=sentence,
+                    sentence_index=sentence_index,
+                    negated=is_negated(sentence, lo, at + 1),
+                    hedged=is_hedged(sentence),
+                    confidence=round(max(0.3, 0.9 - gap / 400), 3),
+                    extractor=self.name,
+                )
+                key = (subject.key, relation, obj.key)
+                if key not in relations or relations[key].confidence < found.confidence:
+                    relations[key] = found
+        return list(relations.values())
+
+
+def _beyond_compound(sentence: str, mentions: list[Mention], a: Mention, b: Mention, at: int) -> bool:
+    """A trigger glued to the first mention ("SSRI-induced") modifies the noun phrase right
+    after it: "SSRI-induced emotional blunting ... despite core depressive symptoms" says
+    nothing of SSRIs causing depression."""
+    first, second = sorted((a, b), key=lambda m: m.start)
+    glued = at > first.end and sentence[first.end:at] in ("-", "–")
+    return glued and any(first.end < m.start and m.end <= second.start for m in mentions)
+
+
+def _same_concept(a: Mention, b: Mention) -> bool:
+    return bool(a.id) and a.id == b.id
+
+
+# --- drug–target–effect triples ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Triple:
+    """A drug–target–effect statement assembled from one record's relations.
+
+    `relation` is what the drug does to the target (or, with no target, to the effect);
+    `effect_relation` how the target or the drug bears on the effect ("" with no effect).
+    A triple is negated or hedged when any relation it joins is; its confidence is the
+    least of theirs.
+    """
+
+    pmid: str
+    drug: Mention
+    target: Mention | None
+    effect: Mention | None
+    relation: str
+    effect_relation: str
+    negated: bool
+    hedged: bool
+    confidence: float
+    sentence_indexes: tuple[int, ...]
+    sentences: tuple[str, ...]
+    extractor: str
+
+    @property
+    def polarity(self) -> int:
+        return RELATION_POLARITY.get(self.relation, 0)
+
+
+def _triple(pmid: str, drug: Mention, target: Mention | None, effect: Mention | None,
+            parts: list[Relation], effect_relation: str) -> Triple:
+    evidence = sorted({(r.sentence_index, r.sentence) for r in parts})
+    return Triple(pmid, drug, target, effect, parts[0].relation, effect_relation,
+                  any(r.negated for r in parts), any(r.hedged for r in parts), min(r.confidence for r in parts),
+                  tuple(i for i, _ in evidence), tuple(s for _, s in evidence),
+                  "+".join(dict.fromkeys(r.extractor for r in parts)))
+
+
+def assemble_triples(relations: list[Relation], pmid: str = "") -> list[Triple]:
+    """Join one record's relations into drug–target–effect triples.
+
+    A drug–target relation joins every target–effect relation of the same target and every
+    drug–effect relation of the same drug in the record; one that joins nothing stays a
+    drug–target triple, and a drug–effect relation that no target joined stays a drug–effect
+    triple. Gene–disease relations with no drug acting on the gene yield nothing.
+    """
+    drug_target = [r for r in relations if r.subject.type == "Chemical" and r.object.type == "Gene"]
+    target_effect = [r for r in relations if r.subject.type in ("Gene", "Variant") and r.object.type == "Disease"]
+    drug_effect = [r for r in relations if r.subject.type == "Chemical" and r.object.type == "Disease"]
+    found: dict[tuple[object, ...], Triple] = {}
+
+    def add(triple: Triple) -> None:
+        key = (triple.drug.key, triple.target and triple.target.key,
+               triple.effect and triple.effect.key, triple.relation, triple.effect_relation, triple.negated)
+        if key not in found or found[key].confidence < triple.confidence:
+            found[key] = triple
+
+    joined_effects: set[int] = set()
+    for dt in drug_target:
+        joins = [(te, te.object) for te in target_effect if te.subject.key == dt.object.key]
+        for i, de in enumerate(drug_effect):
+            if de.subject.key == dt.subject.key:
+                joins.append((de, de.object))
+                joined_effects.add(i)
+        for other, effect in joins:
+            add(_triple(pmid, dt.subject, dt.object, effect, [dt, other], other.relation))
+        if not joins:
+            add(_triple(pmid, dt.subject, dt.object, None, [dt], ""))
+    for i, de in enumerate(drug_effect):
+        if i not in joined_effects:
+            add(_triple(pmid, de.subject, None, de.object, [de], de.relation))
+    return sorted(found.values(), key=lambda t: (t.sentence_indexes, t.drug.key, t.relation,
+                                                 t.target.text if t.target else "", t.effect.text if t.effect else ""))

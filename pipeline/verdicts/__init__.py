@@ -1,0 +1,1 @@
+"""Each claim against the literature: evidence gathered from records, reconciled into verdicts."""

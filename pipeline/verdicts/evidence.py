@@ -1,0 +1,134 @@
+"""Evidence for a claim: which records to read, and what each record says.
+
+A claim's cited records come first. A claim that cites nothing, or whose cited
+records are out of reach, gets a search built from its normalized entities:
+live, a PubMed esearch over their names, synonyms and MeSH headings (a drug
+class also by its member drugs); offline, BM25 over the local store, re-ranked
+so that records naming both sides of the claim come first.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from pipeline.claims.rules import Claim
+from pipeline.datatypes import Mention, Record, Relation
+from pipeline.documents.parse import split_sentences
+from pipeline.entities.dictionary import EntityTagger
+from pipeline.entities.kb import KnowledgeBase
+from pipeline.records.entrez import EntrezClient, Unreachable
+from pipeline.relations.triggers import RelationExtractor
+
+SYNONYMS = 3  # names per concept besides the one written and the preferred one
+CLASS_MEMBERS = 8  # member drugs a class query names (alphabetically; the KB has no ranking)
+CANDIDATES = 10  # BM25 hits considered per record wanted, before re-ranking
+# Names that would only add noise to a query: systematic names, salts, stereo prefixes, trademarks.
+_NOISY_NAME = re.compile(r"[(),\[\];®™]|^\W|\d-\w+-\d|[-–]\d+$")
+_WORD = re.compile(r"[A-Za-z0-9][\w+\-.]*[\w+]|[A-Za-z0-9]")
+
+
+@dataclass
+class ExtractedRecord:
+    """What one record says: its relations and the concepts it mentions, sentence by sentence."""
+
+    uid: str
+    relations: list[Relation] = field(default_factory=list)
+    concepts: set[str] = field(default_factory=set)  # ids (or lower-cased texts) of every mention
+    # every sentence with its mentions, so that an effect the KB lacks ("REM sleep") can be found by its words
+    sentences: list[tuple[str, list[Mention]]] = field(default_factory=list)
+
+
+def extract_record(record: Record, tagger: EntityTagger, extractor: RelationExtractor) -> ExtractedRecord:
+    """Tag a record (title, abstract and any full text) as one text, so abbreviations defined
+    in one sentence resolve in the next, and relate the mentions sentence by sentence."""
+    text = record.full_text
+    extracted = ExtractedRecord(record.uid)
+    tagged = tagger.tag(text)
+    for index, (start, end) in enumerate(split_sentences(text)):
+        sentence = text[start:end]
+        mentions = [replace(m, start=m.start - start, end=m.end - start) for m in tagged
+                    if start <= m.start and m.end <= end]
+        extracted.concepts.update(m.key for m in mentions)
+        extracted.relations.extend(extractor.extract(sentence, index, mentions))
+        extracted.sentences.append((sentence, mentions))
+    return extracted
+
+
+def _stems(name: str) -> tuple[str, ...]:
+    return tuple(w.lower()[:6] for w in _WORD.findall(name))
+
+
+def query_names(mention: Mention, kb: KnowledgeBase) -> list[str]:
+    """The names a search should try for one side of a claim: as written, the preferred name and
+    a few clean synonyms that are not spelling variants ("Zoloft", not "Sertralina"), then, for a
+    drug class, its member drugs. A phrase the KB lacks is itself."""
+    names, members = [mention.text], []
+    if mention.id:
+        cleaned = [re.sub(r"[®™]", "", n).strip() for n in [mention.name] + kb.synonyms(mention.id)]
+        names += [n for n in cleaned if n and not _NOISY_NAME.search(n) and len(n) <= 40]
+        if mention.id.startswith("CLASS:"):
+            concepts = (kb.concept(m) for m in kb.members(mention.id))
+            members = sorted(c.name for c in concepts if c is not None and not c.id.startswith("CLASS:"))
+    chosen: list[str] = []
+    for name in names:
+        if _stems(name) not in {_stems(c) for c in chosen}:
+            chosen.append(name)
+    return chosen[:2 + SYNONYMS] + members[:CLASS_MEMBERS]
+
+
+def mesh_heading(mention: Mention, kb: KnowledgeBase) -> str | None:
+    """The MeSH heading of a concept that has one: MeSH concepts are named by it, and a drug whose
+    vocabularies cross-reference MeSH is named as MeSH names it."""
+    if not mention.id:
+        return None
+    concept = kb.concept(mention.id)
+    if concept is None or not (concept.id.startswith("MESH:") or "MESH" in concept.xrefs):
+        return None
+    return None if concept.id.startswith(("CLASS:", "FAMILY:")) else concept.name
+
+
+def search_query(claim: Claim, kb: KnowledgeBase) -> tuple[str, str]:
+    """The claim as (PubMed esearch term, BM25 query text)."""
+    rel = claim.relation
+    groups: list[str] = []
+    words: list[str] = []
+    for side in (rel.subject, rel.object):
+        names = query_names(side, kb)
+        terms = [f'"{n}"[tiab]' for n in names]
+        if heading := mesh_heading(side, kb):
+            terms.append(f'"{heading}"[MeSH Terms]')
+        groups.append("(" + " OR ".join(terms) + ")")
+        words += names
+    return " AND ".join(groups), " ".join(words)
+
+
+def _mentions_side(text: str, names: list[str]) -> bool:
+    """Whether a record names a side of the claim: one of its names, or every word of a phrase."""
+    for name in names:
+        tokens = [w.lower()[:6] for w in _WORD.findall(name)]
+        if tokens and all(re.search(rf"\b{re.escape(t)}", text) for t in tokens):
+            return True
+    return False
+
+
+def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k: int = 5) -> list[Record]:
+    """Up to `top_k` records that may bear on a claim, best first: PubMed online, the store offline."""
+    term, text = search_query(claim, kb)
+    if not client.offline:
+        try:
+            pmids = client.esearch(term, retmax=top_k)
+            fetched = client.fetch_records(pmids)
+            return [fetched.records[p] for p in pmids if p in fetched.records]
+        except Unreachable:
+            pass  # the client is offline from here on; fall back to the store
+    if client.store is None:
+        return []
+    hits = client.store.search(text, limit=top_k * CANDIDATES)
+    sides = [query_names(claim.relation.subject, kb), query_names(claim.relation.object, kb)]
+
+    def coverage(record: Record) -> int:
+        lowered = record.text.lower()
+        return sum(_mentions_side(lowered, names) for names in sides)
+
+    ranked = sorted(hits, key=lambda hit: (-coverage(hit.record), -hit.score))
+    return [hit.record for hit in ranked[:top_k]]

@@ -1,0 +1,277 @@
+"""Verdicts: does the evidence support, contradict or ignore a claim?
+
+An evidence relation bears on a claim when its subject and object are the
+claim's, allowing a drug class to stand for its members and a target family
+for its genes (SSRI ↔ sertraline, 5-HT2 receptors ↔ HTR2B). A side the KB
+lacks ("dopamine release") is found by its words in the record's sentences,
+next to the other side and a trigger word. Stance then follows from the two
+relations' polarity and negation. A paper counts once, whatever number of
+sentences it has, and so it does in the evidence's strength: how many papers,
+in which species, of which kind, from which years.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pipeline.claims.rules import Claim, trigger_at
+from pipeline.datatypes import Mention, Record, Relation
+from pipeline.entities.kb import KnowledgeBase
+from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES
+from pipeline.verdicts.evidence import ExtractedRecord
+
+SUPPORTS, CONTRADICTS, RELATED = "supports", "contradicts", "related"
+STRONGEST = 3  # evidence sentences a report shows per claim
+PHRASE_MATCH = "phrase-match"  # Relation.extractor of evidence found by a text side's words
+PHRASE_WINDOW = 40  # how far past the later side a trigger may follow ("dopamine release was reduced")
+PHRASE_GAP = 120  # sides further apart than this, or across a semicolon, are in different statements
+
+SPECIES_TAGS = {
+    "human": ("Humans",),
+    "animal": ("Animals", "Rats", "Mice", "Rats, Wistar", "Rats, Sprague-Dawley", "Mice, Inbred C57BL"),
+    "in vitro": ("In Vitro Techniques", "Cells, Cultured", "Cell Line", "Cell Line, Tumor", "HEK293 Cells"),
+}
+# What a title or abstract says about who or what was studied, for records without MeSH check tags.
+SPECIES_CUES = {
+    "human": re.compile(r"\b(?:patients?|volunteers|participants|subjects|outpatients|inpatients|"
+                        r"healthy (?:men|women|adults)|children|adolescents|humans)\b", re.I),
+    "animal": re.compile(r"\b(?:rats?|mice|mouse|murine|rodents?|monkeys?|primates|rabbits?|guinea pigs?|"
+                         r"zebrafish|dogs|in vivo)\b", re.I),
+    "in vitro": re.compile(r"\b(?:in vitro|cultured|cell lines?|cell cultures?|HEK[- ]?293|oocytes|"
+                           r"(?:brain|hippocampal|cortical) slices|transfected|recombinant)\b", re.I),
+}
+PUBLICATION_KINDS = (
+    ("review", ("Review", "Systematic Review", "Meta-Analysis")),
+    ("trial", ("Clinical Trial", "Randomized Controlled Trial", "Controlled Clinical Trial",
+               "Clinical Trial, Phase II", "Clinical Trial, Phase III", "Clinical Trial, Phase IV")),
+    ("case report", ("Case Reports",)),
+)
+PUBLICATION_CUES = (
+    ("review", re.compile(r"\b(?:review|meta-analysis|systematic review)\b", re.I)),
+    ("trial", re.compile(r"\b(?:randomi[sz]ed|placebo-controlled|double-blind|clinical trial)\b", re.I)),
+    ("case report", re.compile(r"\bcase report\b|\ba case of\b", re.I)),
+)
+_STOPWORDS = frozenset("the a an of in on to and or for with by at from during via its their".split())
+
+
+@dataclass
+class EvidenceItem:
+    claim_id: str
+    record: Record
+    stance: str
+    relation: Relation
+
+
+@dataclass
+class ClaimResult:
+    claim: Claim
+    verdict: str
+    n_supporting: int  # papers, not sentences
+    n_contradicting: int
+    n_records_checked: int
+    evidence: list[EvidenceItem] = field(default_factory=list)  # each paper's items best first
+    note: str = ""
+
+    @property
+    def evidence_pmids(self) -> list[str]:
+        return list(dict.fromkeys(e.record.pmid or e.record.uid for e in self.evidence if e.stance != RELATED))
+
+    @property
+    def papers(self) -> list[Record]:
+        """The papers with any evidence bearing on the claim (supporting, contradicting or related), once each."""
+        return list({e.record.uid: e.record for e in self.evidence}.values())
+
+    @property
+    def n_papers(self) -> int:
+        return len(self.papers)
+
+    @property
+    def species_counts(self) -> dict[str, int]:
+        """Papers per kind of study subject; a paper on rats and cultured cells counts for both."""
+        return dict(sorted(Counter(kind for r in self.papers for kind in species(r).split(";") if kind).items()))
+
+    @property
+    def publication_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(kind for r in self.papers if (kind := publication_kind(r))).items()))
+
+    @property
+    def year_range(self) -> tuple[int, int] | None:
+        years = sorted(r.year for r in self.papers if r.year)
+        return (years[0], years[-1]) if years else None
+
+    @property
+    def strongest(self) -> list[EvidenceItem]:
+        """The best sentence of each paper, papers taking a side first, most confident first."""
+        best: dict[str, EvidenceItem] = {}
+        for item in self.evidence:
+            best.setdefault(item.record.uid, item)
+        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED, -i.relation.confidence))
+        return ranked[:STRONGEST]
+
+
+def species(record: Record) -> str:
+    """Human, animal and/or in vitro, from MeSH check tags and from what the title and abstract say."""
+    found = [kind for kind, tags in SPECIES_TAGS.items()
+             if any(t in record.mesh_terms for t in tags) or SPECIES_CUES[kind].search(record.text)]
+    return ";".join(found)
+
+
+def publication_kind(record: Record) -> str:
+    """Review, trial, case report or primary study: from PubMed's publication types, else from
+    the title; "" when nothing says."""
+    for kind, types in PUBLICATION_KINDS:
+        if any(t in record.publication_types for t in types):
+            return kind
+    if record.publication_types:
+        return "primary study"
+    return next((kind for kind, cue in PUBLICATION_CUES if cue.search(record.title)), "")
+
+
+def _same(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> bool:
+    """One side names the other, or a class/family containing it."""
+    if not claim_side.id or not evidence_side.id:
+        return claim_side.key == evidence_side.key
+    return evidence_side.id in kb.members(claim_side.id) or claim_side.id in kb.members(evidence_side.id)
+
+
+def _direction(claimed: Relation, found: Relation) -> int:
+    """+1 the relations agree, -1 they oppose, 0 the evidence is less specific."""
+    pc, pe = claimed.polarity, found.polarity
+    if pc == 0:
+        return 1
+    if pe == 0:
+        return 0
+    return 1 if pc == pe else -1
+
+
+def stance(claimed: Relation, found: Relation, kb: KnowledgeBase) -> str | None:
+    """How one evidence relation bears on a claim, or None when it is about other things."""
+    if not (_same(claimed.subject, found.subject, kb) and _same(claimed.object, found.object, kb)):
+        return None
+    sign = _direction(claimed, found)
+    if found.negated:  # "did not inhibit" contradicts "inhibits", says nothing of "activates"
+        sign = -1 if sign == 1 else 0
+    if claimed.negated:
+        sign = -sign
+    return {1: SUPPORTS, -1: CONTRADICTS, 0: RELATED}[sign]
+
+
+def _words(phrase: str) -> list[str]:
+    """A phrase's content words as 6-letter stems: "dopamine release" meets "release of dopamine"."""
+    phrase = re.sub(r"\([^)]*\)", " ", phrase)
+    return [w.lower()[:6] for w in re.findall(r"[A-Za-z0-9][\w+\-]*", phrase) if w.lower() not in _STOPWORDS]
+
+
+def _phrase_span(sentence: str, phrase: str) -> tuple[int, int] | None:
+    """Where all of a phrase's content words occur in a sentence (first start, last end)."""
+    spans = []
+    for stem in _words(phrase):
+        match = re.search(rf"\b{re.escape(stem)}[\w\-]*", sentence, re.I)
+        if match is None:
+            return None
+        spans.append(match.span())
+    return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
+
+
+def _side_spans(side: Mention, sentence: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
+    """Where a claim side occurs in an evidence sentence: its tagged mentions, or its words."""
+    if side.id:
+        return [m for m in mentions if _same(side, m, kb)]
+    span = _phrase_span(sentence, side.text)
+    return [Mention(span[0], span[1], side.text, side.type)] if span else []  # the claim's words, found
+
+
+def _first_trigger(text: str, start: int, end: int) -> tuple[str, int] | None:
+    """The first trigger between two offsets as (relation, its end)."""
+    for word in re.finditer(r"[\w-]+", text[start:end]):
+        hit = trigger_at(text, start + word.start(), start + word.end())
+        if hit:
+            return hit
+    return None
+
+
+def phrase_relations(claimed: Relation, extracted: ExtractedRecord, kb: KnowledgeBase) -> list[Relation]:
+    """Evidence for a claim with a side the KB lacks: sentences naming both sides with a trigger
+    between them (or just after the later one: "dopamine release was reduced by fluoxetine")."""
+    found = []
+    for index, (sentence, mentions) in enumerate(extracted.sentences):
+        subjects = _side_spans(claimed.subject, sentence, mentions, kb)
+        objects = _side_spans(claimed.object, sentence, mentions, kb) if subjects else []
+        for s in subjects:
+            for o in objects:
+                if s.start < o.end and o.start < s.end:
+                    continue
+                first, second = sorted((s, o), key=lambda m: m.start)
+                if second.start - first.end > PHRASE_GAP or ";" in sentence[first.end:second.start]:
+                    continue
+                hit = (_first_trigger(sentence, first.end, second.start)
+                       or _first_trigger(sentence, second.end, min(len(sentence), second.end + PHRASE_WINDOW))
+                       or _first_trigger(sentence, max(0, first.start - PHRASE_WINDOW // 2), first.start))
+                if hit is None:
+                    continue
+                relation, end = hit
+                clause = max(sentence.rfind(sep, 0, end) for sep in (",", ";", ":")) + 1
+                cue = sentence[max(clause, min(first.start, end - 1)):end]  # "not" before the trigger, in its clause
+                found.append(Relation(s, relation, o, sentence, index, negated=bool(NEGATION_CUES.search(cue)),
+                                      hedged=bool(HEDGE_CUES.search(sentence)),
+                                      confidence=round(max(0.3, 0.7 - abs(o.start - s.start) / 400), 3),
+                                      extractor=PHRASE_MATCH))
+                break
+    return found
+
+
+def record_evidence(claim: Claim, record: Record, extracted: ExtractedRecord, kb: KnowledgeBase) -> list[EvidenceItem]:
+    """What one record says about a claim, best first."""
+    rel = claim.relation
+    candidates = extracted.relations
+    if not rel.subject.id or not rel.object.id:
+        candidates = candidates + phrase_relations(rel, extracted, kb)
+    items = [EvidenceItem(claim.claim_id, record, s, found) for found in candidates
+             if (s := stance(rel, found, kb)) is not None]
+    return sorted(items, key=lambda i: (i.stance != SUPPORTS, -i.relation.confidence))
+
+
+def paper_stance(items: list[EvidenceItem]) -> str:
+    """One paper's overall stance: the side with more confidence behind it."""
+    weight: Counter[str] = Counter()
+    for item in items:
+        weight[item.stance] += item.relation.confidence
+    if weight[SUPPORTS] > weight[CONTRADICTS]:
+        return SUPPORTS
+    if weight[CONTRADICTS] > weight[SUPPORTS]:
+        return CONTRADICTS
+    return RELATED
+
+
+def verdict_for(n_supporting: int, n_contradicting: int, n_checked: int, missing_cited: bool) -> str:
+    """Never "no evidence" when what the claim cites could not be read."""
+    if n_supporting and n_contradicting:
+        return "mixed"
+    if n_supporting:
+        return "supported"
+    if n_contradicting:
+        return "contradicted"
+    if missing_cited or n_checked == 0:
+        return "not_checked"
+    return "no_evidence"
+
+
+def reconcile_claim(claim: Claim, records: list[Record], extracted: dict[str, ExtractedRecord],
+                    kb: KnowledgeBase, missing_cited: bool = False) -> ClaimResult:
+    """The claim's verdict from the relations found in `records`.
+
+    `missing_cited` says that some record the claim cites could not be had; then
+    silence from the rest is reported as not checked rather than no evidence.
+    """
+    evidence: list[EvidenceItem] = []
+    papers: Counter[str] = Counter()
+    checked = [r for r in records if r.uid in extracted]
+    for record in checked:
+        items = record_evidence(claim, record, extracted[record.uid], kb)
+        if items:
+            papers[paper_stance(items)] += 1
+            evidence.extend(items)
+    verdict = verdict_for(papers[SUPPORTS], papers[CONTRADICTS], len(checked), missing_cited)
+    note = "cited records unavailable" if missing_cited else ""
+    return ClaimResult(claim, verdict, papers[SUPPORTS], papers[CONTRADICTS], len(checked), evidence, note)
