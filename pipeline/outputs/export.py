@@ -26,7 +26,6 @@ TRIPLE_COLUMNS = ["pmid", "sentence_index", "drug", "drug_id", "target", "target
                   "relation", "polarity", "negated", "sentence", "confidence", "extractor", "hedged"]
 REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "doi", "resolved_by", "status",
                      "reason", "check"]
-OUTPUT_FILES = ("claims.csv", "evidence.csv", "triples.csv", "references.csv")
 
 
 def _flag(value: bool) -> str:

@@ -311,16 +311,6 @@ class Store:
             found.update({row["pmid"]: _row_to_record(row) for row in rows})
         return found
 
-    def iter_records(self, source: str | None = None) -> Iterator[Record]:
-        if source is None:
-            rows = self._db.execute("SELECT * FROM records ORDER BY uid")
-        else:
-            rows = self._db.execute(
-                "SELECT r.* FROM records r JOIN record_sources s ON s.uid = r.uid "
-                "WHERE s.source = ? ORDER BY r.uid", (source,))
-        for row in rows:
-            yield _row_to_record(row)
-
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """BM25-ranked records matching any of the query's words (title weighted double)."""
         words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1]
