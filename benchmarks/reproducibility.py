@@ -15,6 +15,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,8 +29,6 @@ from pipeline.config import load_settings
 LITMINE = Path(sys.executable).with_name("litmine")
 SEEDS = (1, 2)
 CORPORA = ("bc5cdr", "biored", "nlm_gene", "drugprot")  # what the models train on
-# Files a build writes that record when and how long, not what was learned.
-TIMING_KEYS = ("seconds",)
 
 PREDICT = """
 import json, sys
@@ -66,13 +65,14 @@ def litmine(*args: str, env: dict[str, str]) -> None:
 
 
 def digests(models: Path) -> dict[str, str]:
-    """Every file of a build by its path under the models folder, hashed; build.json without
-    its timings."""
+    """Every file of a build by its path under the models folder, hashed, less what records
+    where and how long rather than what was learned: the build's own folder in paths, and
+    build.json's wall times."""
     found = {}
     for path in sorted(p for p in models.rglob("*") if p.is_file()):
-        data = path.read_bytes()
+        data = path.read_bytes().replace(str(models).encode(), b"MODELS")
         if path.name == "build.json":
-            data = json.dumps({k: v for k, v in json.loads(data).items() if k not in TIMING_KEYS}).encode()
+            data = re.sub(rb'"seconds": [0-9.]+', b'"seconds": 0', data)
         found[str(path.relative_to(models))] = hashlib.sha256(data).hexdigest()
     return found
 

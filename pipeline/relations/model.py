@@ -417,7 +417,8 @@ class RelationModel:
             np.savez_compressed(folder / f"{name}.npz", weights=_sparsify(model.weights), intercept=model.intercept)
             if name == "first" or model.vocabulary is not self.first.vocabulary:
                 names = sorted(model.vocabulary, key=model.vocabulary.__getitem__)
-                (folder / f"{name}.vocabulary.json.gz").write_bytes(gzip.compress(json.dumps(names).encode(), 6))
+                packed = gzip.compress(json.dumps(names).encode(), 6, mtime=0)  # no timestamp: same bytes every build
+                (folder / f"{name}.vocabulary.json.gz").write_bytes(packed)
         (folder / "model.json").write_text(json.dumps({
             "format": MODEL_FORMAT, "corpus": self.task.corpus, "classes": list(self.task.classes),
             "bias": self.bias, "first_bias": self.first_bias, "version": self.version}, indent=1))
