@@ -1,13 +1,16 @@
 """Is litmine's training reproducible? Builds the models twice, each build in a fresh process
 with its own PYTHONHASHSEED, then compares the two builds file by file and by what they predict.
 
-    .venv/bin/python benchmarks/reproducibility.py [--full] [--work DIR] [--documents N]
+    .venv/bin/python benchmarks/reproducibility.py [--full] [--work DIR] [--documents N] [--seeds 1 2]
 
 The reduced (CI) recipe by default, the full one (`make models`) with --full. Both builds read
 one store holding the corpora they train on (imported into DIR/data, or the project's store
 with --full). Predictions: the entities and relations the pipeline finds in the two shared
-documents and in the first N BC5CDR and BioRED test abstracts. Prints a table of what
-differs; exits 1 if anything does.
+documents and in the first N BC5CDR and BioRED test abstracts. Each build's file digests and
+predictions are saved beside it (DIR/models-SEED.json), and a build already there is not
+made again, so builds made by different checkouts of litmine (before and after a change that
+should not change what is learned) compare too. Model keys (folder names) are compared
+apart from the files. Prints a table of what differs; exits 1 if anything does.
 """
 from __future__ import annotations
 
@@ -27,7 +30,6 @@ from rich.table import Table
 from pipeline.config import load_settings
 
 LITMINE = Path(sys.executable).with_name("litmine")
-SEEDS = (1, 2)
 CORPORA = ("bc5cdr", "biored", "nlm_gene", "drugprot")  # what the models train on
 
 PREDICT = """
@@ -64,17 +66,43 @@ def litmine(*args: str, env: dict[str, str]) -> None:
     subprocess.run([str(LITMINE), *args], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def digests(models: Path) -> dict[str, str]:
-    """Every file of a build by its path under the models folder, hashed, less what records
-    where and how long rather than what was learned: the build's own folder in paths, and
-    build.json's wall times."""
+# Folder names that are keys: <model>/<key>/, relations/<corpus>-<key>, linker/<KB version>.
+KEY_FOLDER = re.compile(r"^(?:\w+/([0-9a-f]{12})/|relations/\w+-([0-9a-f]{12})|linker/([0-9a-f]{16})/)")
+
+
+def digests(models: Path) -> tuple[dict[str, str], list[str]]:
+    """Every file of a build, hashed, by its path under the models folder with keys replaced by
+    KEY; and the keys. Left out of the hash: what says where and how long rather than what was
+    learned (the build's folder and keys in paths, build.json's wall times)."""
+    files = sorted(str(p.relative_to(models)) for p in models.rglob("*") if p.is_file())
+    keys = sorted({k for f in files if (m := KEY_FOLDER.match(f)) for k in m.groups() if k})
     found = {}
-    for path in sorted(p for p in models.rglob("*") if p.is_file()):
-        data = path.read_bytes().replace(str(models).encode(), b"MODELS")
-        if path.name == "build.json":
+    for name in files:
+        data = (models / name).read_bytes().replace(str(models).encode(), b"MODELS")
+        if name.endswith("build.json"):
             data = re.sub(rb'"seconds": [0-9.]+', b'"seconds": 0', data)
-        found[str(path.relative_to(models))] = hashlib.sha256(data).hexdigest()
-    return found
+        for key in keys:
+            data, name = data.replace(key.encode(), b"KEY"), name.replace(key, "KEY")
+        found[name] = hashlib.sha256(data).hexdigest()
+    return found, keys
+
+
+def build(seed: int, work: Path, env: dict[str, str], full: bool, documents: int) -> dict:
+    """Build the models with PYTHONHASHSEED=`seed` into work/models-SEED (unless saved already)
+    and save their digests, keys and predictions in work/models-SEED.json."""
+    saved = work / f"models-{seed}.json"
+    if saved.is_file():
+        return json.loads(saved.read_text())
+    models = work / f"models-{seed}"
+    run_env = {**env, "LITMINE_MODELS": str(models), "PYTHONHASHSEED": str(seed)}
+    print(f"build {seed}: PYTHONHASHSEED={seed} -> {models}", file=sys.stderr, flush=True)
+    litmine("models", "build", *([] if full else ["--reduced"]), env=run_env)
+    files, keys = digests(models)
+    output = subprocess.run([sys.executable, "-c", PREDICT, str(documents)], env=run_env, check=True,
+                            capture_output=True, text=True).stdout
+    result = {"files": files, "keys": keys, "predictions": json.loads(output)}
+    saved.write_text(json.dumps(result))
+    return result
 
 
 def main() -> None:
@@ -82,9 +110,11 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the full recipe, not the reduced one")
     parser.add_argument("--work", type=Path, help="where the builds go (default: a temporary folder)")
     parser.add_argument("--documents", type=int, default=100, help="test abstracts per corpus to predict on")
+    parser.add_argument("--seeds", type=int, nargs=2, default=(1, 2), help="the two builds' PYTHONHASHSEED")
     args = parser.parse_args()
     settings = load_settings()
     work = args.work or Path(tempfile.mkdtemp(prefix="litmine-repro-"))
+    work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "LITMINE_SHARED": str(settings.shared)}
     if args.full:
         env["LITMINE_DATA"] = str(settings.data)
@@ -92,25 +122,18 @@ def main() -> None:
         env["LITMINE_DATA"] = str(work / "data")
         litmine("import", "--no-progress", *(str(settings.shared / "corpora" / c) for c in CORPORA), env=env)
     litmine("kb", env=env)
-    builds, predictions = {}, {}
-    for seed in SEEDS:
-        models = work / f"models-{seed}"
-        run_env = {**env, "LITMINE_MODELS": str(models), "PYTHONHASHSEED": str(seed)}
-        print(f"build {seed}: PYTHONHASHSEED={seed} -> {models}", file=sys.stderr, flush=True)
-        litmine("models", "build", *([] if args.full else ["--reduced"]), env=run_env)
-        builds[seed] = digests(models)
-        output = subprocess.run([sys.executable, "-c", PREDICT, str(args.documents)], env=run_env, check=True,
-                                capture_output=True, text=True).stdout
-        predictions[seed] = json.loads(output)
-    first, second = (builds[s] for s in SEEDS)
-    differing_files = sorted(p for p in first.keys() | second.keys() if first.get(p) != second.get(p))
-    one, two = (predictions[s] for s in SEEDS)
-    differing_docs = sorted(n for n in one.keys() | two.keys() if one.get(n) != two.get(n))
-    table = Table("compared", "total", "differing", "first differing",
-                  title=f"{'full' if args.full else 'reduced'} builds, PYTHONHASHSEED {SEEDS[0]} vs {SEEDS[1]}")
-    table.add_row("model files", str(len(first)), str(len(differing_files)), ", ".join(differing_files[:3]))
-    table.add_row("documents (entities, relations)", str(len(one)), str(len(differing_docs)),
+    one, two = (build(seed, work, env, args.full, args.documents) for seed in args.seeds)
+    differing_files = sorted(p for p in one["files"].keys() | two["files"].keys()
+                             if one["files"].get(p) != two["files"].get(p))
+    predicted = one["predictions"], two["predictions"]
+    differing_docs = sorted(n for n in predicted[0].keys() | predicted[1].keys()
+                            if predicted[0].get(n) != predicted[1].get(n))
+    table = Table("compared", "total", "differing", "first differing", title=(
+        f"{'full' if args.full else 'reduced'} builds, PYTHONHASHSEED {args.seeds[0]} vs {args.seeds[1]}"))
+    table.add_row("model files", str(len(one["files"])), str(len(differing_files)), ", ".join(differing_files[:3]))
+    table.add_row("documents (entities, relations)", str(len(predicted[0])), str(len(differing_docs)),
                   ", ".join(differing_docs[:3]))
+    table.add_row("model keys", str(len(one["keys"])), str(len(set(one["keys"]) ^ set(two["keys"])) // 2), "")
     Console().print(table)
     sys.exit(1 if differing_files or differing_docs else 0)
 
