@@ -21,22 +21,18 @@ from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from pipeline.claims import rules as claims_code
-from pipeline.claims.rules import Claim, extract_claims
+from pipeline.claims.rules import extract_claims
 from pipeline.codehash import code_hash
 from pipeline.config import Settings, load_settings
-from pipeline.datatypes import Record
-from pipeline.documents import parse as documents_code
-from pipeline.documents.parse import Document, load_document
+from pipeline.datatypes import Claim, ClaimResult, Document, ExtractedRecord, Record, ResolvedReference
+from pipeline.documents.parse import load_document
 from pipeline.outputs import runs
 from pipeline.outputs.export import write_tables
 from pipeline.outputs.report import write_report
-from pipeline.records import references as references_code
-from pipeline.records.references import RESOLVED, ResolvedReference, resolve_references
-from pipeline.toolkit import open_toolkit
-from pipeline.verdicts import evidence as evidence_code
-from pipeline.verdicts.evidence import ExtractedRecord, extract_record, search_records
-from pipeline.verdicts.reconcile import ClaimResult, reconcile_claim
+from pipeline.records.references import RESOLVED, resolve_references
+from pipeline.toolkit import CLAIMS_CODE, EXTRACT_CODE, FETCH_CODE, open_toolkit
+from pipeline.verdicts.evidence import extract_record, search_records
+from pipeline.verdicts.reconcile import reconcile_claim
 
 EXTRACT_BATCH = 50
 Gathered = dict[str, tuple[list[Record], bool]]  # claim_id -> (records to read, a cited record is missing)
@@ -66,7 +62,7 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     settings: Settings = parameters["settings"]
     kit = open_toolkit(settings)
     day = "offline" if kit.client.offline else datetime.now(timezone.utc).date().isoformat()
-    parts: list[object] = [code_hash(evidence_code, references_code), kit.store.generation, day, parameters["top_k"]]
+    parts: list[object] = [code_hash(*FETCH_CODE), kit.store.generation, day, parameters["top_k"]]
     parts += [(c.claim_id, repr(c.relation), c.citations) for c in parameters["claims"]]
     parts += [(r.marker, r.status, *_record_keys([r.record] if r.record else [])) for r in parameters["references"]]
     return "fetch-" + _digest(*parts)
@@ -75,7 +71,7 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 def extraction_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Same records, same models and KB: same extraction, whichever run asks."""
     kit = open_toolkit(parameters["settings"])
-    return "extract-" + _digest(kit.extraction_version, code_hash(evidence_code), *_record_keys(parameters["records"]))
+    return "extract-" + _digest(kit.extraction_version, code_hash(*EXTRACT_CODE), *_record_keys(parameters["records"]))
 
 
 def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -102,7 +98,7 @@ def claims_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     """Same documents read by the same models and claim rules: same claims."""
     kit = open_toolkit(parameters["settings"])
     documents: list[Document] = parameters["documents"]
-    return "claims-" + _digest(kit.claims_version, code_hash(claims_code, documents_code),
+    return "claims-" + _digest(kit.claims_version, code_hash(*CLAIMS_CODE),
                                *((d.name, d.text) for d in documents))
 
 

@@ -43,7 +43,8 @@ def _statements(obj: ModuleType | type | Callable[..., object]) -> list[tuple[st
     found = []
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-        names = {t.id for t in targets if isinstance(t, ast.Name)} | {getattr(node, "name", "")}
+        names = {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)} \
+            | {getattr(node, "name", "")}
         found.append((ast.unparse(node), names))
     return found
 

@@ -1,13 +1,16 @@
 """Plain dataclasses passed between litmine's stages.
 
-Every stage (documents, store, entities, relations, claims, reconcile, export)
+Every stage (documents, records, entities, relations, claims, verdicts, outputs)
 speaks in these types, so a trained model can replace a baseline stage without
-touching its neighbours.
+touching its neighbours, and a stage reads what an earlier one made without
+importing that stage's code.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 # litmine's entity types (corpus types are mapped onto these).
@@ -209,3 +212,191 @@ class RunClaim:
     verdict: str
     evidence: list[str] = field(default_factory=list)  # PMIDs/uids of supporting or contradicting records
     unavailable: list[str] = field(default_factory=list)  # cited markers whose records could not be had
+
+
+# ---------------------------------------------------------------- documents and their references
+
+@dataclass
+class Reference:
+    marker: str  # "4" for [4], "Smith2019" for (Smith et al., 2019), the id itself for inline ids
+    raw: str  # the reference as written ("" when the document gives none)
+    pmid: str | None = None
+    pmcid: str | None = None  # upper case, "PMC4335176"
+    doi: str | None = None  # lower case, without "https://doi.org/"
+    resolved_by: str = ""  # pmid | pmcid | doi | url | citation (free text, for ECitMatch) | "" (unresolved)
+    # free-text references, for ECitMatch: first_author, authors, title, journal, year, volume, first_page
+    citation: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DocSentence:
+    index: int
+    text: str
+    start: int  # offsets into Document.text
+    end: int
+    section: str  # nearest heading above ("" if none)
+    markers: list[str]  # citation markers in order, ranges expanded, inline ids included
+    kind: str = "prose"  # prose | heading | bullet (glyph excluded from the span) | boilerplate
+
+
+@dataclass
+class Document:
+    path: str
+    name: str
+    title: str
+    text: str
+    sentences: list[DocSentence]
+    references: dict[str, Reference]  # every cited marker, reference-list entry and inline id
+    topic: str  # what the document is about: its title, the subject of sentences that name none
+
+
+@dataclass
+class ResolvedReference:
+    document: str
+    marker: str
+    raw: str
+    pmid: str | None
+    pmcid: str | None
+    doi: str | None
+    resolved_by: str
+    status: str
+    reason: str = ""
+    record: Record | None = field(default=None, repr=False)
+
+
+# ---------------------------------------------------------------- claims, evidence and verdicts
+
+@dataclass
+class Claim:
+    document: str
+    claim_id: str
+    sentence: DocSentence
+    relation: Relation
+    implicit_subject: bool = False  # the sentence does not name the subject: a title, heading or antecedent does
+
+    @property
+    def citations(self) -> list[str]:
+        return self.sentence.markers
+
+
+@dataclass
+class ExtractedRecord:
+    """What one record says: its relations and the concepts it mentions, sentence by sentence."""
+
+    uid: str
+    relations: list[Relation] = field(default_factory=list)
+    concepts: set[str] = field(default_factory=set)  # ids (or lower-cased texts) of every mention
+    # every sentence with its mentions, so that an effect the KB lacks ("REM sleep") can be found by its words
+    sentences: list[tuple[str, list[Mention]]] = field(default_factory=list)
+
+
+SUPPORTS, CONTRADICTS, RELATED = "supports", "contradicts", "related"
+
+
+STRONGEST = 3  # evidence sentences a report shows per claim
+
+
+SPECIES_TAGS = {
+    "human": ("Humans",),
+    "animal": ("Animals", "Rats", "Mice", "Rats, Wistar", "Rats, Sprague-Dawley", "Mice, Inbred C57BL"),
+    "in vitro": ("In Vitro Techniques", "Cells, Cultured", "Cell Line", "Cell Line, Tumor", "HEK293 Cells"),
+}
+
+
+# What a title or abstract says about who or what was studied, for records without MeSH check tags.
+SPECIES_CUES = {
+    "human": re.compile(r"\b(?:patients?|volunteers|participants|subjects|outpatients|inpatients|"
+                        r"healthy (?:men|women|adults)|children|adolescents|humans)\b", re.I),
+    "animal": re.compile(r"\b(?:rats?|mice|mouse|murine|rodents?|monkeys?|primates|rabbits?|guinea pigs?|"
+                         r"zebrafish|dogs|in vivo)\b", re.I),
+    "in vitro": re.compile(r"\b(?:in vitro|cultured|cell lines?|cell cultures?|HEK[- ]?293|oocytes|"
+                           r"(?:brain|hippocampal|cortical) slices|transfected|recombinant)\b", re.I),
+}
+
+
+PUBLICATION_KINDS = (
+    ("review", ("Review", "Systematic Review", "Meta-Analysis")),
+    ("trial", ("Clinical Trial", "Randomized Controlled Trial", "Controlled Clinical Trial",
+               "Clinical Trial, Phase II", "Clinical Trial, Phase III", "Clinical Trial, Phase IV")),
+    ("case report", ("Case Reports",)),
+)
+
+
+PUBLICATION_CUES = (
+    ("review", re.compile(r"\b(?:review|meta-analysis|systematic review)\b", re.I)),
+    ("trial", re.compile(r"\b(?:randomi[sz]ed|placebo-controlled|double-blind|clinical trial)\b", re.I)),
+    ("case report", re.compile(r"\bcase report\b|\ba case of\b", re.I)),
+)
+
+
+@dataclass
+class EvidenceItem:
+    claim_id: str
+    record: Record
+    stance: str
+    relation: Relation
+
+
+@dataclass
+class ClaimResult:
+    claim: Claim
+    verdict: str
+    n_supporting: int  # papers, not sentences
+    n_contradicting: int
+    n_records_checked: int
+    evidence: list[EvidenceItem] = field(default_factory=list)  # each paper's items best first
+    note: str = ""
+
+    @property
+    def evidence_pmids(self) -> list[str]:
+        return list(dict.fromkeys(e.record.pmid or e.record.uid for e in self.evidence if e.stance != RELATED))
+
+    @property
+    def papers(self) -> list[Record]:
+        """The papers with any evidence bearing on the claim (supporting, contradicting or related), once each."""
+        return list({e.record.uid: e.record for e in self.evidence}.values())
+
+    @property
+    def n_papers(self) -> int:
+        return len(self.papers)
+
+    @property
+    def species_counts(self) -> dict[str, int]:
+        """Papers per kind of study subject; a paper on rats and cultured cells counts for both."""
+        return dict(sorted(Counter(kind for r in self.papers for kind in species(r).split(";") if kind).items()))
+
+    @property
+    def publication_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(kind for r in self.papers if (kind := publication_kind(r))).items()))
+
+    @property
+    def year_range(self) -> tuple[int, int] | None:
+        years = sorted(r.year for r in self.papers if r.year)
+        return (years[0], years[-1]) if years else None
+
+    @property
+    def strongest(self) -> list[EvidenceItem]:
+        """The best sentence of each paper, papers taking a side first, most confident first."""
+        best: dict[str, EvidenceItem] = {}
+        for item in self.evidence:
+            best.setdefault(item.record.uid, item)
+        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED, -i.relation.confidence))
+        return ranked[:STRONGEST]
+
+
+def species(record: Record) -> str:
+    """Human, animal and/or in vitro, from MeSH check tags and from what the title and abstract say."""
+    found = [kind for kind, tags in SPECIES_TAGS.items()
+             if any(t in record.mesh_terms for t in tags) or SPECIES_CUES[kind].search(record.text)]
+    return ";".join(found)
+
+
+def publication_kind(record: Record) -> str:
+    """Review, trial, case report or primary study: from PubMed's publication types, else from
+    the title; "" when nothing says."""
+    for kind, types in PUBLICATION_KINDS:
+        if any(t in record.publication_types for t in types):
+            return kind
+    if record.publication_types:
+        return "primary study"
+    return next((kind for kind, cue in PUBLICATION_CUES if cue.search(record.title)), "")

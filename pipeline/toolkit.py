@@ -21,12 +21,16 @@ from pathlib import Path
 from pipeline.claims import rules as claims
 from pipeline.codehash import code_hash
 from pipeline.config import Settings
-from pipeline.datatypes import Mention
+from pipeline import datatypes
+from pipeline.datatypes import (Claim, ClaimResult, DocSentence, Document, EvidenceItem, ExtractedRecord, Mention,
+                                Reference, ResolvedReference, publication_kind, species)
+from pipeline.documents import parse
 from pipeline.documents.parse import split_sentences
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.ner import PipelineTagger, ner_order, pipeline_version
 from pipeline.models import current_relation_models
+from pipeline.records import references
 from pipeline.records.entrez import EntrezClient
 from pipeline.records.store import Store
 from pipeline.relations import (dependencies, features as relation_features, model as relation_model,
@@ -35,6 +39,16 @@ from pipeline.relations.dependencies import DependencyParser
 from pipeline.relations.model import ModelExtractor
 from pipeline.relations.triggers import RelationExtractor, TriggerExtractor
 from pipeline.verdicts import evidence, reconcile
+
+
+# The code behind each cached result (see pipeline.codehash). The types a stage hands the next live in
+# pipeline.datatypes; each is listed beside the stage it came from, so that moving it kept the keys.
+CLAIMS_CODE = (claims, parse, Claim, Document, DocSentence, Reference)
+FETCH_CODE = (evidence, references, ExtractedRecord, ResolvedReference)
+EXTRACT_CODE = (evidence, ExtractedRecord)
+VERDICT_CODE = (claims, evidence, reconcile, Claim, ExtractedRecord, EvidenceItem, ClaimResult, species, publication_kind,
+                *((datatypes, name) for name in ("RELATED", "STRONGEST", "SPECIES_TAGS", "SPECIES_CUES",
+                                                 "PUBLICATION_KINDS", "PUBLICATION_CUES")))
 
 
 @dataclass
@@ -71,7 +85,7 @@ class Toolkit:
     @property
     def verdict_version(self) -> str:
         """Changes whenever verdicts could change: claims, evidence, or the code that compares."""
-        return f"{self.claims_version}+{self.extraction_version}+{code_hash(claims, evidence, reconcile)}"
+        return f"{self.claims_version}+{self.extraction_version}+{code_hash(*VERDICT_CODE)}"
 
 
 @lru_cache(maxsize=4)

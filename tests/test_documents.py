@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.documents.parse import (Document, DocumentError, find_citation_markers, load_document, parse_document,
+from pipeline.datatypes import Document
+from pipeline.documents.parse import (DocumentError, find_citation_markers, load_document, parse_document,
                                       parse_reference_list, split_sentences)
 
 SHARED_DOCS = Path(os.environ.get("LITMINE_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "documents"

@@ -1,13 +1,9 @@
 """The CSV tables: their columns (the README's contract) and how strength and checks are written."""
 import csv
 
-from pipeline.claims.rules import Claim
-from pipeline.datatypes import Mention, Record, Relation
-from pipeline.documents.parse import DocSentence
+from pipeline.datatypes import (Claim, ClaimResult, DocSentence, EvidenceItem, ExtractedRecord, Mention, Record,
+                                Relation, ResolvedReference)
 from pipeline.outputs.export import CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS, TRIPLE_COLUMNS, write_tables
-from pipeline.records.references import ResolvedReference
-from pipeline.verdicts.evidence import ExtractedRecord
-from pipeline.verdicts.reconcile import ClaimResult, EvidenceItem
 
 SENTENCE = "Sertraline inhibits Kir4.1 [1]."
 

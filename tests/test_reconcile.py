@@ -3,15 +3,15 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.claims.rules import Claim, extract_claims
-from pipeline.datatypes import Mention, Record, Relation
-from pipeline.documents.parse import DocSentence, parse_document
+from pipeline.claims.rules import extract_claims
+from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, Mention, Record, Relation, ResolvedReference,
+                                publication_kind, species)
+from pipeline.documents.parse import parse_document
 from pipeline.entities.dictionary import DictionaryTagger
-from pipeline.records.references import ResolvedReference
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks
-from pipeline.verdicts.evidence import ExtractedRecord, extract_record
-from pipeline.verdicts.reconcile import PHRASE_MATCH, publication_kind, reconcile_claim, species, stance, verdict_for
+from pipeline.verdicts.evidence import extract_record
+from pipeline.verdicts.reconcile import PHRASE_MATCH, reconcile_claim, stance, verdict_for
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,9 @@ import re
 
 import pytest
 
-from pipeline.claims.rules import Claim
-from pipeline.datatypes import Mention, Record, Relation
-from pipeline.documents.parse import Document, parse_document
+from pipeline.datatypes import Claim, ClaimResult, Document, EvidenceItem, Mention, Record, Relation, ResolvedReference
+from pipeline.documents.parse import parse_document
 from pipeline.outputs.report import REPORT_FILE, highlight, write_report
-from pipeline.records.references import ResolvedReference
-from pipeline.verdicts.reconcile import ClaimResult, EvidenceItem
 
 NOTE = """Kir4.1 notes <script>alert('title')</script>
 

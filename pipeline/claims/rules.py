@@ -26,8 +26,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
-from pipeline.documents.parse import DocSentence, Document
+from pipeline.datatypes import RELATION_POLARITY, Claim, DocSentence, Document, Mention, Relation
 from pipeline.entities.dictionary import COORDINATED_HEADS, COORDINATION, EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES, TRIGGERS, RelationExtractor
@@ -110,19 +109,6 @@ _ADVERBIAL = frozenset({"in particular", "for instance", "for example", "however
 CLAUSE_CONFIDENCE = 0.7
 TEXT_OBJECT_FACTOR = 0.8  # an effect the KB lacks is matched by words, not ids
 IMPLICIT_FACTOR = 0.8  # the subject is inferred from the document's structure
-
-
-@dataclass
-class Claim:
-    document: str
-    claim_id: str
-    sentence: DocSentence
-    relation: Relation
-    implicit_subject: bool = False  # the sentence does not name the subject: a title, heading or antecedent does
-
-    @property
-    def citations(self) -> list[str]:
-        return self.sentence.markers
 
 
 @dataclass(frozen=True)

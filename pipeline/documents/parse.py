@@ -18,46 +18,13 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
+from pipeline.datatypes import DocSentence, Document, Reference
 
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
 
 
 class DocumentError(ValueError):
     """A document that cannot be read; the message names the file or URL and the problem."""
-
-
-@dataclass
-class Reference:
-    marker: str  # "4" for [4], "Smith2019" for (Smith et al., 2019), the id itself for inline ids
-    raw: str  # the reference as written ("" when the document gives none)
-    pmid: str | None = None
-    pmcid: str | None = None  # upper case, "PMC4335176"
-    doi: str | None = None  # lower case, without "https://doi.org/"
-    resolved_by: str = ""  # pmid | pmcid | doi | url | citation (free text, for ECitMatch) | "" (unresolved)
-    # free-text references, for ECitMatch: first_author, authors, title, journal, year, volume, first_page
-    citation: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class DocSentence:
-    index: int
-    text: str
-    start: int  # offsets into Document.text
-    end: int
-    section: str  # nearest heading above ("" if none)
-    markers: list[str]  # citation markers in order, ranges expanded, inline ids included
-    kind: str = "prose"  # prose | heading | bullet (glyph excluded from the span) | boilerplate
-
-
-@dataclass
-class Document:
-    path: str
-    name: str
-    title: str
-    text: str
-    sentences: list[DocSentence]
-    references: dict[str, Reference]  # every cited marker, reference-list entry and inline id
-    topic: str  # what the document is about: its title, the subject of sentences that name none
 
 
 # --- loading -----------------------------------------------------------------

@@ -9,11 +9,9 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipeline.datatypes import Record, Relation
-from pipeline.records.references import ResolvedReference
+from pipeline.datatypes import (ClaimResult, ExtractedRecord, Record, Relation, ResolvedReference, publication_kind,
+                                species)
 from pipeline.verdicts.citations import citation_checks
-from pipeline.verdicts.evidence import ExtractedRecord
-from pipeline.verdicts.reconcile import ClaimResult, publication_kind, species
 
 CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject", "subject_id", "relation",
                  "object", "object_id", "negated", "hedged", "citations", "cited_pmids", "verdict",

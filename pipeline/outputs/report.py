@@ -18,10 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from pipeline.config import TEMPLATES_DIR
-from pipeline.datatypes import VERDICTS, Mention, Record
-from pipeline.documents.parse import DocSentence, Document
-from pipeline.records.references import ResolvedReference
-from pipeline.verdicts.reconcile import RELATED, ClaimResult, EvidenceItem, publication_kind, species
+from pipeline.datatypes import (RELATED, VERDICTS, ClaimResult, DocSentence, Document, EvidenceItem, Mention, Record,
+                                ResolvedReference, publication_kind, species)
 
 REPORT_FILE = "report.html"
 STRONGEST = 3  # evidence sentences shown per claim before "more"

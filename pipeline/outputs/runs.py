@@ -12,9 +12,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.datatypes import RunClaim
-from pipeline.records.references import RESOLVED, ResolvedReference
-from pipeline.verdicts.reconcile import ClaimResult
+from pipeline.datatypes import ClaimResult, ResolvedReference, RunClaim
+from pipeline.records.references import RESOLVED
 
 CHANGE_COLUMNS = ["document", "claim_id", "sentence", "change", "previous_verdict", "verdict", "detail"]
 

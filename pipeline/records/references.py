@@ -7,10 +7,8 @@ cited work, e.g. a bare "[4]" with no reference list).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
-from pipeline.datatypes import Record
-from pipeline.documents.parse import Document, Reference
+from pipeline.datatypes import Document, Record, Reference, ResolvedReference
 from pipeline.records.entrez import EntrezClient
 
 RESOLVED, UNAVAILABLE, UNRESOLVED = "resolved", "unavailable", "unresolved"
@@ -18,20 +16,6 @@ RESOLVED, UNAVAILABLE, UNRESOLVED = "resolved", "unavailable", "unresolved"
 # ECitMatch field <- the field `documents` parses out of a free-text reference
 ECITMATCH_FIELDS = {"journal_title": "journal", "year": "year", "volume": "volume",
                     "first_page": "first_page", "author_name": "first_author"}
-
-
-@dataclass
-class ResolvedReference:
-    document: str
-    marker: str
-    raw: str
-    pmid: str | None
-    pmcid: str | None
-    doi: str | None
-    resolved_by: str
-    status: str
-    reason: str = ""
-    record: Record | None = field(default=None, repr=False)
 
 
 def _identify(ref: Reference, client: EntrezClient) -> tuple[Record | None, str | None, str]:

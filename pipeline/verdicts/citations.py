@@ -7,9 +7,9 @@ needs no second pass over the records.
 """
 from __future__ import annotations
 
-from pipeline.records.references import RESOLVED, ResolvedReference
-from pipeline.verdicts.evidence import ExtractedRecord
-from pipeline.verdicts.reconcile import CONTRADICTS, SUPPORTS, ClaimResult, paper_stance
+from pipeline.datatypes import CONTRADICTS, SUPPORTS, ClaimResult, ExtractedRecord, ResolvedReference
+from pipeline.records.references import RESOLVED
+from pipeline.verdicts.reconcile import paper_stance
 
 # supports: it supports some claim of a sentence citing it and contradicts none;
 # contradicts: the reverse; mixed: both; does_not_mention: it was read, but names neither side

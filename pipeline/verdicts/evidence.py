@@ -9,10 +9,9 @@ so that records naming both sides of the claim come first.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from pipeline.claims.rules import Claim
-from pipeline.datatypes import Mention, Record, Relation
+from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record
 from pipeline.documents.parse import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
@@ -25,17 +24,6 @@ CANDIDATES = 10  # BM25 hits considered per record wanted, before re-ranking
 # Names that would only add noise to a query: systematic names, salts, stereo prefixes, trademarks.
 _NOISY_NAME = re.compile(r"[(),\[\];®™]|^\W|\d-\w+-\d|[-–]\d+$")
 _WORD = re.compile(r"[A-Za-z0-9][\w+\-.]*[\w+]|[A-Za-z0-9]")
-
-
-@dataclass
-class ExtractedRecord:
-    """What one record says: its relations and the concepts it mentions, sentence by sentence."""
-
-    uid: str
-    relations: list[Relation] = field(default_factory=list)
-    concepts: set[str] = field(default_factory=set)  # ids (or lower-cased texts) of every mention
-    # every sentence with its mentions, so that an effect the KB lacks ("REM sleep") can be found by its words
-    sentences: list[tuple[str, list[Mention]]] = field(default_factory=list)
 
 
 def extract_record(record: Record, tagger: EntityTagger, extractor: RelationExtractor) -> ExtractedRecord:

@@ -13,119 +13,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 
-from pipeline.claims.rules import Claim, trigger_at
-from pipeline.datatypes import Mention, Record, Relation
+from pipeline.claims.rules import trigger_at
+from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, ClaimResult, EvidenceItem, ExtractedRecord,
+                                Mention, Record, Relation)
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES
-from pipeline.verdicts.evidence import ExtractedRecord
 
-SUPPORTS, CONTRADICTS, RELATED = "supports", "contradicts", "related"
-STRONGEST = 3  # evidence sentences a report shows per claim
 PHRASE_MATCH = "phrase-match"  # Relation.extractor of evidence found by a text side's words
 PHRASE_WINDOW = 40  # how far past the later side a trigger may follow ("dopamine release was reduced")
 PHRASE_GAP = 120  # sides further apart than this, or across a semicolon, are in different statements
 
-SPECIES_TAGS = {
-    "human": ("Humans",),
-    "animal": ("Animals", "Rats", "Mice", "Rats, Wistar", "Rats, Sprague-Dawley", "Mice, Inbred C57BL"),
-    "in vitro": ("In Vitro Techniques", "Cells, Cultured", "Cell Line", "Cell Line, Tumor", "HEK293 Cells"),
-}
-# What a title or abstract says about who or what was studied, for records without MeSH check tags.
-SPECIES_CUES = {
-    "human": re.compile(r"\b(?:patients?|volunteers|participants|subjects|outpatients|inpatients|"
-                        r"healthy (?:men|women|adults)|children|adolescents|humans)\b", re.I),
-    "animal": re.compile(r"\b(?:rats?|mice|mouse|murine|rodents?|monkeys?|primates|rabbits?|guinea pigs?|"
-                         r"zebrafish|dogs|in vivo)\b", re.I),
-    "in vitro": re.compile(r"\b(?:in vitro|cultured|cell lines?|cell cultures?|HEK[- ]?293|oocytes|"
-                           r"(?:brain|hippocampal|cortical) slices|transfected|recombinant)\b", re.I),
-}
-PUBLICATION_KINDS = (
-    ("review", ("Review", "Systematic Review", "Meta-Analysis")),
-    ("trial", ("Clinical Trial", "Randomized Controlled Trial", "Controlled Clinical Trial",
-               "Clinical Trial, Phase II", "Clinical Trial, Phase III", "Clinical Trial, Phase IV")),
-    ("case report", ("Case Reports",)),
-)
-PUBLICATION_CUES = (
-    ("review", re.compile(r"\b(?:review|meta-analysis|systematic review)\b", re.I)),
-    ("trial", re.compile(r"\b(?:randomi[sz]ed|placebo-controlled|double-blind|clinical trial)\b", re.I)),
-    ("case report", re.compile(r"\bcase report\b|\ba case of\b", re.I)),
-)
 _STOPWORDS = frozenset("the a an of in on to and or for with by at from during via its their".split())
-
-
-@dataclass
-class EvidenceItem:
-    claim_id: str
-    record: Record
-    stance: str
-    relation: Relation
-
-
-@dataclass
-class ClaimResult:
-    claim: Claim
-    verdict: str
-    n_supporting: int  # papers, not sentences
-    n_contradicting: int
-    n_records_checked: int
-    evidence: list[EvidenceItem] = field(default_factory=list)  # each paper's items best first
-    note: str = ""
-
-    @property
-    def evidence_pmids(self) -> list[str]:
-        return list(dict.fromkeys(e.record.pmid or e.record.uid for e in self.evidence if e.stance != RELATED))
-
-    @property
-    def papers(self) -> list[Record]:
-        """The papers with any evidence bearing on the claim (supporting, contradicting or related), once each."""
-        return list({e.record.uid: e.record for e in self.evidence}.values())
-
-    @property
-    def n_papers(self) -> int:
-        return len(self.papers)
-
-    @property
-    def species_counts(self) -> dict[str, int]:
-        """Papers per kind of study subject; a paper on rats and cultured cells counts for both."""
-        return dict(sorted(Counter(kind for r in self.papers for kind in species(r).split(";") if kind).items()))
-
-    @property
-    def publication_counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(kind for r in self.papers if (kind := publication_kind(r))).items()))
-
-    @property
-    def year_range(self) -> tuple[int, int] | None:
-        years = sorted(r.year for r in self.papers if r.year)
-        return (years[0], years[-1]) if years else None
-
-    @property
-    def strongest(self) -> list[EvidenceItem]:
-        """The best sentence of each paper, papers taking a side first, most confident first."""
-        best: dict[str, EvidenceItem] = {}
-        for item in self.evidence:
-            best.setdefault(item.record.uid, item)
-        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED, -i.relation.confidence))
-        return ranked[:STRONGEST]
-
-
-def species(record: Record) -> str:
-    """Human, animal and/or in vitro, from MeSH check tags and from what the title and abstract say."""
-    found = [kind for kind, tags in SPECIES_TAGS.items()
-             if any(t in record.mesh_terms for t in tags) or SPECIES_CUES[kind].search(record.text)]
-    return ";".join(found)
-
-
-def publication_kind(record: Record) -> str:
-    """Review, trial, case report or primary study: from PubMed's publication types, else from
-    the title; "" when nothing says."""
-    for kind, types in PUBLICATION_KINDS:
-        if any(t in record.publication_types for t in types):
-            return kind
-    if record.publication_types:
-        return "primary study"
-    return next((kind for kind, cue in PUBLICATION_CUES if cue.search(record.title)), "")
 
 
 def _same(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> bool:
