@@ -27,8 +27,10 @@ from pipeline.evaluation.relations import evaluate_cues, evaluate_extractor, eva
 from pipeline.models import FLOW_CORPORA, relation_model_dir
 from pipeline.records.store import Store
 from pipeline.relations.dependencies import default_parser
-from pipeline.relations.model import ModelExtractor, RelationModel, make_batch, predict_batch, train_relation_model
+from pipeline.relations.model import ModelExtractor, RelationModel
 from pipeline.relations.triggers import TriggerExtractor
+from pipeline.training.relation_batches import make_batch
+from pipeline.training.relation_models import predict_batch, train_relation_model
 from pipeline.verdicts.evidence import extract_record
 
 CUES = Path(__file__).resolve().parent.parent / "tests" / "data" / "relations" / "cues.tsv"

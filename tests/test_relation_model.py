@@ -18,9 +18,10 @@ from pipeline.records.importers import parse_prot_split
 from pipeline.records.store import Store
 from pipeline.relations.dependencies import Arc, DependencyParser, splice_negations
 from pipeline.relations.features import SentenceView, pair_features, path_features
-from pipeline.relations.model import (TASKS, ModelExtractor, RelationModel, make_batch, predict_batch,
-                                      train_relation_model)
+from pipeline.relations.model import TASKS, ModelExtractor, RelationModel
 from pipeline.relations.triggers import TriggerExtractor, assemble_triples
+from pipeline.training.relation_batches import make_batch
+from pipeline.training.relation_models import predict_batch, train_relation_model
 from pipeline.verdicts.evidence import extract_record
 
 SHARED = load_settings().shared

@@ -27,9 +27,10 @@ from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.ner import PipelineTagger
 from pipeline.records.store import Store
 from pipeline.relations.dependencies import DependencyParser
-from pipeline.relations.model import (TASKS, Candidate, ConceptPair, RelationModel, ensure_relation_model,
-                                      gold_mentions, make_batch, predict_batch)
+from pipeline.relations.model import TASKS, Candidate, RelationModel
 from pipeline.relations.triggers import RelationExtractor, is_hedged, is_negated
+from pipeline.training.relation_batches import ConceptPair, gold_mentions, make_batch
+from pipeline.training.relation_models import ensure_relation_model, predict_batch
 
 
 Key = tuple[str, ...]

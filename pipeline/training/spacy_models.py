@@ -169,7 +169,7 @@ def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: b
     the flow reads (they use the parser); returns their folders (each with a build.json)."""
     from pipeline.relations.dependencies import DependencyParser
     from pipeline.models import FLOW_CORPORA
-    from pipeline.relations.model import build_relation_models
+    from pipeline.training.relation_models import build_relation_models
 
     total = len(MODELS) + 1
     built = {}
