@@ -53,18 +53,15 @@ import joblib
 import numpy
 import scipy.sparse
 from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
-from scispacy.linking_utils import Entity
-from scispacy.linking_utils import KnowledgeBase as ScispacyKB
+from scispacy.linking_utils import Entity, KnowledgeBase as ScispacyKB
 from sklearn.feature_extraction.text import TfidfVectorizer
-from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Span
 
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings
 from pipeline.corpora import CORPUS_XREFS, NER_TYPES, TRAIN_SPLITS, corpus_ids
 from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities.dictionary import SHORT_FORM, DictionaryTagger, long_form
 from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
-from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.models import linker_dir
 from pipeline.records.store import Store
@@ -452,64 +449,3 @@ def corpus_orthologs(store: Store, linker: Linker, exclude: Collection[str] = ()
                 if taxon != HUMAN:
                     counts.setdefault((m.id, taxon), Counter())[ids.pop()] += 1
     return {key: counter.most_common(1)[0][0] for key, counter in counts.items()}
-
-
-# ---------------------------------------------------------------------------- spaCy component
-
-
-class LinkerComponent:
-    """Links ``doc.ents``: sets each entity's ``kb_id_`` and ``._.kb_name``, resolving the
-    abbreviations scispaCy's AbbreviationDetector found when it ran before, and a gene's
-    ``._.species`` and ``._.species_gene_id`` (Linker.gene_species).
-
-    The linker is opened lazily from litmine's settings (or injected with `use`): loading
-    the KB and the index costs seconds, and a pipeline may be assembled without them.
-    """
-
-    def __init__(self) -> None:
-        self._linker: Linker | None = None
-
-    def use(self, linker: Linker) -> None:
-        self._linker = linker
-
-    @property
-    def linker(self) -> Linker:
-        if self._linker is None:
-            settings = load_settings()
-            self._linker = Linker.load(settings, ensure_kb(settings), progress=sys.stderr.isatty())
-        return self._linker
-
-    def __call__(self, doc: Doc) -> Doc:
-        ents = list(doc.ents)
-        mentions = self.linker.link(doc.text, [(e.start_char, e.end_char, e.label_) for e in ents],
-                                    _detected_abbreviations(doc))
-        linked = []
-        for ent, mention, gene in zip(ents, mentions, self.linker.gene_species(doc.text, mentions)):
-            span = Span(doc, ent.start, ent.end, label=ent.label, kb_id=mention.id)
-            span._.set(KB_NAME_ATTR, mention.name)
-            if gene:
-                span._.set(SPECIES_ATTR, gene.taxon)
-                span._.set(SPECIES_GENE_ATTR, gene.gene_id)
-            linked.append(span)
-        doc.ents = linked
-        return doc
-
-
-def _detected_abbreviations(doc: Doc) -> dict[str, str] | None:
-    """Short -> long form from AbbreviationDetector's ``doc._.abbreviations`` (Spans, or
-    dicts when it made them serializable); None when it did not run or found none."""
-    if not Doc.has_extension("abbreviations") or not doc._.abbreviations:
-        return None
-    found = {}
-    for abbreviation in doc._.abbreviations:
-        if isinstance(abbreviation, dict):
-            found[abbreviation["short_text"]] = abbreviation["long_text"]
-        else:
-            long_form = abbreviation._.long_form
-            found[abbreviation.text] = long_form if isinstance(long_form, str) else long_form.text
-    return found
-
-
-@Language.factory("litmine_linker")
-def make_linker(nlp: Language, name: str) -> LinkerComponent:
-    return LinkerComponent()

@@ -2,7 +2,8 @@
 the linker, behind the `EntityTagger` protocol the rest of litmine uses.
 
 The pipeline is tokenizer > KB features > the NER models (pipeline.training.spacy_models.MODELS) >
-scispaCy's AbbreviationDetector > litmine_entity_rules > litmine_linker (pipeline.entities.linking).
+scispaCy's AbbreviationDetector > litmine_entity_rules > litmine_linker (`LinkerComponent` below,
+over pipeline.entities.linking).
 """
 from __future__ import annotations
 
@@ -17,15 +18,17 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-# nlp and linking also register litmine's tokenizer, KB features, layers and linker
+# nlp registers litmine's tokenizer, KB features and layers; this module the entity rules and the linker
 from pipeline import corpora
 from pipeline.codehash import code_hash
-from pipeline.config import Settings
+from pipeline.config import Settings, load_settings
 from pipeline.corpora import TRAIN_SPLITS, corpus_id, corpus_ids
 from pipeline.datatypes import Mention
 from pipeline.entities import dictionary as entities, linking, nlp, species
 from pipeline.entities.dictionary import STOPLIST_PATH
 from pipeline.entities.kb import KnowledgeBase
+from pipeline.entities.kb_build import ensure_kb
+from pipeline.entities.linking import KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker
 from pipeline.models import ModelsMissing, model_dir
 from pipeline.records.store import Store
 
@@ -40,8 +43,6 @@ def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[st
     """litmine's entity pipeline: tokenizer, KB features, the NER models in `ner_models`'s
     order (litmine's own or external, see `resolve_models`), scispaCy's AbbreviationDetector,
     the entity rules and the linker over `kb`."""
-    from pipeline.entities.linking import Linker  # registers litmine_linker
-
     models = resolve_models(settings, ner_models)
     own = [name for name, where in models if isinstance(where, Path)]
     (first, where), rest = models[0], models[1:]
@@ -249,3 +250,60 @@ class PipelineTagger:
         return [Mention(ent.start_char, ent.end_char, ent.text, ent.label_, ent.kb_id_, ent._.kb_name,
                         ent._.species, ent._.species_gene_id) for ent in doc.ents]
 
+
+class LinkerComponent:
+    """Links ``doc.ents``: sets each entity's ``kb_id_`` and ``._.kb_name``, resolving the
+    abbreviations scispaCy's AbbreviationDetector found when it ran before, and a gene's
+    ``._.species`` and ``._.species_gene_id`` (Linker.gene_species).
+
+    The linker is opened lazily from litmine's settings (or injected with `use`): loading
+    the KB and the index costs seconds, and a pipeline may be assembled without them.
+    """
+
+    def __init__(self) -> None:
+        self._linker: Linker | None = None
+
+    def use(self, linker: Linker) -> None:
+        self._linker = linker
+
+    @property
+    def linker(self) -> Linker:
+        if self._linker is None:
+            settings = load_settings()
+            self._linker = Linker.load(settings, ensure_kb(settings), progress=sys.stderr.isatty())
+        return self._linker
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = list(doc.ents)
+        mentions = self.linker.link(doc.text, [(e.start_char, e.end_char, e.label_) for e in ents],
+                                    _detected_abbreviations(doc))
+        linked = []
+        for ent, mention, gene in zip(ents, mentions, self.linker.gene_species(doc.text, mentions)):
+            span = Span(doc, ent.start, ent.end, label=ent.label, kb_id=mention.id)
+            span._.set(KB_NAME_ATTR, mention.name)
+            if gene:
+                span._.set(SPECIES_ATTR, gene.taxon)
+                span._.set(SPECIES_GENE_ATTR, gene.gene_id)
+            linked.append(span)
+        doc.ents = linked
+        return doc
+
+
+def _detected_abbreviations(doc: Doc) -> dict[str, str] | None:
+    """Short -> long form from AbbreviationDetector's ``doc._.abbreviations`` (Spans, or
+    dicts when it made them serializable); None when it did not run or found none."""
+    if not Doc.has_extension("abbreviations") or not doc._.abbreviations:
+        return None
+    found = {}
+    for abbreviation in doc._.abbreviations:
+        if isinstance(abbreviation, dict):
+            found[abbreviation["short_text"]] = abbreviation["long_text"]
+        else:
+            long_form = abbreviation._.long_form
+            found[abbreviation.text] = long_form if isinstance(long_form, str) else long_form.text
+    return found
+
+
+@Language.factory("litmine_linker")
+def make_linker(nlp: Language, name: str) -> LinkerComponent:
+    return LinkerComponent()
