@@ -22,8 +22,7 @@ from pipeline.claims import rules as claims
 from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline import datatypes
-from pipeline.datatypes import (Claim, ClaimResult, DocSentence, Document, EvidenceItem, ExtractedRecord, Mention,
-                                Reference, ResolvedReference, publication_kind, species)
+from pipeline.datatypes import Mention
 from pipeline.documents import parse
 from pipeline.documents.parse import split_sentences
 from pipeline.entities.kb import KnowledgeBase
@@ -41,14 +40,12 @@ from pipeline.relations.triggers import RelationExtractor, TriggerExtractor
 from pipeline.verdicts import evidence, reconcile
 
 
-# The code behind each cached result (see pipeline.codehash). The types a stage hands the next live in
-# pipeline.datatypes; each is listed beside the stage it came from, so that moving it kept the keys.
-CLAIMS_CODE = (claims, parse, Claim, Document, DocSentence, Reference)
-FETCH_CODE = (evidence, references, ExtractedRecord, ResolvedReference)
-EXTRACT_CODE = (evidence, ExtractedRecord)
-VERDICT_CODE = (claims, evidence, reconcile, Claim, ExtractedRecord, EvidenceItem, ClaimResult, species, publication_kind,
-                *((datatypes, name) for name in ("RELATED", "STRONGEST", "SPECIES_TAGS", "SPECIES_CUES",
-                                                 "PUBLICATION_KINDS", "PUBLICATION_CUES")))
+# The code behind each cached result (see pipeline.codehash); the types a stage hands the next
+# are in pipeline.datatypes.
+CLAIMS_CODE = (claims, parse, datatypes)
+FETCH_CODE = (evidence, references, datatypes)
+EXTRACT_CODE = (evidence, datatypes)
+VERDICT_CODE = (claims, evidence, reconcile, datatypes)
 
 
 @dataclass
