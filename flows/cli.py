@@ -274,6 +274,48 @@ def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.
                    f"{corpus} {split} linking (gold mentions)")
 
 
+@evaluate_app.command("verdicts")
+def evaluate_verdicts(corpus: Annotated[str, typer.Option(help="pharma: cited claims from gold relations.")] = "pharma",
+                      split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
+                      limit: Annotated[int, typer.Option(help="Documents per source corpus.")] = 100,
+                      out: Annotated[Path | None, typer.Option(help="Where the run's tables go.")] = None,
+                      as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Verdicts as `litmine run` gives them, on claims whose answer is known: `pharma` writes true,
+    flipped and unrelated claims from BioRED, BC5CDR and DrugProt gold relations, each citing the
+    abstract it comes from, and checks them offline with the evidence-check flow."""
+    import csv
+    import tempfile
+
+    from pipeline.evaluation import pharma
+
+    if corpus != "pharma":
+        _fail(f"unknown verdict corpus {corpus!r}: litmine evaluates verdicts on pharma")
+    settings = _settings(offline=True)
+    folder = out or Path(tempfile.mkdtemp(prefix="litmine-verdicts-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    claims = {}
+    for source in pharma.CORPORA:
+        try:
+            claims[source] = pharma.pharma_claims(_store(settings), source, split, limit)
+        except ValueError as exc:
+            _fail(str(exc))
+        (folder / f"pharma-{source}.txt").write_text(pharma.claims_document(claims[source]), encoding="utf-8")
+    _check([str(folder / f"pharma-{source}.txt") for source in claims], folder / "run", offline=True)
+    with (folder / "run" / "claims.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    given = {source: pharma.verdicts_given(items, [r for r in rows if r["document"] == f"pharma-{source}"])
+             for source, items in claims.items()}
+    figures = {source: pharma.score(items, given[source], source, split).as_dict() for source, items in claims.items()}
+    overall = pharma.score([c for items in claims.values() for c in items], [v for vs in given.values() for v in vs],
+                           "pharma", split).as_dict()
+    if as_json:
+        print(json.dumps({**overall, "per_corpus": figures}, indent=2))
+        return
+    columns = ("claims", "claims_extracted", "accuracy", "claim_macro_f1", "opposite_rate")
+    _print_figures({name: {c: row[c] for c in columns} for name, row in {**figures, "pharma": overall}.items()},
+                   False, f"verdicts, pharma {split} (tables in {folder / 'run'})")
+
+
 def _pipeline_tagger(settings: Settings, corpus: str | None = None):
     """The trained entity pipeline; for a corpus, the NER trained on its guidelines goes first."""
     from pipeline.entities.kb_build import ensure_kb
@@ -300,6 +342,14 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
         dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
         workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2) -> None:
     """Check every claim in the documents; write claims/evidence/triples/references CSVs and report.html."""
+    paths = _check(documents, out, offline=offline, refresh=refresh, fresh=fresh, top_k=top_k, runner=runner,
+                   dask_address=dask_address, workers=workers)
+    print("\n".join(paths))
+
+
+def _check(documents: list[str], out: Path | None, runner: str = "default", dask_address: str | None = None,
+           workers: int = 2, **flow_options: object) -> list[str]:
+    """Run the evidence-check flow on `documents`, as `litmine run` does; returns its output paths."""
     for doc in documents:
         if "://" not in doc and not Path(doc).is_file():
             _fail(f"{doc}: no such document")
@@ -319,11 +369,9 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
         check = with_runner(runner, dask_address, workers)
         if api:
             api.join()
-        paths = check(documents, out=str(out) if out else None, offline=offline, refresh=refresh,
-                      fresh=fresh, top_k=top_k)
+        return check(documents, out=str(out) if out else None, **flow_options)
     except (DocumentError, ValueError) as exc:
         _fail(str(exc))
-    print("\n".join(paths))
 
 
 server_app = typer.Typer(help="A local Prefect server, needed for schedules to fire.", no_args_is_help=True)

@@ -17,7 +17,7 @@ from pipeline.verdicts.reconcile import PHRASE_MATCH, reconcile_claim, stance, v
 @pytest.fixture(scope="module")
 def ids(kb):
     return {name: kb.lookup(name)[0].id for name in ("sertraline", "fluoxetine", "KCNJ10", "HTR2B", "SSRI",
-                                                     "5-HT2 receptors")}
+                                                     "5-HT2 receptors", "antidepressant")}
 
 
 def rel(subject, relation, obj, ids, negated=False, confidence=0.8):
@@ -30,12 +30,25 @@ def claim_of(relation):
     return Claim("doc", "doc:0:0", DocSentence(0, relation.sentence, 0, 10, "", ["1"]), relation)
 
 
-def test_classes_and_families_meet_their_members(ids, kb):
+def test_members_speak_for_their_class_and_a_class_not_for_its_members(ids, kb):
     claimed = rel("SSRI", "activates", "5-HT2 receptors", ids)
     assert stance(claimed, rel("sertraline", "activates", "HTR2B", ids), kb) == "supports"
-    assert stance(rel("sertraline", "inhibits", "KCNJ10", ids), rel("SSRI", "inhibits", "KCNJ10", ids), kb) == "supports"
+    # what is said of SSRIs, or of antidepressants, need not hold for sertraline, or for SSRIs
+    assert stance(rel("sertraline", "inhibits", "KCNJ10", ids), rel("SSRI", "inhibits", "KCNJ10", ids), kb) == "related"
+    assert stance(rel("SSRI", "inhibits", "HTR2B", ids), rel("antidepressant", "inhibits", "5-HT2 receptors", ids),
+                  kb) == "related"
     # siblings in a class are not the same drug
     assert stance(rel("sertraline", "inhibits", "KCNJ10", ids), rel("fluoxetine", "inhibits", "KCNJ10", ids), kb) is None
+
+
+def test_a_class_claim_says_how_many_of_its_members_the_evidence_covers(ids, kb):
+    claimed = claim_of(rel("SSRI", "inhibits", "KCNJ10", ids))
+    found = ExtractedRecord("pmid:1", relations=[rel("sertraline", "inhibits", "KCNJ10", ids),
+                                                 rel("fluoxetine", "inhibits", "KCNJ10", ids)])
+    result = reconcile_claim(claimed, [Record(uid="pmid:1", pmid="1", title="t")], {"pmid:1": found}, kb)
+    drugs = {m for m in kb.members(ids["SSRI"]) if not m.startswith("CLASS:")}
+    assert result.verdict == "supported"
+    assert result.note == f"evidence on 2 of {len(drugs)} members: fluoxetine, sertraline"
 
 
 @pytest.mark.parametrize("claimed, found, negated, expected", [

@@ -42,13 +42,14 @@ def evaluate_ner(tagger: EntityTagger, docs: list[GoldDocument], corpus: str, sp
                  if m.type in types and (doc.doc_id, m.start, m.end) not in ignored}
     seconds = time.monotonic() - started
     hits = predicted & gold
-    per_type = {t: _prf(*(Counter(s[3] for s in spans)[t] for spans in (hits, predicted, gold))) for t in types}
+    per_type = {t: prf(*(Counter(s[3] for s in spans)[t] for spans in (hits, predicted, gold))) for t in types}
     return {"corpus": corpus, "split": split, "tagger": tagger.version, "per_type": per_type,
-            "overall": _prf(len(hits), len(predicted), len(gold)), "documents": len(docs),
+            "overall": prf(len(hits), len(predicted), len(gold)), "documents": len(docs),
             "abstracts_per_second": round(len(docs) / seconds, 1) if seconds else None}
 
 
-def _prf(hits: int, predicted: int, gold: int) -> dict[str, float]:
+def prf(hits: int, predicted: int, gold: int) -> dict[str, float]:
+    """Precision, recall and F1 of `hits` among `predicted` against `gold`, with the counts."""
     precision = hits / predicted if predicted else 0.0
     recall = hits / gold if gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0

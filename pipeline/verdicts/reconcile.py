@@ -1,8 +1,11 @@
 """Verdicts: does the evidence support, contradict or ignore a claim?
 
 An evidence relation bears on a claim when its subject and object are the
-claim's, allowing a drug class to stand for its members and a target family
-for its genes (SSRI ↔ sertraline, 5-HT2 receptors ↔ HTR2B). A side the KB
+claim's or narrower: evidence about a member speaks for its class or family
+(sertraline for an SSRI claim, HTR2B for one about 5-HT2 receptors), and the
+verdict says how many of the class's members it covers. Evidence about a broader
+class (antidepressants, for an SSRI claim) is only related: what holds for the
+class need not hold for each part of it. A side the KB
 lacks ("dopamine release") is found by its words in the record's sentences,
 next to the other side and a trigger word. Stance then follows from the two
 relations' polarity and negation. A paper counts once, whatever number of
@@ -27,11 +30,17 @@ PHRASE_GAP = 120  # sides further apart than this, or across a semicolon, are in
 _STOPWORDS = frozenset("the a an of in on to and or for with by at from during via its their".split())
 
 
-def _same(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> bool:
-    """One side names the other, or a class/family containing it."""
+NARROWER_OR_SAME, BROADER = 0, 1  # how an evidence side relates to the claim's (_scope)
+
+
+def _scope(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> int | None:
+    """NARROWER_OR_SAME when the evidence names the claim's concept or a member of it, BROADER
+    when it names a class or family containing it, None when it names something else."""
     if not claim_side.id or not evidence_side.id:
-        return claim_side.key == evidence_side.key
-    return evidence_side.id in kb.members(claim_side.id) or claim_side.id in kb.members(evidence_side.id)
+        return NARROWER_OR_SAME if claim_side.key == evidence_side.key else None
+    if evidence_side.id in kb.members(claim_side.id):
+        return NARROWER_OR_SAME
+    return BROADER if claim_side.id in kb.members(evidence_side.id) else None
 
 
 def _direction(claimed: Relation, found: Relation) -> int:
@@ -45,9 +54,13 @@ def _direction(claimed: Relation, found: Relation) -> int:
 
 
 def stance(claimed: Relation, found: Relation, kb: KnowledgeBase) -> str | None:
-    """How one evidence relation bears on a claim, or None when it is about other things."""
-    if not (_same(claimed.subject, found.subject, kb) and _same(claimed.object, found.object, kb)):
+    """How one evidence relation bears on a claim, or None when it is about other things;
+    RELATED only when it is about a broader class than the claim."""
+    scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
+    if None in scopes:
         return None
+    if BROADER in scopes:
+        return RELATED
     sign = _direction(claimed, found)
     if found.negated:  # "did not inhibit" contradicts "inhibits", says nothing of "activates"
         sign = -1 if sign == 1 else 0
@@ -76,7 +89,7 @@ def _phrase_span(sentence: str, phrase: str) -> tuple[int, int] | None:
 def _side_spans(side: Mention, sentence: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
     """Where a claim side occurs in an evidence sentence: its tagged mentions, or its words."""
     if side.id:
-        return [m for m in mentions if _same(side, m, kb)]
+        return [m for m in mentions if _scope(side, m, kb) is not None]
     span = _phrase_span(sentence, side.text)
     return [Mention(span[0], span[1], side.text, side.type)] if span else []  # the claim's words, found
 
@@ -172,5 +185,18 @@ def reconcile_claim(claim: Claim, records: list[Record], extracted: dict[str, Ex
             papers[paper_stance(items)] += 1
             evidence.extend(items)
     verdict = verdict_for(papers[SUPPORTS], papers[CONTRADICTS], len(checked), missing_cited)
-    note = "cited records unavailable" if missing_cited else ""
-    return ClaimResult(claim, verdict, papers[SUPPORTS], papers[CONTRADICTS], len(checked), evidence, note)
+    notes = ["cited records unavailable" if missing_cited else "", members_covered(claim, evidence, kb)]
+    return ClaimResult(claim, verdict, papers[SUPPORTS], papers[CONTRADICTS], len(checked), evidence,
+                       "; ".join(n for n in notes if n))
+
+
+def members_covered(claim: Claim, evidence: list[EvidenceItem], kb: KnowledgeBase) -> str:
+    """For a claim about a drug class, which of its drugs the evidence taking a side is about
+    ("evidence on 2 of 7 members: fluoxetine, sertraline"): one drug's evidence is not the class's."""
+    side = claim.relation.subject
+    drugs = {m for m in kb.members(side.id) if not m.startswith("CLASS:")} - {side.id} if side.id else set()
+    named = {e.relation.subject.id: e.relation.subject.name or e.relation.subject.text for e in evidence
+             if e.stance != RELATED and e.relation.subject.id in drugs}
+    if not named:
+        return ""
+    return f"evidence on {len(named)} of {len(drugs)} members: {', '.join(sorted(named.values(), key=str.lower))}"
