@@ -18,9 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import flows  # noqa: F401  (Prefect's offline defaults)
-from flows.evidence_check import evidence_check
+from flows.prefect_settings import apply_prefect_defaults
 from pipeline.config import load_settings
+
+apply_prefect_defaults(load_settings())  # before Prefect is imported
+
+from flows.evidence_check import evidence_check  # noqa: E402
 from pipeline.toolkit import open_toolkit
 from prefect.testing.utilities import prefect_test_harness
 

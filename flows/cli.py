@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-import flows  # noqa: F401  (sets Prefect's offline defaults before Prefect is imported)
 from pipeline.config import ConfigError, Settings, load_settings
 from pipeline.documents.parse import DocumentError
 from pipeline.records.store import Store, StoreError
@@ -49,8 +48,12 @@ def _store(settings: Settings) -> Store:
 
 @app.callback()
 def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
+    """Before any command: logging, and Prefect's settings (no command has imported Prefect yet)."""
+    from flows.prefect_settings import apply_prefect_defaults
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    apply_prefect_defaults(_settings())
 
 
 @app.command("import")

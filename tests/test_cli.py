@@ -1,5 +1,6 @@
 """The `litmine` command line: help, import, stats, search, and clear errors."""
 import json
+import os
 import shutil
 
 import pytest
@@ -59,3 +60,24 @@ def test_a_run_without_models_names_the_command_that_builds_them(data, tmp_path,
     note.write_text("Sertraline inhibits Kir4.1 channels.\n")
     result = runner.invoke(app, ["run", "--offline", "--out", str(tmp_path / "out"), str(note)])
     assert result.exit_code == 2 and "litmine models build" in result.output and "Traceback" not in result.output
+
+
+def test_importing_the_flows_leaves_the_environment_alone():
+    """Prefect's settings are the entry points' to apply (flows.prefect_settings), not an import's."""
+    import subprocess
+    import sys
+
+    code = ("import os; before = dict(os.environ); import flows, flows.cli, flows.evidence_check, flows.server; "
+            "print(sorted(set(os.environ.items()) ^ set(before.items())))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip() == "[]"
+
+
+def test_a_command_applies_prefects_settings_inside_the_data_folder(data, monkeypatch):
+    for name in ("PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH", "PREFECT_API_URL"):
+        monkeypatch.setenv(name, "")  # so that what the command sets is undone after the test
+        monkeypatch.delenv(name)
+    assert runner.invoke(app, ["stats", "--json"]).exit_code == 0
+    assert os.environ["PREFECT_HOME"] == str(data / "prefect")
+    assert os.environ["PREFECT_LOCAL_STORAGE_PATH"] == str(data / "cache")

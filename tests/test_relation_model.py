@@ -57,8 +57,10 @@ def drugprot_dir(small_store: Store, parser: DependencyParser, tmp_path_factory:
     return train_relation_model("drugprot", small_store, tmp_path_factory.mktemp("models"), parser=parser)
 
 
-def test_trained_model_is_saved_reused_and_loads_to_the_same_predictions(small_store, parser, tmp_path):
-    folder = train_relation_model("chemprot", small_store, tmp_path, parser=parser)
+def test_trained_model_is_saved_reused_and_loads_to_the_same_predictions(small_store, parser, tmp_path, capsys):
+    folder = train_relation_model("chemprot", small_store, tmp_path, parser=parser, progress=True)
+    progress = capsys.readouterr()
+    assert "chemprot: selecting on" in progress.err and not progress.out  # stdout is for results (--json)
     assert folder.name.startswith("chemprot-") and (folder / "selection" / "model.json").is_file()
     stamp = (folder / "model.json").stat().st_mtime_ns
     assert train_relation_model("chemprot", small_store, tmp_path, parser=parser) == folder  # reused

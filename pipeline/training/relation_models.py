@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 import zlib
 from collections import defaultdict
@@ -257,4 +258,4 @@ def ensure_relation_model(corpus: str, settings: Settings, store: Store, split: 
 
 def _say(progress: bool, message: str) -> None:
     if progress:
-        print(message, flush=True)
+        print(message, file=sys.stderr, flush=True)  # stdout is for results (`--json`)
