@@ -297,11 +297,13 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(help="pharma: cited cl
     folder = out or Path(tempfile.mkdtemp(prefix="litmine-verdicts-"))
     folder.mkdir(parents=True, exist_ok=True)
     claims = {}
-    for source in pharma.CORPORA:
-        try:
-            claims[source] = pharma.pharma_claims(_store(settings), source, split, limit)
-        except ValueError as exc:
-            _fail(str(exc))
+    with _store(settings) as store:
+        for source in pharma.CORPORA:
+            try:
+                claims[source] = pharma.pharma_claims(store, source, split, limit)
+            except ValueError as exc:
+                _fail(str(exc))
+    for source in claims:
         (folder / f"pharma-{source}.txt").write_text(pharma.claims_document(claims[source]), encoding="utf-8")
     _check([str(folder / f"pharma-{source}.txt") for source in claims], folder / "run", offline=True)
     with (folder / "run" / "claims.csv").open(newline="", encoding="utf-8") as handle:

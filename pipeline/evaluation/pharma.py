@@ -108,16 +108,16 @@ def pharma_claims(store: Store, corpus: str, split: str, limit: int = 100) -> li
     of the split that have a relation making a claim; its first such relation."""
     if corpus not in CORPORA:
         raise ValueError(f"unknown corpus {corpus!r} for pharma claims: use one of {', '.join(CORPORA)}")
-    docs = [d for d in store.gold_documents(corpus, split) if _pairs(d)][:limit]
-    if not docs:
+    found = [(d, pairs) for d in store.gold_documents(corpus, split) if (pairs := _pairs(d))][:limit]
+    if not found:
         raise ValueError(f"no {corpus} {split} relations to write claims from: import the corpus first")
     claims = []
-    for i, doc in enumerate(docs):
-        type_, chemical, other = _pairs(doc)[0]
+    for i, (doc, pairs) in enumerate(found):
+        type_, chemical, other = pairs[0]
         verb, opposite = VERBS[(corpus, type_)]
         claims.append(PharmaClaim(corpus, doc.doc_id, "true", chemical.text, verb, other.text))
         claims.append(PharmaClaim(corpus, doc.doc_id, "flipped", chemical.text, opposite, other.text))
-        stranger = next((o for d in docs[i + 1:] + docs[:i] for _, _, o in _pairs(d)
+        stranger = next((o for _, others in found[i + 1:] + found[:i] for _, _, o in others
                          if o.text.lower() not in doc.text.lower()), None)
         if stranger is not None:
             claims.append(PharmaClaim(corpus, doc.doc_id, "unrelated", chemical.text, verb, stranger.text))
