@@ -12,11 +12,15 @@ import ast
 import hashlib
 import inspect
 import textwrap
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 Part = ModuleType | type | Callable[..., object] | Path | tuple[ModuleType, str]
+# CPython 3.11's parser is not safe to enter from two threads at once ("AST constructor recursion
+# depth mismatch"), and flow tasks compute their cache keys in threads.
+_PARSING = threading.Lock()
 
 
 def code_hash(*parts: Part) -> str:
@@ -39,7 +43,8 @@ def code_hash(*parts: Part) -> str:
 
 def _statements(obj: ModuleType | type | Callable[..., object]) -> list[tuple[str, set[str]]]:
     """Each top-level statement of `obj`'s source, normalized, with the names it assigns."""
-    tree = _WithoutImportsAndDocstrings().visit(ast.parse(textwrap.dedent(inspect.getsource(obj))))
+    with _PARSING:
+        tree = _WithoutImportsAndDocstrings().visit(ast.parse(textwrap.dedent(inspect.getsource(obj))))
     found = []
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]

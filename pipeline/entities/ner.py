@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -231,6 +232,9 @@ class PipelineTagger:
         self.nlp = nlp
         self.kb = kb
         self.version = version  # a cache key: see pipeline_version
+        # A Language is not safe to call from two threads at once (scispaCy's abbreviation
+        # matcher keeps per-call state); flow tasks run in threads and share this tagger.
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, settings: Settings, kb: KnowledgeBase, corpus: str | None = None) -> PipelineTagger:
@@ -239,12 +243,14 @@ class PipelineTagger:
         return cls(load_pipeline(settings, kb, order), kb, pipeline_version(settings, kb, order))
 
     def tag(self, text: str) -> list[Mention]:
-        return self.mentions(self.nlp(text))
+        with self._lock:
+            return self.mentions(self.nlp(text))
 
     def tag_many(self, texts: Iterable[str], batch_size: int = 32) -> Iterator[list[Mention]]:
         """Tag texts in batches (nlp.pipe), the fast way through many abstracts."""
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
-            yield self.mentions(doc)
+        with self._lock:
+            found = [self.mentions(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+        yield from found
 
     def mentions(self, doc: Doc) -> list[Mention]:
         return [Mention(ent.start_char, ent.end_char, ent.text, ent.label_, ent.kb_id_, ent._.kb_name,

@@ -13,6 +13,7 @@ clausal complement ("X failed to inhibit Y") is spliced out, so the path reads a
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -45,6 +46,7 @@ class DependencyParser:
     def __init__(self, nlp: Any, version: str):
         self.nlp = nlp
         self.version = version  # the trained parser's key: relation models are rebuilt when it changes
+        self._lock = threading.Lock()  # a Language is not safe to call from two threads at once
 
     @classmethod
     def load(cls, settings: Settings) -> DependencyParser:
@@ -62,9 +64,10 @@ class DependencyParser:
 
     def parse(self, texts: Sequence[str], batch_size: int = 128) -> list[Parse]:
         """Each text parsed as one sentence."""
+        with self._lock:
+            docs = list(self.nlp.pipe(texts, batch_size=batch_size))
         return [splice_negations(tuple(Arc(t.idx, t.idx + len(t.text), t.text.lower(), t.tag_, t.dep_, t.head.i)
-                                       for t in doc))
-                for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+                                       for t in doc)) for doc in docs]
 
 
 @cache
