@@ -157,7 +157,9 @@ def models_build(reduced: Annotated[bool, typer.Option(
     from pipeline.entities.kb_build import ensure_kb
     from pipeline.entities.linking import build_index
     from pipeline.models import linker_dir
+    from pipeline.entities.dictionary import DictionaryTagger
     from pipeline.training.spacy_models import build_models
+    from pipeline.training.verifier import REDUCED_VERIFIER_CLAIMS, build_verifier
 
     settings = _settings()
     kb = ensure_kb(settings)
@@ -166,6 +168,9 @@ def models_build(reduced: Annotated[bool, typer.Option(
     except ValueError as exc:
         _fail(str(exc))
     built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
+    with _store(settings) as store:
+        built["verifier"] = build_verifier(settings, store, DictionaryTagger(kb),
+                                           REDUCED_VERIFIER_CLAIMS if reduced else None)
     table = Table("model", "path", "build s", "MB", title="models")
     for name, path in built.items():
         built_by = path / "build.json"  # relation models trained before litmine wrote one lack it
@@ -192,26 +197,6 @@ def _print_figures(figures: dict[str, dict[str, float]], as_json: bool, title: s
             table.add_row(name, *(f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, ""))
                                   for c in columns))
     Console().print(table)
-
-
-@evaluate_app.command("claims")
-def evaluate_claims(corpus: Annotated[str, typer.Option(help="Claim corpus: scifact.")] = "scifact",
-                    split: Annotated[str, typer.Option(help="dev (test has no labels).")] = "dev",
-                    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """SciFact abstract-level label-only P/R/F1 (open retrieval and oracle abstracts) and rationale selection."""
-    if corpus != "scifact":
-        _fail(f"unknown claim corpus {corpus!r}: litmine evaluates claims on scifact")
-    from pipeline.entities.dictionary import DictionaryTagger
-    from pipeline.evaluation.scifact import evaluate_scifact
-    from pipeline.toolkit import open_toolkit
-
-    settings = _settings()
-    kit = open_toolkit(settings)
-    try:  # the KB dictionary's ids as features: 5,183 abstracts in seconds, not minutes
-        figures = evaluate_scifact(kit.store, split, settings.models, DictionaryTagger(kit.kb))
-    except ValueError as exc:
-        _fail(str(exc))
-    _print_figures(figures, as_json, f"SciFact {split}")
 
 
 @evaluate_app.command("relations")
@@ -278,24 +263,53 @@ def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.
 
 
 @evaluate_app.command("verdicts")
-def evaluate_verdicts(corpus: Annotated[str, typer.Option(help="pharma: cited claims from gold relations.")] = "pharma",
-                      split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
-                      limit: Annotated[int, typer.Option(help="Documents per source corpus.")] = 100,
+def evaluate_verdicts(corpus: Annotated[str, typer.Option(
+                          help="pharma (cited claims from gold relations), scifact or check_covid.")] = "pharma",
+                      split: Annotated[str, typer.Option(help="dev or test (SciFact's test has no labels).")] = "dev",
+                      limit: Annotated[int | None, typer.Option(
+                          help="pharma: documents per source corpus (default 100); scifact/check_covid: "
+                               "the first N claims (default all).")] = None,
                       out: Annotated[Path | None, typer.Option(help="Where the run's tables go.")] = None,
                       as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Verdicts as `litmine run` gives them, on claims whose answer is known: `pharma` writes true,
+    """Verdicts as `litmine run` gives them, on claims whose answer is known: the claims are
+    written as documents and checked offline by the evidence-check flow. `pharma` writes true,
     flipped and unrelated claims from BioRED, BC5CDR and DrugProt gold relations, each citing the
-    abstract it comes from, and checks them offline with the evidence-check flow."""
-    import csv
+    abstract it comes from; `scifact` and `check_covid` write the split's claims uncited, so
+    the flow searches the store for their evidence."""
     import tempfile
 
-    from pipeline.evaluation import pharma
-
-    if corpus != "pharma":
-        _fail(f"unknown verdict corpus {corpus!r}: litmine evaluates verdicts on pharma")
     settings = _settings(offline=True)
     folder = out or Path(tempfile.mkdtemp(prefix="litmine-verdicts-"))
     folder.mkdir(parents=True, exist_ok=True)
+    if corpus == "pharma":
+        figures = _pharma_verdicts(settings, split, limit or 100, folder)
+    elif corpus in ("scifact", "check_covid"):
+        figures = _claim_corpus_verdicts(settings, corpus, split, limit, folder)
+    else:
+        _fail(f"unknown verdict corpus {corpus!r}: use pharma, scifact or check_covid")
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    columns = ("claims", "claims_extracted", "accuracy", "claim_macro_f1", "opposite_rate", "label_only_f1")
+    rows = {name: {c: row[c] for c in columns if c in row}
+            for name, row in {**figures.get("per_corpus", {}), corpus: figures}.items()}
+    _print_figures(rows, False, f"verdicts, {corpus} {split} (tables in {folder / 'run'})")
+    if "retrieval" in figures:
+        _print_figures({"search": figures["retrieval"]}, False, "recall of the gold evidence among searched records")
+        _print_figures({"gold evidence": {k: v for k, v in figures["gold_evidence"].items() if k != "per_label_f1"}
+                        | figures["gold_evidence"]["per_label_f1"]}, False, "the verifier on each claim's own abstracts")
+
+
+def _read_table(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _pharma_verdicts(settings: Settings, split: str, limit: int, folder: Path) -> dict[str, object]:
+    from pipeline.evaluation import pharma
+
     claims = {}
     with _store(settings) as store:
         for source in pharma.CORPORA:
@@ -306,19 +320,40 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(help="pharma: cited cl
     for source in claims:
         (folder / f"pharma-{source}.txt").write_text(pharma.claims_document(claims[source]), encoding="utf-8")
     _check([str(folder / f"pharma-{source}.txt") for source in claims], folder / "run", offline=True)
-    with (folder / "run" / "claims.csv").open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = _read_table(folder / "run" / "claims.csv")
     given = {source: pharma.verdicts_given(items, [r for r in rows if r["document"] == f"pharma-{source}"])
              for source, items in claims.items()}
     figures = {source: pharma.score(items, given[source], source, split).as_dict() for source, items in claims.items()}
     overall = pharma.score([c for items in claims.values() for c in items], [v for vs in given.values() for v in vs],
                            "pharma", split).as_dict()
-    if as_json:
-        print(json.dumps({**overall, "per_corpus": figures}, indent=2))
-        return
-    columns = ("claims", "claims_extracted", "accuracy", "claim_macro_f1", "opposite_rate")
-    _print_figures({name: {c: row[c] for c in columns} for name, row in {**figures, "pharma": overall}.items()},
-                   False, f"verdicts, pharma {split} (tables in {folder / 'run'})")
+    return {**overall, "per_corpus": figures}
+
+
+def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: int | None,
+                           folder: Path) -> dict[str, object]:
+    from pipeline.evaluation import scifact
+    from pipeline.toolkit import open_toolkit
+    from pipeline.verdicts.evidence import search_records
+    from pipeline.verdicts.rationales import rank_records
+
+    with _store(settings) as store:
+        claims = scifact.load_claims(store, split, corpus)[:limit]
+    if not any(c.labels for c in claims):
+        _fail(f"{corpus}/{split} has no labelled claims in {settings.store_path}: import ../shared/corpora/{corpus}")
+    document = folder / f"{corpus}-{split}.txt"
+    document.write_text(scifact.claims_document(claims, corpus), encoding="utf-8")
+    _check([str(document)], folder / "run", offline=True)
+    figures = scifact.score(claims, _read_table(folder / "run" / "claims.csv"),
+                            _read_table(folder / "run" / "evidence.csv"), corpus, split)
+    kit = open_toolkit(settings)
+
+    def search(text: str) -> list[str]:  # the flow's search for an uncited claim of this text
+        return [r.uid for r in search_records(scifact.statement(text), kit.client, kit.kb, 10,
+                                              lambda t, pool: rank_records(kit.verifier, t, pool))]
+
+    figures.retrieval = scifact.retrieval_recall(claims, search)
+    figures.gold_evidence = scifact.with_gold_evidence(claims, kit.store, kit.kb, kit.verifier, kit.dictionary_tagger)
+    return figures.as_dict()
 
 
 def _pipeline_tagger(settings: Settings, corpus: str | None = None):

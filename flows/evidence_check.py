@@ -21,7 +21,7 @@ from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from pipeline.claims.rules import extract_claims
+from pipeline.claims.statements import document_claims
 from pipeline.codehash import code_hash
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Claim, ClaimResult, Document, ExtractedRecord, Record, ResolvedReference
@@ -32,10 +32,11 @@ from pipeline.outputs.report import write_report
 from pipeline.records.references import RESOLVED, resolve_references
 from pipeline.toolkit import CLAIMS_CODE, EXTRACT_CODE, FETCH_CODE, open_toolkit
 from pipeline.verdicts.evidence import extract_record, search_records
-from pipeline.verdicts.reconcile import reconcile_claim
+from pipeline.verdicts.rationales import rank_records
+from pipeline.verdicts.verifier import Candidates, verify_claim
 
 EXTRACT_BATCH = 50
-Gathered = dict[str, tuple[list[Record], bool]]  # claim_id -> (records to read, a cited record is missing)
+Gathered = dict[str, Candidates]  # claim_id -> the records to read for it
 NETWORK_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10), retry_jitter_factor=0.5)
 
 
@@ -49,7 +50,7 @@ def _record_keys(records: list[Record]) -> list[str]:
 
 def _gathered_keys(gathered: Gathered) -> dict[str, str]:
     """Each record's key once, however many claims read it."""
-    return {r.uid: key for records, _ in gathered.values() for r, key in zip(records, map(_record_key, records))}
+    return {r.uid: key for c in gathered.values() for r, key in zip(c.records, map(_record_key, c.records))}
 
 
 def _record_key(record: Record) -> str:
@@ -62,8 +63,9 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     settings: Settings = parameters["settings"]
     kit = open_toolkit(settings)
     day = "offline" if kit.client.offline else datetime.now(timezone.utc).date().isoformat()
-    parts: list[object] = [code_hash(*FETCH_CODE), kit.store.generation, day, parameters["top_k"]]
-    parts += [(c.claim_id, repr(c.relation), c.citations) for c in parameters["claims"]]
+    parts: list[object] = [code_hash(*FETCH_CODE), kit.store.generation, day, parameters["top_k"],
+                           kit.verifier_path.parent.name]
+    parts += [(c.claim_id, repr(c.relation), c.text, c.citations) for c in parameters["claims"]]
     parts += [(r.marker, r.status, *_record_keys([r.record] if r.record else [])) for r in parameters["references"]]
     return "fetch-" + _digest(*parts)
 
@@ -81,9 +83,9 @@ def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> st
     record_keys = _gathered_keys(gathered)
     parts = [kit.verdict_version]
     for claim in parameters["claims"]:
-        records, missing = gathered[claim.claim_id]
-        parts += [claim.claim_id, repr(claim.relation), claim.citations, missing,
-                  *sorted(record_keys[r.uid] for r in records)]
+        candidates = gathered[claim.claim_id]
+        parts += [claim.claim_id, repr(claim.relation), claim.text, claim.citations, candidates.missing_cited,
+                  sorted(candidates.cited), *(record_keys[r.uid] for r in candidates.records)]
     return "verdicts-" + _digest(*parts)
 
 
@@ -104,8 +106,16 @@ def claims_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
 
 @task(cache_key_fn=claims_cache_key, persist_result=True, cache_expiration=None)
 def find_claims(documents: list[Document], settings: Settings) -> list[Claim]:
+    """Triple claims and statements; sentences that assert nothing are counted in the log."""
     kit = open_toolkit(settings)
-    return [claim for doc in documents for claim in extract_claims(doc, kit.tagger, kit.claim_extractor, kit.kb)]
+    claims = []
+    for doc in documents:
+        found, skipped = document_claims(doc, kit.tagger, kit.claim_extractor, kit.kb)
+        claims += found
+        if skipped:
+            print(f"{doc.name}: {len(found)} claims; sentences skipped: "
+                  + ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items())))
+    return claims
 
 
 @task(cache_key_fn=fetch_cache_key, persist_result=True, cache_expiration=None, **NETWORK_RETRIES)
@@ -117,11 +127,14 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
     gathered: Gathered = {}
     for claim in claims:
         cited = [by_marker[(claim.document, m)] for m in claim.citations if (claim.document, m) in by_marker]
-        records = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
-        missing = any(ref.status != RESOLVED for ref in cited)
-        if missing or not cited:
-            records += search_records(claim, kit.client, kit.kb, top_k)
-        gathered[claim.claim_id] = (list({r.uid: r for r in records}.values()), missing)
+        in_hand = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
+        missing = any(ref.status != RESOLVED for ref in cited) or len(cited) < len(claim.citations)
+        records = list(in_hand)
+        if missing or not records:
+            records += search_records(claim, kit.client, kit.kb, top_k,
+                                      lambda text, pool: rank_records(kit.verifier, text, pool))
+        unique = list({r.uid: r for r in records}.values())
+        gathered[claim.claim_id] = Candidates(unique, {r.uid for r in in_hand}, missing)
     return gathered
 
 
@@ -135,8 +148,9 @@ def extract(records: list[Record], settings: Settings) -> dict[str, ExtractedRec
 @task(cache_key_fn=verdict_cache_key, persist_result=True, cache_expiration=None)
 def check_claims(claims: list[Claim], gathered: Gathered, extracted: dict[str, ExtractedRecord],
                  settings: Settings) -> list[ClaimResult]:
-    kb = open_toolkit(settings).kb
-    return [reconcile_claim(c, gathered[c.claim_id][0], extracted, kb, gathered[c.claim_id][1]) for c in claims]
+    kit = open_toolkit(settings)
+    return [verify_claim(c, gathered[c.claim_id], extracted, kit.kb, kit.verifier, kit.dictionary_tagger)
+            for c in claims]
 
 
 @task(cache_policy=NO_CACHE)
@@ -185,7 +199,7 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     references = resolve(docs, settings, refresh)
     claims = find_claims.with_options(refresh_cache=fresh or None)(quote(docs), settings)
     gathered = fetch_records.with_options(refresh_cache=fresh or refresh or None)(claims, references, settings, top_k)
-    records = {r.uid: r for recs, _ in gathered.values() for r in recs}
+    records = {r.uid: r for candidates in gathered.values() for r in candidates.records}
     extracted: dict[str, ExtractedRecord] = {}
     extraction = extract.with_options(refresh_cache=fresh or None)
     for future in extraction.map(_batches(list(records.values())), settings=unmapped(settings)):

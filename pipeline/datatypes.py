@@ -266,17 +266,29 @@ class ResolvedReference:
 
 # ---------------------------------------------------------------- claims, evidence and verdicts
 
+_CITATION_MARKS = re.compile(r"\s*\[[^\[\]]{1,40}\]|\s*\((?:[A-Z][\w-]+(?: et al\.?)?,? \d{4}[a-z]?;?\s*)+\)")
+
+
 @dataclass
 class Claim:
+    """A pharmacological triple a sentence states (`relation`), or, where it states none, the
+    sentence itself (a statement: `relation` is None, `entities` its mentions)."""
+
     document: str
     claim_id: str
     sentence: DocSentence
-    relation: Relation
+    relation: Relation | None
     implicit_subject: bool = False  # the sentence does not name the subject: a title, heading or antecedent does
+    entities: list[Mention] = field(default_factory=list)
 
     @property
     def citations(self) -> list[str]:
         return self.sentence.markers
+
+    @property
+    def text(self) -> str:
+        """The sentence without its citation markers: what the sentence-level verifier reads."""
+        return _CITATION_MARKS.sub("", self.sentence.text).strip()
 
 
 @dataclass
@@ -329,12 +341,26 @@ PUBLICATION_CUES = (
 )
 
 
+TRIPLE, SENTENCE, BOTH = "triple", "sentence", "both"  # which signal decided a paper's stance
+
+
 @dataclass
 class EvidenceItem:
+    """One sentence of a record that bears on a claim: a relation the models read in it
+    (`relation`), or a rationale the sentence-level verifier chose (`relation` None)."""
+
     claim_id: str
     record: Record
     stance: str
-    relation: Relation
+    relation: Relation | None
+    sentence: str = ""
+    confidence: float = 0.0
+    signal: str = TRIPLE
+    found_by: str = "cited"  # cited | search
+
+    def __post_init__(self) -> None:
+        if self.relation is not None and not self.sentence:
+            self.sentence, self.confidence = self.relation.sentence, self.relation.confidence
 
 
 @dataclass
@@ -346,6 +372,8 @@ class ClaimResult:
     n_records_checked: int
     evidence: list[EvidenceItem] = field(default_factory=list)  # each paper's items best first
     note: str = ""
+    confidence: float = 0.0  # how likely the verdict is right, 0-1 (pipeline.verdicts.verifier)
+    citations_say: str = ""  # what the cited records say of the claim, apart from the verdict
 
     @property
     def evidence_pmids(self) -> list[str]:
@@ -380,7 +408,7 @@ class ClaimResult:
         best: dict[str, EvidenceItem] = {}
         for item in self.evidence:
             best.setdefault(item.record.uid, item)
-        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED, -i.relation.confidence))
+        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED, -i.confidence))
         return ranked[:STRONGEST]
 
 

@@ -12,6 +12,7 @@ from pipeline.entities.kb import KnowledgeBase
 
 # The corpora whose relation models the evidence-check flow reads.
 FLOW_CORPORA = ("drugprot", "biored")
+VERIFIER = "verifier"  # the sentence-level verifier (pipeline.verdicts.rationales)
 
 
 class ModelsMissing(RuntimeError):
@@ -33,8 +34,6 @@ def relation_model_dir(settings: Settings) -> Path:
 
 def current_relation_models(settings: Settings) -> list[Path]:
     """The folders of the flow's current relation models; ModelsMissing when one is not built."""
-    from pipeline.models import ModelsMissing
-
     directory = relation_model_dir(settings)
     folders = []
     for corpus in FLOW_CORPORA:
@@ -49,3 +48,16 @@ def current_relation_models(settings: Settings) -> list[Path]:
 
 def linker_dir(settings: Settings, kb: KnowledgeBase) -> Path:
     return settings.models / "linker" / kb.version
+
+
+def verifier_dir(settings: Settings) -> Path:
+    return settings.models / VERIFIER
+
+
+def current_verifier(settings: Settings) -> Path:
+    """The current sentence-level verifier's model file; ModelsMissing when it is not built."""
+    pointer = verifier_dir(settings) / "current"
+    path = verifier_dir(settings) / pointer.read_text().strip() / "model.pkl" if pointer.is_file() else None
+    if path is None or not path.is_file():
+        raise ModelsMissing(f"model not built: {VERIFIER} (under {settings.models}); run `litmine models build`")
+    return path

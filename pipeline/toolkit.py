@@ -14,21 +14,23 @@ the trigger baseline: a claim means what its author's verb says ("desensitize",
 """
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from pipeline.claims import rules as claims
+from pipeline.claims import rules as claims, statements
 from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline import datatypes
 from pipeline.datatypes import Mention
 from pipeline.documents import parse
 from pipeline.documents.parse import split_sentences
+from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.ner import PipelineTagger, ner_order, pipeline_version
-from pipeline.models import current_relation_models
+from pipeline.models import current_relation_models, current_verifier
 from pipeline.records import references
 from pipeline.records.entrez import EntrezClient
 from pipeline.records.store import Store
@@ -37,15 +39,16 @@ from pipeline.relations import (dependencies, features as relation_features, mod
 from pipeline.relations.dependencies import DependencyParser
 from pipeline.relations.model import ModelExtractor
 from pipeline.relations.triggers import RelationExtractor, TriggerExtractor
-from pipeline.verdicts import evidence, reconcile
+from pipeline.verdicts import evidence, rationales, reconcile, stance, verifier
+from pipeline.verdicts.rationales import SentenceModel
 
 
 # The code behind each cached result (see pipeline.codehash); the types a stage hands the next
 # are in pipeline.datatypes.
-CLAIMS_CODE = (claims, parse, datatypes)
-FETCH_CODE = (evidence, references, datatypes)
+CLAIMS_CODE = (claims, statements, parse, datatypes)
+FETCH_CODE = (evidence, references, rationales, datatypes)
 EXTRACT_CODE = (evidence, datatypes)
-VERDICT_CODE = (claims, evidence, reconcile, datatypes)
+VERDICT_CODE = (claims, evidence, reconcile, rationales, stance, verifier, datatypes)
 
 
 @dataclass
@@ -57,11 +60,21 @@ class Toolkit:
     claim_extractor: RelationExtractor
     pipeline_version: str  # the entity pipeline's, known without loading it (pipeline.entities.ner)
     relation_models: list[Path]  # the evidence extractor's models, whose folder names are their versions
+    verifier_path: Path  # the sentence-level verifier's model file, in a folder named by its key
 
     @cached_property
     def tagger(self) -> PipelineTagger:
         """The trained entity pipeline, for claims and evidence alike, so both meet on its ids."""
         return PipelineTagger.load(self.settings, self.kb)
+
+    @cached_property
+    def verifier(self) -> SentenceModel:
+        return pickle.loads(self.verifier_path.read_bytes())
+
+    @cached_property
+    def dictionary_tagger(self) -> DictionaryTagger:
+        """The tagger the sentence-level verifier was trained with (its KB-id overlap features)."""
+        return DictionaryTagger(self.kb)
 
     @cached_property
     def evidence_extractor(self) -> ModelExtractor:
@@ -82,7 +95,8 @@ class Toolkit:
     @property
     def verdict_version(self) -> str:
         """Changes whenever verdicts could change: claims, evidence, or the code that compares."""
-        return f"{self.claims_version}+{self.extraction_version}+{code_hash(*VERDICT_CODE)}"
+        return (f"{self.claims_version}+{self.extraction_version}+{code_hash(*VERDICT_CODE)}"
+                f"+verifier-{self.verifier_path.parent.name}")
 
 
 @lru_cache(maxsize=4)
@@ -92,5 +106,7 @@ def open_toolkit(settings: Settings) -> Toolkit:
     # models missing: say so now, not mid-flow
     version = pipeline_version(settings, kb, ner_order(settings))
     relation_models = current_relation_models(settings)
+    verifier_path = current_verifier(settings)
     store = Store(settings.store_path)
-    return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor(), version, relation_models)
+    return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor(), version, relation_models,
+                   verifier_path)

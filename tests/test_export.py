@@ -28,7 +28,7 @@ def test_columns_and_strength(tmp_path):
     evidence = [EvidenceItem(claim.claim_id, cited, "supports", relation()),
                 EvidenceItem(claim.claim_id, cited, "supports", relation()),
                 EvidenceItem(claim.claim_id, review, "contradicts", relation(negated=True))]
-    result = ClaimResult(claim, "mixed", 1, 1, 2, evidence)
+    result = ClaimResult(claim, "mixed", 1, 1, 2, evidence, confidence=0.5, citations_say="supports")
     references = [ResolvedReference("note", "1", "PMID: 1", "1", None, None, "pmid", "resolved", record=cited),
                   ResolvedReference("note", "2", "PMID: 2", "2", None, None, "pmid", "unavailable", "offline")]
     extracted = {"pmid:1": ExtractedRecord("pmid:1", [relation()])}
@@ -36,12 +36,15 @@ def test_columns_and_strength(tmp_path):
     headers = {p.name: next(csv.reader(p.open())) for p in paths}
     assert headers == {"claims.csv": CLAIM_COLUMNS, "evidence.csv": EVIDENCE_COLUMNS,
                        "triples.csv": TRIPLE_COLUMNS, "references.csv": REFERENCE_COLUMNS}
-    assert CLAIM_COLUMNS[-5:] == ["extractor", "n_papers", "species", "publication_types", "years"]
+    assert CLAIM_COLUMNS[-4:] == ["kind", "entities", "verdict_confidence", "citations_say"]  # new columns go last
     assert REFERENCE_COLUMNS[-1] == "check"
 
     (row,) = read(tmp_path / "claims.csv")
     assert (row["n_papers"], row["species"], row["publication_types"], row["years"], row["extractor"]) == (
         "2", "animal:1;human:1;in vitro:1", "primary study:1;review:1", "2012-2019", "trigger-baseline")
     assert row["citations"] == "1;2" and row["cited_pmids"] == "1;2"
+    assert (row["kind"], row["verdict_confidence"], row["citations_say"]) == ("triple", "0.5", "supports")
+    assert {(r["stance"], r["signal"], r["found_by"]) for r in read(tmp_path / "evidence.csv")} == {
+        ("supports", "triple", "cited"), ("contradicts", "triple", "cited")}
     checks = {r["marker"]: r["check"] for r in read(tmp_path / "references.csv")}
     assert checks == {"1": "supports", "2": "unavailable"}

@@ -11,7 +11,8 @@ from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks
 from pipeline.verdicts.evidence import extract_record
-from pipeline.verdicts.reconcile import PHRASE_MATCH, reconcile_claim, stance, verdict_for
+from pipeline.verdicts.reconcile import PHRASE_MATCH, stance, verdict_for
+from pipeline.verdicts.verifier import Candidates, verify_claim
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +25,11 @@ def rel(subject, relation, obj, ids, negated=False, confidence=0.8):
     return Relation(Mention(0, 1, subject, "Chemical", ids[subject]), relation,
                     Mention(2, 3, obj, "Gene", ids[obj]), f"{subject} {relation} {obj}.", 0,
                     negated=negated, confidence=confidence)
+
+
+def reconcile_claim(claim, records, extracted, kb, missing_cited=False):
+    """The verifier on the structured signal alone, every record cited."""
+    return verify_claim(claim, Candidates(records, {r.uid for r in records}, missing_cited), extracted, kb, None, None)
 
 
 def claim_of(relation):
@@ -109,7 +115,7 @@ def test_evidence_strength_counts_each_paper_once(ids, kb):
     assert result.species_counts == {"animal": 1, "human": 1, "in vitro": 1}  # MeSH for one, text for the other
     assert result.publication_counts == {"review": 1}
     assert result.year_range == (2010, 2015)
-    assert [(i.record.uid, i.stance, i.relation.confidence) for i in result.strongest] == [
+    assert [(i.record.uid, i.stance, i.confidence) for i in result.strongest] == [
         ("pmid:1", "supports", 0.9), ("pmid:2", "related", 0.8)]
 
 

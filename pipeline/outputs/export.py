@@ -17,9 +17,9 @@ CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject"
                  "object", "object_id", "negated", "hedged", "citations", "cited_pmids", "verdict",
                  "n_supporting", "n_contradicting", "n_records_checked", "evidence_pmids",
                  "section", "implicit_subject", "confidence", "note", "extractor", "n_papers", "species",
-                 "publication_types", "years"]
+                 "publication_types", "years", "kind", "entities", "verdict_confidence", "citations_say"]
 EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
-                    "species", "publication_type", "year", "negated", "hedged"]
+                    "species", "publication_type", "year", "negated", "hedged", "signal", "found_by"]
 TRIPLE_COLUMNS = ["pmid", "sentence_index", "drug", "drug_id", "target", "target_id", "effect", "effect_id",
                   "relation", "polarity", "negated", "sentence", "confidence", "extractor", "hedged"]
 REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "doi", "resolved_by", "status",
@@ -56,30 +56,46 @@ def claim_rows(results: list[ClaimResult], cited_pmids: dict[tuple[str, str], st
         claim, rel = result.claim, result.claim.relation
         rows.append({
             "document": claim.document, "claim_id": claim.claim_id, "sentence_index": claim.sentence.index,
-            "sentence": claim.sentence.text, "subject": rel.subject.text, "subject_id": rel.subject.id,
-            "relation": rel.relation, "object": rel.object.text, "object_id": rel.object.id,
-            "negated": _flag(rel.negated), "hedged": _flag(rel.hedged),
+            "sentence": claim.sentence.text, **_triple_columns(rel),
             "citations": ";".join(claim.citations),
             "cited_pmids": ";".join(p for m in claim.citations if (p := cited_pmids.get((claim.document, m)))),
             "verdict": result.verdict, "n_supporting": result.n_supporting,
             "n_contradicting": result.n_contradicting, "n_records_checked": result.n_records_checked,
             "evidence_pmids": ";".join(result.evidence_pmids), "section": claim.sentence.section,
-            "implicit_subject": _flag(claim.implicit_subject), "confidence": rel.confidence, "note": result.note,
-            "extractor": rel.extractor, "n_papers": result.n_papers, "species": _counts(result.species_counts),
+            "implicit_subject": _flag(claim.implicit_subject), "note": result.note,
+            "n_papers": result.n_papers, "species": _counts(result.species_counts),
             "publication_types": _counts(result.publication_counts), "years": _years(result.year_range),
+            "kind": "triple" if rel else "statement", "entities": ";".join(m.id for m in claim.entities),
+            "verdict_confidence": result.confidence if result.verdict != "not_checked" else "",
+            "citations_say": result.citations_say,
         })
     return rows
 
 
+def _triple_columns(rel: Relation | None) -> dict[str, object]:
+    """A claim's triple, or blanks for a statement (its sentence is the claim)."""
+    if rel is None:
+        return dict.fromkeys(("subject", "subject_id", "relation", "object", "object_id", "negated", "hedged",
+                              "confidence", "extractor"), "")
+    return {"subject": rel.subject.text, "subject_id": rel.subject.id, "relation": rel.relation,
+            "object": rel.object.text, "object_id": rel.object.id, "negated": _flag(rel.negated),
+            "hedged": _flag(rel.hedged), "confidence": rel.confidence, "extractor": rel.extractor}
+
+
 def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
-    return [{
-        "claim_id": item.claim_id, "pmid": item.record.pmid or item.record.uid, "stance": item.stance,
-        "relation": item.relation.relation, "subject": item.relation.subject.text,
-        "object": item.relation.object.text, "sentence": item.relation.sentence,
-        "confidence": item.relation.confidence, "species": species(item.record),
-        "publication_type": publication_kind(item.record), "year": item.record.year or "",
-        "negated": _flag(item.relation.negated), "hedged": _flag(item.relation.hedged),
-    } for result in results for item in result.evidence]
+    """One row per evidence sentence; `signal` says what read it (a relation, the sentence-level
+    verifier, or both agreeing), `found_by` whether the record was cited or found by search."""
+    rows = []
+    for item in (item for result in results for item in result.evidence):
+        rel = item.relation
+        rows.append({
+            "claim_id": item.claim_id, "pmid": item.record.pmid or item.record.uid, "stance": item.stance,
+            "relation": rel.relation if rel else "", "subject": rel.subject.text if rel else "",
+            "object": rel.object.text if rel else "", "sentence": item.sentence, "confidence": item.confidence,
+            "species": species(item.record), "publication_type": publication_kind(item.record),
+            "year": item.record.year or "", "negated": _flag(rel.negated) if rel else "",
+            "hedged": _flag(rel.hedged) if rel else "", "signal": item.signal, "found_by": item.found_by})
+    return rows
 
 
 def triple_row(pmid: str, rel: Relation) -> dict[str, object]:

@@ -102,7 +102,7 @@ def record_link(record: Record) -> Markup:
 
 def _by_strength(items: list[EvidenceItem]) -> list[EvidenceItem]:
     """Items taking a side before merely related ones, most confident first."""
-    return sorted(items, key=lambda i: (i.stance == RELATED, -i.relation.confidence))
+    return sorted(items, key=lambda i: (i.stance == RELATED, -i.confidence))
 
 
 def _strongest(result: ClaimResult) -> list[EvidenceItem]:
@@ -163,7 +163,8 @@ def _document_view(document: Document, results: list[ClaimResult], references: l
         view = sentences.get(sentence.index)
         if view is None:
             mentions = [m for r in results if r.claim.sentence.index == sentence.index
-                        for m in (r.claim.relation.subject, r.claim.relation.object)]
+                        for m in ((r.claim.relation.subject, r.claim.relation.object) if r.claim.relation
+                                  else r.claim.entities)]
             view = sentences[sentence.index] = SentenceView(sentence, highlight(sentence.text, mentions))
         view.claims.append(_claim_view(result, by_marker))
     sections: dict[str, list[SentenceView]] = {}

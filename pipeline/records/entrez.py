@@ -235,10 +235,12 @@ class EntrezClient:
         raise Unreachable(f"{what}: {reason}")
 
     # -- E-utilities ---------------------------------------------------
-    def esearch(self, term: str, retmax: int = 20, db: str = "pubmed") -> list[str]:
-        """Ids matching an Entrez query, best first."""
+    def esearch(self, term: str, retmax: int = 20, db: str = "pubmed", sort: str = "relevance") -> list[str]:
+        """Ids matching an Entrez query, best first: PubMed's own order is newest first, so
+        the default asks for its relevance ranking ("" keeps NCBI's default)."""
+        options = {"sort": sort} if sort else {}
         result = self._request(f"esearch {db}", lambda: Entrez.esearch(
-            db=db, term=term, retmax=retmax, **self._params()), lambda d: _read_xml(d, f"esearch {db}"))
+            db=db, term=term, retmax=retmax, **options, **self._params()), lambda d: _read_xml(d, f"esearch {db}"))
         return [str(i) for i in result["IdList"]]
 
     def esummary(self, ids: Sequence[str], db: str = "pubmed") -> list[dict]:

@@ -9,7 +9,10 @@ so that records naming both sides of the claim come first.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
+
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record
 from pipeline.documents.parse import split_sentences
@@ -18,9 +21,11 @@ from pipeline.entities.kb import KnowledgeBase
 from pipeline.records.entrez import EntrezClient, Unreachable
 from pipeline.relations.triggers import RelationExtractor
 
+POOL = 50  # candidates a search gathers before re-ranking
+QUERY_ENTITIES = 3  # entities of a statement a PubMed query asks for
+QUERY_WORDS = 8  # words of a statement without entities a PubMed query asks for
 SYNONYMS = 3  # names per concept besides the one written and the preferred one
 CLASS_MEMBERS = 8  # member drugs a class query names (alphabetically; the KB has no ranking)
-CANDIDATES = 10  # BM25 hits considered per record wanted, before re-ranking
 # Names that would only add noise to a query: systematic names, salts, stereo prefixes, trademarks.
 _NOISY_NAME = re.compile(r"[(),\[\];®™]|^\W|\d-\w+-\d|[-–]\d+$")
 _WORD = re.compile(r"[A-Za-z0-9][\w+\-.]*[\w+]|[A-Za-z0-9]")
@@ -76,18 +81,27 @@ def mesh_heading(mention: Mention, kb: KnowledgeBase) -> str | None:
 
 
 def search_query(claim: Claim, kb: KnowledgeBase) -> tuple[str, str]:
-    """The claim as (PubMed esearch term, BM25 query text)."""
+    """The claim as (PubMed esearch term, BM25 query text). A triple asks for both of its sides,
+    each by its names and MeSH heading; a statement for its entities and its words."""
+    if claim.relation is None:
+        terms = []
+        for mention in claim.entities[:QUERY_ENTITIES]:
+            names = query_names(mention, kb)[:2]
+            terms.append("(" + " OR ".join(f'"{n}"[tiab]' for n in names) + ")")
+        words = [w for w in _WORD.findall(claim.text) if w.lower() not in STOP_WORDS and len(w) > 2]
+        term = " AND ".join(terms) if terms else " ".join(f"{w}[tiab]" for w in words[:QUERY_WORDS])
+        return term, claim.text
     rel = claim.relation
     groups: list[str] = []
-    words: list[str] = []
+    names_used: list[str] = []
     for side in (rel.subject, rel.object):
         names = query_names(side, kb)
         terms = [f'"{n}"[tiab]' for n in names]
         if heading := mesh_heading(side, kb):
             terms.append(f'"{heading}"[MeSH Terms]')
         groups.append("(" + " OR ".join(terms) + ")")
-        words += names
-    return " AND ".join(groups), " ".join(words)
+        names_used += names
+    return " AND ".join(groups), " ".join([claim.text, *names_used])
 
 
 def _mentions_side(text: str, names: list[str]) -> bool:
@@ -99,24 +113,28 @@ def _mentions_side(text: str, names: list[str]) -> bool:
     return False
 
 
-def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k: int = 5) -> list[Record]:
-    """Up to `top_k` records that may bear on a claim, best first: PubMed online, the store offline."""
+Ranker = Callable[[str, list[Record]], list[Record]]
+
+
+def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k: int = 5,
+                   ranker: Ranker | None = None) -> list[Record]:
+    """Up to `top_k` records that may bear on a claim, best first: a pool of POOL candidates from
+    PubMed by relevance (online) or the store's BM25 (offline), re-ranked by `ranker` (the
+    verifier's BM25 over the claim's words), a triple's records naming both its sides first."""
     term, text = search_query(claim, kb)
+    pool: list[Record] = []
     if not client.offline:
         try:
-            pmids = client.esearch(term, retmax=top_k)
+            pmids = client.esearch(term, retmax=POOL)
             fetched = client.fetch_records(pmids)
-            return [fetched.records[p] for p in pmids if p in fetched.records]
+            pool = [fetched.records[p] for p in pmids if p in fetched.records]
         except Unreachable:
             pass  # the client is offline from here on; fall back to the store
-    if client.store is None:
-        return []
-    hits = client.store.search(text, limit=top_k * CANDIDATES)
-    sides = [query_names(claim.relation.subject, kb), query_names(claim.relation.object, kb)]
-
-    def coverage(record: Record) -> int:
-        lowered = record.text.lower()
-        return sum(_mentions_side(lowered, names) for names in sides)
-
-    ranked = sorted(hits, key=lambda hit: (-coverage(hit.record), -hit.score))
-    return [hit.record for hit in ranked[:top_k]]
+    if not pool and client.store is not None:
+        pool = [hit.record for hit in client.store.search(text, limit=POOL)]
+    if ranker is not None:
+        pool = ranker(claim.text, pool)
+    if claim.relation is not None:
+        sides = [query_names(claim.relation.subject, kb), query_names(claim.relation.object, kb)]
+        pool.sort(key=lambda r: -sum(_mentions_side(r.text.lower(), names) for names in sides))  # stable
+    return pool[:top_k]

@@ -18,8 +18,8 @@ import re
 from collections import Counter
 
 from pipeline.claims.rules import trigger_at
-from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, ClaimResult, EvidenceItem, ExtractedRecord,
-                                Mention, Record, Relation)
+from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, EvidenceItem, ExtractedRecord, Mention, Record,
+                                Relation)
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES
 
@@ -134,21 +134,23 @@ def phrase_relations(claimed: Relation, extracted: ExtractedRecord, kb: Knowledg
 
 
 def record_evidence(claim: Claim, record: Record, extracted: ExtractedRecord, kb: KnowledgeBase) -> list[EvidenceItem]:
-    """What one record says about a claim, best first."""
+    """What one record's relations say about a triple claim, best first (nothing for a statement)."""
     rel = claim.relation
+    if rel is None:
+        return []
     candidates = extracted.relations
     if not rel.subject.id or not rel.object.id:
         candidates = candidates + phrase_relations(rel, extracted, kb)
     items = [EvidenceItem(claim.claim_id, record, s, found) for found in candidates
              if (s := stance(rel, found, kb)) is not None]
-    return sorted(items, key=lambda i: (i.stance != SUPPORTS, -i.relation.confidence))
+    return sorted(items, key=lambda i: (i.stance != SUPPORTS, -i.confidence))
 
 
 def paper_stance(items: list[EvidenceItem]) -> str:
     """One paper's overall stance: the side with more confidence behind it."""
     weight: Counter[str] = Counter()
     for item in items:
-        weight[item.stance] += item.relation.confidence
+        weight[item.stance] += item.confidence
     if weight[SUPPORTS] > weight[CONTRADICTS]:
         return SUPPORTS
     if weight[CONTRADICTS] > weight[SUPPORTS]:
@@ -169,34 +171,15 @@ def verdict_for(n_supporting: int, n_contradicting: int, n_checked: int, missing
     return "no_evidence"
 
 
-def reconcile_claim(claim: Claim, records: list[Record], extracted: dict[str, ExtractedRecord],
-                    kb: KnowledgeBase, missing_cited: bool = False) -> ClaimResult:
-    """The claim's verdict from the relations found in `records`.
-
-    `missing_cited` says that some record the claim cites could not be had; then
-    silence from the rest is reported as not checked rather than no evidence.
-    """
-    evidence: list[EvidenceItem] = []
-    papers: Counter[str] = Counter()
-    checked = [r for r in records if r.uid in extracted]
-    for record in checked:
-        items = record_evidence(claim, record, extracted[record.uid], kb)
-        if items:
-            papers[paper_stance(items)] += 1
-            evidence.extend(items)
-    verdict = verdict_for(papers[SUPPORTS], papers[CONTRADICTS], len(checked), missing_cited)
-    notes = ["cited records unavailable" if missing_cited else "", members_covered(claim, evidence, kb)]
-    return ClaimResult(claim, verdict, papers[SUPPORTS], papers[CONTRADICTS], len(checked), evidence,
-                       "; ".join(n for n in notes if n))
-
-
 def members_covered(claim: Claim, evidence: list[EvidenceItem], kb: KnowledgeBase) -> str:
     """For a claim about a drug class, which of its drugs the evidence taking a side is about
     ("evidence on 2 of 7 members: fluoxetine, sertraline"): one drug's evidence is not the class's."""
+    if claim.relation is None:
+        return ""
     side = claim.relation.subject
     drugs = {m for m in kb.members(side.id) if not m.startswith("CLASS:")} - {side.id} if side.id else set()
     named = {e.relation.subject.id: e.relation.subject.name or e.relation.subject.text for e in evidence
-             if e.stance != RELATED and e.relation.subject.id in drugs}
+             if e.stance != RELATED and e.relation is not None and e.relation.subject.id in drugs}
     if not named:
         return ""
     return f"evidence on {len(named)} of {len(drugs)} members: {', '.join(sorted(named.values(), key=str.lower))}"

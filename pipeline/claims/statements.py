@@ -1,0 +1,65 @@
+"""Claims that are not drug–target pairs: every check-worthy sentence is a claim.
+
+Why: the triple rules (`pipeline.claims.rules`) read what a sentence says about a drug and its
+target, but most of what documents assert is said otherwise ("REM sleep is suppressed by
+SSRIs", "1/2000 in the UK have abnormal PrP positivity"). A sentence that states no triple is
+checked as itself, with its entities, by the sentence-level verifier. Sentences that assert
+nothing are skipped and counted by reason: questions, hypotheses marked as such, fragments
+and page furniture.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pipeline.claims.rules import CLAIM_SENTENCE_KINDS, extract_claims
+from pipeline.datatypes import Claim, DocSentence, Document
+from pipeline.entities.dictionary import EntityTagger
+from pipeline.entities.kb import KnowledgeBase
+from pipeline.relations.triggers import RelationExtractor
+
+MIN_WORDS = 4  # shorter sentences are labels, captions or fragments, not assertions
+STATEMENT = "statement"  # the claim id suffix of a sentence checked as itself
+
+_HYPOTHESIS = re.compile(r"^\s*(?:we|I)\s+(?:\w+\s+)?(?:hypothes|speculat|conjectur|wonder|ask)\w*|"
+                         r"^\s*(?:it is (?:unknown|unclear|not known)|whether)\b|"
+                         r"^\s*(?:the )?(?:aim|purpose|objective|goal)s? (?:of|was|is)\b", re.I)
+_NAVIGATION = re.compile(r"^\s*(?:click|read more|see (?:also|more)|share|subscribe|sign (?:in|up)|log in|"
+                         r"download|contents|table of contents|copyright|all rights reserved|posted (?:on|by))\b|"
+                         r"https?://|\bwww\.", re.I)
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'-]+")
+
+
+def skip_reason(sentence: DocSentence) -> str:
+    """Why a sentence asserts nothing checkable ("" when it does)."""
+    text = sentence.text.strip()
+    if sentence.kind not in CLAIM_SENTENCE_KINDS:
+        return sentence.kind  # heading, boilerplate
+    if text.endswith("?"):
+        return "question"
+    if _NAVIGATION.search(text):
+        return "navigation"
+    if _HYPOTHESIS.search(text):
+        return "hypothesis"
+    if len(_WORDS.findall(text)) < MIN_WORDS:
+        return "fragment"
+    return ""
+
+
+def document_claims(document: Document, tagger: EntityTagger, extractor: RelationExtractor,
+                    kb: KnowledgeBase) -> tuple[list[Claim], Counter[str]]:
+    """The document's triple claims and, for each check-worthy sentence that states none, the
+    sentence as a statement claim; with the skipped sentences counted by reason."""
+    claims = extract_claims(document, tagger, extractor, kb)
+    with_triples = {c.sentence.index for c in claims}
+    skipped: Counter[str] = Counter()
+    for sentence in document.sentences:
+        if sentence.index in with_triples:
+            continue
+        if reason := skip_reason(sentence):
+            skipped[reason] += 1
+            continue
+        claims.append(Claim(document.name, f"{document.name}:{sentence.index}:{STATEMENT}", sentence, None,
+                            entities=[m for m in tagger.tag(sentence.text) if m.id]))
+    claims.sort(key=lambda c: c.sentence.index)  # stable: a sentence's triples keep their order
+    return claims, skipped
