@@ -98,7 +98,8 @@ def test_a_records_text_read_by_the_tagger_and_trigger_baseline(extracted):
 
 def test_triples_csv_gives_each_links_relation_sentence_and_confidence(extracted, tmp_path):
     other = Record(uid="pmc:PMC9", title="No relation here.")
-    records, by_uid = {RECORD.uid: RECORD, other.uid: other}, {RECORD.uid: extracted, other.uid: ExtractedRecord(other.uid)}
+    records = {RECORD.uid: RECORD, other.uid: other}
+    by_uid = {RECORD.uid: extracted, other.uid: ExtractedRecord(other.uid)}
     write_tables(tmp_path / "a", [], [], records, by_uid)
     write_tables(tmp_path / "b", [], [], records, dict(reversed(by_uid.items())))
     first = (tmp_path / "a" / "triples.csv").read_bytes()
