@@ -414,6 +414,30 @@ def _check(documents: list[str], out: Path | None, runner: str = "default", dask
         _fail(str(exc))
 
 
+@app.command("export")
+def export_(run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR",
+                                                    help="A run's output folder (`litmine status` lists them).")],
+            format_: Annotated[str, typer.Option("--format", metavar="bioc|pubtator",
+                                                 help="BioC JSON or PubTator.")],
+            out: Annotated[Path | None, typer.Option(metavar="FILE",
+                                                     help="File to write (default: standard output).")] = None) -> None:
+    """Write the records a run read, with their mentions and relations, as BioC JSON or PubTator."""
+    from pipeline.outputs.run_records import export_run
+
+    try:
+        exported = export_run(run_dir, format_)
+    except ValueError as exc:
+        _fail(str(exc))
+    for uid in exported.skipped:
+        typer.echo(f"warning: {uid}: left out, PubTator needs a numeric PMID", err=True)
+    if out is None:
+        sys.stdout.write(exported.text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(exported.text, encoding="utf-8")
+    console.print(f"{exported.written} records written to {out}", highlight=False)
+
+
 server_app = typer.Typer(help="A local Prefect server, needed for schedules to fire.", no_args_is_help=True)
 app.add_typer(server_app, name="server")
 

@@ -29,6 +29,7 @@ from pipeline.documents.parse import load_document
 from pipeline.outputs import runs
 from pipeline.outputs.export import write_tables
 from pipeline.outputs.report import write_report
+from pipeline.outputs.run_records import write_run_records
 from pipeline.records.references import RESOLVED, resolve_references
 from pipeline.toolkit import CLAIMS_CODE, EXTRACT_CODE, FETCH_CODE, open_toolkit
 from pipeline.verdicts.evidence import extract_record, search_records
@@ -156,9 +157,9 @@ def check_claims(claims: list[Claim], gathered: Gathered, extracted: dict[str, E
 @task(cache_policy=NO_CACHE)
 def export(out: Path, documents: list[Document], results: list[ClaimResult], references: list[ResolvedReference],
            records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> list[Path]:
-    """The CSV tables and the HTML report."""
+    """The CSV tables, the HTML report, and the records read with their extraction (for `litmine export`)."""
     tables = write_tables(out, results, references, records, extracted)
-    return [*tables, write_report(out, documents, results, references)]
+    return [*tables, write_report(out, documents, results, references), write_run_records(out, records, extracted)]
 
 
 @task(cache_policy=NO_CACHE)

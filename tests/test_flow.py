@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.datatypes import VERDICTS
+from pipeline.outputs.run_records import export_run
 from pipeline.records.store import Store
 
 SHARED = load_settings().shared
@@ -39,8 +40,8 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     docs = [str(note), str(SHARED / "documents" / "pssd-glutamate.txt"),
             str(SHARED / "documents" / "ssri-blunted-affect.txt")]
     paths = evidence_check(docs, out=str(tmp / "out"), offline=True)
-    assert sorted(Path(p).name for p in paths) == ["claims.csv", "evidence.csv", "references.csv", "report.html",
-                                                   "triples.csv"]
+    assert sorted(Path(p).name for p in paths) == ["claims.csv", "evidence.csv", "records.jsonl.gz", "references.csv",
+                                                   "report.html", "triples.csv"]
     claims = read(tmp / "out" / "claims.csv")
     assert claims and all(row["verdict"] in VERDICTS for row in claims)
 
@@ -61,9 +62,12 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     evidence = [r for r in read(tmp / "out" / "evidence.csv") if r["claim_id"] == supported["claim_id"]]
     assert evidence[0]["species"] == "animal;in vitro" and evidence[0]["year"] == "2015"
     triples = read(tmp / "out" / "triples.csv")
-    assert any(t["pmid"] == "99000001" and t["target_id"] == "HGNC:6256" and t["relation"] == "inhibits"
+    assert any(t["pmid"] == "99000001" and t["target_id"] == "HGNC:6256" and t["target_relation"] == "inhibits"
                and t["extractor"] == "relation-model:drugprot" for t in triples)  # read by the trained model
     assert all(t["extractor"].startswith("relation-model:") for t in triples)
+
+    exported = export_run(tmp / "out", "pubtator")  # the records the run read, as the run read them
+    assert "99000001\tinhibits\tDrugBank:DB01104\tHGNC:6256" in exported.text.split("\n")
 
 
 def test_online_run_fetches_cited_records_and_searches_for_uncited_claims(harness, workspace, fake_eutils,

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.datatypes import Mention, Record, Relation
 from pipeline.records.importers import import_paths
-from pipeline.records.interchange import AnnotatedRecord, bioc_json, pubtator, write_bioc_json, write_pubtator
+from pipeline.outputs.interchange import AnnotatedRecord, bioc_json, pubtator, write_bioc_json, write_pubtator
 from pipeline.records.store import Store
 
 TITLE = "Sertraline inhibits Kir4.1 channels in astrocytes."

@@ -19,7 +19,8 @@ from pipeline.records.store import Store
 from pipeline.relations.dependencies import Arc, DependencyParser, splice_negations
 from pipeline.relations.features import SentenceView, pair_features, path_features
 from pipeline.relations.model import TASKS, ModelExtractor, RelationModel
-from pipeline.relations.triggers import TriggerExtractor, assemble_triples
+from pipeline.relations.triggers import TriggerExtractor
+from pipeline.relations.triples import assemble_triples
 from pipeline.training.relation_batches import make_batch
 from pipeline.training.relation_models import predict_batch, train_relation_model
 from pipeline.verdicts.evidence import extract_record
@@ -167,22 +168,7 @@ def test_model_extractor_negation_and_triples(drugprot_dir, parser):
         ("Sertraline", "inhibits", "Kir4.1", True, False)]
     triples = assemble_triples(relations, pmid="123")
     assert len(triples) == 1 and triples[0].negated and triples[0].target.id == "HGNC:6256"
-    assert triples[0].pmid == "123" and triples[0].sentences == (sentence,) and triples[0].polarity == -1
-
-
-def test_triples_join_drug_target_with_target_and_drug_effects():
-    drug, target = Mention(0, 4, "drug", "Chemical", "D1"), Mention(10, 16, "target", "Gene", "G1")
-    effect, other = Mention(20, 26, "effect", "Disease", "E1"), Mention(30, 35, "other", "Disease", "E2")
-    dt = Relation(drug, "inhibits", target, "s0", 0, confidence=0.9)
-    te = Relation(target, "causes", effect, "s1", 1, hedged=True, confidence=0.6)
-    de = Relation(drug, "treats", other, "s2", 2, confidence=0.8)
-    lone = Relation(Mention(0, 2, "d2", "Chemical", "D2"), "causes", effect, "s3", 3, confidence=0.7)
-    triples = assemble_triples([dt, te, de, lone], pmid="5")
-    found = {(t.drug.id, t.target and t.target.id, t.effect and t.effect.id, t.relation, t.effect_relation,
-              t.hedged, t.confidence, t.sentence_indexes) for t in triples}
-    assert found == {("D1", "G1", "E1", "inhibits", "causes", True, 0.6, (0, 1)),
-                     ("D1", "G1", "E2", "inhibits", "treats", False, 0.8, (0, 2)),
-                     ("D2", None, "E1", "causes", "causes", False, 0.7, (3,))}
+    assert triples[0].pmid == "123" and triples[0].target_link.sentence == sentence and triples[0].polarity == -1
 
 
 def test_pssd_sertraline_sentence_yields_inhibits_triples(drugprot_dir, parser, kb):
@@ -195,8 +181,8 @@ def test_pssd_sertraline_sentence_yields_inhibits_triples(drugprot_dir, parser, 
     extracted = extract_record(Record(uid="doc:pssd", title=sentence), DictionaryTagger(kb),
                                ModelExtractor.load([drugprot_dir], parser=parser))
     triples = assemble_triples(extracted.relations, pmid="")
-    inhibited = {t.target.id for t in triples if t.drug.text == "Sertraline" and t.relation == "inhibits"
-                 and t.target is not None and not t.negated}
+    inhibited = {t.target.id for t in triples if t.target_link and t.drug.text == "Sertraline"
+                 and t.target_link.relation == "inhibits" and not t.negated}
     assert {"HGNC:6224", "HGNC:6256"} <= inhibited
 
 

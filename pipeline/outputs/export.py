@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.datatypes import (ClaimResult, ExtractedRecord, Record, Relation, ResolvedReference, publication_kind,
                                 species)
+from pipeline.relations.triples import Triple, assemble_triples
 from pipeline.verdicts.citations import citation_checks
 
 CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject", "subject_id", "relation",
@@ -20,8 +21,11 @@ CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject"
                  "publication_types", "years", "kind", "entities", "verdict_confidence", "citations_say"]
 EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
                     "species", "publication_type", "year", "negated", "hedged", "signal", "found_by"]
-TRIPLE_COLUMNS = ["pmid", "sentence_index", "drug", "drug_id", "target", "target_id", "effect", "effect_id",
-                  "relation", "polarity", "negated", "sentence", "confidence", "extractor", "hedged"]
+# Each triple's concepts and chain, then its two links: drug -> target, and target (or drug) -> effect.
+TRIPLE_COLUMNS = ["pmid", "chain", "drug", "drug_id", "target", "target_id", "effect", "effect_id", "polarity",
+                  "negated", "hedged", "confidence", "extractor",
+                  "target_relation", "target_sentence_index", "target_sentence", "target_confidence",
+                  "effect_relation", "effect_sentence_index", "effect_sentence", "effect_confidence"]
 REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "doi", "resolved_by", "status",
                      "reason", "check"]
 
@@ -98,24 +102,29 @@ def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
     return rows
 
 
-def triple_row(pmid: str, rel: Relation) -> dict[str, object]:
-    """A relation as a drug–target–effect row: the drug is a Chemical subject, the
-    target a Gene on either side, the effect a Disease object."""
-    sides = {"drug": rel.subject if rel.subject.type == "Chemical" else None,
-             "target": next((m for m in (rel.subject, rel.object) if m.type == "Gene"), None),
-             "effect": rel.object if rel.object.type == "Disease" else None}
-    row: dict[str, object] = {"pmid": pmid, "sentence_index": rel.sentence_index}
-    for name, mention in sides.items():
+def triple_row(triple: Triple) -> dict[str, object]:
+    """A triple as a row: its concepts, then each link's relation, sentence and confidence
+    (empty for the part a lone relation lacks)."""
+    row: dict[str, object] = {"pmid": triple.pmid, "chain": triple.chain}
+    for name, mention in (("drug", triple.drug), ("target", triple.target), ("effect", triple.effect)):
         row[name] = mention.text if mention else ""
         row[f"{name}_id"] = mention.id if mention else ""
-    row.update({"relation": rel.relation, "polarity": rel.polarity, "negated": _flag(rel.negated),
-                "sentence": rel.sentence, "confidence": rel.confidence, "extractor": rel.extractor,
-                "hedged": _flag(rel.hedged)})
-    return row
+    row.update({"polarity": triple.polarity, "negated": _flag(triple.negated), "hedged": _flag(triple.hedged),
+                "confidence": triple.confidence, "extractor": triple.extractor})
+    return row | _link_cells("target", triple.target_link) | _link_cells("effect", triple.effect_link)
 
 
-def _triple_order(row: dict[str, object]) -> tuple[str, ...]:
-    return tuple(str(row[k]) for k in ("pmid", "sentence_index", "drug", "target", "effect", "relation"))
+def _link_cells(name: str, link: Relation | None) -> dict[str, object]:
+    values = ("", "", "", "") if link is None else (link.relation, link.sentence_index, link.sentence, link.confidence)
+    return dict(zip((f"{name}_relation", f"{name}_sentence_index", f"{name}_sentence", f"{name}_confidence"), values))
+
+
+def triple_rows(records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> list[dict[str, object]]:
+    """Every record's assembled triples, records in PMID order (uid where there is none), so
+    that the same extraction always gives the same file."""
+    ids = {uid: records[uid].pmid or uid for uid in extracted}
+    return [triple_row(t) for uid in sorted(extracted, key=lambda u: (ids[u], u))
+            for t in assemble_triples(extracted[uid].relations, ids[uid])]
 
 
 def reference_rows(references: list[ResolvedReference], checks: dict[tuple[str, str], str]) -> list[dict[str, object]]:
@@ -129,12 +138,10 @@ def write_tables(out: Path, results: list[ClaimResult], references: list[Resolve
                  records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> list[Path]:
     """Write the four CSVs into `out` and return their paths."""
     cited = {(r.document, r.marker): r.pmid for r in references if r.pmid}
-    triples = [triple_row(records[uid].pmid or uid, rel)
-               for uid in sorted(extracted) for rel in extracted[uid].relations]
     return [
         _write(out / "claims.csv", CLAIM_COLUMNS, claim_rows(results, cited)),
         _write(out / "evidence.csv", EVIDENCE_COLUMNS, evidence_rows(results)),
-        _write(out / "triples.csv", TRIPLE_COLUMNS, sorted(triples, key=_triple_order)),
+        _write(out / "triples.csv", TRIPLE_COLUMNS, triple_rows(records, extracted)),
         _write(out / "references.csv", REFERENCE_COLUMNS,
                reference_rows(references, citation_checks(references, results, extracted))),
     ]

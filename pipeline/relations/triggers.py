@@ -5,16 +5,15 @@ with a disease) in the same sentence when a trigger word links them, and marks
 the pair negated or hedged from cue words. Claims are read with it, by their
 author's verb; evidence is read by the trained relation models
 (pipeline.relations.model). Both satisfy `RelationExtractor` and share the negation
-and hedging cues here. `assemble_triples` joins one record's relations into
+and hedging cues here. `pipeline.relations.triples` chains one record's relations into
 drug–target–effect triples.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Protocol
 
-from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
+from pipeline.datatypes import Mention, Relation
 
 # Trigger stems for each relation of litmine's vocabulary, most specific first:
 # the first relation whose trigger links a pair wins.
@@ -176,80 +175,3 @@ def _beyond_compound(sentence: str, mentions: list[Mention], a: Mention, b: Ment
 
 def _same_concept(a: Mention, b: Mention) -> bool:
     return bool(a.id) and a.id == b.id
-
-
-# --- drug–target–effect triples ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Triple:
-    """A drug–target–effect statement assembled from one record's relations.
-
-    `relation` is what the drug does to the target (or, with no target, to the effect);
-    `effect_relation` how the target or the drug bears on the effect ("" with no effect).
-    A triple is negated or hedged when any relation it joins is; its confidence is the
-    least of theirs.
-    """
-
-    pmid: str
-    drug: Mention
-    target: Mention | None
-    effect: Mention | None
-    relation: str
-    effect_relation: str
-    negated: bool
-    hedged: bool
-    confidence: float
-    sentence_indexes: tuple[int, ...]
-    sentences: tuple[str, ...]
-    extractor: str
-
-    @property
-    def polarity(self) -> int:
-        return RELATION_POLARITY.get(self.relation, 0)
-
-
-def _triple(pmid: str, drug: Mention, target: Mention | None, effect: Mention | None,
-            parts: list[Relation], effect_relation: str) -> Triple:
-    evidence = sorted({(r.sentence_index, r.sentence) for r in parts})
-    return Triple(pmid, drug, target, effect, parts[0].relation, effect_relation,
-                  any(r.negated for r in parts), any(r.hedged for r in parts), min(r.confidence for r in parts),
-                  tuple(i for i, _ in evidence), tuple(s for _, s in evidence),
-                  "+".join(dict.fromkeys(r.extractor for r in parts)))
-
-
-def assemble_triples(relations: list[Relation], pmid: str = "") -> list[Triple]:
-    """Join one record's relations into drug–target–effect triples.
-
-    A drug–target relation joins every target–effect relation of the same target and every
-    drug–effect relation of the same drug in the record; one that joins nothing stays a
-    drug–target triple, and a drug–effect relation that no target joined stays a drug–effect
-    triple. Gene–disease relations with no drug acting on the gene yield nothing.
-    """
-    drug_target = [r for r in relations if r.subject.type == "Chemical" and r.object.type == "Gene"]
-    target_effect = [r for r in relations if r.subject.type in ("Gene", "Variant") and r.object.type == "Disease"]
-    drug_effect = [r for r in relations if r.subject.type == "Chemical" and r.object.type == "Disease"]
-    found: dict[tuple[object, ...], Triple] = {}
-
-    def add(triple: Triple) -> None:
-        key = (triple.drug.key, triple.target and triple.target.key,
-               triple.effect and triple.effect.key, triple.relation, triple.effect_relation, triple.negated)
-        if key not in found or found[key].confidence < triple.confidence:
-            found[key] = triple
-
-    joined_effects: set[int] = set()
-    for dt in drug_target:
-        joins = [(te, te.object) for te in target_effect if te.subject.key == dt.object.key]
-        for i, de in enumerate(drug_effect):
-            if de.subject.key == dt.subject.key:
-                joins.append((de, de.object))
-                joined_effects.add(i)
-        for other, effect in joins:
-            add(_triple(pmid, dt.subject, dt.object, effect, [dt, other], other.relation))
-        if not joins:
-            add(_triple(pmid, dt.subject, dt.object, None, [dt], ""))
-    for i, de in enumerate(drug_effect):
-        if i not in joined_effects:
-            add(_triple(pmid, de.subject, None, de.object, [de], de.relation))
-    return sorted(found.values(), key=lambda t: (t.sentence_indexes, t.drug.key, t.relation,
-                                                 t.target.text if t.target else "", t.effect.text if t.effect else ""))

@@ -3,9 +3,12 @@ mining tools (and litmine's own importer) read.
 
 A record is written with its title and abstract as two passages (BioC) or |t| and |a| lines
 (PubTator), so that mention offsets run over ``title + " " + abstract`` as in every corpus
-litmine imports. Mentions carry their type and KB id; relations join the two concepts' ids,
-as BioRED's do. BioC relations also carry litmine's negated, hedged and confidence values as
-extra infons (importers that do not know them skip them); PubTator has no place for them.
+litmine imports. BioC adds a passage per full-text section, at its offset in
+`Record.full_text`; PubTator holds only the title and abstract, so the mentions and relations
+of a record's body are left out of it. Mentions carry their type and KB id; relations join
+the two concepts' ids, as BioRED's do. BioC relations also carry litmine's negated, hedged and
+confidence values as extra infons (importers that do not know them skip them); PubTator has
+no place for them.
 """
 from __future__ import annotations
 
@@ -20,7 +23,8 @@ from pipeline.datatypes import Mention, Record, Relation
 
 @dataclass
 class AnnotatedRecord:
-    """A record with the mentions (offsets over `record.text`) and relations litmine found in it."""
+    """A record with the mentions (offsets over `record.full_text`, of which `record.text` is the
+    start) and relations litmine found in it."""
 
     record: Record
     mentions: list[Mention] = field(default_factory=list)
@@ -53,17 +57,31 @@ def _mention_infons(m: Mention) -> dict[str, str]:
     return infons
 
 
+def _passages(record: Record) -> list[dict[str, Any]]:
+    """The title, the abstract and each full-text section at its offset in `record.full_text`."""
+    title, abstract = record.title, record.abstract
+    passages: list[dict[str, Any]] = [{"infons": {"type": "title"}, "offset": 0, "text": title, "annotations": []}]
+    if abstract:
+        passages.append({"infons": {"type": "abstract"}, "offset": len(title) + 1, "text": abstract,
+                         "annotations": []})
+    full, cursor = record.full_text, len(record.text)
+    for section in record.sections:
+        text = f"{section.title}\n{section.text}" if section.title else section.text
+        if text:
+            cursor = full.index(text, cursor)
+            passages.append({"infons": {"type": "section", "section_title": section.title}, "offset": cursor,
+                             "text": text, "annotations": []})
+            cursor += len(text)
+    return passages
+
+
 def bioc_json(records: Iterable[AnnotatedRecord], source: str = "litmine") -> dict[str, object]:
     """A BioC collection (as JSON-ready dicts) of the annotated records."""
     documents = []
     for item in records:
-        title, abstract = item.record.title, item.record.abstract
-        passages: list[dict[str, Any]] = [{"infons": {"type": "title"}, "offset": 0, "text": title, "annotations": []}]
-        if abstract:
-            passages.append({"infons": {"type": "abstract"}, "offset": len(title) + 1, "text": abstract,
-                             "annotations": []})
+        passages = _passages(item.record)
         for number, m in enumerate(sorted(item.mentions, key=lambda m: (m.start, m.end))):
-            passage = passages[0] if m.start < len(title) or len(passages) == 1 else passages[1]
+            passage = next(p for p in reversed(passages) if p["offset"] <= m.start)
             passage["annotations"].append({
                 "id": str(number), "infons": _mention_infons(m),
                 "text": m.text, "locations": [{"offset": m.start, "length": m.end - m.start}]})
@@ -79,23 +97,34 @@ def bioc_json(records: Iterable[AnnotatedRecord], source: str = "litmine") -> di
     return {"source": source, "date": "", "key": "litmine.key", "infons": {}, "documents": documents}
 
 
+def bioc_text(records: Iterable[AnnotatedRecord]) -> str:
+    """The BioC collection as JSON text, ready for a file."""
+    return json.dumps(bioc_json(records), indent=1, ensure_ascii=False)
+
+
 def write_bioc_json(path: Path, records: Iterable[AnnotatedRecord]) -> Path:
-    path.write_text(json.dumps(bioc_json(records), indent=1, ensure_ascii=False))
+    path.write_text(bioc_text(records))
     return path
 
 
+def has_pubtator_id(record: Record) -> bool:
+    """PubTator names documents by PMID: a record without a numeric one cannot be written."""
+    return bool(record.pmid and record.pmid.isdigit())
+
+
 def pubtator(records: Iterable[AnnotatedRecord]) -> str:
-    """PubTator text: |t| and |a| lines, one row per mention and per relation, a blank line between
-    documents. PubTator needs numeric PMIDs: records without one raise ValueError."""
+    """PubTator text: |t| and |a| lines, one row per mention and per relation of the title and
+    abstract, a blank line between documents. Records without a numeric PMID raise ValueError."""
     blocks = []
     for item in records:
-        pmid = item.record.pmid
-        if not pmid or not pmid.isdigit():
+        pmid, end = item.record.pmid, len(item.record.text)
+        if not has_pubtator_id(item.record):
             raise ValueError(f"{item.record.uid}: PubTator needs a numeric PMID")
         lines = [f"{pmid}|t|{_one_line(item.record.title)}", f"{pmid}|a|{_one_line(item.record.abstract)}"]
         for m in sorted(item.mentions, key=lambda m: (m.start, m.end)):
-            lines.append(f"{pmid}\t{m.start}\t{m.end}\t{m.text}\t{m.type}\t{m.id}")
-        for r in _unique_relations(item.relations):
+            if m.end <= end:
+                lines.append(f"{pmid}\t{m.start}\t{m.end}\t{m.text}\t{m.type}\t{m.id}")
+        for r in _unique_relations(r for r in item.relations if max(r.subject.end, r.object.end) <= end):
             lines.append(f"{pmid}\t{r.relation}\t{_concept(r.subject)}\t{_concept(r.object)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
