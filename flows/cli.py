@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.config import ConfigError, Settings, load_settings
-from pipeline.documents.parse import DocumentError
+from pipeline.documents.reading import DocumentError
 from pipeline.records.store import Store, StoreError
 
 app = typer.Typer(help="Check what documents claim about drugs against the biomedical literature.",

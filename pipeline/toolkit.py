@@ -23,8 +23,7 @@ from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline import datatypes
 from pipeline.datatypes import Mention
-from pipeline.documents import parse
-from pipeline.documents.parse import split_sentences
+from pipeline.documents import citations, markup, reading, sentences
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.ner import PipelineTagger, ner_order, pipeline_version
@@ -42,7 +41,7 @@ from pipeline.verdicts import evidence, reconcile
 
 # The code behind each cached result (see pipeline.codehash); the types a stage hands the next
 # are in pipeline.datatypes.
-CLAIMS_CODE = (claims, parse, datatypes)
+CLAIMS_CODE = (claims, reading, markup, sentences, citations, datatypes)
 FETCH_CODE = (evidence, references, datatypes)
 EXTRACT_CODE = (evidence, datatypes)
 VERDICT_CODE = (claims, evidence, reconcile, datatypes)
@@ -76,7 +75,7 @@ class Toolkit:
     def extraction_version(self) -> str:
         """Changes whenever what is read from a record could change (for caching)."""
         models = "+".join(p.name for p in self.relation_models)
-        code = code_hash(relation_model, relation_features, relations, dependencies, split_sentences, Mention)
+        code = code_hash(relation_model, relation_features, relations, dependencies, sentences, Mention)
         return f"{self.pipeline_version}+{ModelExtractor.name}-{models}-{code}"
 
     @property

@@ -10,7 +10,7 @@ import pytest
 from pipeline.config import Settings, load_settings
 from pipeline.corpora import to_vocabulary
 from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record, Relation
-from pipeline.documents.parse import load_document
+from pipeline.documents.reading import load_document
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.evaluation.relations import evaluate_cues, evaluate_extractor, evaluate_relations, gold_keys, score
 from pipeline.models import FLOW_CORPORA, ModelsMissing, current_relation_models
