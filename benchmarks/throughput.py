@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.config import load_settings
-from pipeline.documents.parse import split_sentences
+from pipeline.documents.sentences import split_sentences
 from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.ner import PipelineTagger
 from pipeline.models import current_relation_models

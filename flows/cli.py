@@ -10,40 +10,22 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.config import ConfigError, Settings, load_settings
-from pipeline.documents.parse import DocumentError
-from pipeline.records.store import Store, StoreError
+from flows.commands import check_documents, fail, open_store, settings_or_exit
+from flows.evaluate import evaluate_app
 
 app = typer.Typer(help="Check what documents claim about drugs against the biomedical literature.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 console = Console(stderr=True)
 
+app.add_typer(evaluate_app, name="evaluate")
+
 OfflineOption = Annotated[bool, typer.Option("--offline", help="Use only the local store; never call NCBI.")]
-
-
-def _settings(offline: bool = False) -> Settings:
-    try:
-        return load_settings().with_overrides(offline=offline or None)
-    except ConfigError as exc:
-        _fail(str(exc))
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def _store(settings: Settings) -> Store:
-    try:
-        return Store(settings.store_path)
-    except StoreError as exc:
-        _fail(str(exc))
 
 
 @app.callback()
@@ -53,7 +35,7 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log prog
 
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    apply_prefect_defaults(_settings())
+    apply_prefect_defaults(settings_or_exit())
 
 
 @app.command("import")
@@ -64,8 +46,8 @@ def import_(paths: Annotated[list[Path], typer.Argument(help="Files or folders o
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        _fail(f"no such file or folder: {', '.join(missing)}")
-    store = _store(_settings())
+        fail(f"no such file or folder: {', '.join(missing)}")
+    store = open_store(settings_or_exit())
     report = import_paths(paths, store, progress=progress and sys.stderr.isatty())
     table = Table("source", "added", "updated", "unchanged", title="records")
     for source, counts in sorted(report.per_source.items()):
@@ -85,7 +67,7 @@ def import_(paths: Annotated[list[Path], typer.Argument(help="Files or folders o
 @app.command()
 def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Count what the store holds: records per source and gold annotations per corpus."""
-    summary = _store(_settings()).stats()
+    summary = open_store(settings_or_exit()).stats()
     if as_json:
         print(json.dumps(summary, indent=2))
         return
@@ -106,7 +88,7 @@ def search(query: Annotated[str, typer.Argument(help="Words to look for.")],
            limit: Annotated[int, typer.Option(help="How many records.")] = 10,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Search the local store (BM25 over titles, abstracts and full texts)."""
-    hits = _store(_settings()).search(query, limit=limit)
+    hits = open_store(settings_or_exit()).search(query, limit=limit)
     if as_json:
         print(json.dumps([{"uid": h.record.uid, "pmid": h.record.pmid, "title": h.record.title,
                            "year": h.record.year, "score": round(h.score, 4)} for h in hits], indent=2))
@@ -127,8 +109,8 @@ def fetch(pmids: Annotated[list[str], typer.Argument(help="PubMed ids.")],
     """Fetch PubMed records into the store (cache-first)."""
     from pipeline.records.entrez import EntrezClient
 
-    settings = _settings(offline)
-    result = EntrezClient(settings, _store(settings)).fetch_records(pmids, refresh=refresh)
+    settings = settings_or_exit(offline)
+    result = EntrezClient(settings, open_store(settings)).fetch_records(pmids, refresh=refresh)
     console.print(f"{len(result.records)} records ({result.fetched} fetched, {result.from_store} from the store)")
     for pmid, reason in sorted(result.unavailable.items()):
         console.print(f"unavailable {pmid}: {reason}", highlight=False)
@@ -139,7 +121,7 @@ def kb_build() -> None:
     """Build the knowledge base from the shared vocabularies (if missing or stale)."""
     from pipeline.entities.kb_build import ensure_kb
 
-    settings = _settings()
+    settings = settings_or_exit()
     kb = ensure_kb(settings)
     console.print(f"knowledge base {settings.kb_path} (version {kb.version})")
 
@@ -161,14 +143,14 @@ def models_build(reduced: Annotated[bool, typer.Option(
     from pipeline.training.spacy_models import build_models
     from pipeline.training.verifier import REDUCED_VERIFIER_CLAIMS, build_verifier
 
-    settings = _settings()
+    settings = settings_or_exit()
     kb = ensure_kb(settings)
     try:
-        built = build_models(settings, _store(settings), kb, reduced=reduced)
+        built = build_models(settings, open_store(settings), kb, reduced=reduced)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
-    with _store(settings) as store:
+    with open_store(settings) as store:
         built["verifier"] = build_verifier(settings, store, DictionaryTagger(kb),
                                            REDUCED_VERIFIER_CLAIMS if reduced else None)
     table = Table("model", "path", "build s", "MB", title="models")
@@ -178,194 +160,6 @@ def models_build(reduced: Annotated[bool, typer.Option(
         table.add_row(name, str(path), f"{record['seconds']:.0f}" if record else "-",
                       f"{record['bytes'] / 1e6:.1f}" if record else "-")
     Console().print(table)
-
-
-evaluate_app = typer.Typer(help="Benchmarks on the gold corpora (train on train, report on dev/test).",
-                            no_args_is_help=True)
-app.add_typer(evaluate_app, name="evaluate")
-
-
-def _print_figures(figures: dict[str, dict[str, float]], as_json: bool, title: str) -> None:
-    if as_json:
-        print(json.dumps(figures, indent=2))
-        return
-    table = Table("setting", *sorted({k for row in figures.values() if isinstance(row, dict) for k in row}),
-                  title=title)
-    columns = [c.header for c in table.columns[1:]]
-    for name, row in figures.items():
-        if isinstance(row, dict):
-            table.add_row(name, *(f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, ""))
-                                  for c in columns))
-    Console().print(table)
-
-
-@evaluate_app.command("relations")
-def evaluate_relations(corpus: Annotated[str, typer.Option(help="drugprot, chemprot, bc5cdr or biored.")],
-                       split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
-                       entities: Annotated[str, typer.Option(help="gold, or predicted by litmine's tagger.")] = "gold",
-                       as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Relation extraction P/R/F1 with each benchmark's official counting (trains the model if missing)."""
-    from pipeline.evaluation.relations import evaluate_relations_in_store
-    from pipeline.models import ModelsMissing
-
-    try:
-        figures = evaluate_relations_in_store(corpus, split, entities, settings=_settings(), progress=True)
-    except (ValueError, FileNotFoundError, ModelsMissing) as exc:
-        _fail(str(exc))
-    if as_json:
-        print(json.dumps(figures, indent=2))
-        return
-    _print_figures({"micro": figures["micro"], **figures["per_type"]}, False,
-                   f"{corpus} {split}, {entities} entities")
-
-
-@evaluate_app.command("ner")
-def evaluate_ner(corpus: Annotated[str, typer.Option(help="bc5cdr, biored or nlm_gene.")],
-                 split: Annotated[str, typer.Option(help="dev or test (nlm_gene: train-dev or test).")] = "dev",
-                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Entity recognition P/R/F1 per type, strict: character offsets and type must equal a gold mention's."""
-    from pipeline.evaluation.entities import evaluate_ner as evaluate
-    from pipeline.training.spacy_models import gold_split
-
-    if corpus not in ("bc5cdr", "biored", "nlm_gene"):
-        _fail(f"unknown NER corpus {corpus!r}: choose bc5cdr, biored or nlm_gene")
-    settings = _settings()
-    tagger = _pipeline_tagger(settings, corpus)
-    try:
-        figures = evaluate(tagger, gold_split(_store(settings), corpus, split), corpus, split)
-    except ValueError as exc:
-        _fail(str(exc))
-    if as_json:
-        print(json.dumps(figures, indent=2))
-        return
-    _print_figures({"overall": figures["overall"], **figures["per_type"]}, False, f"{corpus} {split} NER (strict)")
-
-
-@evaluate_app.command("linking")
-def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.")],
-                     split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
-                     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Identifier accuracy on gold mentions: BC5CDR chemicals/diseases to MeSH, BioRED genes to NCBI Gene."""
-    from pipeline.entities.kb_build import ensure_kb
-    from pipeline.entities.linking import Linker
-    from pipeline.evaluation.linking import evaluate_linking as evaluate
-
-    if corpus not in ("bc5cdr", "biored"):
-        _fail(f"unknown linking corpus {corpus!r}: choose bc5cdr or biored")
-    settings = _settings()
-    kb = ensure_kb(settings)
-    figures = evaluate(_store(settings), kb, Linker.load(settings, kb), corpus, split)
-    if as_json:
-        print(json.dumps(figures, indent=2))
-        return
-    _print_figures({"overall": {"accuracy": figures["accuracy"]}, **figures["per_type"]}, False,
-                   f"{corpus} {split} linking (gold mentions)")
-
-
-@evaluate_app.command("verdicts")
-def evaluate_verdicts(corpus: Annotated[str, typer.Option(
-                          help="pharma (cited claims from gold relations), scifact or check_covid.")] = "pharma",
-                      split: Annotated[str, typer.Option(help="dev or test (SciFact's test has no labels).")] = "dev",
-                      limit: Annotated[int | None, typer.Option(
-                          help="pharma: documents per source corpus (default 100); scifact/check_covid: "
-                               "the first N claims (default all).")] = None,
-                      out: Annotated[Path | None, typer.Option(help="Where the run's tables go.")] = None,
-                      as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Verdicts as `litmine run` gives them, on claims whose answer is known: the claims are
-    written as documents and checked offline by the evidence-check flow. `pharma` writes true,
-    flipped and unrelated claims from BioRED, BC5CDR and DrugProt gold relations, each citing the
-    abstract it comes from; `scifact` and `check_covid` write the split's claims uncited, so
-    the flow searches the store for their evidence."""
-    import tempfile
-
-    settings = _settings(offline=True)
-    folder = out or Path(tempfile.mkdtemp(prefix="litmine-verdicts-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    if corpus == "pharma":
-        figures = _pharma_verdicts(settings, split, limit or 100, folder)
-    elif corpus in ("scifact", "check_covid"):
-        figures = _claim_corpus_verdicts(settings, corpus, split, limit, folder)
-    else:
-        _fail(f"unknown verdict corpus {corpus!r}: use pharma, scifact or check_covid")
-    if as_json:
-        print(json.dumps(figures, indent=2))
-        return
-    columns = ("claims", "claims_extracted", "accuracy", "claim_macro_f1", "opposite_rate", "label_only_f1")
-    rows = {name: {c: row[c] for c in columns if c in row}
-            for name, row in {**figures.get("per_corpus", {}), corpus: figures}.items()}
-    _print_figures(rows, False, f"verdicts, {corpus} {split} (tables in {folder / 'run'})")
-    if "retrieval" in figures:
-        _print_figures({"search": figures["retrieval"]}, False, "recall of the gold evidence among searched records")
-        _print_figures({"gold evidence": {k: v for k, v in figures["gold_evidence"].items() if k != "per_label_f1"}
-                        | figures["gold_evidence"]["per_label_f1"]}, False, "the verifier on each claim's own abstracts")
-
-
-def _read_table(path: Path) -> list[dict[str, str]]:
-    import csv
-
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _pharma_verdicts(settings: Settings, split: str, limit: int, folder: Path) -> dict[str, object]:
-    from pipeline.evaluation import pharma
-
-    claims = {}
-    with _store(settings) as store:
-        for source in pharma.CORPORA:
-            try:
-                claims[source] = pharma.pharma_claims(store, source, split, limit)
-            except ValueError as exc:
-                _fail(str(exc))
-    for source in claims:
-        (folder / f"pharma-{source}.txt").write_text(pharma.claims_document(claims[source]), encoding="utf-8")
-    _check([str(folder / f"pharma-{source}.txt") for source in claims], folder / "run", offline=True)
-    rows = _read_table(folder / "run" / "claims.csv")
-    given = {source: pharma.verdicts_given(items, [r for r in rows if r["document"] == f"pharma-{source}"])
-             for source, items in claims.items()}
-    figures = {source: pharma.score(items, given[source], source, split).as_dict() for source, items in claims.items()}
-    overall = pharma.score([c for items in claims.values() for c in items], [v for vs in given.values() for v in vs],
-                           "pharma", split).as_dict()
-    return {**overall, "per_corpus": figures}
-
-
-def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: int | None,
-                           folder: Path) -> dict[str, object]:
-    from pipeline.evaluation import scifact
-    from pipeline.toolkit import open_toolkit
-    from pipeline.verdicts.evidence import search_records
-    from pipeline.verdicts.rationales import rank_records
-
-    with _store(settings) as store:
-        claims = scifact.load_claims(store, split, corpus)[:limit]
-    if not any(c.labels for c in claims):
-        _fail(f"{corpus}/{split} has no labelled claims in {settings.store_path}: import ../shared/corpora/{corpus}")
-    document = folder / f"{corpus}-{split}.txt"
-    document.write_text(scifact.claims_document(claims, corpus), encoding="utf-8")
-    _check([str(document)], folder / "run", offline=True)
-    figures = scifact.score(claims, _read_table(folder / "run" / "claims.csv"),
-                            _read_table(folder / "run" / "evidence.csv"), corpus, split)
-    kit = open_toolkit(settings)
-
-    def search(text: str) -> list[str]:  # the flow's search for an uncited claim of this text
-        return [r.uid for r in search_records(scifact.statement(text), kit.client, kit.kb, 10,
-                                              lambda t, pool: rank_records(kit.verifier, t, pool))]
-
-    figures.retrieval = scifact.retrieval_recall(claims, search)
-    figures.gold_evidence = scifact.with_gold_evidence(claims, kit.store, kit.kb, kit.verifier, kit.dictionary_tagger)
-    return figures.as_dict()
-
-
-def _pipeline_tagger(settings: Settings, corpus: str | None = None):
-    """The trained entity pipeline; for a corpus, the NER trained on its guidelines goes first."""
-    from pipeline.entities.kb_build import ensure_kb
-    from pipeline.models import ModelsMissing
-    from pipeline.entities.ner import PipelineTagger
-
-    try:
-        return PipelineTagger.load(settings, ensure_kb(settings), corpus)
-    except ModelsMissing as exc:
-        _fail(str(exc))
 
 
 RunnerOption = Annotated[str, typer.Option(help="Task runner for extraction: 'default' (threads) or 'dask'.")]
@@ -382,36 +176,9 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
         dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
         workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2) -> None:
     """Check every claim in the documents; write claims/evidence/triples/references CSVs and report.html."""
-    paths = _check(documents, out, offline=offline, refresh=refresh, fresh=fresh, top_k=top_k, runner=runner,
+    paths = check_documents(documents, out, offline=offline, refresh=refresh, fresh=fresh, top_k=top_k, runner=runner,
                    dask_address=dask_address, workers=workers)
     print("\n".join(paths))
-
-
-def _check(documents: list[str], out: Path | None, runner: str = "default", dask_address: str | None = None,
-           workers: int = 2, **flow_options: object) -> list[str]:
-    """Run the evidence-check flow on `documents`, as `litmine run` does; returns its output paths."""
-    for doc in documents:
-        if "://" not in doc and not Path(doc).is_file():
-            _fail(f"{doc}: no such document")
-    from pipeline.models import ModelsMissing
-    from pipeline.toolkit import open_toolkit
-
-    try:
-        open_toolkit(_settings())  # models missing: one clear error before the flow starts
-    except ModelsMissing as exc:
-        _fail(str(exc))
-    from flows.server import start_temporary_api
-
-    api = start_temporary_api()
-    from flows.evidence_check import with_runner
-
-    try:
-        check = with_runner(runner, dask_address, workers)
-        if api:
-            api.join()
-        return check(documents, out=str(out) if out else None, **flow_options)
-    except (DocumentError, ValueError) as exc:
-        _fail(str(exc))
 
 
 @app.command("export")
@@ -427,7 +194,7 @@ def export_(run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR",
     try:
         exported = export_run(run_dir, format_)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for uid in exported.skipped:
         typer.echo(f"warning: {uid}: left out, PubTator needs a numeric PMID", err=True)
     if out is None:
@@ -456,7 +223,7 @@ def server_start(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] =
     try:
         info = start_server(_prefect_home(), port)
     except ServerError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(f"Prefect server running (pid {info.pid}); API {info.url}; log {info.log}")
 
 
@@ -472,7 +239,7 @@ def _require_api() -> None:
     import os
 
     if "PREFECT_API_URL" not in os.environ:
-        _fail("no Prefect server: run `litmine server start` first (or set PREFECT_API_URL)")
+        fail("no Prefect server: run `litmine server start` first (or set PREFECT_API_URL)")
 
 
 @app.command()
@@ -486,7 +253,7 @@ def deploy(documents: Annotated[list[str], typer.Argument(help="Documents to re-
     _require_api()
     for doc in documents:
         if "://" not in doc and not Path(doc).is_file():
-            _fail(f"{doc}: no such document")
+            fail(f"{doc}: no such document")
     from flows.evidence_check import serve
 
     serve(documents, name, cron, timezone, offline, top_k)
@@ -509,7 +276,7 @@ def trigger(name: Annotated[str, typer.Argument(help="Deployment name (as given 
 def status(limit: Annotated[int, typer.Option(help="How many runs.")] = 10,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Recent runs and their verdict summaries."""
-    recent = _store(_settings()).recent_runs(limit)
+    recent = open_store(settings_or_exit()).recent_runs(limit)
     if as_json:
         print(json.dumps(recent, indent=2))
         return

@@ -25,7 +25,7 @@ from pipeline.claims.statements import document_claims
 from pipeline.codehash import code_hash
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Claim, ClaimResult, Document, ExtractedRecord, Record, ResolvedReference
-from pipeline.documents.parse import load_document
+from pipeline.documents.reading import load_document
 from pipeline.outputs import runs
 from pipeline.outputs.export import write_tables
 from pipeline.outputs.report import write_report

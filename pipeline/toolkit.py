@@ -24,8 +24,7 @@ from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline import datatypes
 from pipeline.datatypes import Mention
-from pipeline.documents import parse
-from pipeline.documents.parse import split_sentences
+from pipeline.documents import citations, markup, reading, sentences
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
@@ -45,7 +44,7 @@ from pipeline.verdicts.rationales import SentenceModel
 
 # The code behind each cached result (see pipeline.codehash); the types a stage hands the next
 # are in pipeline.datatypes.
-CLAIMS_CODE = (claims, statements, parse, datatypes)
+CLAIMS_CODE = (claims, statements, reading, markup, sentences, citations, datatypes)
 FETCH_CODE = (evidence, references, rationales, datatypes)
 EXTRACT_CODE = (evidence, datatypes)
 VERDICT_CODE = (claims, evidence, reconcile, rationales, stance, verifier, datatypes)
@@ -89,7 +88,7 @@ class Toolkit:
     def extraction_version(self) -> str:
         """Changes whenever what is read from a record could change (for caching)."""
         models = "+".join(p.name for p in self.relation_models)
-        code = code_hash(relation_model, relation_features, relations, dependencies, split_sentences, Mention)
+        code = code_hash(relation_model, relation_features, relations, dependencies, sentences, Mention)
         return f"{self.pipeline_version}+{ModelExtractor.name}-{models}-{code}"
 
     @property

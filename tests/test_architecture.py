@@ -10,11 +10,10 @@ STAGES = ("documents", "records", "entities", "relations", "claims", "verdicts",
 SHARED = {"pipeline", "pipeline.config", "pipeline.datatypes", "pipeline.corpora", "pipeline.models",
           "pipeline.codehash"}  # what any stage may import
 BESIDE = ("pipeline.training", "pipeline.evaluation")  # may import every stage; only they and the CLI import them
-WIRING = {"flows.cli"}  # the CLI wires the training and evaluation commands
+WIRING = {"flows.cli", "flows.evaluate"}  # the CLI wires the training and evaluation commands
 MAX_LINES = 500
 # Modules still to be split by concept; the test fails once one fits, so the list only shrinks.
-TOO_LONG = {"pipeline.claims.rules", "pipeline.documents.parse", "pipeline.entities.kb_build",
-            "pipeline.records.importers"}
+TOO_LONG = {"pipeline.claims.rules"}
 
 
 def module_name(path: Path) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.claims.rules import BULLET_HEAD, ELLIPSIS, extract_claims
 from pipeline.config import load_settings
-from pipeline.documents.parse import load_document, parse_document
+from pipeline.documents.reading import load_document, parse_document
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.relations.triggers import TriggerExtractor
 

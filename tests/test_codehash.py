@@ -9,6 +9,7 @@ import pytest
 from pipeline import toolkit
 from pipeline.codehash import code_hash
 from pipeline.config import Settings
+from pipeline.documents import sentences
 from pipeline.relations.triggers import TriggerExtractor
 
 
@@ -60,13 +61,16 @@ def test_a_code_change_changes_the_hash(tmp_path: Path) -> None:
         != code_hash(module(tmp_path / "one_e.py", ONE), (module(tmp_path / "two_e.py", "A = 5\nB = 2\n"), "A"))
 
 
-def changed_split_sentences(text: str) -> list[tuple[int, int]]:
-    return [(0, len(text))]
-
-
-def test_the_extraction_key_follows_sentence_splitting(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Records are read sentence by sentence: a new splitter must not reuse cached extractions."""
-    kit = toolkit.Toolkit(Settings(), None, None, None, TriggerExtractor(), "pipeline-x", [Path("drugprot-1")])
+def test_the_extraction_key_follows_sentence_splitting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records are read sentence by sentence: a splitter with new rules (an abbreviation here) must
+    not reuse cached extractions."""
+    kit = toolkit.Toolkit(Settings(), None, None, None, TriggerExtractor(), "pipeline-x", [Path("drugprot-1")],
+                          Path("verifier-1/model.pkl"))
     before = kit.extraction_version
-    monkeypatch.setattr(toolkit, "split_sentences", changed_split_sentences)
+    source = Path(sentences.__file__).read_text()
+    monkeypatch.setattr(toolkit, "sentences", module(tmp_path / "same.py", source))
+    assert kit.extraction_version == before
+    new_rule = source.replace('"al e.g i.e vs cf', '"al e.g i.e vs cf approx')
+    assert new_rule != source
+    monkeypatch.setattr(toolkit, "sentences", module(tmp_path / "new_rule.py", new_rule))
     assert kit.extraction_version != before

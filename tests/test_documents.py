@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.datatypes import Document
-from pipeline.documents.parse import (DocumentError, find_citation_markers, load_document, parse_document,
-                                      parse_reference_list, split_sentences)
+from pipeline.documents.citations import citation_markers, parse_reference_list
+from pipeline.documents.reading import DocumentError, load_document, parse_document
+from pipeline.documents.sentences import split_sentences
 
 SHARED_DOCS = Path(os.environ.get("LITMINE_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "documents"
 FIXTURES = Path(__file__).resolve().parent / "data" / "documents"
@@ -173,7 +174,7 @@ def test_author_year_markers_resolve_against_unnumbered_list() -> None:
     ("channels [4-9]", ["4", "5", "6", "7", "8", "9"]),
     ("channels [4–6]", ["4", "5", "6"]),
     ("channels [4, 5]", ["4", "5"]),
-    ("channels [4,6-8] and [4]", ["4", "6", "7", "8"]),
+    ("channels [4,6-8] and [4]", ["4", "6", "7", "8", "4"]),
     ("as shown (Smith et al., 2019)", ["Smith2019"]),
     ("as shown (Smith and Jones, 2019; Lee 2020)", ["Smith2019", "Lee2020"]),
     ("as shown (e.g., van der Berg et al., 2019a)", ["vanderBerg2019a"]),
@@ -187,8 +188,8 @@ def test_author_year_markers_resolve_against_unnumbered_list() -> None:
     ("no citations here (n = 12, p < 0.05) or at https://example.org", []),
     ("FDA approval (1991) came later", []),
 ])
-def test_find_citation_markers(sentence: str, markers: list[str]) -> None:
-    assert find_citation_markers(sentence) == markers
+def test_citation_markers(sentence: str, markers: list[str]) -> None:
+    assert [ref.marker for _, ref in citation_markers(sentence)] == markers
 
 
 # --- markup ------------------------------------------------------------------

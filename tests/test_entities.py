@@ -10,7 +10,7 @@ from conftest import assert_well_formed, shared_document
 from pipeline.config import load_settings
 from pipeline.entities.dictionary import DictionaryTagger, EntityTagger
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.records.importers import parse_pubtator
+from pipeline.records.bioc_pubtator import parse_pubtator
 
 BC5CDR_DEV = load_settings().shared / "corpora" / "bc5cdr" / "CDR_DevelopmentSet.PubTator.txt"
 

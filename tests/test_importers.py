@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.records.importers import detect_format, import_paths, parse_bioc_json, parse_bioc_xml, parse_pubtator
+from pipeline.records.bioc_pubtator import parse_bioc_json, parse_bioc_xml, parse_pubtator
+from pipeline.records.corpus_formats import detect_format
+from pipeline.records.importers import import_paths
 from pipeline.records.store import Store
 
 DATA = Path(__file__).parent / "data" / "importers"
@@ -48,7 +50,7 @@ def _changed(report_counts: dict) -> int:
     ("README.md", None),
 ])
 def test_detect_format_by_name_and_content(name: str, expected: str | None) -> None:
-    assert detect_format(VALID / name) == expected
+    assert detect_format(VALID / name)[0] == expected
 
 
 def test_fixtures_import_without_errors_and_twice_adds_nothing(store: Store) -> None:
@@ -188,7 +190,7 @@ def test_every_shared_file_imports_or_is_skipped_with_a_reason(shared_import) ->
                  "corpora/chemprot/chemprot_training/Readme.pdf", "corpora/pubmedqa/test_ground_truth.json"):
         assert str(SHARED / name) in skipped
     for path in (p for root in ("corpora", "entrez") for p in (SHARED / root).rglob("*") if p.is_file()):
-        assert str(path) in skipped or detect_format(path) is not None
+        assert str(path) in skipped or detect_format(path)[0] is not None
     # The only offset mismatches are NLM-Gene's transliterated mentions (TGF-b1 for TGF-β1).
     assert set(report.mismatches) <= {"nlm_gene/train", "nlm_gene/test"}
 

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.datatypes import GoldDocument, GoldEntity, GoldRelation
-from pipeline.documents.parse import parse_document
+from pipeline.documents.reading import parse_document
 from pipeline.evaluation.pharma import PharmaClaim, claims_document, pharma_claims, score, verdicts_given
 from pipeline.records.store import Store
 

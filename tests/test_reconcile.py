@@ -6,7 +6,7 @@ import pytest
 from pipeline.claims.rules import extract_claims
 from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, Mention, Record, Relation, ResolvedReference,
                                 publication_kind, species)
-from pipeline.documents.parse import parse_document
+from pipeline.documents.reading import parse_document
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks

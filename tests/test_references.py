@@ -4,7 +4,7 @@ from pathlib import Path
 from fake_eutils import FakeEutils
 
 from pipeline.config import Settings
-from pipeline.documents.parse import parse_document
+from pipeline.documents.reading import parse_document
 from pipeline.records.entrez import EntrezClient
 from pipeline.records.references import resolve_references
 from pipeline.records.store import Store

@@ -9,12 +9,12 @@ import pytest
 
 from pipeline.config import Settings, load_settings
 from pipeline.corpora import to_vocabulary
-from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record, Relation
-from pipeline.documents.parse import load_document
+from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record
+from pipeline.documents.reading import load_document
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.evaluation.relations import evaluate_cues, evaluate_extractor, evaluate_relations, gold_keys, score
 from pipeline.models import FLOW_CORPORA, ModelsMissing, current_relation_models
-from pipeline.records.importers import parse_prot_split
+from pipeline.records.prot_tsv import parse_prot_split
 from pipeline.records.store import Store
 from pipeline.relations.dependencies import Arc, DependencyParser, splice_negations
 from pipeline.relations.features import SentenceView, pair_features, path_features

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from pipeline.datatypes import Claim, ClaimResult, Document, EvidenceItem, Mention, Record, Relation, ResolvedReference
-from pipeline.documents.parse import parse_document
+from pipeline.documents.reading import parse_document
 from pipeline.outputs.report import REPORT_FILE, highlight, write_report
 
 NOTE = """Kir4.1 notes <script>alert('title')</script>

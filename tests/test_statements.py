@@ -5,7 +5,7 @@ import pytest
 from pipeline.claims.statements import document_claims, skip_reason
 from pipeline.config import load_settings
 from pipeline.datatypes import DocSentence
-from pipeline.documents.parse import load_document, parse_document
+from pipeline.documents.reading import load_document, parse_document
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.relations.triggers import TriggerExtractor
 

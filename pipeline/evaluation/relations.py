@@ -20,7 +20,7 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.corpora import EMITTED, SUBJECT_FIRST, corpus_id, to_vocabulary
 from pipeline.datatypes import GoldDocument, Mention
-from pipeline.documents.parse import split_sentences
+from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb

@@ -13,7 +13,7 @@ import numpy as np
 
 from pipeline.corpora import ENTITY_TYPES
 from pipeline.datatypes import GoldDocument, Mention
-from pipeline.documents.parse import split_sentences
+from pipeline.documents.sentences import split_sentences
 from pipeline.records.store import Store
 from pipeline.relations.dependencies import DependencyParser, Parse, default_parser
 from pipeline.relations.model import Candidate, CorpusTask, SentenceCandidates, candidates_in_sentence, has_pair

@@ -15,7 +15,7 @@ from dataclasses import replace
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record
-from pipeline.documents.parse import split_sentences
+from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.records.entrez import EntrezClient, Unreachable

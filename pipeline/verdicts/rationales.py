@@ -32,7 +32,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from threadpoolctl import threadpool_limits
 
 from pipeline.datatypes import Record
-from pipeline.documents.parse import split_sentences
+from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.verdicts.stance import stance_features
 

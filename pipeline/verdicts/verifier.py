@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from pipeline.datatypes import (BOTH, CONTRADICTS, RELATED, SENTENCE, SUPPORTS, TRIPLE, Claim, ClaimResult,
+from pipeline.datatypes import (BOTH, CONTRADICTS, RELATED, SENTENCE, SUPPORTS, Claim, ClaimResult,
                                 EvidenceItem, ExtractedRecord, Mention, Record)
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase

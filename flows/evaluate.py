@@ -1,0 +1,212 @@
+"""`litmine evaluate`: benchmarks on the gold corpora, through the code users run.
+
+Models are trained on train splits and selected on dev; every figure here is printed by a
+command, as a table or as JSON on stdout (progress goes to stderr).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.commands import check_documents, fail, open_store, settings_or_exit
+from pipeline.config import Settings
+
+evaluate_app = typer.Typer(help="Benchmarks on the gold corpora (train on train, report on dev/test).",
+                            no_args_is_help=True)
+
+
+def _print_figures(figures: dict[str, dict[str, float]], as_json: bool, title: str) -> None:
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    table = Table("setting", *sorted({k for row in figures.values() if isinstance(row, dict) for k in row}),
+                  title=title)
+    columns = [c.header for c in table.columns[1:]]
+    for name, row in figures.items():
+        if isinstance(row, dict):
+            table.add_row(name, *(f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, ""))
+                                  for c in columns))
+    Console().print(table)
+
+
+@evaluate_app.command("relations")
+def evaluate_relations(corpus: Annotated[str, typer.Option(help="drugprot, chemprot, bc5cdr or biored.")],
+                       split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
+                       entities: Annotated[str, typer.Option(help="gold, or predicted by litmine's tagger.")] = "gold",
+                       as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Relation extraction P/R/F1 with each benchmark's official counting (trains the model if missing)."""
+    from pipeline.evaluation.relations import evaluate_relations_in_store
+    from pipeline.models import ModelsMissing
+
+    try:
+        figures = evaluate_relations_in_store(corpus, split, entities, settings=settings_or_exit(), progress=True)
+    except (ValueError, FileNotFoundError, ModelsMissing) as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    _print_figures({"micro": figures["micro"], **figures["per_type"]}, False,
+                   f"{corpus} {split}, {entities} entities")
+
+
+@evaluate_app.command("ner")
+def evaluate_ner(corpus: Annotated[str, typer.Option(help="bc5cdr, biored or nlm_gene.")],
+                 split: Annotated[str, typer.Option(help="dev or test (nlm_gene: train-dev or test).")] = "dev",
+                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Entity recognition P/R/F1 per type, strict: character offsets and type must equal a gold mention's."""
+    from pipeline.evaluation.entities import evaluate_ner as evaluate
+    from pipeline.training.spacy_models import gold_split
+
+    if corpus not in ("bc5cdr", "biored", "nlm_gene"):
+        fail(f"unknown NER corpus {corpus!r}: choose bc5cdr, biored or nlm_gene")
+    settings = settings_or_exit()
+    tagger = _pipeline_tagger(settings, corpus)
+    try:
+        figures = evaluate(tagger, gold_split(open_store(settings), corpus, split), corpus, split)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    _print_figures({"overall": figures["overall"], **figures["per_type"]}, False, f"{corpus} {split} NER (strict)")
+
+
+@evaluate_app.command("linking")
+def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.")],
+                     split: Annotated[str, typer.Option(help="dev or test.")] = "dev",
+                     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Identifier accuracy on gold mentions: BC5CDR chemicals/diseases to MeSH, BioRED genes to NCBI Gene."""
+    from pipeline.entities.kb_build import ensure_kb
+    from pipeline.entities.linking import Linker
+    from pipeline.evaluation.linking import evaluate_linking as evaluate
+
+    if corpus not in ("bc5cdr", "biored"):
+        fail(f"unknown linking corpus {corpus!r}: choose bc5cdr or biored")
+    settings = settings_or_exit()
+    kb = ensure_kb(settings)
+    figures = evaluate(open_store(settings), kb, Linker.load(settings, kb), corpus, split)
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    _print_figures({"overall": {"accuracy": figures["accuracy"]}, **figures["per_type"]}, False,
+                   f"{corpus} {split} linking (gold mentions)")
+
+
+@evaluate_app.command("verdicts")
+def evaluate_verdicts(corpus: Annotated[str, typer.Option(
+                          help="pharma (cited claims from gold relations), scifact or check_covid.")] = "pharma",
+                      split: Annotated[str, typer.Option(help="dev or test (SciFact's test has no labels).")] = "dev",
+                      limit: Annotated[int | None, typer.Option(
+                          help="pharma: documents per source corpus (default 100); scifact/check_covid: "
+                               "the first N claims (default all).")] = None,
+                      out: Annotated[Path | None, typer.Option(help="Where the run's tables go.")] = None,
+                      as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Verdicts as `litmine run` gives them, on claims whose answer is known: the claims are
+    written as documents and checked offline by the evidence-check flow. `pharma` writes true,
+    flipped and unrelated claims from BioRED, BC5CDR and DrugProt gold relations, each citing the
+    abstract it comes from; `scifact` and `check_covid` write the split's claims uncited, so
+    the flow searches the store for their evidence."""
+    import tempfile
+
+    settings = settings_or_exit(offline=True)
+    folder = out or Path(tempfile.mkdtemp(prefix="litmine-verdicts-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    if corpus == "pharma":
+        figures = _pharma_verdicts(settings, split, limit or 100, folder)
+    elif corpus in ("scifact", "check_covid"):
+        figures = _claim_corpus_verdicts(settings, corpus, split, limit, folder)
+    else:
+        fail(f"unknown verdict corpus {corpus!r}: use pharma, scifact or check_covid")
+    if as_json:
+        print(json.dumps(figures, indent=2))
+        return
+    columns = ("claims", "claims_extracted", "accuracy", "claim_macro_f1", "opposite_rate", "label_only_f1")
+    rows = {name: {c: row[c] for c in columns if c in row}
+            for name, row in {**figures.get("per_corpus", {}), corpus: figures}.items()}
+    _print_figures(rows, False, f"verdicts, {corpus} {split} (tables in {folder / 'run'})")
+    if "retrieval" in figures:
+        _print_figures({"search": figures["retrieval"]}, False, "recall of the gold evidence among searched records")
+        _print_figures({"gold evidence": {k: v for k, v in figures["gold_evidence"].items() if k != "per_label_f1"}
+                        | figures["gold_evidence"]["per_label_f1"]}, False, "the verifier on each claim's own abstracts")
+
+
+def _read_table(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _pharma_verdicts(settings: Settings, split: str, limit: int, folder: Path) -> dict[str, object]:
+    from pipeline.evaluation import pharma
+
+    claims = {}
+    with open_store(settings) as store:
+        for source in pharma.CORPORA:
+            try:
+                claims[source] = pharma.pharma_claims(store, source, split, limit)
+            except ValueError as exc:
+                fail(str(exc))
+    for source in claims:
+        (folder / f"pharma-{source}.txt").write_text(pharma.claims_document(claims[source]), encoding="utf-8")
+    check_documents([str(folder / f"pharma-{source}.txt") for source in claims], folder / "run", offline=True)
+    rows = _read_table(folder / "run" / "claims.csv")
+    given = {source: pharma.verdicts_given(items, [r for r in rows if r["document"] == f"pharma-{source}"])
+             for source, items in claims.items()}
+    figures = {source: pharma.score(items, given[source], source, split).as_dict() for source, items in claims.items()}
+    overall = pharma.score([c for items in claims.values() for c in items], [v for vs in given.values() for v in vs],
+                           "pharma", split).as_dict()
+    return {**overall, "per_corpus": figures}
+
+
+def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: int | None,
+                           folder: Path) -> dict[str, object]:
+    from pipeline.evaluation import scifact
+    from pipeline.toolkit import open_toolkit
+    from pipeline.verdicts.evidence import search_records
+    from pipeline.verdicts.rationales import rank_records
+
+    with open_store(settings) as store:
+        claims = scifact.load_claims(store, split, corpus)[:limit]
+    if not any(c.labels for c in claims):
+        fail(f"{corpus}/{split} has no labelled claims in {settings.store_path}: import ../shared/corpora/{corpus}")
+    document = folder / f"{corpus}-{split}.txt"
+    document.write_text(scifact.claims_document(claims, corpus), encoding="utf-8")
+    check_documents([str(document)], folder / "run", offline=True)
+    figures = scifact.score(claims, _read_table(folder / "run" / "claims.csv"),
+                            _read_table(folder / "run" / "evidence.csv"), corpus, split)
+    kit = open_toolkit(settings)
+
+    def search(text: str) -> list[str]:  # the flow's search for an uncited claim of this text
+        return [r.uid for r in search_records(scifact.statement(text), kit.client, kit.kb, 10,
+                                              lambda t, pool: rank_records(kit.verifier, t, pool))]
+
+    figures.retrieval = scifact.retrieval_recall(claims, search)
+    figures.gold_evidence = scifact.with_gold_evidence(claims, kit.store, kit.kb, kit.verifier, kit.dictionary_tagger)
+    return figures.as_dict()
+
+
+def _pipeline_tagger(settings: Settings, corpus: str | None = None):
+    """The trained entity pipeline; for a corpus, the NER trained on its guidelines goes first."""
+    from pipeline.entities.kb_build import ensure_kb
+    from pipeline.models import ModelsMissing
+    from pipeline.entities.ner import PipelineTagger
+
+    try:
+        return PipelineTagger.load(settings, ensure_kb(settings), corpus)
+    except ModelsMissing as exc:
+        fail(str(exc))
+
+
+@evaluate_app.command("claims")
+def evaluate_claims(corpus: Annotated[str, typer.Option(help="scifact or check_covid.")] = "scifact",
+                    split: Annotated[str, typer.Option(help="dev or test (SciFact's test has no labels).")] = "dev",
+                    limit: Annotated[int | None, typer.Option(help="The first N claims (default all).")] = None,
+                    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The same as `litmine evaluate verdicts` on a claim corpus (SciFact by default)."""
+    evaluate_verdicts(corpus=corpus, split=split, limit=limit, out=None, as_json=as_json)

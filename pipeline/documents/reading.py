@@ -1,0 +1,226 @@
+"""A user's document (.txt, .md, .html or an http(s) URL) as sentences whose
+citation markers are resolved to references.
+
+The document is first converted to plain text (``Document.text``, see
+pipeline.documents.markup); every offset refers to that text. Its lines are grouped
+into blocks, each block classified as heading, bullet, boilerplate (web-page furniture
+such as "1,105 views") or prose, and prose is split into sentences
+(pipeline.documents.sentences). A closing reference list is parsed into ``Reference``
+objects (pipeline.documents.citations) and its lines are left out of
+``Document.sentences``: they cite, they do not claim.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pipeline.datatypes import DocSentence, Document, Reference
+from pipeline.documents.citations import (LIST_ITEM, NUMBERED_ITEM, NUMERIC_MARKER, REFERENCE_HEADING,
+                                          citation_markers, id_key, identifiers, looks_like_reference,
+                                          parse_reference_list)
+from pipeline.documents.markup import PlainText, from_html, from_markdown
+from pipeline.documents.sentences import split_sentences
+
+FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+
+
+class DocumentError(ValueError):
+    """A document that cannot be read; the message names the file or URL and the problem."""
+
+
+# --- loading -----------------------------------------------------------------
+
+def load_document(source: str | Path) -> Document:
+    """Read a file, or fetch an http(s) URL, and parse it by its extension or content type."""
+    source = str(source)
+    if re.match(r"https?://", source, re.I):
+        text, fmt = _fetch(source)
+        return parse_document(text, source, fmt)
+    path = Path(source)
+    if not path.exists():
+        raise DocumentError(f"{source}: no such file")
+    if path.is_dir():
+        raise DocumentError(f"{source}: is a directory, not a document")
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DocumentError(f"{source}: unsupported file type {path.suffix or '(none)'!r}; "
+                            f"expected one of {', '.join(FORMATS)}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"{source}: cannot read: {exc.strerror or exc}") from exc
+    return parse_document(_decode(data, source), source, fmt)
+
+
+def _decode(data: bytes, source: str) -> str:
+    encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"{source}: not readable as {encoding} text (bad byte at {exc.start})") from exc
+    if "\x00" in text:
+        raise DocumentError(f"{source}: binary content, not a text document")
+    return text
+
+
+def _fetch(url: str) -> tuple[str, str]:
+    """The page's text and format (from its content type, else its path's extension)."""
+    request = urllib.request.Request(url, headers={"User-Agent": "litmine"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            data = response.read()
+            charset = response.headers.get_content_charset() or "utf-8"
+            content_type = response.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        raise DocumentError(f"{url}: cannot fetch: HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise DocumentError(f"{url}: cannot fetch: {getattr(exc, 'reason', None) or exc}") from exc
+    try:
+        text = data.decode(charset, errors="replace")
+    except LookupError:
+        text = data.decode("utf-8", errors="replace")
+    suffix = Path(urlparse(url).path).suffix.lower()
+    return text, "html" if "html" in content_type else FORMATS.get(suffix, "txt")
+
+
+def _name(path: str) -> str:
+    if re.match(r"https?://", path, re.I):
+        url = urlparse(path)
+        return Path(url.path).stem or url.netloc
+    return Path(path).stem
+
+
+# --- document structure ------------------------------------------------------
+
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+          r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+_DATE = rf"(?:{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+_BOILERPLATE = re.compile(rf"""(?:
+    (?:top|bottom)\ of\ page | skip\ to\ (?:main\ )?content | back\ to\ top
+  | [\d.,]+\s*[km]?\ +(?:views?|comments?|likes?|shares?)
+  | recent\ posts | related\ posts | see\ all | read\ more | share(?:\ this(?:\ post|\ article)?)?
+  | leave\ a\ (?:comment|reply) | (?:and\ has\ )?no\ comments? | \d+\ min(?:ute)?s?\ read
+  | (?:(?:last\ )?updated|posted|published)(?:\ on)?:?\s*{_DATE}
+  | by\ +(?:\S+@\S+|\[email[^\]]*\]|(?-i:[A-Z][\w.'’\-]*(?:\ +[A-Z][\w.'’\-]*){{0,3}}))
+  | \d{{1,2}} | \d{{4}} | {_MONTH} | {_DATE}
+)""", re.I | re.X)
+
+
+@dataclass
+class _Block:
+    start: int
+    end: int
+    kind: str  # heading | bullet | numbered | boilerplate | prose
+    blank_above: bool
+
+
+def parse_document(text: str, path: str = "<text>", fmt: str = "txt") -> Document:
+    """A document from its text in format txt, md or html."""
+    converters = {"txt": PlainText, "md": from_markdown, "html": from_html}
+    if fmt not in converters:
+        raise DocumentError(f"{path}: unknown format {fmt!r}; expected txt, md or html")
+    plain = converters[fmt](text.replace("\r\n", "\n").replace("\r", "\n"))
+    blocks = _blocks(plain)
+    if not blocks:
+        raise DocumentError(f"{path}: document is empty")
+    ref_start = _reference_section(plain.text, blocks)
+    sentences: list[DocSentence] = []
+    ref_lines: list[str] = []
+    section, title = "", plain.title
+    for i, block in enumerate(blocks):
+        body = plain.text[block.start:block.end]
+        if i >= ref_start and block.kind != "boilerplate":
+            if i > ref_start or block.kind != "heading":
+                ref_lines += body.split("\n")
+            continue
+        if block.kind == "heading":
+            section = body.strip().rstrip(":").strip()
+            title = title or section
+        if block.kind in ("bullet", "numbered"):
+            glyph = LIST_ITEM.match(body)
+            spans = [(block.start + (glyph.end() if glyph else 0), block.end)]
+        elif block.kind == "prose":
+            spans = [(block.start + s, block.start + e) for s, e in split_sentences(body)]
+        else:
+            spans = [(block.start, block.end)]
+        kind = "bullet" if block.kind == "numbered" else block.kind
+        for start, end in spans:
+            sentences.append(DocSentence(len(sentences), plain.text[start:end], start, end, section, [], kind))
+    references = parse_reference_list(ref_lines)
+    for sentence in sentences:
+        found = citation_markers(sentence.text) + [
+            (offset - sentence.start, Reference(id_key(kind, value), url, resolved_by=kind, **{kind: value}))
+            for offset, url in plain.links if sentence.start <= offset < sentence.end
+            for _, _, kind, value in identifiers(url) if kind != "url"]
+        for _, ref in sorted(found, key=lambda hit: hit[0]):
+            references.setdefault(ref.marker, ref)
+            if ref.marker not in sentence.markers:
+                sentence.markers.append(ref.marker)
+    title = title or _name(path)
+    return Document(path, _name(path), title, plain.text, sentences, references, topic=title)
+
+
+def _blocks(plain: PlainText) -> list[_Block]:
+    """Lines grouped into classified blocks; a line starting in lower case continues the block above."""
+    blocks: list[_Block] = []
+    pos, blank_above = 0, True
+    for line in plain.text.split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        stripped = line.strip()
+        if not stripped:
+            blank_above = True
+            continue
+        lead, end = start + len(line) - len(line.lstrip()), start + len(line.rstrip())
+        previous = blocks[-1] if blocks else None
+        if (previous and not blank_above and previous.kind in ("prose", "bullet", "numbered")
+                and stripped[0].islower() and start not in plain.headings):
+            previous.end = end
+            continue
+        blocks.append(_Block(lead, end, _classify(stripped, start in plain.headings), blank_above))
+        blank_above = False
+    for i, block in enumerate(blocks):  # a short question standing alone is a heading
+        body = plain.text[block.start:block.end]
+        blank_below = i + 1 == len(blocks) or blocks[i + 1].blank_above
+        if (block.kind == "prose" and body.endswith("?") and len(body.split()) <= 12 and "\n" not in body
+                and block.blank_above and blank_below):
+            block.kind = "heading"
+    return blocks
+
+
+def _classify(line: str, marked_heading: bool) -> str:
+    if marked_heading:
+        return "heading"
+    if _BOILERPLATE.fullmatch(line):
+        return "boilerplate"
+    if NUMBERED_ITEM.match(line):
+        return "numbered"
+    if LIST_ITEM.match(line):
+        return "bullet"
+    if (len(line.split()) <= 15 and len(line) <= 120 and line[0].isalnum() and not line[0].islower()
+            and line[-1] not in ".,;!?\"'”’" and not NUMERIC_MARKER.search(line)):
+        return "heading"
+    return "prose"
+
+
+def _reference_section(text: str, blocks: list[_Block]) -> int:
+    """Index of the block where the closing reference list starts (len(blocks) if there is none):
+    a "References"-style heading, or else a closing run of numbered entries that look like references."""
+    for i, block in reversed(list(enumerate(blocks))):
+        if block.kind == "heading" and REFERENCE_HEADING.fullmatch(text[block.start:block.end].strip(" :")):
+            return i
+    run: int | None = None
+    for i, block in enumerate(blocks):
+        if block.kind == "numbered":
+            run = i if run is None else run
+        elif block.kind != "boilerplate" and (run is None or block.blank_above):
+            run = None  # only boilerplate and wrapped lines may follow an entry
+    if run is None:
+        return len(blocks)
+    entries = [text[b.start:b.end] for b in blocks[run:] if b.kind == "numbered"]
+    citing = [e for e in entries if looks_like_reference(e)]
+    return run if 2 * len(citing) >= len(entries) else len(blocks)
