@@ -12,7 +12,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from pipeline.codehash import code_hash
@@ -26,15 +26,26 @@ from pipeline.entities.kb_sources import (load_brands, load_classes, load_common
 
 
 def kb_version(shared: Path) -> str:
-    """Hash of the inputs' sizes and mtimes, the curated tables and the KB code (pipeline.entities.kb,
-    this module, kb_builder and kb_sources; see pipeline.codehash)."""
+    """Hash of the inputs' contents, the curated tables and the KB code (pipeline.entities.kb,
+    this module, kb_builder and kb_sources; see pipeline.codehash). Contents, not modification
+    times: the same vocabularies copied to another machine give the same KB, models and keys."""
     digest = hashlib.sha256(code_hash(kb, sys.modules[__name__], kb_builder, kb_sources).encode())
     for rel in sorted(INPUTS.values()):
         st = (shared / rel).stat()
-        digest.update(f"{rel}:{st.st_size}:{st.st_mtime_ns}".encode())
+        digest.update(f"{rel}:{_file_digest(shared / rel, st.st_size, st.st_mtime_ns)}".encode())
     for name in CURATED:
         digest.update((DATA_DIR / name).read_bytes())
     return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=64)
+def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    """A file's SHA-256, read once per process for as long as its size and mtime stay."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def build_kb(shared: Path, path: Path, progress: bool = True) -> Path:
