@@ -133,15 +133,13 @@ app.add_typer(models_app, name="models")
 @models_app.command("build")
 def models_build(reduced: Annotated[bool, typer.Option(
         help="The quick CI recipe: 100 documents and 300 steps a spaCy model, "
-             "200 documents a split for relations.")] = False) -> None:
-    """Train the tagger/parser, NER and relation models from ../shared (those not built yet)
-    and index the KB for linking."""
+             "200 documents a split for relations, 300 claims for the verifier.")] = False) -> None:
+    """Train the tagger/parser, NER and relation models and the sentence-level verifier from
+    ../shared (those not built yet) and index the KB for linking."""
     from pipeline.entities.kb_build import ensure_kb
     from pipeline.entities.linking import build_index
     from pipeline.models import linker_dir
-    from pipeline.entities.dictionary import DictionaryTagger
     from pipeline.training.spacy_models import build_models
-    from pipeline.training.verifier import REDUCED_VERIFIER_CLAIMS, build_verifier
 
     settings = settings_or_exit()
     kb = ensure_kb(settings)
@@ -150,9 +148,6 @@ def models_build(reduced: Annotated[bool, typer.Option(
     except ValueError as exc:
         fail(str(exc))
     built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
-    with open_store(settings) as store:
-        built["verifier"] = build_verifier(settings, store, DictionaryTagger(kb),
-                                           REDUCED_VERIFIER_CLAIMS if reduced else None)
     table = Table("model", "path", "build s", "MB", title="models")
     for name, path in built.items():
         built_by = path / "build.json"  # relation models trained before litmine wrote one lack it

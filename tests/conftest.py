@@ -81,7 +81,7 @@ def data_dir(tmp_path: Path, kb: KnowledgeBase, trained: Settings, monkeypatch: 
 
 @pytest.fixture(scope="session")
 def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings whose models folder holds litmine's pipelines and the flow's relation models,
+    """Settings whose models folder holds litmine's pipelines, the flow's relation models and verifier,
     trained by the reduced (CI) recipe from the real ../shared corpora. They live in
     data/processed/test-models and are rebuilt only when the recipe, the data or the code
     changes (minutes on two cores)."""
@@ -89,7 +89,7 @@ def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Sett
     from pipeline.training.spacy_models import build_models
 
     settings = load_settings()
-    corpora = [settings.shared / "corpora" / name for name in ("bc5cdr", "biored", "nlm_gene", "drugprot")]
+    corpora = [settings.shared / "corpora" / name for name in ("bc5cdr", "biored", "nlm_gene", "drugprot", "scifact")]
     if not all(path.is_dir() for path in corpora):
         pytest.skip(f"no shared corpora at {settings.shared}")
     data = tmp_path_factory.mktemp("trained")
