@@ -41,11 +41,14 @@ from pipeline.verdicts import evidence, reconcile
 
 
 # The code behind each cached result (see pipeline.codehash); the types a stage hands the next
-# are in pipeline.datatypes.
-CLAIMS_CODE = (claims, parse, datatypes)
+# are in pipeline.datatypes. The claim rules are the claims package and what it reads of the
+# relation stage: the trigger table and the negation and hedge cues.
+CLAIM_RULES = (claims, *((relations, name) for name in ("Trigger", "TRIGGER_TABLE", "TRIGGERS", "NEGATION_CUES",
+                                                        "HEDGE_CUES")))
+CLAIMS_CODE = (*CLAIM_RULES, parse, datatypes)
 FETCH_CODE = (evidence, references, datatypes)
 EXTRACT_CODE = (evidence, datatypes)
-VERDICT_CODE = (claims, evidence, reconcile, datatypes)
+VERDICT_CODE = (*CLAIM_RULES, evidence, reconcile, datatypes)
 
 
 @dataclass

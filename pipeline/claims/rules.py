@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pipeline.datatypes import RELATION_POLARITY, Claim, DocSentence, Document, Mention, Relation
 from pipeline.entities.dictionary import COORDINATED_HEADS, COORDINATION, EntityTagger
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES, TRIGGERS, RelationExtractor
+from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES, TRIGGER_TABLE, TRIGGERS, RelationExtractor
 
 CLAIM_SENTENCE_KINDS = ("prose", "bullet")
 AGENT_TYPES = ("Chemical", "Gene")
@@ -38,19 +38,14 @@ AGENT_TYPES = ("Chemical", "Gene")
 CLAUSE, NOMINAL, ELLIPSIS, BULLET_HEAD, TOPIC_EFFECT = "clause", "nominal", "ellipsis", "bullet-head", "topic-effect"
 
 # Claim prose says these where papers rarely do; checked before the extractor's triggers.
-CLAIM_TRIGGERS: list[tuple[str, str]] = [
-    ("decreases", r"deficits?|deficienc\w*|loss"),
-    ("modulates", r"normali[sz]\w*"),
-    ("associated_with", r"involved in|implicated in|contribut\w* to|depend\w* (?:on|upon)|"
-                        r"(?:crucial|essential|required|necessary|important) (?:for|to)"),
-]
+CLAIM_TRIGGERS: list[tuple[str, str]] = [(t.relation, t.prose_words) for t in TRIGGER_TABLE if t.prose_words]
 _TRIGGER_RES = [(rel, re.compile(rf"(?:{pattern})(?![\w-])", re.I)) for rel, pattern in CLAIM_TRIGGERS + TRIGGERS]
 # Hedges the relation extractor's cues miss: the conditional, and "we can only hypothesize".
 CLAIM_HEDGES = re.compile(r"\b(?:would|can only)\b", re.I)
 META_HEDGE = re.compile(r"\b(?:we|I)\b.*\b(?:hypothes|speculat|conjectur)\w*", re.I)
 _CONTRACTED_NOT = re.compile(r"n't\b", re.I)
-_OPPOSITE = {"increases": "decreases", "decreases": "increases", "activates": "inhibits", "inhibits": "activates",
-             "agonist_of": "antagonist_of", "antagonist_of": "agonist_of"}
+_OPPOSITE = {t.relation: t.opposite for t in TRIGGER_TABLE if t.opposite}
+_ON_PROCESS = {t.relation: t.on_process for t in TRIGGER_TABLE if t.on_process}
 
 _AUX = frozenset("is are was were be been being has have had can could may might would will should must do does did "
                  "doesn't don't didn't isn't aren't wasn't weren't cannot can't won't wouldn't couldn't".split())
@@ -65,7 +60,7 @@ _DETERMINERS = frozenset("the a an its their his her this these those said multi
                          "both all each such other own".split())
 _BE = frozenset("is are was were be been being".split())
 # Which particle a verb takes before its object: "associated with", "binds to", "effects on".
-PARTICLES = {"associated_with": ("with", "to"), "modulates": ("with", "on", "upon"), "binds": ("to",)}
+PARTICLES = {t.relation: t.particles for t in TRIGGER_TABLE if t.particles}
 # Nouns after a drug that name taking it: "SSRI treatment", "higher SSRI doses".
 EXPOSURE_NOUNS = frozenset("treatment treatments therapy use exposure administration dose doses dosing".split())
 # Words after an entity that still name the entity ("Kir4.1 currents", "oxytocin signaling"), unlike
@@ -91,7 +86,8 @@ LOCATIVE = re.compile(r"(?:al|ic|ar)$", re.I)  # "prefrontal dopamine" is dopami
 POSSESSIVES = frozenset("its their".split())
 GENERIC_NOUNS = frozenset("drug drugs compound compounds agent agents metabolite medication medications".split())
 GENETIC_CUES = re.compile(r"\b(?:polymorphism|variant|genotype|allele|SNP)s?\b", re.I)
-DIRECTIONAL = ("increases", "decreases", "inhibits", "activates")
+# Relations that say which way their object goes; a plain "causes" takes its direction from them.
+DIRECTIONAL = frozenset(t.relation for t in TRIGGER_TABLE if t.directional)
 # A one-word effect must look like one: a nominalization, an acronym or a compound ("apoptosis", "SCN").
 _CONTENTFUL = re.compile(r"(?:tion|sion|ment|ance|ence|ity|ism|sis|ure|age|ogy|ics|ness)s?$|[A-Z0-9]")
 _ENZYME = re.compile(r"(?<!cre)ases?$")  # "reductase" is no reduction; "decreases" is
@@ -213,8 +209,7 @@ def _for_text(relation: str, obj: Mention) -> str:
     """Processes go down or up rather than being inhibited: "REM sleep suppression" decreases REM sleep."""
     if obj.id or obj.text.split()[-1].lower() in _CELLS:
         return relation
-    return {"inhibits": "decreases", "activates": "increases", "antagonist_of": "decreases",
-            "agonist_of": "increases"}.get(relation, relation)
+    return _ON_PROCESS.get(relation, relation)
 
 
 def _phrase(text: str) -> str:
