@@ -21,7 +21,7 @@ from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from pipeline.claims.rules import extract_claims
+from pipeline.claims.extract import extract_claims
 from pipeline.codehash import code_hash
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Claim, ClaimResult, Document, ExtractedRecord, Record, ResolvedReference

@@ -10,7 +10,7 @@ known without them.
 Evidence is read by the trained relation models (`ModelExtractor`), which
 measure far above the trigger baseline on the corpora's abstracts. Claims keep
 the trigger baseline: a claim means what its author's verb says ("desensitize",
-"blunt"), and the claim rules of `pipeline.claims.rules` vet its pairs by that verb.
+"blunt"), and the claim rules of `pipeline.claims` vet its pairs by that verb.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from pipeline.claims import rules as claims
+from pipeline.claims import candidates, clauses, extract as claim_extract, subjects, vocabulary
 from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline import datatypes
@@ -43,8 +43,9 @@ from pipeline.verdicts import evidence, reconcile
 # The code behind each cached result (see pipeline.codehash); the types a stage hands the next
 # are in pipeline.datatypes. The claim rules are the claims package and what it reads of the
 # relation stage: the trigger table and the negation and hedge cues.
-CLAIM_RULES = (claims, *((relations, name) for name in ("Trigger", "TRIGGER_TABLE", "TRIGGERS", "NEGATION_CUES",
-                                                        "HEDGE_CUES")))
+CLAIM_RULES = (vocabulary, clauses, candidates, subjects, claim_extract,
+               *((relations, name) for name in ("Trigger", "TRIGGER_TABLE", "TRIGGERS", "NEGATION_CUES",
+                                                "HEDGE_CUES")))
 CLAIMS_CODE = (*CLAIM_RULES, parse, datatypes)
 FETCH_CODE = (evidence, references, datatypes)
 EXTRACT_CODE = (evidence, datatypes)

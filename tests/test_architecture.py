@@ -13,8 +13,8 @@ BESIDE = ("pipeline.training", "pipeline.evaluation")  # may import every stage;
 WIRING = {"flows.cli"}  # the CLI wires the training and evaluation commands
 MAX_LINES = 500
 # Modules still to be split by concept; the test fails once one fits, so the list only shrinks.
-TOO_LONG = {"pipeline.claims.rules", "pipeline.documents.parse", "pipeline.entities.kb_build",
-            "pipeline.evaluation.scifact", "pipeline.records.importers"}
+TOO_LONG = {"pipeline.documents.parse", "pipeline.entities.kb_build", "pipeline.evaluation.scifact",
+            "pipeline.records.importers"}
 
 
 def module_name(path: Path) -> str:
