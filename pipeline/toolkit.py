@@ -10,7 +10,7 @@ known without them.
 Evidence is read by the trained relation models (`ModelExtractor`), which
 measure far above the trigger baseline on the corpora's abstracts. Claims keep
 the trigger baseline: a claim means what its author's verb says ("desensitize",
-"blunt"), and the claim rules of `pipeline.claims.rules` vet its pairs by that verb.
+"blunt"), and the claim rules of `pipeline.claims` vet its pairs by that verb.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from pipeline.claims import rules as claims, statements
+from pipeline.claims import candidates, clauses, extract as claim_extract, statements, subjects, vocabulary
 from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline import datatypes
@@ -43,11 +43,15 @@ from pipeline.verdicts.rationales import SentenceModel
 
 
 # The code behind each cached result (see pipeline.codehash); the types a stage hands the next
-# are in pipeline.datatypes.
-CLAIMS_CODE = (claims, statements, reading, markup, sentences, citations, datatypes)
+# are in pipeline.datatypes. The claim rules are the claims package and what it reads of the
+# relation stage: the trigger table and the negation and hedge cues.
+CLAIM_RULES = (vocabulary, clauses, candidates, subjects, claim_extract, statements,
+               *((relations, name) for name in ("Trigger", "TRIGGER_TABLE", "TRIGGERS", "NEGATION_CUES",
+                                                "HEDGE_CUES")))
+CLAIMS_CODE = (*CLAIM_RULES, reading, markup, sentences, citations, datatypes)
 FETCH_CODE = (evidence, references, rationales, datatypes)
 EXTRACT_CODE = (evidence, datatypes)
-VERDICT_CODE = (claims, evidence, reconcile, rationales, stance, verifier, datatypes)
+VERDICT_CODE = (*CLAIM_RULES, evidence, reconcile, rationales, stance, verifier, datatypes)
 
 
 @dataclass

@@ -4,7 +4,8 @@ so these tests fail only when the rules break; the last test reads the trained p
 reduced CI models) and asks only what any adequate model must give."""
 import pytest
 
-from pipeline.claims.rules import BULLET_HEAD, ELLIPSIS, extract_claims
+from pipeline.claims.extract import extract_claims
+from pipeline.claims.subjects import BULLET_HEAD, ELLIPSIS
 from pipeline.config import load_settings
 from pipeline.documents.reading import load_document, parse_document
 from pipeline.entities.dictionary import DictionaryTagger
@@ -16,7 +17,7 @@ CHANNELS = ("For instance, Sertraline was reported to inhibit Kv1.5, Kir4.1, Na+
 
 
 class NoRelations:
-    """An extractor that finds nothing, to test what claims.py reads on its own."""
+    """An extractor that finds nothing, to test what the claim rules read on their own."""
 
     name, version = "none", "0"
 

@@ -1,8 +1,12 @@
 """Cache keys follow the code a result depends on, not the files it sits in."""
 from __future__ import annotations
 
+import ast
 import importlib.util
+import inspect
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -74,3 +78,22 @@ def test_the_extraction_key_follows_sentence_splitting(tmp_path: Path, monkeypat
     assert new_rule != source
     monkeypatch.setattr(toolkit, "sentences", module(tmp_path / "new_rule.py", new_rule))
     assert kit.extraction_version != before
+
+
+def claims_modules_read(name: str, seen: set[str]) -> set[str]:
+    """`name` and the modules of pipeline.claims it imports, and they import."""
+    seen.add(name)
+    for node in ast.walk(ast.parse(inspect.getsource(importlib.import_module(name)))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for module in [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]:
+                if module.startswith("pipeline.claims.") and module in sys.modules and module not in seen:
+                    claims_modules_read(module, seen)
+    return seen
+
+
+def test_the_claims_key_covers_every_claims_module_that_claims_are_read_by() -> None:
+    """A claim rule moved into a new module of pipeline.claims must not fall out of the claims key."""
+    covered = {part.__name__ for part in toolkit.CLAIMS_CODE if isinstance(part, ModuleType)}
+    assert claims_modules_read("pipeline.claims.extract", set()) <= covered
+    verdicts = {part.__name__ for part in toolkit.VERDICT_CODE if isinstance(part, ModuleType)}
+    assert claims_modules_read("pipeline.verdicts.reconcile", set()) - {"pipeline.verdicts.reconcile"} <= verdicts

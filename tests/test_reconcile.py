@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.claims.rules import extract_claims
+from pipeline.claims.extract import extract_claims
 from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, Mention, Record, Relation, ResolvedReference,
                                 publication_kind, species)
 from pipeline.documents.reading import parse_document

@@ -1,8 +1,8 @@
 """The baseline trigger extractor: relation type, direction, negation and hedging."""
 import pytest
 
-from pipeline.datatypes import Mention
-from pipeline.relations.triggers import TriggerExtractor
+from pipeline.datatypes import RELATION_POLARITY, Mention
+from pipeline.relations.triggers import TRIGGER_TABLE, TriggerExtractor
 
 
 def mentions(sentence, *spec):
@@ -72,3 +72,19 @@ def test_a_trigger_glued_to_its_subject_modifies_only_the_next_phrase():
     found = extract(s, ("SSRI", "Chemical", "CLASS:SSRI"), ("emotional blunting", "Disease", "HP:0030213"),
                     ("depressive", "Disease", "MESH:D003866"))
     assert found == {("SSRI", "causes", "emotional blunting", False, False)}
+
+
+def test_the_trigger_table_turns_relations_as_their_polarity_says():
+    """The one trigger table names litmine's relation vocabulary once, and its turns keep polarity:
+    an opposite has the opposite sign, a relation on a process keeps its sign and says which way."""
+    table = {t.relation: t for t in TRIGGER_TABLE}
+    assert sorted(table) == sorted(RELATION_POLARITY) and len(table) == len(TRIGGER_TABLE)
+    for t in TRIGGER_TABLE:
+        polarity = RELATION_POLARITY[t.relation]
+        if t.opposite:
+            assert polarity != 0 and RELATION_POLARITY[t.opposite] == -polarity
+            assert table[t.opposite].opposite == t.relation
+        if t.on_process:
+            assert RELATION_POLARITY[t.on_process] == polarity and table[t.on_process].directional
+        if t.directional:
+            assert polarity != 0

@@ -1,6 +1,6 @@
 """Claims that are not drug–target pairs: every check-worthy sentence is a claim.
 
-Why: the triple rules (`pipeline.claims.rules`) read what a sentence says about a drug and its
+Why: the triple rules (`pipeline.claims.extract`) read what a sentence says about a drug and its
 target, but most of what documents assert is said otherwise ("REM sleep is suppressed by
 SSRIs", "1/2000 in the UK have abnormal PrP positivity"). A sentence that states no triple is
 checked as itself, with its entities, by the sentence-level verifier. Sentences that assert
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipeline.claims.rules import CLAIM_SENTENCE_KINDS, extract_claims
+from pipeline.claims.extract import CLAIM_SENTENCE_KINDS, extract_claims
 from pipeline.datatypes import Claim, DocSentence, Document
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase

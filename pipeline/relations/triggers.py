@@ -2,8 +2,9 @@
 
 The baseline extractor pairs a drug with a gene/protein or disease (and a gene
 with a disease) in the same sentence when a trigger word links them, and marks
-the pair negated or hedged from cue words. Claims are read with it, by their
-author's verb; evidence is read by the trained relation models
+the pair negated or hedged from cue words. Its trigger words are litmine's one
+table of them (`TRIGGER_TABLE`), which the claim rules read too. Claims are read with it,
+by their author's verb; evidence is read by the trained relation models
 (pipeline.relations.model). Both satisfy `RelationExtractor` and share the negation
 and hedging cues here. `pipeline.relations.triples` chains one record's relations into
 drug–target–effect triples.
@@ -11,31 +12,69 @@ drug–target–effect triples.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Protocol
 
 from pipeline.datatypes import Mention, Relation
 
-# Trigger stems for each relation of litmine's vocabulary, most specific first:
-# the first relation whose trigger links a pair wins.
-TRIGGERS: list[tuple[str, str]] = [
-    ("antagonist_of", r"antagoni[sz]\w*|blocker\w*"),
-    ("agonist_of", r"agonis\w*"),
-    ("substrate_of", r"substrates?|metaboli[sz]ed by"),
-    ("inhibits", r"inhibit\w*|block\w*|suppress\w*|abolish\w*"),
-    ("activates", r"activat\w*|stimulat\w*|potentiat\w*"),
-    ("binds", r"bind\w*|bound|affinity"),
-    ("decreases", r"decreas\w*|reduc\w*|downregulat\w*|down-regulat\w*|desensiti[sz]\w*|"
-                  r"attenuat\w*|diminish\w*|lower\w*|dampen\w*|impair\w*|blunt\w*|disrupt\w*"),
-    ("increases", r"increas\w*|elevat\w*|upregulat\w*|up-regulat\w*|enhanc\w*|augment\w*|"
-                  r"raise[sd]?|boost\w*"),
-    ("causes", r"caus\w*|induc\w*|produc\w*|provok\w*|lead[s]? to|led to|result\w* in|trigger\w*|"
-               r"side[- ]effects?|adverse"),
+
+@dataclass(frozen=True)
+class Trigger:
+    """One relation of litmine's vocabulary (its polarity is `RELATION_POLARITY`'s), the words
+    that name it and how it turns.
+
+    `words` are what papers and claims alike say; `prose_words` what claim prose says where papers
+    rarely do ("deficits", "involved in"), read by the claim rules alone; `particles` the words a
+    claim's verb takes before its object ("associated with", "binds to"). `opposite` is the
+    relation that says the reverse ("inhibition of X" that increases Y: X decreases Y);
+    `on_process` what the relation becomes on a process rather than an entity ("REM sleep
+    suppression" decreases REM sleep; none: it stays itself); `directional` whether it says
+    which way its object goes.
+    """
+
+    relation: str
+    words: str
+    prose_words: str = ""
+    particles: tuple[str, ...] = ()
+    opposite: str = ""
+    on_process: str = ""
+    directional: bool = False
+
+
+# The one table of trigger words, most specific first: the first relation whose trigger links a
+# pair wins. The trigger baseline and the relation models' features read `words` (TRIGGERS); the
+# claim rules (pipeline.claims) read the rest too. SciFact's stance features keep direction words of
+# their own (pipeline.verdicts.stance): which way any quantity goes ("improved" is up there), not
+# which relation a verb names ("improves" treats, here).
+TRIGGER_TABLE: tuple[Trigger, ...] = (
+    Trigger("antagonist_of", r"antagoni[sz]\w*|blocker\w*", opposite="agonist_of", on_process="decreases"),
+    Trigger("agonist_of", r"agonis\w*", opposite="antagonist_of", on_process="increases"),
+    Trigger("substrate_of", r"substrates?|metaboli[sz]ed by"),
+    Trigger("inhibits", r"inhibit\w*|block\w*|suppress\w*|abolish\w*",
+            opposite="activates", on_process="decreases", directional=True),
+    Trigger("activates", r"activat\w*|stimulat\w*|potentiat\w*",
+            opposite="inhibits", on_process="increases", directional=True),
+    Trigger("binds", r"bind\w*|bound|affinity", particles=("to",)),
+    Trigger("decreases", r"decreas\w*|reduc\w*|downregulat\w*|down-regulat\w*|desensiti[sz]\w*|"
+                         r"attenuat\w*|diminish\w*|lower\w*|dampen\w*|impair\w*|blunt\w*|disrupt\w*",
+            prose_words=r"deficits?|deficienc\w*|loss", opposite="increases", directional=True),
+    Trigger("increases", r"increas\w*|elevat\w*|upregulat\w*|up-regulat\w*|enhanc\w*|augment\w*|"
+                         r"raise[sd]?|boost\w*",
+            opposite="decreases", directional=True),
+    Trigger("causes", r"caus\w*|induc\w*|produc\w*|provok\w*|lead[s]? to|led to|result\w* in|trigger\w*|"
+                      r"side[- ]effects?|adverse"),
     # "patients treated with X" is exposure to X, not X treating what came before
-    ("treats", r"treat\w*\b(?! with)|therap\w*|alleviat\w*|relie\w*|ameliorat\w*|improv\w*|"
-               r"effective (?:in|against|for)"),
-    ("associated_with", r"associat\w*|correlat\w*|linked|link|related to|implicated"),
-    ("modulates", r"modulat\w*|regulat\w*|interfer\w*|affect\w*|alter\w*|chang\w*|influenc\w*"),
-]
+    Trigger("treats", r"treat\w*\b(?! with)|therap\w*|alleviat\w*|relie\w*|ameliorat\w*|improv\w*|"
+                      r"effective (?:in|against|for)"),
+    Trigger("associated_with", r"associat\w*|correlat\w*|linked|link|related to|implicated",
+            prose_words=r"involved in|implicated in|contribut\w* to|depend\w* (?:on|upon)|"
+                        r"(?:crucial|essential|required|necessary|important) (?:for|to)",
+            particles=("with", "to")),
+    Trigger("modulates", r"modulat\w*|regulat\w*|interfer\w*|affect\w*|alter\w*|chang\w*|influenc\w*",
+            prose_words=r"normali[sz]\w*", particles=("with", "on", "upon")),
+)
+# (relation, words) in the table's order: what papers say.
+TRIGGERS: list[tuple[str, str]] = [(t.relation, t.words) for t in TRIGGER_TABLE]
 _TRIGGER_RES = [(relation, re.compile(rf"\b(?:{pattern})", re.I)) for relation, pattern in TRIGGERS]
 
 # "no" only in lower or title case: "NO" is nitric oxide.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipeline.claims.rules import trigger_at
+from pipeline.claims.vocabulary import trigger_at
 from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, EvidenceItem, ExtractedRecord, Mention, Record,
                                 Relation)
 from pipeline.entities.kb import KnowledgeBase

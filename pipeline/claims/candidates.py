@@ -1,0 +1,103 @@
+"""What a sentence offers its claims before its clauses are read: the mentions a claim may be
+about, and which of the relation extractor's pairs read the way it linked them.
+
+Items that name a KB target with the head noun after them are that target: "Kv1.5, Kir4.1,
+Na+, and Ca2+ channels", though a tagger reads "Na" as sodium. The extractor's pairs are vetted
+for reading direction ("Altered signaling affects dopamine release" is not dopamine acting on
+the receptor before it).
+"""
+from __future__ import annotations
+
+import re
+
+from pipeline.claims.clauses import CLAUSE, Found
+from pipeline.claims.vocabulary import STOPS, is_nominal, trigger_in
+from pipeline.datatypes import Mention, Relation
+from pipeline.entities.dictionary import COORDINATED_HEADS, COORDINATION
+from pipeline.entities.kb import KnowledgeBase
+
+_LONG_TERM_DEPRESSION = re.compile(r"(?:long[- ]term\s+|potentiation/)$", re.I)
+
+
+def claim_mentions(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
+    """Mentions a claim may be about, with the targets head nouns make of them (`_with_heads`): none
+    the linker could not ground (claims meet evidence on KB ids; ungrounded words are read as words,
+    "GRIA1 (AMPA1)" as one gene), none cut off inside a phrase ("impairment of"), no species, no
+    "depression" of long-term depression (LTD)."""
+    return [m for m in _with_heads(text, mentions, kb) if m.id and m.type != "Species"
+            and m.text.split()[-1].lower() not in STOPS | {"of"}
+            and not (m.type == "Disease" and _LONG_TERM_DEPRESSION.search(text[:m.start]))]
+
+
+_HEAD_AFTER = re.compile(r"[^\s,;:()\[\]]*\s+(\w+)")  # the rest of a word, then the next one: "Na" + "+ channels"
+
+
+def _with_heads(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
+    """Mentions with the targets a head noun makes of them: "Na+ channels", and each item of
+    "Kv1.5, Kir4.1, Na+, and Ca2+ channels" or "NMDA and AMPA receptors" that names a KB target
+    together with the head. A tagger that reads the items alone takes "Na" for sodium and "NMDA"
+    for the ligand; "Kir4.1", which names no other target with "channels", stays what it is."""
+    mentions = sorted(mentions, key=lambda m: m.start)
+    for m in list(mentions):
+        inside = re.search(r"\s(\w+)$", m.text)  # "Ca2+ channels": tagged with its head
+        after = _HEAD_AFTER.match(text, m.end)
+        if inside and inside.group(1).lower() in COORDINATED_HEADS:
+            head = inside.group(1)
+        elif after and after.group(1).lower() in COORDINATED_HEADS:
+            head = after.group(1)
+            mentions = _as_target(text, mentions, m.start, after.end(), text[m.start:after.end()], kb)
+        else:
+            continue
+        left = m.start
+        while (item := COORDINATION.search(text, max(0, left - 40), left)) and item.end() == left:
+            left = item.start(1)
+            mentions = _as_target(text, mentions, left, item.end(1), f"{item.group(1)} {head}", kb)
+    return mentions
+
+
+def _as_target(text: str, mentions: list[Mention], start: int, end: int, name: str,
+               kb: KnowledgeBase) -> list[Mention]:
+    """`mentions` with the span start-end as the target the KB calls `name`, if it has one and
+    the span cuts no mention."""
+    target = next((c for c in kb.lookup(name) if c.type == "Gene"), None)
+    covered = [m for m in mentions if m.start < end and m.end > start]
+    if target is None or any(m.start < start or m.end > end for m in covered):
+        return mentions
+    found = Mention(start, end, text[start:end], target.type, target.id, target.name)
+    return sorted([m for m in mentions if m not in covered] + [found], key=lambda m: m.start)
+
+
+# --- vetting the extractor's pairs --------------------------------------------
+
+def reads_right(rel: Relation, text: str, found: list[Found]) -> bool:
+    """Whether a pair the extractor linked can be read that way in prose.
+
+    The subject must come first unless the sentence is passive ("by"), names the subject by its
+    role ("the 5-HT2 antagonist ketanserin") or starts a relative clause ("which sertraline
+    inhibits"); the pair must not straddle a bullet's "head: body" or a semicolon; a drug's
+    "treatment" is exposure, not treating; a nominal "inhibition of Y" takes as its agent only
+    what stands right before it; and a subject whose own clause was read must have the object
+    among that clause's objects.
+    """
+    s, o = rel.subject, rel.object
+    lo, hi = sorted((s, o), key=lambda m: m.start)
+    between = text[lo.end:hi.start]
+    if re.search(r"[;:]", between):
+        return False
+    if s.start > o.start and not (re.search(r"\bby\b", between)
+                                  or re.search(r"(?:inhibitor|blocker|antagonist|agonist|activator|modulator|"
+                                               r"substrate|ligand)s?\b", between, re.I)
+                                  or re.search(r"\b(?:which|that)\s*$", between)):
+        return False
+    if rel.relation == "treats" and re.match(r"[\s-]*(?:treatment|therapy)\b", text[s.end:], re.I):
+        return False
+    if s.start < o.start:
+        nominal = re.search(r"\b(\w+)\s+(?:of|on)\s+(?:the\s+)?$", between)
+        if nominal and is_nominal(nominal.group(1)) and trigger_in(nominal.group(1)):
+            lead = between[:nominal.start(1)]
+            if not re.fullmatch(r"\s*(?:-?\s*(?:mediated|induced|dependent)\s*|['’]s\s*)?", lead):
+                return False
+        clauses = [f for f in found if f.relation.subject.start == s.start and f.relation.extractor == CLAUSE]
+        if clauses and all(f.object_end <= o.start for f in clauses):
+            return False
+    return True
