@@ -133,4 +133,6 @@ def test_version_follows_inputs(tmp_path: Path) -> None:
     assert kb_version(tmp_path) == before
     touched = tmp_path / INPUTS["hgnc"]
     os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 1_000_000))
+    assert kb_version(tmp_path) == before  # a copy elsewhere, same contents: the same KB
+    touched.write_text("y")
     assert kb_version(tmp_path) != before

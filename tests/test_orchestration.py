@@ -92,7 +92,8 @@ def test_changes_list_exactly_the_claims_whose_evidence_changed(harness, workspa
     run_check(note, data / "before")
     assert not (data / "before" / "changes.csv").exists()  # nothing to compare with yet
     before = {r["subject"]: r for r in read_rows(data / "before" / "claims.csv")}
-    assert before["Fluvoxamine"]["verdict"] == "not_checked"  # the search found no record to read
+    # the search read the store's one record, about sertraline: nothing on fluvoxamine
+    assert before["Fluvoxamine"]["verdict"] == "no_evidence"
 
     with Store(data / "litmine.sqlite") as store:
         store.upsert_records([KV_PAPER])

@@ -29,7 +29,8 @@ from pipeline.verdicts.rationales import Passage, SentenceModel
 from pipeline.verdicts.verifier import Candidates, verify_claim
 
 CLAIM_CORPORA = ("scifact", "check_covid")
-GOLD_VERDICT = {"SUPPORT": "supported", "CONTRADICT": "contradicted", "REFUTE": "contradicted"}
+GOLD_VERDICT = {"SUPPORT": "supported", "CONTRADICT": "contradicted"}
+_LABELS = {"REFUTE": "CONTRADICT", "NEI": "NOINFO"}  # Check-COVID's labels in SciFact's words
 VERDICTS = ("supported", "contradicted", "no_evidence")
 _STANCE_LABEL = {"supports": "SUPPORT", "contradicts": "CONTRADICT"}
 
@@ -45,9 +46,8 @@ class ScifactClaim:
 
     @property
     def evidence(self) -> dict[str, str]:
-        """The abstracts that hold evidence, with their label (Check-COVID's REFUTE as CONTRADICT)."""
-        return {uid: "CONTRADICT" if label == "REFUTE" else label for uid, label in self.labels.items()
-                if label in GOLD_VERDICT}
+        """The abstracts that hold evidence, with their label."""
+        return {uid: label for uid, label in self.labels.items() if label in GOLD_VERDICT}
 
     @property
     def verdict(self) -> str:
@@ -68,13 +68,13 @@ def load_passages(store: Store, corpus: str = "scifact") -> dict[str, Passage]:
 
 
 def load_claims(store: Store, split: str, corpus: str = "scifact") -> list[ScifactClaim]:
-    """A split's claims, one per claim id, ordered by id."""
+    """A split's claims, one per claim id, ordered by id; labels in SciFact's words."""
     claims: dict[str, ScifactClaim] = {}
     for gold in store.gold_claims(corpus, split):
         claim = claims.setdefault(gold.claim_id, ScifactClaim(gold.claim_id, gold.claim))
         if gold.doc_id:
             uid = record_uid(source=corpus, local_id=gold.doc_id)
-            claim.labels[uid] = gold.label
+            claim.labels[uid] = _LABELS.get(gold.label, gold.label)
             if gold.label in GOLD_VERDICT:
                 claim.rationales[uid] = list(gold.sentences)
     return sorted(claims.values(), key=lambda c: int(c.claim_id) if c.claim_id.isdigit() else c.claim_id)
@@ -142,7 +142,11 @@ def rows_per_claim(claims: list[ScifactClaim], rows: list[dict[str, str]]) -> li
     for row in ordered:
         sentence = row["sentence"].strip().rstrip(".")
         for j in range(position, len(claims)):
-            if sentence and sentence in claims[j].text:
+            # a claim written twice is two paragraphs: a sentence the claim already has, at
+            # another place in the document, belongs to the next copy
+            repeated = any(r["sentence"] == row["sentence"] and r["sentence_index"] != row["sentence_index"]
+                           for r in found[j])
+            if sentence and sentence in claims[j].text and not repeated:
                 found[j].append(row)
                 position = j
                 break
