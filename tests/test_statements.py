@@ -27,6 +27,9 @@ def tagger(kb):
     ("See also: our earlier post.", "bullet", "navigation"),
     ("Side effects", "prose", "fragment"),
     ("Mechanisms of action", "heading", "heading"),
+    ("All these channels modulate glutamate uptake.", "prose", "needs context"),
+    ("They were blunted in most patients after six weeks.", "prose", "needs context"),
+    ("Theophylline blocks adenosine receptors in the brain.", "prose", ""),
 ])
 def test_what_is_checked_and_what_is_skipped(text, kind, reason):
     assert skip_reason(DocSentence(0, text, 0, len(text), "", [], kind)) == reason

@@ -4,8 +4,8 @@ Why: the triple rules (`pipeline.claims.extract`) read what a sentence says abou
 target, but most of what documents assert is said otherwise ("REM sleep is suppressed by
 SSRIs", "1/2000 in the UK have abnormal PrP positivity"). A sentence that states no triple is
 checked as itself, with its entities, by the sentence-level verifier. Sentences that assert
-nothing are skipped and counted by reason: questions, hypotheses marked as such, fragments
-and page furniture.
+nothing checkable on their own are skipped and counted by reason: questions, hypotheses marked
+as such, fragments, page furniture, and sentences about what an earlier sentence named.
 """
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ _HYPOTHESIS = re.compile(r"^\s*(?:we|I)\s+(?:\w+\s+)?(?:hypothes|speculat|conjec
 _NAVIGATION = re.compile(r"^\s*(?:click|read more|see (?:also|more)|share|subscribe|sign (?:in|up)|log in|"
                          r"download|contents|table of contents|copyright|all rights reserved|posted (?:on|by))\b|"
                          r"https?://|\bwww\.", re.I)
+# A sentence that opens on what an earlier one named ("All these channels ...", "They ...") does
+# not say what it is about: checked alone it would be read against the wrong literature.
+_CONTEXT = re.compile(r"^\s*(?:(?:all|both|most|many|some) (?:of )?)?(?:these|those|this|such|they|their|them)\b", re.I)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'-]+")
 
 
@@ -43,6 +46,8 @@ def skip_reason(sentence: DocSentence) -> str:
         return "hypothesis"
     if len(_WORDS.findall(text)) < MIN_WORDS:
         return "fragment"
+    if _CONTEXT.search(text):
+        return "needs context"
     return ""
 
 

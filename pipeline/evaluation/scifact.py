@@ -28,7 +28,6 @@ from pipeline.records.store import Store
 from pipeline.verdicts.rationales import Passage, SentenceModel
 from pipeline.verdicts.verifier import Candidates, verify_claim
 
-CLAIM_CORPORA = ("scifact", "check_covid")
 GOLD_VERDICT = {"SUPPORT": "supported", "CONTRADICT": "contradicted"}
 _LABELS = {"REFUTE": "CONTRADICT", "NEI": "NOINFO"}  # Check-COVID's labels in SciFact's words
 VERDICTS = ("supported", "contradicted", "no_evidence")
