@@ -86,7 +86,7 @@ def test_evaluation_reports_the_benchmark_micro_f1(drugprot_dir, parser):
     result = evaluate_relations("drugprot", "dev", "gold", model=model, docs=dev, parser=parser)
     assert set(result) == {"corpus", "split", "entities", "micro", "per_type"}
     micro = result["micro"]
-    assert set(micro) == {"precision", "recall", "f1"}
+    assert set(micro) == {"precision", "recall", "f1", "gold", "predicted"}
     # 250 training abstracts already learn the frequent types
     assert 0.3 < micro["f1"] < 1 and result["per_type"]["INHIBITOR"]["f1"] > 0.4
     assert set(result["per_type"]) <= set(TASKS["drugprot"].labels)
@@ -103,8 +103,8 @@ def test_official_counting_rules():
     assert gold_keys("biored", [biored]) == {("9", "Bind", "5", "D3")} == gold_keys(
         "biored", [GoldDocument("biored", "test", "9", "x", [], [GoldRelation("Bind", "D3", "5")])])
     result = score({("1", "A", "x", "y"), ("1", "B", "x", "z")}, {("1", "A", "x", "y"), ("1", "A", "x", "z")})
-    assert result["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
-    assert result["per_type"]["B"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert result["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 2, "predicted": 2}
+    assert result["per_type"]["B"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "gold": 1, "predicted": 0}
 
 
 def test_extractors_are_scored_in_litmines_vocabulary_sentence_by_sentence():
@@ -119,7 +119,7 @@ def test_extractors_are_scored_in_litmines_vocabulary_sentence_by_sentence():
     # gold: T0 inhibits T1, T0 associated_with T2 (PART-OF, read chemical first); the trigger finds
     # T0 inhibits T1 and T0 inhibits T2, and its negated T3-T4 inhibition is left out
     assert result["extractor"] == "trigger-baseline"
-    assert result["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert result["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 2, "predicted": 2}
     assert result["per_type"]["inhibits"]["precision"] == 0.5 and result["per_type"]["associated_with"]["recall"] == 0
 
 

@@ -159,8 +159,9 @@ class DictionaryTagger:
 
     # -- matching
 
-    def _entries(self, key: str) -> list[_Entry]:
-        """The compiled entries named `key`, best first."""
+    def entries_named(self, key: str) -> list[_Entry]:
+        """The compiled entries named `key` (a normalized name), best first; the linker reads
+        them to know a name's exact concepts."""
         if key not in self._norms:
             return []
         entries = self._cache.get(key)
@@ -171,12 +172,12 @@ class DictionaryTagger:
 
     def _best(self, key: str, cased: str, chunks: int = 1) -> _Entry | None:
         """The best entry named `key` that accepts the surface; plurals fall back to the singular."""
-        for entry in self._entries(key):
+        for entry in self.entries_named(key):
             if entry.accepts(cased, chunks):
                 return entry
         for singular in singular_forms(key):
             singular_cased = cased[:len(singular)] if key.startswith(singular) else cased[:len(singular) - 1] + "y"
-            for entry in self._entries(singular):
+            for entry in self.entries_named(singular):
                 if len(singular) > 2 and entry.accepts(singular_cased, chunks):
                     return entry
         return None

@@ -335,7 +335,7 @@ class Linker:
         return [Candidate(known, 1.0, "corpus")] if known else self._dictionary(name, type_)
 
     def _dictionary(self, name: str, type_: str) -> list[Candidate]:
-        exact = [e.concept_id for e in self.tagger._entries(normalize_name(name))
+        exact = [e.concept_id for e in self.tagger.entries_named(normalize_name(name))
                  if e.type == type_ and e.accepts(fold_name(name), len(name.split()))]
         loose = [c.id for c in self.kb.lookup(name) if c.type == type_]
         return [Candidate(cid, 1.0, "dictionary") for cid in dict.fromkeys(exact + loose)]

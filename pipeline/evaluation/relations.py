@@ -25,6 +25,7 @@ from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.ner import PipelineTagger
+from pipeline.evaluation.entities import prf
 from pipeline.records.store import Store
 from pipeline.relations.dependencies import DependencyParser
 from pipeline.relations.model import TASKS, Candidate, RelationModel
@@ -97,12 +98,6 @@ def score(gold: set[Key], predicted: set[Key]) -> dict[str, object]:
     """Micro and per-type precision, recall and F1 (fractions) of predicted against gold keys."""
     tp = Counter(k[1] for k in predicted & gold)
     n_gold, n_pred = Counter(k[1] for k in gold), Counter(k[1] for k in predicted)
-
-    def prf(t: int, p: int, g: int) -> dict[str, float]:
-        precision, recall = (t / p if p else 0.0), (t / g if g else 0.0)
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
-
     per_type = {t: prf(tp[t], n_pred[t], n_gold[t]) for t in sorted(set(n_gold) | set(n_pred))}
     return {"micro": prf(sum(tp.values()), len(predicted), len(gold)), "per_type": per_type}
 
@@ -185,8 +180,5 @@ def evaluate_cues(path: Path) -> dict[str, dict[str, float]]:
     result = {}
     for name, c in counts.items():
         tp, fp, fn = c[(True, True)], c[(False, True)], c[(True, False)]
-        precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
-        result[name] = {"precision": round(precision, 4), "recall": round(recall, 4),
-                        "f1": round(2 * precision * recall / max(precision + recall, 1e-9), 4),
-                        "sentences": sum(c.values()), "positives": tp + fn}
+        result[name] = {**prf(tp, tp + fp, tp + fn), "sentences": sum(c.values()), "positives": tp + fn}
     return result
