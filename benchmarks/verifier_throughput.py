@@ -6,13 +6,12 @@ Rows: the sentence-level verifier judging each claim's own abstracts (no retriev
 offline search the flow runs for an uncited claim (the store's BM25 pool, re-ranked by the
 verifier's BM25, top 5); and both, search then judging, which is what an uncited statement
 costs the flow besides entity and relation extraction (see `benchmarks/throughput.py` for
-those). One process, warm (each row runs once on 10 claims first), on the store and models of
+those). One process, warm (each row runs once on 20 claims first), on the store and models of
 the current settings.
 """
 from __future__ import annotations
 
 import argparse
-import time
 
 from rich.console import Console
 from rich.table import Table
@@ -22,13 +21,7 @@ from pipeline.evaluation.scifact import load_claims, statement
 from pipeline.toolkit import open_toolkit
 from pipeline.verdicts.evidence import search_records
 from pipeline.verdicts.rationales import judge, passage, rank_records
-
-
-def timed(run, items: list) -> float:
-    run(items[:10])
-    started = time.perf_counter()
-    run(items)
-    return time.perf_counter() - started
+from throughput import timed  # benchmarks/ is the script's folder
 
 
 def main() -> None:
