@@ -173,8 +173,10 @@ def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: i
 
     with open_store(settings) as store:
         claims = scifact.load_claims(store, split, corpus)[:limit]
+    if not claims:
+        fail(f"{corpus}/{split} has no claims in {settings.store_path}: import ../shared/corpora/{corpus}")
     if not any(c.labels for c in claims):
-        fail(f"{corpus}/{split} has no labelled claims in {settings.store_path}: import ../shared/corpora/{corpus}")
+        fail(f"{corpus}/{split} has no labels to score against (SciFact's test labels are not public): use --split dev")
     document = folder / f"{corpus}-{split}.txt"
     document.write_text(scifact.claims_document(claims, corpus), encoding="utf-8")
     check_documents([str(document)], folder / "run", offline=True)
