@@ -1,10 +1,11 @@
 """Evidence for a claim: which records to read, and what each record says.
 
 A claim's cited records come first. A claim that cites nothing, or whose cited
-records are out of reach, gets a search built from its normalized entities:
-live, a PubMed esearch over their names, synonyms and MeSH headings (a drug
-class also by its member drugs); offline, BM25 over the local store, re-ranked
-so that records naming both sides of the claim come first.
+records are out of reach, gets a search: live, a PubMed esearch by relevance over
+its concepts' names, synonyms and MeSH headings (a drug class also by its member
+drugs; a statement by its entities, else its words); offline, BM25 over the local
+store. Either way a pool of POOL candidates is re-ranked by the caller's ranker (the
+verifier's BM25), records naming both sides of a triple first.
 """
 from __future__ import annotations
 

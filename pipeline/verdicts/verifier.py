@@ -37,10 +37,6 @@ class Candidates:
     cited: set[str] = field(default_factory=set)  # uids of the cited records in hand
     missing_cited: bool = False  # some cited record could not be had
 
-    @property
-    def searched(self) -> list[Record]:
-        return [r for r in self.records if r.uid not in self.cited]
-
 
 def _sentence_item(claim: Claim, record: Record, judgement: Judgement, found_by: str) -> EvidenceItem:
     return EvidenceItem(claim.claim_id, record, _STANCE.get(judgement.label, RELATED), None,
