@@ -45,7 +45,8 @@ def main() -> None:
         for c, found in zip(items, search(items)):
             judge(model, c.text, [], [passage(r) for r in found], tagger)
 
-    table = Table("stage", "claims", "seconds", "claims/s", title=f"verifier throughput, {len(claims)} SciFact dev claims")
+    table = Table("stage", "claims", "seconds", "claims/s",
+                  title=f"verifier throughput, {len(claims)} SciFact dev claims")
     for name, run in (("judge the claim's own abstracts", judge_own), ("search (top 5)", search),
                       ("search, then judge the top 5", search_and_judge)):
         seconds = timed(run, claims)

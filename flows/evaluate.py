@@ -131,8 +131,9 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(
     _print_figures(rows, False, f"verdicts, {corpus} {split} (tables in {folder / 'run'})")
     if "retrieval" in figures:
         _print_figures({"search": figures["retrieval"]}, False, "recall of the gold evidence among searched records")
-        _print_figures({"gold evidence": {k: v for k, v in figures["gold_evidence"].items() if k != "per_label_f1"}
-                        | figures["gold_evidence"]["per_label_f1"]}, False, "the verifier on each claim's own abstracts")
+        gold = figures["gold_evidence"]
+        _print_figures({"gold evidence": {k: v for k, v in gold.items() if k != "per_label_f1"} | gold["per_label_f1"]},
+                       False, "the verifier on each claim's own abstracts")
 
 
 def _read_table(path: Path) -> list[dict[str, str]]:

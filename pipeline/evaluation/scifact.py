@@ -91,7 +91,8 @@ def label_only_scores(predicted: dict[str, dict[str, str]], gold: dict[str, dict
     return prf(correct, len(made), sum(len(docs) for docs in gold.values()))
 
 
-def macro_f1(gold: Iterable[str], predicted: Iterable[str], labels: Iterable[str] = ("SUPPORT", "CONTRADICT", "NOINFO")) -> float:
+def macro_f1(gold: Iterable[str], predicted: Iterable[str],
+             labels: Iterable[str] = ("SUPPORT", "CONTRADICT", "NOINFO")) -> float:
     """Unweighted mean of the per-label F1 (a label never gold nor predicted scores 0)."""
     gold, predicted = np.asarray(list(gold)), np.asarray(list(predicted))
     return float(np.mean([prf(int(((gold == label) & (predicted == label)).sum()), int((predicted == label).sum()),

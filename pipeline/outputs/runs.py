@@ -40,7 +40,8 @@ def snapshot(results: list[ClaimResult], references: list[ResolvedReference]) ->
     claims: dict[str, RunClaim] = {}
     for result in results:
         claim, rel = result.claim, result.claim.relation
-        what = (rel.subject.key, rel.relation, rel.object.key, "negated" if rel.negated else "") if rel else ("statement",)
+        what = ((rel.subject.key, rel.relation, rel.object.key, "negated" if rel.negated else "") if rel
+                else ("statement",))
         key = "|".join((claim.document, *what, hashlib.sha1(claim.sentence.text.encode()).hexdigest()[:8]))
         claims[key] = RunClaim(key, claim.claim_id, claim.document, claim.sentence.text, result.verdict,
                                sorted(result.evidence_pmids),

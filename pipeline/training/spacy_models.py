@@ -183,7 +183,8 @@ def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: b
     built |= build_relation_models(settings, store, DependencyParser.load(settings),
                                    REDUCED_RELATION_DOCUMENTS if reduced else None)
     print(f"model {total}/{total}: verifier", file=sys.stderr)
-    built["verifier"] = build_verifier(settings, store, DictionaryTagger(kb), REDUCED_VERIFIER_CLAIMS if reduced else None)
+    built["verifier"] = build_verifier(settings, store, DictionaryTagger(kb),
+                                       REDUCED_VERIFIER_CLAIMS if reduced else None)
     return built
 
 

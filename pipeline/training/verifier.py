@@ -268,7 +268,8 @@ def build_verifier(settings: Settings, store: Store, tagger: EntityTagger | None
         partial.write_bytes(pickle.dumps(model))
         partial.replace(folder / "model.pkl")
         (folder / "build.json").write_text(json.dumps({
-            "model": VERIFIER, "claims": len(claims), "config": asdict(config), "cross_validation": model.cross_validation,
+            "model": VERIFIER, "claims": len(claims), "config": asdict(config),
+            "cross_validation": model.cross_validation,
             "seconds": round(time.monotonic() - started, 1), "bytes": (folder / "model.pkl").stat().st_size}, indent=2))
     (verifier_dir(settings) / "current").write_text(key)
     return folder

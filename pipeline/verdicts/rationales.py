@@ -321,7 +321,8 @@ def judge(model: SentenceModel, claim: str, cited: list[Passage], found: list[Pa
     """Judge the cited passages (with the cited-evidence model) and the model's top_k of those
     found by search (with the open one); `found` should be best first."""
     pool = list({p.uid: p for p in [*cited, *found]}.values())
-    judged = [*((p, True) for p in cited), *((p, False) for p in found[:model.top_k] if p.uid not in {c.uid for c in cited})]
+    cited_uids = {p.uid for p in cited}
+    judged = [*((p, True) for p in cited), *((p, False) for p in found[:model.top_k] if p.uid not in cited_uids)]
     if not judged:
         return []
     claim_v = claim_view(model.space, claim, pool, tagger)
@@ -331,7 +332,8 @@ def judge(model: SentenceModel, claim: str, cited: list[Passage], found: list[Pa
     chosen = [select_sentences(p, model.selection_threshold, model.max_sentences) for p in probabilities]
     docs = np.array([doc_features(claim_v, v, s, p) for v, s, p in zip(views, sentences, probabilities)])
     is_cited = np.array([c for _, c in judged])
-    evidence = np.where(is_cited, model.cited_evidence.predict_proba(docs)[:, 1], model.evidence.predict_proba(docs)[:, 1])
+    evidence = np.where(is_cited, model.cited_evidence.predict_proba(docs)[:, 1],
+                        model.evidence.predict_proba(docs)[:, 1])
     contradict = model.stance.predict_proba([
         stance_features(claim, [p.sentences[i] for i in picked]) for (p, _), picked in zip(judged, chosen)])[:, 1]
     labels = np.where(is_cited, labels_for(evidence, contradict, model.oracle_threshold, model.contradict_threshold),
