@@ -237,6 +237,7 @@ class DocSentence:
     section: str  # nearest heading above ("" if none)
     markers: list[str]  # citation markers in order, ranges expanded, inline ids included
     kind: str = "prose"  # prose | heading | bullet (glyph excluded from the span) | boilerplate
+    bare: str = ""  # the text without its citation markers, as the documents stage reads them
 
 
 @dataclass
@@ -266,9 +267,6 @@ class ResolvedReference:
 
 # ---------------------------------------------------------------- claims, evidence and verdicts
 
-_CITATION_MARKS = re.compile(r"\s*\[[^\[\]]{1,40}\]|\s*\((?:[A-Z][\w-]+(?: et al\.?)?,? \d{4}[a-z]?;?\s*)+\)")
-
-
 @dataclass
 class Claim:
     """A pharmacological triple a sentence states (`relation`), or, where it states none, the
@@ -288,7 +286,7 @@ class Claim:
     @property
     def text(self) -> str:
         """The sentence without its citation markers: what the sentence-level verifier reads."""
-        return _CITATION_MARKS.sub("", self.sentence.text).strip()
+        return (self.sentence.bare or self.sentence.text).strip()
 
 
 @dataclass

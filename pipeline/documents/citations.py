@@ -53,6 +53,16 @@ def citation_markers(text: str) -> list[tuple[int, Reference]]:
     return sorted(found, key=lambda hit: hit[0])
 
 
+def without_markers(text: str) -> str:
+    """The text with its numeric markers and its parenthetical author-year citations taken out
+    ("X inhibits Y [4][5]." -> "X inhibits Y."): what a claim says, for reading it as text.
+    Brackets that are not markers ("[Ca2+]i") stay."""
+    text = NUMERIC_MARKER.sub("", text)
+    text = _PARENTHETICAL.sub(lambda m: "" if all(_CITE_PART.fullmatch(part.strip())
+                                                   for part in m.group(1).split(";")) else m.group(0), text)
+    return re.sub(r"\s+([.,;:])", r"\1", re.sub(r"\s{2,}", " ", text)).strip()
+
+
 def _expand(group: str) -> list[str]:
     numbers: list[str] = []
     for part in re.split(r"\s*[,;]\s*", group.strip()):

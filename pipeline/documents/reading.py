@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 from pipeline.datatypes import DocSentence, Document, Reference
 from pipeline.documents.citations import (LIST_ITEM, NUMBERED_ITEM, NUMERIC_MARKER, REFERENCE_HEADING,
                                           citation_markers, id_key, identifiers, looks_like_reference,
-                                          parse_reference_list)
+                                          parse_reference_list, without_markers)
 from pipeline.documents.markup import PlainText, from_html, from_markdown
 from pipeline.documents.sentences import split_sentences
 
@@ -150,7 +150,8 @@ def parse_document(text: str, path: str = "<text>", fmt: str = "txt") -> Documen
             spans = [(block.start, block.end)]
         kind = "bullet" if block.kind == "numbered" else block.kind
         for start, end in spans:
-            sentences.append(DocSentence(len(sentences), plain.text[start:end], start, end, section, [], kind))
+            text = plain.text[start:end]
+            sentences.append(DocSentence(len(sentences), text, start, end, section, [], kind, without_markers(text)))
     references = parse_reference_list(ref_lines)
     for sentence in sentences:
         found = citation_markers(sentence.text) + [
