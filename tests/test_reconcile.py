@@ -87,6 +87,23 @@ def test_a_paper_counts_once_and_verdicts_follow_papers(ids, kb):
     assert reconcile_claim(claim, [], extracted, kb).verdict == "not_checked"
 
 
+def test_a_paper_whose_sentences_take_both_sides_counts_on_both(ids, kb):
+    """One paper, three sentences for the claim and one of comparable weight against: the paper is
+    mixed (it is more often misread than self-contradicting), and so is the verdict on it alone;
+    a lone dissent of little weight does not make it mixed."""
+    claim = claim_of(rel("sertraline", "inhibits", "KCNJ10", ids))
+    record = Record(uid="pmid:1", pmid="1")
+    against = rel("sertraline", "activates", "KCNJ10", ids, confidence=0.9)
+
+    def verdict(relations):
+        result = reconcile_claim(claim, [record], {"pmid:1": ExtractedRecord("pmid:1", relations)}, kb)
+        return result.verdict, result.n_supporting, result.n_contradicting
+
+    assert verdict([rel("sertraline", "inhibits", "KCNJ10", ids, confidence=0.6)] * 3 + [against]) == ("mixed", 1, 1)
+    assert verdict([rel("sertraline", "inhibits", "KCNJ10", ids, confidence=0.9)] * 3
+                   + [replace(against, confidence=0.3)]) == ("supported", 1, 0)
+
+
 def test_verdict_table():
     assert verdict_for(2, 0, 3, False) == "supported"
     assert verdict_for(0, 1, 3, True) == "contradicted"

@@ -2,6 +2,7 @@
 import pytest
 
 from pipeline.datatypes import RELATION_POLARITY, Mention
+from pipeline.relations.presupposition import presupposed, with_presupposed
 from pipeline.relations.triggers import TRIGGER_TABLE, TriggerExtractor
 
 
@@ -88,3 +89,42 @@ def test_the_trigger_table_turns_relations_as_their_polarity_says():
             assert RELATION_POLARITY[t.on_process] == polarity and table[t.on_process].directional
         if t.directional:
             assert polarity != 0
+
+
+@pytest.mark.parametrize("sentence, chemical, effect, type_, expected", [
+    # the clause around a compound is about something else: its verb and negation do not reach it
+    ("Edaravone suppresses streptomycin-induced vestibulotoxicity.", "streptomycin", "vestibulotoxicity",
+     "Disease", "causes"),
+    ("Metamizol did not potentiate morphine-induced constipation.", "morphine", "constipation", "Disease", "causes"),
+    ("It diminished the methamphetamine (10 mg/kg sc)-induced hyperthermia.", "methamphetamine", "hyperthermia",
+     "Disease", "causes"),
+    ("It is not a factor in chlorhexidine-digluconate associated erosive cystitis.", "chlorhexidine", "cystitis",
+     "Disease", "causes"),
+    ("Hypotension induced by propofol was reversed by ephedrine.", "propofol", "Hypotension", "Disease", "causes"),
+    # for a gene, the words around it say which way it goes
+    ("ApoE3 protects cells against reduction in SGLT1 activity induced by gentamicin.", "gentamicin", "SGLT1",
+     "Gene", "decreases"),
+    ("Flutamide suppressed the Adiol-induced AR transactivation.", "Adiol", "AR", "Gene", "increases"),
+    ("The genotype did not influence ADP-induced CD62P expression.", "ADP", "CD62P", "Gene", "increases"),
+    ("Sertraline-induced Kir4.1 inhibition was reversible.", "Sertraline", "Kir4.1", "Gene", "inhibits"),
+    # no compound joins them
+    ("Cocaine-induced CREB was measured.", "Cocaine", "CREB", "Gene", None),
+    ("Morphine-induced hypothermia in mice with epilepsy.", "Morphine", "epilepsy", "Disease", None),
+    ("Sertraline inhibits Kir4.1.", "Sertraline", "Kir4.1", "Gene", None),
+])
+def test_a_compound_says_what_it_takes_for_granted(sentence, chemical, effect, type_, expected):
+    found = mentions(sentence, (chemical, "Chemical", "c"), (effect, type_, "e"))
+    drug, target = sorted(found, key=lambda m: m.type != "Chemical")
+    assert presupposed(sentence, drug, target) == expected
+
+
+def test_a_compound_replaces_what_the_extractor_said_of_its_pair():
+    sentence = "These results suggest that edaravone does not suppress streptomycin-induced vestibulotoxicity."
+    found = mentions(sentence, ("edaravone", "Chemical", "D1"), ("streptomycin", "Chemical", "D2"),
+                     ("vestibulotoxicity", "Disease", "M1"))
+    said = TriggerExtractor().extract(sentence, 0, found)
+    assert {(r.subject.text, r.relation, r.negated) for r in said} == {
+        ("edaravone", "inhibits", True), ("streptomycin", "causes", True)}
+    decided = with_presupposed(sentence, found, said, 0)
+    assert {(r.subject.text, r.relation, r.negated, r.hedged) for r in decided} == {
+        ("edaravone", "inhibits", True, True), ("streptomycin", "causes", False, False)}

@@ -112,7 +112,7 @@ def _mask(sentence: str, mentions: list[Mention]) -> str:
     return "".join(chars)
 
 
-def _first_trigger(text: str, offset: int) -> tuple[str, int] | None:
+def first_trigger(text: str, offset: int) -> tuple[str, int] | None:
     """The earliest trigger in `text` as (relation, its offset + `offset`)."""
     best: tuple[str, int] | None = None
     for relation, pattern in _TRIGGER_RES:
@@ -132,11 +132,11 @@ def _trigger_between(masked: str, subject: Mention, obj: Mention) -> tuple[str, 
     first, second = sorted((subject, obj), key=lambda m: m.start)
     if second.start - first.end > MAX_GAP:
         return None
-    found = _first_trigger(masked[first.end:second.start], first.end)
+    found = first_trigger(masked[first.end:second.start], first.end)
     if found:
         return found
     tail = masked[second.end:second.end + NOMINAL_WINDOW]
-    found = _first_trigger(tail, second.end)
+    found = first_trigger(tail, second.end)
     if found and not re.search(r"[,;:]", tail[:found[1] - second.end]):
         return found
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pipeline.datatypes import CONTRADICTS, SUPPORTS, ClaimResult, ExtractedRecord, ResolvedReference
 from pipeline.records.references import RESOLVED
-from pipeline.verdicts.reconcile import paper_stance
+from pipeline.verdicts.reconcile import MIXED, paper_stance
 
 # supports: it supports some claim of a sentence citing it and contradicts none;
 # contradicts: the reverse; mixed: both; does_not_mention: it was read, but names neither side
@@ -28,7 +28,7 @@ def citation_check(reference: ResolvedReference, results: list[ClaimResult],
         return ""
     uid = reference.record.uid
     stances = {paper_stance(items) for r in citing if (items := [e for e in r.evidence if e.record.uid == uid])}
-    if SUPPORTS in stances and CONTRADICTS in stances:
+    if MIXED in stances or {SUPPORTS, CONTRADICTS} <= stances:
         return "mixed"
     if SUPPORTS in stances:
         return "supports"

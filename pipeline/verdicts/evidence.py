@@ -20,6 +20,7 @@ from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.records.entrez import EntrezClient, Unreachable
+from pipeline.relations.presupposition import with_presupposed
 from pipeline.relations.triggers import RelationExtractor
 
 POOL = 50  # candidates a search gathers before re-ranking
@@ -34,7 +35,8 @@ _WORD = re.compile(r"[A-Za-z0-9][\w+\-.]*[\w+]|[A-Za-z0-9]")
 
 def extract_record(record: Record, tagger: EntityTagger, extractor: RelationExtractor) -> ExtractedRecord:
     """Tag a record (title, abstract and any full text) as one text, so abbreviations defined
-    in one sentence resolve in the next, and relate the mentions sentence by sentence."""
+    in one sentence resolve in the next, and relate the mentions sentence by sentence (what the
+    extractor says, and what a compound such as "X-induced Y" takes for granted)."""
     text = record.full_text
     extracted = ExtractedRecord(record.uid)
     tagged = tagger.tag(text)
@@ -43,7 +45,8 @@ def extract_record(record: Record, tagger: EntityTagger, extractor: RelationExtr
         mentions = [replace(m, start=m.start - start, end=m.end - start) for m in tagged
                     if start <= m.start and m.end <= end]
         extracted.concepts.update(m.key for m in mentions)
-        extracted.relations.extend(extractor.extract(sentence, index, mentions))
+        extracted.relations.extend(with_presupposed(sentence, mentions, extractor.extract(sentence, index, mentions),
+                                                    index))
         extracted.sentences.append((sentence, mentions))
     return extracted
 

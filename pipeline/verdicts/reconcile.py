@@ -23,6 +23,8 @@ from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, EvidenceI
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES
 
+MIXED = "mixed"  # a paper's stance (paper_stance) when its sentences take both sides
+PAPER_MIXED_SHARE = 0.3
 PHRASE_MATCH = "phrase-match"  # Relation.extractor of evidence found by a text side's words
 PHRASE_WINDOW = 40  # how far past the later side a trigger may follow ("dopamine release was reduced")
 PHRASE_GAP = 120  # sides further apart than this, or across a semicolon, are in different statements
@@ -147,10 +149,18 @@ def record_evidence(claim: Claim, record: Record, extracted: ExtractedRecord, kb
 
 
 def paper_stance(items: list[EvidenceItem]) -> str:
-    """One paper's overall stance: the side with more confidence behind it."""
+    """One paper's overall stance: the side with more confidence behind it, or MIXED when the
+    weaker side carries at least PAPER_MIXED_SHARE of it. A paper whose sentences point both ways
+    is more often misread than self-contradicting: on the pharma claims of the corpora's train
+    splits, the side with more weight in such papers was the wrong one 28 times in 406, and calling
+    papers mixed at a share of 0.3 turned 7 of those 28 opposite verdicts into mixed ones for 5
+    right ones (at 0.2: 7 for 15; at 0.4: 4 for 4)."""
     weight: Counter[str] = Counter()
     for item in items:
         weight[item.stance] += item.confidence
+    total = weight[SUPPORTS] + weight[CONTRADICTS]
+    if total and min(weight[SUPPORTS], weight[CONTRADICTS]) / total >= PAPER_MIXED_SHARE:
+        return MIXED
     if weight[SUPPORTS] > weight[CONTRADICTS]:
         return SUPPORTS
     if weight[CONTRADICTS] > weight[SUPPORTS]:

@@ -11,8 +11,9 @@ record two ways and says which decided:
 
 A statement takes each paper's side from the sentence model; a triple from its relations, which
 the sentence model may corroborate (`_paper` says why). A paper
-counts once; its weight is the confidence of the signal that decided. The verdict weighs the papers on
-each side: `mixed` only when the weaker side carries at least MIXED_SHARE of the weight.
+counts once; its weight is the confidence of the signal that decided (a paper whose sentences take both
+sides counts on both). The verdict weighs the papers on each side: `mixed` only when the weaker side
+carries at least MIXED_SHARE of the weight.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pipeline.datatypes import (BOTH, CONTRADICTS, RELATED, SENTENCE, SUPPORTS, 
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.verdicts.rationales import Judgement, SentenceModel, judge, passage
-from pipeline.verdicts.reconcile import members_covered, paper_stance, record_evidence, verdict_for
+from pipeline.verdicts.reconcile import MIXED, members_covered, paper_stance, record_evidence, verdict_for
 
 MIXED_SHARE = 0.25  # the weaker side's share of the weight above which a verdict is mixed
 _STANCE = {"SUPPORT": SUPPORTS, "CONTRADICT": CONTRADICTS}
@@ -44,8 +45,9 @@ def _sentence_item(claim: Claim, record: Record, judgement: Judgement, found_by:
 
 
 def _paper(claim: Claim, record: Record, cited: bool, structured: list[EvidenceItem],
-           judgement: Judgement | None) -> tuple[str, float, list[EvidenceItem]]:
-    """One paper's stance, its weight and its evidence items, best first.
+           judgement: Judgement | None) -> tuple[dict[str, float], list[EvidenceItem]]:
+    """The sides one paper takes with their weights (both when its sentences are mixed, see
+    `paper_stance`; none when it takes no side), and its evidence items, best first.
 
     A statement takes the sentence model's side; a triple its relations' side, the sentence
     model only corroborating it (BOTH). Chosen on train splits: on the pharma claims of the
@@ -59,17 +61,20 @@ def _paper(claim: Claim, record: Record, cited: bool, structured: list[EvidenceI
     said = _STANCE.get(judgement.label) if judgement else None
     if sides:
         stance = paper_stance(sides)
+        if stance == MIXED:  # each side its best sentence's weight: the verdict weighs them as it weighs papers
+            return {side: max(i.confidence for i in sides if i.stance == side) for side in (SUPPORTS, CONTRADICTS)}, \
+                structured
         if stance != RELATED:
             weight = max(i.confidence for i in sides if i.stance == stance)
             if said == stance:
                 weight = max(weight, judgement.confidence)
                 structured = [replace(i, signal=BOTH) if i.stance == stance else i for i in structured]
-            return stance, weight, structured
+            return {stance: weight}, structured
         structured = [replace(i, stance=RELATED) for i in structured]  # read, but not a side taken
     if said and judgement is not None and claim.relation is None:
-        return said, judgement.confidence, [_sentence_item(claim, record, judgement, "cited" if cited else "search"),
-                                            *structured]
-    return RELATED, 0.0, structured
+        return {said: judgement.confidence}, [_sentence_item(claim, record, judgement, "cited" if cited else "search"),
+                                              *structured]
+    return {}, structured
 
 
 def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, ExtractedRecord], kb: KnowledgeBase,
@@ -87,12 +92,12 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
     for record in checked:
         found_by = "cited" if record.uid in candidates.cited else "search"
         structured = [replace(i, found_by=found_by) for i in record_evidence(claim, record, extracted[record.uid], kb)]
-        stance, weight, items = _paper(claim, record, found_by == "cited", structured, judgements.get(record.uid))
+        sides, items = _paper(claim, record, found_by == "cited", structured, judgements.get(record.uid))
         evidence.extend(items)
-        if stance in weights:
-            weights[stance].append(weight)
+        for side, weight in sides.items():
+            weights[side].append(weight)
             if found_by == "cited":
-                cited_stances.add(stance)
+                cited_stances.add(side)
     verdict, confidence = _weigh(weights, len(checked), candidates.missing_cited,
                                  [j.evidence for j in judgements.values()])
     by_search = any(e.found_by == "search" and e.stance != RELATED for e in evidence)
