@@ -22,7 +22,7 @@ from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
 from pipeline.claims.statements import document_claims
-from pipeline.codehash import code_hash
+from pipeline.codehash import closure_hash
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Claim, ClaimResult, Document, ExtractedRecord, Record, ResolvedReference
 from pipeline.documents.reading import load_document
@@ -31,7 +31,7 @@ from pipeline.outputs.export import write_tables
 from pipeline.outputs.report import write_report
 from pipeline.outputs.run_records import write_run_records
 from pipeline.records.references import RESOLVED, resolve_references
-from pipeline.toolkit import CLAIMS_CODE, EXTRACT_CODE, FETCH_CODE, open_toolkit
+from pipeline.toolkit import FETCH_ROOTS, open_toolkit
 from pipeline.verdicts.evidence import extract_record, search_records
 from pipeline.verdicts.rationales import rank_records
 from pipeline.verdicts.verifier import Candidates, verify_claim
@@ -64,7 +64,7 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     settings: Settings = parameters["settings"]
     kit = open_toolkit(settings)
     day = "offline" if kit.client.offline else datetime.now(timezone.utc).date().isoformat()
-    parts: list[object] = [code_hash(*FETCH_CODE), kit.store.generation, day, parameters["top_k"],
+    parts: list[object] = [closure_hash(*FETCH_ROOTS), kit.store.generation, day, parameters["top_k"],
                            kit.verifier_path.parent.name]
     parts += [(c.claim_id, repr(c.relation), c.text, c.citations) for c in parameters["claims"]]
     parts += [(r.marker, r.status, *_record_keys([r.record] if r.record else [])) for r in parameters["references"]]
@@ -74,7 +74,7 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
 def extraction_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     """Same records, same models and KB: same extraction, whichever run asks."""
     kit = open_toolkit(parameters["settings"])
-    return "extract-" + _digest(kit.extraction_version, code_hash(*EXTRACT_CODE), *_record_keys(parameters["records"]))
+    return "extract-" + _digest(kit.extraction_version, *_record_keys(parameters["records"]))
 
 
 def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -101,8 +101,7 @@ def claims_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     """Same documents read by the same models and claim rules: same claims."""
     kit = open_toolkit(parameters["settings"])
     documents: list[Document] = parameters["documents"]
-    return "claims-" + _digest(kit.claims_version, code_hash(*CLAIMS_CODE),
-                               *((d.name, d.text) for d in documents))
+    return "claims-" + _digest(kit.claims_version, *((d.name, d.text) for d in documents))
 
 
 @task(cache_key_fn=claims_cache_key, persist_result=True, cache_expiration=None)

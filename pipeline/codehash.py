@@ -5,11 +5,17 @@ line changed, forcing users to rebuild the KB or retrain models (35 minutes) for
 `code_hash` hashes each definition's syntax tree instead, without import statements,
 docstrings and comments, and sorts the definitions, so moving a definition among the
 hashed modules, reordering them or editing imports and comments leaves the key as it was.
+
+Which modules a result depends on is found, not listed: `closure_hash` hashes every module of
+the package that the code computing it imports, directly or through each other
+(`import_closure`), so a rule added to a module it reads, or a module it newly imports, is in
+the key by construction.
 """
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
 import inspect
 import textwrap
 import threading
@@ -21,6 +27,9 @@ Part = ModuleType | type | Callable[..., object] | Path | tuple[ModuleType, str]
 # CPython 3.11's parser is not safe to enter from two threads at once ("AST constructor recursion
 # depth mismatch"), and flow tasks compute their cache keys in threads.
 _PARSING = threading.Lock()
+# what _statements and _imported read of each version of a module file
+_PARSED: dict[tuple[str, int, int], list[tuple[str, set[str]]]] = {}
+_IMPORTS: dict[tuple[str, int, int], list[str]] = {}
 
 
 def code_hash(*parts: Part) -> str:
@@ -41,10 +50,73 @@ def code_hash(*parts: Part) -> str:
     return digest.hexdigest()[:12]
 
 
-def _statements(obj: ModuleType | type | Callable[..., object]) -> list[tuple[str, set[str]]]:
-    """Each top-level statement of `obj`'s source, normalized, with the names it assigns."""
+def import_closure(*roots: ModuleType | type | Callable[..., object], package: str = "pipeline") -> list[ModuleType]:
+    """The modules of `package` that the roots' modules import, at the top or inside a function,
+    directly or through each other, with the roots' own: all the package code they can run."""
+    found: dict[str, ModuleType] = {}
+    waiting = [root if isinstance(root, ModuleType) else inspect.getmodule(root) for root in roots]
+    while waiting:
+        module = waiting.pop()
+        if module is None or module.__name__ in found:
+            continue
+        found[module.__name__] = module
+        waiting += [m for name in _per_file(module, _imported, _IMPORTS) if name.split(".")[0] == package
+                    and (m := _module(name)) is not None]
+    return [found[name] for name in sorted(found)]
+
+
+def _imported(module: ModuleType) -> list[str]:
+    """The names a module's import statements name, anywhere in it (modules or names in them)."""
+    names = []
     with _PARSING:
-        tree = _WithoutImportsAndDocstrings().visit(ast.parse(textwrap.dedent(inspect.getsource(obj))))
+        tree = ast.parse(_source(module))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return names
+
+
+def closure_hash(*roots: ModuleType | type | Callable[..., object]) -> str:
+    """`code_hash` of the roots' `import_closure`: the key of what they compute."""
+    return code_hash(*import_closure(*roots))
+
+
+def _module(name: str) -> ModuleType | None:
+    """The module `name` names, or None for a name imported from a module ("pipeline.x.function")."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _statements(obj: ModuleType | type | Callable[..., object]) -> list[tuple[str, set[str]]]:
+    """Each top-level statement of `obj`'s source, normalized, with the names it assigns (a
+    module's parsed once per version of its file: keys are computed for every task)."""
+    return _per_file(obj, _parsed, _PARSED) if isinstance(obj, ModuleType) else _parsed(obj)
+
+
+def _per_file(module: ModuleType, read: Callable[[ModuleType], list], cache: dict) -> list:
+    """`read(module)`, once per version of the module's file."""
+    if not module.__file__:
+        return read(module)
+    stat = Path(module.__file__).stat()
+    key = (module.__file__, stat.st_mtime_ns, stat.st_size)
+    if key not in cache:
+        cache[key] = read(module)
+    return cache[key]
+
+
+def _source(obj: ModuleType | type | Callable[..., object]) -> str:
+    """A module's file as it is now (an empty one too), or a class's or function's source."""
+    file = getattr(obj, "__file__", None) if isinstance(obj, ModuleType) else None
+    return Path(file).read_text(encoding="utf-8") if file else inspect.getsource(obj)
+
+
+def _parsed(obj: ModuleType | type | Callable[..., object]) -> list[tuple[str, set[str]]]:
+    with _PARSING:
+        tree = _WithoutImportsAndDocstrings().visit(ast.parse(textwrap.dedent(_source(obj))))
     found = []
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]

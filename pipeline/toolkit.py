@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from pipeline.claims import candidates, clauses, extract as claim_extract, statements, subjects, vocabulary
-from pipeline.codehash import code_hash
+from pipeline.claims import statements
+from pipeline.codehash import closure_hash
 from pipeline.config import Settings
-from pipeline import datatypes
-from pipeline.datatypes import Mention
-from pipeline.documents import citations, markup, reading, sentences
+from pipeline.documents import reading
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
@@ -33,25 +31,22 @@ from pipeline.models import current_relation_models, current_verifier
 from pipeline.records import references
 from pipeline.records.entrez import EntrezClient
 from pipeline.records.store import Store
-from pipeline.relations import (dependencies, features as relation_features, model as relation_model,
-                                triggers as relations)
+from pipeline.relations import dependencies, model as relation_model, triggers
 from pipeline.relations.dependencies import DependencyParser
 from pipeline.relations.model import ModelExtractor
 from pipeline.relations.triggers import RelationExtractor, TriggerExtractor
-from pipeline.verdicts import evidence, rationales, reconcile, stance, verifier
+from pipeline.verdicts import evidence, rationales, verifier
 from pipeline.verdicts.rationales import SentenceModel
 
 
-# The code behind each cached result (see pipeline.codehash); the types a stage hands the next
-# are in pipeline.datatypes. The claim rules are the claims package and what it reads of the
-# relation stage: the trigger table and the negation and hedge cues.
-CLAIM_RULES = (vocabulary, clauses, candidates, subjects, claim_extract, statements,
-               *((relations, name) for name in ("Trigger", "TRIGGER_TABLE", "TRIGGERS", "NEGATION_CUES",
-                                                "HEDGE_CUES")))
-CLAIMS_CODE = (*CLAIM_RULES, reading, markup, sentences, citations, datatypes)
-FETCH_CODE = (evidence, references, rationales, datatypes)
-EXTRACT_CODE = (evidence, datatypes)
-VERDICT_CODE = (*CLAIM_RULES, evidence, reconcile, rationales, stance, verifier, datatypes)
+# The code behind each cached result: the modules each step runs, whose imports bring in all
+# they read (pipeline.codehash.import_closure). Claims: documents read, claims found by the claim
+# rules and the trigger baseline. Fetch: references resolved, searches ranked. Extraction: records
+# read by the relation models. Verdicts: the verifier, over claims and extractions.
+CLAIMS_ROOTS = (reading, statements, triggers)
+FETCH_ROOTS = (evidence, references, rationales)
+EXTRACT_ROOTS = (evidence, relation_model, dependencies)
+VERDICT_ROOTS = (verifier,)
 
 
 @dataclass
@@ -86,19 +81,19 @@ class Toolkit:
     @property
     def claims_version(self) -> str:
         """Changes whenever the claims found in a text could change (for caching)."""
-        return f"{self.pipeline_version}+{self.claim_extractor.name}-{self.claim_extractor.version}"
+        return (f"{self.pipeline_version}+{self.claim_extractor.name}-{self.claim_extractor.version}"
+                f"-{closure_hash(*CLAIMS_ROOTS)}")
 
     @property
     def extraction_version(self) -> str:
         """Changes whenever what is read from a record could change (for caching)."""
         models = "+".join(p.name for p in self.relation_models)
-        code = code_hash(relation_model, relation_features, relations, dependencies, sentences, Mention)
-        return f"{self.pipeline_version}+{ModelExtractor.name}-{models}-{code}"
+        return f"{self.pipeline_version}+{ModelExtractor.name}-{models}-{closure_hash(*EXTRACT_ROOTS)}"
 
     @property
     def verdict_version(self) -> str:
         """Changes whenever verdicts could change: claims, evidence, or the code that compares."""
-        return (f"{self.claims_version}+{self.extraction_version}+{code_hash(*VERDICT_CODE)}"
+        return (f"{self.claims_version}+{self.extraction_version}+{closure_hash(*VERDICT_ROOTS)}"
                 f"+verifier-{self.verifier_path.parent.name}")
 
 

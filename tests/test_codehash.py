@@ -1,17 +1,14 @@
 """Cache keys follow the code a result depends on, not the files it sits in."""
 from __future__ import annotations
 
-import ast
 import importlib.util
-import inspect
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from pipeline import toolkit
-from pipeline.codehash import code_hash
+from pipeline.codehash import code_hash, import_closure
 from pipeline.config import Settings
 from pipeline.documents import sentences
 from pipeline.relations.triggers import TriggerExtractor
@@ -65,35 +62,50 @@ def test_a_code_change_changes_the_hash(tmp_path: Path) -> None:
         != code_hash(module(tmp_path / "one_e.py", ONE), (module(tmp_path / "two_e.py", "A = 5\nB = 2\n"), "A"))
 
 
+def _toolkit() -> toolkit.Toolkit:
+    return toolkit.Toolkit(Settings(), None, None, None, TriggerExtractor(), "pipeline-x", [Path("drugprot-1")],
+                           Path("verifier-1/model.pkl"))
+
+
 def test_the_extraction_key_follows_sentence_splitting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Records are read sentence by sentence: a splitter with new rules (an abbreviation here) must
-    not reuse cached extractions."""
-    kit = toolkit.Toolkit(Settings(), None, None, None, TriggerExtractor(), "pipeline-x", [Path("drugprot-1")],
-                          Path("verifier-1/model.pkl"))
-    before = kit.extraction_version
+    not reuse cached extractions, though no key lists the splitter: the extraction code imports it."""
+    kit = _toolkit()
+    before = kit.extraction_version, kit.claims_version
     source = Path(sentences.__file__).read_text()
-    monkeypatch.setattr(toolkit, "sentences", module(tmp_path / "same.py", source))
-    assert kit.extraction_version == before
+    monkeypatch.setitem(sys.modules, sentences.__name__, module(tmp_path / "same.py", source))
+    assert (kit.extraction_version, kit.claims_version) == before
     new_rule = source.replace('"al e.g i.e vs cf', '"al e.g i.e vs cf approx')
     assert new_rule != source
-    monkeypatch.setattr(toolkit, "sentences", module(tmp_path / "new_rule.py", new_rule))
-    assert kit.extraction_version != before
+    monkeypatch.setitem(sys.modules, sentences.__name__, module(tmp_path / "new_rule.py", new_rule))
+    assert kit.extraction_version != before[0]
+    assert kit.claims_version != before[1]
 
 
-def claims_modules_read(name: str, seen: set[str]) -> set[str]:
-    """`name` and the modules of pipeline.claims it imports, and they import."""
-    seen.add(name)
-    for node in ast.walk(ast.parse(inspect.getsource(importlib.import_module(name)))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            for module in [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]:
-                if module.startswith("pipeline.claims.") and module in sys.modules and module not in seen:
-                    claims_modules_read(module, seen)
-    return seen
+def test_a_new_module_is_in_the_keys_of_the_code_that_imports_it(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule moved into a new module, imported at the top or inside a function, is found."""
+    package = tmp_path / "fakepkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "stage.py").write_text("import fakepkg.rules\n\n\ndef run(x):\n    from fakepkg import late\n"
+                                      "    return late.f(fakepkg.rules.g(x))\n")
+    (package / "rules.py").write_text("def g(x):\n    return x\n")
+    (package / "late.py").write_text("from fakepkg.deeper import h\n\n\ndef f(x):\n    return h(x)\n")
+    (package / "deeper.py").write_text("def h(x):\n    return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    stage = importlib.import_module("fakepkg.stage")
+    found = [m.__name__ for m in import_closure(stage.run, package="fakepkg")]
+    assert found == ["fakepkg", "fakepkg.deeper", "fakepkg.late", "fakepkg.rules", "fakepkg.stage"]
 
 
-def test_the_claims_key_covers_every_claims_module_that_claims_are_read_by() -> None:
-    """A claim rule moved into a new module of pipeline.claims must not fall out of the claims key."""
-    covered = {part.__name__ for part in toolkit.CLAIMS_CODE if isinstance(part, ModuleType)}
-    assert claims_modules_read("pipeline.claims.extract", set()) <= covered
-    verdicts = {part.__name__ for part in toolkit.VERDICT_CODE if isinstance(part, ModuleType)}
-    assert claims_modules_read("pipeline.verdicts.reconcile", set()) - {"pipeline.verdicts.reconcile"} <= verdicts
+def test_each_key_holds_what_its_step_reads() -> None:
+    """The claim rules are in the claims and verdict keys, the presupposition rules in the extraction
+    key, the sentence verifier in the verdict key; the entity store is in none but extraction's."""
+    claims, extraction, verdicts = (
+        {m.__name__ for m in import_closure(*roots)}
+        for roots in (toolkit.CLAIMS_ROOTS, toolkit.EXTRACT_ROOTS, toolkit.VERDICT_ROOTS))
+    assert {"pipeline.claims.extract", "pipeline.claims.vocabulary", "pipeline.documents.citations"} <= claims
+    assert {"pipeline.relations.presupposition", "pipeline.relations.features"} <= extraction
+    assert {"pipeline.verdicts.rationales", "pipeline.verdicts.reconcile", "pipeline.claims.vocabulary"} <= verdicts
+    assert not any(name.startswith(("pipeline.outputs", "pipeline.training")) for name in claims | extraction | verdicts)
