@@ -135,9 +135,10 @@ def models_build(reduced: Annotated[bool, typer.Option(
         help="The quick CI recipe: 100 documents and 300 steps a spaCy model, "
              "200 documents a split for relations, 300 claims for the verifier.")] = False) -> None:
     """Train the tagger/parser, NER and relation models and the sentence-level verifier from
-    ../shared (those not built yet) and index the KB for linking."""
+    ../shared (those not built yet), index the KB for linking and teach the linker the train
+    corpora's names."""
     from pipeline.entities.kb_build import ensure_kb
-    from pipeline.entities.linking import build_index
+    from pipeline.entities.linking import Linker, build_index
     from pipeline.models import linker_dir
     from pipeline.training.spacy_models import build_models
 
@@ -148,6 +149,7 @@ def models_build(reduced: Annotated[bool, typer.Option(
     except ValueError as exc:
         fail(str(exc))
     built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
+    Linker.load(settings, kb)  # what the train corpora teach it, into the same folder
     table = Table("model", "path", "build s", "MB", title="models")
     for name, path in built.items():
         built_by = path / "build.json"  # relation models trained before litmine wrote one lack it

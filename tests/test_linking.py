@@ -19,7 +19,7 @@ from pipeline.corpora import corpus_id, corpus_ids
 from pipeline.datatypes import GoldDocument, GoldEntity, Mention
 from pipeline.entities import ner  # noqa: F401  (registers litmine_linker)
 from pipeline.entities.kb import KnowledgeBase, normalize_name
-from pipeline.entities.linking import (ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR,
+from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR,
                                        SPECIES_GENE_ATTR, ExactIndex, Linker, build_index, corpus_lexicon,
                                        find_abbreviations)
 from pipeline.entities.species import HUMAN, MOUSE, RAT, GeneSpecies, Orthologs
@@ -176,8 +176,10 @@ def test_spacy_component_links_ents_with_the_abbreviation_detector(linker: Linke
                         {"label": "Disease", "pattern": [{"LOWER": "parkinson"}, {"LOWER": "'s"}, {"LOWER": "disease"}]}])
     nlp.add_pipe("abbreviation_detector")
     component = nlp.add_pipe("litmine_linker")
-    assert component._linker is None  # nothing loaded until the first document
+    with pytest.raises(ValueError, match="no linker"):  # it is handed one, never loads one from settings
+        nlp("Sertraline")
     component.use(linker)
+    assert (component.linker.k, component.linker.threshold) == (ANN_K, ANN_THRESHOLD)  # the factory's defaults
     doc = nlp("Sertraline worsened Parkinson's disease (PD) in rats; PD patients were spared.")
     assert [(e.text, e.label_, e.kb_id_, e._.get(KB_NAME_ATTR)) for e in doc.ents] == [
         ("Sertraline", "Chemical", "DrugBank:DB01104", "Sertraline"),
@@ -185,6 +187,13 @@ def test_spacy_component_links_ents_with_the_abbreviation_detector(linker: Linke
         ("PD", "Disease", "MESH:D010300", "Parkinson Disease"),
         ("PD", "Disease", "MESH:D010300", "Parkinson Disease"),
     ]
+
+
+def test_the_linker_takes_its_settings_from_the_pipeline_config(linker: Linker) -> None:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("litmine_linker", config={"k": 5, "threshold": 0.9}).use(linker)
+    assert nlp.config["components"]["litmine_linker"] == {"factory": "litmine_linker", "k": 5, "threshold": 0.9}
+    assert (nlp.get_pipe("litmine_linker").linker.k, nlp.get_pipe("litmine_linker").linker.threshold) == (5, 0.9)
 
 
 def test_train_corpus_names_teach_conventions(kb: KnowledgeBase, linker: Linker, tmp_path: Path) -> None:
@@ -263,6 +272,15 @@ def test_train_corpora_teach_rodent_names_and_orthologs(species_linker: Linker, 
         store.add_gold_documents([GoldDocument("biored", "train", "1", text, entities)])
         taught = species_linker.learn(store)
         assert species_linker.learn(store, exclude={"1"}).orthologs.learned == {}
+        # learned once into the linker's folder, then read from it: the same linker, the same bytes
+        written = species_linker.taught(store, tmp_path, progress=False)
+        read = species_linker.taught(store, tmp_path, progress=False)
+        (tmp_path / "again").mkdir()
+        species_linker.taught(store, tmp_path / "again", progress=False)
+        saved = [list(folder.glob("learned-*.json.gz")) for folder in (tmp_path, tmp_path / "again")]
+        assert len(saved[0]) == 1 and saved[0][0].read_bytes() == saved[1][0].read_bytes()
+        assert (written.lexicon, written.orthologs) == (read.lexicon, read.orthologs) == (taught.lexicon,
+                                                                                            taught.orthologs)
     assert taught.lexicon[(normalize_name("Kir4.1"), "Gene")] == "HGNC:6256"  # the mouse gene names its ortholog
     assert taught.orthologs.learned == {("HGNC:4419", MOUSE): "14714"}
     later = "GnRH fell in mice."

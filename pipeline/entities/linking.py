@@ -38,6 +38,8 @@ float32 vectors.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 import re
@@ -57,9 +59,12 @@ from scispacy.linking_utils import Entity, KnowledgeBase as ScispacyKB
 from sklearn.feature_extraction.text import TfidfVectorizer
 from spacy.tokens import Span
 
+from pipeline import corpora
+from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline.corpora import CORPUS_XREFS, NER_TYPES, TRAIN_SPLITS, corpus_ids
 from pipeline.datatypes import GoldDocument, Mention
+from pipeline.entities import species
 from pipeline.entities.dictionary import SHORT_FORM, DictionaryTagger, long_form
 from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
 from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
@@ -221,14 +226,35 @@ class Linker:
 
     @classmethod
     def load(cls, settings: Settings, kb: KnowledgeBase, progress: bool = True) -> Linker:
-        """The linker for `kb`, its index built first (minutes, once per KB version) if missing,
-        with GtoPdb's rodent orthologs and, when the store has them, what the train corpora teach."""
-        linker = cls.open(kb, build_index(kb, linker_dir(settings, kb), progress=progress))
+        """The linker for `kb`: its index, GtoPdb's rodent orthologs and, when the store has the
+        train corpora, what they teach. The index and the taught names are built once (by
+        `litmine models build`, else on first use) into the linker's folder and read from it after."""
+        directory = build_index(kb, linker_dir(settings, kb), progress=progress)
+        linker = cls.open(kb, directory)
         linker.orthologs = Orthologs.from_gtopdb(settings.shared)
         if settings.store_path.exists():
-            _say(progress, "learning the names and orthologs annotated in the train corpora")
             with Store(settings.store_path) as store:
-                linker = linker.learn(store)
+                linker = linker.taught(store, directory, progress)
+        return linker
+
+    def taught(self, store: Store, directory: Path, progress: bool = True) -> Linker:
+        """This linker with what the store's train corpora teach (`learn`), read from the file in
+        `directory` that holds it for these corpora and this code, written there first if missing."""
+        path = Path(directory) / f"learned-{learned_key(store)}.json.gz"
+        if path.is_file():
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                learned = json.load(f)
+            return replace(self, lexicon={(name, type_): cid for name, type_, cid in learned["lexicon"]}, _cache={},
+                           orthologs=replace(self.orthologs, learned={
+                               (cid, taxon): gene for cid, taxon, gene in learned["orthologs"]}))
+        _say(progress, "learning the names and orthologs annotated in the train corpora")
+        linker = self.learn(store)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with gzip.GzipFile(tmp, "wb", mtime=0) as f:  # the same bytes for the same corpora
+            f.write(json.dumps({"lexicon": sorted([*key, cid] for key, cid in linker.lexicon.items()),
+                                "orthologs": sorted([*key, gene] for key, gene in linker.orthologs.learned.items())
+                                }).encode())
+        os.replace(tmp, path)
         return linker
 
     def learn(self, store: Store, exclude: Collection[str] = ()) -> Linker:
@@ -389,6 +415,14 @@ def corpus_concepts(kb: KnowledgeBase, corpus: str, concept_types: dict[str, str
             else:
                 found[type_].setdefault(value, cid)
     return found
+
+
+def learned_key(store: Store) -> str:
+    """What the linker learns depends on: the train splits' annotations and the code that reads them."""
+    fingerprints = [store.gold_fingerprint(corpus, split) for corpus, split in TRAIN_SPLITS]
+    code = code_hash(sys.modules[__name__], species, corpus_ids,
+                     *((corpora, name) for name in ("CORPUS_XREFS", "NER_TYPES", "TRAIN_SPLITS")))
+    return hashlib.sha256("|".join([*fingerprints, code]).encode()).hexdigest()[:12]
 
 
 def train_documents(store: Store, linker: Linker, exclude: Collection[str] = (), annotating: str = ""

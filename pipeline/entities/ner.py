@@ -11,6 +11,7 @@ import hashlib
 import json
 import sys
 import threading
+from dataclasses import replace
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -22,14 +23,14 @@ from spacy.tokens import Doc, Span
 # nlp registers litmine's tokenizer, KB features and layers; this module the entity rules and the linker
 from pipeline import corpora
 from pipeline.codehash import code_hash
-from pipeline.config import Settings, load_settings
-from pipeline.corpora import TRAIN_SPLITS, corpus_id, corpus_ids
+from pipeline.config import Settings
+from pipeline.corpora import corpus_id, corpus_ids
 from pipeline.datatypes import Mention
 from pipeline.entities import dictionary as entities, linking, nlp, species
 from pipeline.entities.dictionary import STOPLIST_PATH
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.entities.kb_build import ensure_kb
-from pipeline.entities.linking import KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker
+from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
+                                       learned_key)
 from pipeline.models import ModelsMissing, model_dir
 from pipeline.records.store import Store
 
@@ -114,14 +115,14 @@ def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence
     cached run): the NER models' identities, the KB, the train-corpus names the linker
     learns and the code of the components."""
     models = [f"{name}={version}" for name, version in _model_versions(resolve_models(settings, ner_models))]
-    names = ""
+    taught = ""
     if settings.store_path.exists():
         with Store(settings.store_path) as store:
-            names = "/".join(store.gold_fingerprint(corpus, split) for corpus, split in TRAIN_SPLITS)
+            taught = learned_key(store)
     # the corpus crosswalk translates the train corpora's ids for the linker to learn
     code = code_hash(sys.modules[__name__], linking, species, nlp, entities, STOPLIST_PATH, corpus_ids, corpus_id,
                      *((corpora, name) for name in ("CORPUS_XREFS", "NER_TYPES", "TRAIN_SPLITS")))
-    digest = hashlib.sha256("|".join([*models, names, code]).encode()).hexdigest()[:12]
+    digest = hashlib.sha256("|".join([*models, taught, code]).encode()).hexdigest()[:12]
     return f"pipeline-{digest}+kb-{kb.version}"
 
 
@@ -262,21 +263,24 @@ class LinkerComponent:
     abbreviations scispaCy's AbbreviationDetector found when it ran before, and a gene's
     ``._.species`` and ``._.species_gene_id`` (Linker.gene_species).
 
-    The linker is opened lazily from litmine's settings (or injected with `use`): loading
-    the KB and the index costs seconds, and a pipeline may be assembled without them.
+    Its settings are the factory's config (`k` neighbours asked of the index, the similarity
+    `threshold` a neighbour needs); the linker itself (KB, index, what the train corpora taught,
+    read from the linker's folder by `Linker.load`) is handed over with `use`, as `load_pipeline`
+    does: loading it costs seconds, and a pipeline may be assembled without one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, k: int = ANN_K, threshold: float = ANN_THRESHOLD) -> None:
+        self.k, self.threshold = k, threshold
         self._linker: Linker | None = None
 
     def use(self, linker: Linker) -> None:
-        self._linker = linker
+        self._linker = replace(linker, k=self.k, threshold=self.threshold, _cache={})
 
     @property
     def linker(self) -> Linker:
         if self._linker is None:
-            settings = load_settings()
-            self._linker = Linker.load(settings, ensure_kb(settings), progress=sys.stderr.isatty())
+            raise ValueError("litmine_linker has no linker: pass it one with .use(Linker.load(settings, kb)), "
+                             "as pipeline.entities.ner.load_pipeline does")
         return self._linker
 
     def __call__(self, doc: Doc) -> Doc:
@@ -310,6 +314,6 @@ def _detected_abbreviations(doc: Doc) -> dict[str, str] | None:
     return found
 
 
-@Language.factory("litmine_linker")
-def make_linker(nlp: Language, name: str) -> LinkerComponent:
-    return LinkerComponent()
+@Language.factory("litmine_linker", default_config={"k": ANN_K, "threshold": ANN_THRESHOLD})
+def make_linker(nlp: Language, name: str, k: int, threshold: float) -> LinkerComponent:
+    return LinkerComponent(k, threshold)

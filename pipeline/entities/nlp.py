@@ -56,8 +56,9 @@ def create_tokenizer() -> Callable[[Language], Tokenizer]:
 class KBFeatures:
     """Writes the dictionary's BIO tag of every token to ``doc._.kb_tags``.
 
-    The dictionary tagger is opened lazily from litmine's settings (or injected with
-    `use`), because loading it costs seconds and a pipeline may be built without one.
+    The dictionary tagger comes from the KB that `initialize` names (training) or is handed
+    over with `use` (`load_pipeline`): loading it costs seconds, and a pipeline may be built
+    without one.
     Training runs it once per epoch on the same texts, so tags are cached by text.
     """
 
@@ -79,10 +80,8 @@ class KBFeatures:
     @property
     def tagger(self) -> EntityTagger:
         if self._tagger is None:
-            from pipeline.config import load_settings
-            from pipeline.entities.kb_build import ensure_kb
-
-            self._tagger = DictionaryTagger(ensure_kb(load_settings()))
+            raise ValueError("litmine_kb_features has no dictionary tagger: spaCy's initialize gives it one "
+                             "from [initialize.components.kb_features] kb_path, load_pipeline with .use(tagger)")
         return self._tagger
 
     def __call__(self, doc: Doc) -> Doc:
