@@ -160,6 +160,8 @@ def models_build(reduced: Annotated[bool, typer.Option(
 
 
 RunnerOption = Annotated[str, typer.Option(help="Task runner for extraction: 'default' (threads) or 'dask'.")]
+TopKOption = Annotated[int | None, typer.Option(
+    help="Records to search per uncited claim (default: as many as the verifier learned to judge).")]
 
 
 @app.command()
@@ -168,7 +170,7 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
         offline: OfflineOption = False,
         refresh: Annotated[bool, typer.Option(help="Refetch cited records even if stored.")] = False,
         fresh: Annotated[bool, typer.Option(help="Ignore the search, extraction and verdict caches.")] = False,
-        top_k: Annotated[int, typer.Option(help="Records to search per uncited claim.")] = 5,
+        top_k: TopKOption = None,
         runner: RunnerOption = "default",
         dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
         workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2) -> None:
@@ -245,7 +247,7 @@ def deploy(documents: Annotated[list[str], typer.Argument(help="Documents to re-
            name: Annotated[str, typer.Option(help="Deployment name.")] = "nightly",
            timezone: Annotated[str, typer.Option(help="IANA time zone of the schedule.")] = "UTC",
            offline: OfflineOption = False,
-           top_k: Annotated[int, typer.Option(help="Records to search per uncited claim.")] = 5) -> None:
+           top_k: TopKOption = None) -> None:
     """Register a scheduled deployment of the evidence check and serve it (until Ctrl-C)."""
     _require_api()
     for doc in documents:
