@@ -62,9 +62,9 @@ def benchmark(corpus: str, store: Store, out_dir: Path, tagger: DictionaryTagger
         result["pairs_per_s"] = round(len(batch.pairs) / elapsed, 1)
         result["abstracts_per_s"] = round(len(docs) / elapsed, 2)
         for entities in ("gold", "predicted") if predicted else ("gold",):
-            scored = evaluate_relations(corpus, split, entities, model=model, docs=docs, tagger=tagger, kb=kb)
-            scores.append(scored)
-            print(f"{corpus} {split} {entities}: {json.dumps(scored['micro'])}", flush=True)
+            figures = evaluate_relations(corpus, split, entities, model=model, docs=docs, tagger=tagger, kb=kb)
+            scores.append(figures.as_dict())
+            print(f"{corpus} {split} {entities}: {json.dumps(figures.micro.as_dict())}", flush=True)
     return result
 
 
@@ -94,9 +94,10 @@ def flow_extractors(store: Store, folders: list[Path]) -> list[dict[str, object]
     for corpus, split in (("drugprot", "dev"), ("biored", "test"), ("bc5cdr", "test")):
         docs = store.gold_documents(corpus, split)
         for extractor in extractors:
-            scored = {"split": split, **evaluate_extractor(extractor, corpus, docs)}
-            print(f"flow extractor {extractor.name} {corpus} {split}: {json.dumps(scored['micro'])}", flush=True)
-            results.append(scored)
+            figures = evaluate_extractor(extractor, corpus, docs)
+            micro = json.dumps(figures.micro.as_dict())
+            print(f"flow extractor {extractor.name} {corpus} {split}: {micro}", flush=True)
+            results.append({"split": split, **figures.as_dict()})
     return results
 
 
@@ -109,7 +110,7 @@ def main() -> None:
     settings = load_settings()
     kb = ensure_kb(settings)
     tagger = DictionaryTagger(kb)
-    results: dict[str, object] = {"cues": evaluate_cues(CUES)}
+    results: dict[str, object] = {"cues": evaluate_cues(CUES).as_dict()}
     print("cues", json.dumps(results["cues"]), flush=True)
     with Store(settings.store_path) as store:
         for corpus in args.corpus:

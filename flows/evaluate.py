@@ -1,13 +1,14 @@
 """`litmine evaluate`: benchmarks on the gold corpora, through the code users run.
 
 Models are trained on train splits and selected on dev; every figure here is printed by a
-command, as a table or as JSON on stdout (progress goes to stderr).
+command, as a table or, with `--json`, as the evaluation's `as_dict()` alone on stdout
+(progress goes to stderr), so that it can be piped.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 from rich.console import Console
@@ -16,22 +17,38 @@ from rich.table import Table
 from flows.commands import check_documents, fail, open_store, settings_or_exit
 from pipeline.config import Settings
 
+if TYPE_CHECKING:  # the evaluations are imported by the commands that run them, not at startup
+    from pipeline.evaluation.entities import Scores
+    from pipeline.evaluation.pharma import PharmaFigures, VerdictFigures
+    from pipeline.evaluation.scifact import ClaimFigures
+
 evaluate_app = typer.Typer(help="Benchmarks on the gold corpora (train on train, report on dev/test).",
                             no_args_is_help=True)
 
 
-def _print_figures(figures: dict[str, dict[str, float]], as_json: bool, title: str) -> None:
-    if as_json:
-        print(json.dumps(figures, indent=2))
-        return
-    table = Table("setting", *sorted({k for row in figures.values() if isinstance(row, dict) for k in row}),
-                  title=title)
-    columns = [c.header for c in table.columns[1:]]
-    for name, row in figures.items():
-        if isinstance(row, dict):
-            table.add_row(name, *(f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, ""))
-                                  for c in columns))
+class Figures(Protocol):
+    """What every evaluation returns: a dataclass whose `as_dict()` is its JSON."""
+
+    def as_dict(self) -> dict[str, object]: ...
+
+
+def _print_json(figures: Figures) -> None:
+    """`--json`: the figures and nothing else on stdout."""
+    print(json.dumps(figures.as_dict(), indent=2))
+
+
+def _print_table(rows: dict[str, dict[str, object]], title: str) -> None:
+    """One row per setting, a column for each figure any row has (fractions to 3 places)."""
+    columns = list(dict.fromkeys(column for row in rows.values() for column in row))
+    table = Table("setting", *columns, title=title)
+    for name, row in rows.items():
+        table.add_row(name, *(f"{row[c]:.3f}" if isinstance(row.get(c), float) else str(row.get(c, ""))
+                              for c in columns))
     Console().print(table)
+
+
+def _score_rows(name: str, overall: Scores, per_type: dict[str, Scores]) -> dict[str, dict[str, object]]:
+    return {name: overall.as_dict(), **{type_: scores.as_dict() for type_, scores in per_type.items()}}
 
 
 @evaluate_app.command("relations")
@@ -48,10 +65,9 @@ def evaluate_relations(corpus: Annotated[str, typer.Option(help="drugprot, chemp
     except (ValueError, FileNotFoundError, ModelsMissing) as exc:
         fail(str(exc))
     if as_json:
-        print(json.dumps(figures, indent=2))
+        _print_json(figures)
         return
-    _print_figures({"micro": figures["micro"], **figures["per_type"]}, False,
-                   f"{corpus} {split}, {entities} entities")
+    _print_table(_score_rows("micro", figures.micro, figures.per_type), f"{corpus} {split}, {entities} entities")
 
 
 @evaluate_app.command("ner")
@@ -71,9 +87,9 @@ def evaluate_ner(corpus: Annotated[str, typer.Option(help="bc5cdr, biored or nlm
     except ValueError as exc:
         fail(str(exc))
     if as_json:
-        print(json.dumps(figures, indent=2))
+        _print_json(figures)
         return
-    _print_figures({"overall": figures["overall"], **figures["per_type"]}, False, f"{corpus} {split} NER (strict)")
+    _print_table(_score_rows("overall", figures.overall, figures.per_type), f"{corpus} {split} NER (strict)")
 
 
 @evaluate_app.command("linking")
@@ -91,10 +107,11 @@ def evaluate_linking(corpus: Annotated[str, typer.Option(help="bc5cdr or biored.
     kb = ensure_kb(settings)
     figures = evaluate(open_store(settings), kb, Linker.load(settings, kb), corpus, split)
     if as_json:
-        print(json.dumps(figures, indent=2))
+        _print_json(figures)
         return
-    _print_figures({"overall": {"accuracy": figures["accuracy"]}, **figures["per_type"]}, False,
-                   f"{corpus} {split} linking (gold mentions)")
+    _print_table({"overall": {"accuracy": figures.accuracy, "n": figures.n},
+                  **{type_: accuracy.as_dict() for type_, accuracy in figures.per_type.items()}},
+                 f"{corpus} {split} linking (gold mentions)")
 
 
 @evaluate_app.command("verdicts")
@@ -116,24 +133,32 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(
     settings = settings_or_exit(offline=True)
     folder = out or Path(tempfile.mkdtemp(prefix="litmine-verdicts-"))
     folder.mkdir(parents=True, exist_ok=True)
+    if corpus not in ("pharma", "scifact", "check_covid"):
+        fail(f"unknown verdict corpus {corpus!r}: use pharma, scifact or check_covid")
+    title = f"verdicts, {corpus} {split} (tables in {folder / 'run'})"
     if corpus == "pharma":
         figures = _pharma_verdicts(settings, split, limit or 100, folder)
-    elif corpus in ("scifact", "check_covid"):
-        figures = _claim_corpus_verdicts(settings, corpus, split, limit, folder)
-    else:
-        fail(f"unknown verdict corpus {corpus!r}: use pharma, scifact or check_covid")
-    if as_json:
-        print(json.dumps(figures, indent=2))
+        if as_json:
+            _print_json(figures)
+            return
+        _print_table({name: _verdict_row(f, opposite_rate=f.opposite_rate)
+                      for name, f in {**figures.per_corpus, corpus: figures}.items()}, title)
         return
-    columns = ("claims", "claims_extracted", "accuracy", "claim_macro_f1", "opposite_rate", "label_only_f1")
-    rows = {name: {c: row[c] for c in columns if c in row}
-            for name, row in {**figures.get("per_corpus", {}), corpus: figures}.items()}
-    _print_figures(rows, False, f"verdicts, {corpus} {split} (tables in {folder / 'run'})")
-    if "retrieval" in figures:
-        _print_figures({"search": figures["retrieval"]}, False, "recall of the gold evidence among searched records")
-        gold = figures["gold_evidence"]
-        _print_figures({"gold evidence": {k: v for k, v in gold.items() if k != "per_label_f1"} | gold["per_label_f1"]},
-                       False, "the verifier on each claim's own abstracts")
+    figures = _claim_corpus_verdicts(settings, corpus, split, limit, folder)
+    if as_json:
+        _print_json(figures)
+        return
+    _print_table({corpus: _verdict_row(figures, label_only_f1=figures.label_only_f1)}, title)
+    _print_table({"search": figures.retrieval}, "recall of the gold evidence among searched records")
+    gold = figures.gold_evidence
+    _print_table({"gold evidence": {"pairs": gold.pairs, "macro_f1": gold.macro_f1, **gold.per_label_f1}},
+                 "the verifier on each claim's own abstracts")
+
+
+def _verdict_row(figures: VerdictFigures | ClaimFigures, **more: float) -> dict[str, object]:
+    """The figures both verdict evaluations give, then `more` of the one at hand."""
+    return {"claims": figures.claims, "claims_extracted": figures.claims_extracted, "accuracy": figures.accuracy,
+            "claim_macro_f1": figures.claim_macro_f1, **more}
 
 
 def _read_table(path: Path) -> list[dict[str, str]]:
@@ -143,7 +168,7 @@ def _read_table(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _pharma_verdicts(settings: Settings, split: str, limit: int, folder: Path) -> dict[str, object]:
+def _pharma_verdicts(settings: Settings, split: str, limit: int, folder: Path) -> PharmaFigures:
     from pipeline.evaluation import pharma
 
     claims = {}
@@ -159,14 +184,11 @@ def _pharma_verdicts(settings: Settings, split: str, limit: int, folder: Path) -
     rows = _read_table(folder / "run" / "claims.csv")
     given = {source: pharma.verdicts_given(items, [r for r in rows if r["document"] == f"pharma-{source}"])
              for source, items in claims.items()}
-    figures = {source: pharma.score(items, given[source], source, split).as_dict() for source, items in claims.items()}
-    overall = pharma.score([c for items in claims.values() for c in items], [v for vs in given.values() for v in vs],
-                           "pharma", split).as_dict()
-    return {**overall, "per_corpus": figures}
+    return pharma.score_corpora(claims, given, split)
 
 
 def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: int | None,
-                           folder: Path) -> dict[str, object]:
+                           folder: Path) -> ClaimFigures:
     from pipeline.evaluation import scifact
     from pipeline.toolkit import open_toolkit
     from pipeline.verdicts.evidence import search_records
@@ -191,7 +213,7 @@ def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: i
 
     figures.retrieval = scifact.retrieval_recall(claims, search)
     figures.gold_evidence = scifact.with_gold_evidence(claims, kit.store, kit.kb, kit.verifier, kit.dictionary_tagger)
-    return figures.as_dict()
+    return figures
 
 
 def _pipeline_tagger(settings: Settings, corpus: str | None = None):

@@ -81,3 +81,38 @@ def test_a_command_applies_prefects_settings_inside_the_data_folder(data, monkey
     assert runner.invoke(app, ["stats", "--json"]).exit_code == 0
     assert os.environ["PREFECT_HOME"] == str(data / "prefect")
     assert os.environ["PREFECT_LOCAL_STORAGE_PATH"] == str(data / "cache")
+
+
+
+def test_evaluate_json_prints_the_figures_alone_and_tables_read_their_attributes(data, monkeypatch):
+    import sys
+
+    from pipeline.evaluation import entities, relations
+    from pipeline.training import spacy_models
+
+    scores = entities.prf(1, 2, 4)
+    as_json = {"precision": 0.5, "recall": 0.25, "f1": 0.3333, "gold": 4, "predicted": 2}
+
+    def relation_figures(corpus, split, entities_, *, settings, progress):
+        print("training the model", file=sys.stderr)  # progress: never on stdout
+        return relations.RelationFigures(corpus, split, entities_, scores, {"CID": scores})
+
+    monkeypatch.setattr(relations, "evaluate_relations_in_store", relation_figures)
+    result = runner.invoke(app, ["evaluate", "relations", "--corpus", "bc5cdr", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"corpus": "bc5cdr", "split": "dev", "entities": "gold", "micro": as_json,
+                                         "per_type": {"CID": as_json}}
+    table = runner.invoke(app, ["evaluate", "relations", "--corpus", "bc5cdr"])
+    assert table.exit_code == 0 and "CID" in table.stdout and "0.333" in table.stdout
+
+    monkeypatch.setattr("flows.evaluate._pipeline_tagger", lambda settings, corpus: None)
+    monkeypatch.setattr(spacy_models, "gold_split", lambda store, corpus, split: [])
+    monkeypatch.setattr(entities, "evaluate_ner", lambda tagger, docs, corpus, split: entities.NerFigures(
+        corpus, split, "v1", {"Gene": scores}, scores, 3, None))
+    result = runner.invoke(app, ["evaluate", "ner", "--corpus", "nlm_gene", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"corpus": "nlm_gene", "split": "dev", "tagger": "v1",
+                                         "per_type": {"Gene": as_json}, "overall": as_json, "documents": 3,
+                                         "abstracts_per_second": None}
+    table = runner.invoke(app, ["evaluate", "ner", "--corpus", "nlm_gene"])
+    assert table.exit_code == 0 and "Gene" in table.stdout and "0.250" in table.stdout

@@ -222,8 +222,10 @@ def test_evaluate_linking_scores_gold_mentions(kb: KnowledgeBase, linker: Linker
     with Store(tmp_path / "store.sqlite") as store:
         store.add_gold_documents([GoldDocument("bc5cdr", "test", "1", text, entities)])
         result = evaluate_linking(store, kb, linker, "bc5cdr", "test")
-    assert result["n"] == 3 and result["accuracy"] == 1.0
-    assert result["per_type"]["Chemical"]["n"] == 2 and result["per_type"]["Disease"]["accuracy"] == 1.0
+    assert result.n == 3 and result.accuracy == 1.0
+    assert result.per_type["Chemical"].n == 2 and result.per_type["Disease"].accuracy == 1.0
+    assert list(result.as_dict()) == ["corpus", "split", "accuracy", "per_type", "n"]
+    assert list(result.as_dict()["per_type"]["Chemical"]) == ["accuracy", "n", "in_kb_accuracy", "in_kb_n"]
 
 
 def test_gene_species_gives_the_ortholog_of_the_species_in_context(species_linker: Linker) -> None:
@@ -259,8 +261,8 @@ def test_evaluate_linking_scores_genes_by_their_species_id(kb: KnowledgeBase, li
                 GoldEntity("T3", 27, 33, "KCNJ11", "GeneOrGeneProduct", "3767")]  # human KCNJ11
     with Store(tmp_path / "store.sqlite") as store:
         store.add_gold_documents([GoldDocument("biored", "test", "1", text, entities)])
-        assert evaluate_linking(store, kb, species_linker, "biored", "test")["per_type"]["Gene"]["accuracy"] == 1.0
-        assert evaluate_linking(store, kb, linker, "biored", "test")["per_type"]["Gene"]["accuracy"] == 0.5
+        assert evaluate_linking(store, kb, species_linker, "biored", "test").per_type["Gene"].accuracy == 1.0
+        assert evaluate_linking(store, kb, linker, "biored", "test").per_type["Gene"].accuracy == 0.5
 
 
 def test_train_corpora_teach_rodent_names_and_orthologs(species_linker: Linker, tmp_path: Path) -> None:

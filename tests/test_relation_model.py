@@ -12,6 +12,7 @@ from pipeline.corpora import to_vocabulary
 from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record
 from pipeline.documents.reading import load_document
 from pipeline.entities.dictionary import DictionaryTagger
+from pipeline.evaluation.entities import Scores
 from pipeline.evaluation.relations import evaluate_cues, evaluate_extractor, evaluate_relations, gold_keys, score
 from pipeline.models import FLOW_CORPORA, ModelsMissing, current_relation_models
 from pipeline.records.prot_tsv import parse_prot_split
@@ -84,12 +85,12 @@ def test_evaluation_reports_the_benchmark_micro_f1(drugprot_dir, parser):
     model = RelationModel.load(drugprot_dir)
     dev = prot_docs("drugprot", "development", 80)
     result = evaluate_relations("drugprot", "dev", "gold", model=model, docs=dev, parser=parser)
-    assert set(result) == {"corpus", "split", "entities", "micro", "per_type"}
-    micro = result["micro"]
-    assert set(micro) == {"precision", "recall", "f1", "gold", "predicted"}
+    figures = result.as_dict()
+    assert list(figures) == ["corpus", "split", "entities", "micro", "per_type"]
+    assert list(figures["micro"]) == ["precision", "recall", "f1", "gold", "predicted"]
     # 250 training abstracts already learn the frequent types
-    assert 0.3 < micro["f1"] < 1 and result["per_type"]["INHIBITOR"]["f1"] > 0.4
-    assert set(result["per_type"]) <= set(TASKS["drugprot"].labels)
+    assert 0.3 < result.micro.f1 < 1 and result.per_type["INHIBITOR"].f1 > 0.4
+    assert set(result.per_type) <= set(TASKS["drugprot"].labels)
 
 
 def test_official_counting_rules():
@@ -103,8 +104,8 @@ def test_official_counting_rules():
     assert gold_keys("biored", [biored]) == {("9", "Bind", "5", "D3")} == gold_keys(
         "biored", [GoldDocument("biored", "test", "9", "x", [], [GoldRelation("Bind", "D3", "5")])])
     result = score({("1", "A", "x", "y"), ("1", "B", "x", "z")}, {("1", "A", "x", "y"), ("1", "A", "x", "z")})
-    assert result["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 2, "predicted": 2}
-    assert result["per_type"]["B"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "gold": 1, "predicted": 0}
+    assert result.micro == Scores(precision=0.5, recall=0.5, f1=0.5, gold=2, predicted=2)
+    assert result.per_type["B"] == Scores(precision=0.0, recall=0.0, f1=0.0, gold=1, predicted=0)
 
 
 def test_extractors_are_scored_in_litmines_vocabulary_sentence_by_sentence():
@@ -118,9 +119,9 @@ def test_extractors_are_scored_in_litmines_vocabulary_sentence_by_sentence():
     result = evaluate_extractor(TriggerExtractor(), "drugprot", [doc])
     # gold: T0 inhibits T1, T0 associated_with T2 (PART-OF, read chemical first); the trigger finds
     # T0 inhibits T1 and T0 inhibits T2, and its negated T3-T4 inhibition is left out
-    assert result["extractor"] == "trigger-baseline"
-    assert result["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 2, "predicted": 2}
-    assert result["per_type"]["inhibits"]["precision"] == 0.5 and result["per_type"]["associated_with"]["recall"] == 0
+    assert result.extractor == "trigger-baseline"
+    assert result.as_dict()["micro"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 2, "predicted": 2}
+    assert result.per_type["inhibits"].precision == 0.5 and result.per_type["associated_with"].recall == 0
 
 
 def test_the_flow_reads_the_current_relation_models(trained, tmp_path):
@@ -149,9 +150,11 @@ def test_every_corpus_type_maps_into_litmines_vocabulary():
 
 def test_negation_and_hedging_cues_on_the_hand_labelled_sample():
     result = evaluate_cues(CUES)
-    assert result["negated"]["sentences"] == 130
-    assert result["negated"]["recall"] >= 0.9 and result["negated"]["f1"] >= 0.75
-    assert result["hedged"]["recall"] >= 0.95 and result["hedged"]["f1"] >= 0.85
+    assert result.negated.sentences == 130
+    assert result.negated.recall >= 0.9 and result.negated.f1 >= 0.75
+    assert result.hedged.recall >= 0.95 and result.hedged.f1 >= 0.85
+    assert list(result.as_dict()["hedged"]) == ["precision", "recall", "f1", "gold", "predicted", "sentences",
+                                                "positives"]
 
 
 def _mentions(sentence: str, *spec: tuple[str, str, str]) -> list[Mention]:

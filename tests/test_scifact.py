@@ -38,9 +38,9 @@ def test_label_only_scores_count_like_scifact() -> None:
         "3": {"e": "NOINFO"},
     }
     scores = label_only_scores(predicted, gold)
-    assert scores["precision"] == pytest.approx(1 / 3, abs=1e-4)
-    assert scores["recall"] == pytest.approx(1 / 3, abs=1e-4)
-    assert label_only_scores({}, gold)["f1"] == 0.0
+    assert scores.precision == pytest.approx(1 / 3, abs=1e-4)
+    assert scores.recall == pytest.approx(1 / 3, abs=1e-4)
+    assert label_only_scores({}, gold).f1 == 0.0
 
 
 def test_macro_f1_averages_the_three_labels() -> None:
@@ -54,7 +54,7 @@ def test_rationale_scores_count_sentences_of_gold_evidence_abstracts_only() -> N
     gold = {("1", "a"): [2, 5], ("2", "b"): [0]}
     predicted = {("1", "a"): [2, 3], ("2", "b"): [], ("3", "c"): [1, 2, 3]}  # ("3", "c") is not evidence
     scores = rationale_scores(predicted, gold)
-    assert (scores["precision"], scores["recall"], scores["f1"]) == pytest.approx((0.5, 1 / 3, 0.4), abs=1e-4)
+    assert (scores.precision, scores.recall, scores.f1) == pytest.approx((0.5, 1 / 3, 0.4), abs=1e-4)
 
 
 def test_select_sentences_keeps_the_best_and_those_above_threshold() -> None:
@@ -174,7 +174,7 @@ def test_trained_verifier_beats_trivial_baselines(store: Store, small_model) -> 
     assert macro_f1(gold, predicted) > macro_f1(gold, ["SUPPORT"] * len(gold)) + 0.15
     # the sentence closest to the claim by TF-IDF scores about 0.4, the model about 0.65
     rationales = {(c.claim_id, uid): s for c in dev for uid, s in c.rationales.items()}
-    assert rationale_scores(selected, rationales)["f1"] > rationale_scores(closest, rationales)["f1"] + 0.15
+    assert rationale_scores(selected, rationales).f1 > rationale_scores(closest, rationales).f1 + 0.15
 
 
 def test_a_statement_gets_its_verdict_from_the_sentence_model(store: Store, small_model, kb) -> None:

@@ -9,7 +9,7 @@ import spacy
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import GoldDocument, GoldEntity, Mention
 import pipeline.entities.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
-from pipeline.evaluation.entities import evaluate_ner
+from pipeline.evaluation.entities import Scores, evaluate_ner
 from pipeline.models import model_dir
 from pipeline.training.spacy_models import MODELS, gold_split, ner_doc, treebank_docs, treebank_files
 
@@ -115,5 +115,6 @@ def test_strict_scoring_counts_offsets_and_types_exactly() -> None:
                      Mention(31, 35, "BARD", "Gene"),  # boundary error: wrong
                      Mention(40, 44, "mice", "Species")])  # a type NLM-Gene does not annotate: ignored
     figures = evaluate_ner(tagger, [doc], "nlm_gene", "test")
-    assert set(figures["per_type"]) == {"Gene"}
-    assert figures["overall"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 2, "predicted": 2}
+    assert set(figures.per_type) == {"Gene"}
+    assert figures.overall == Scores(precision=0.5, recall=0.5, f1=0.5, gold=2, predicted=2)
+    assert figures.as_dict()["overall"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "gold": 2, "predicted": 2}

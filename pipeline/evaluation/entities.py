@@ -11,12 +11,44 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
 from pipeline.corpora import NER_TYPES
 from pipeline.datatypes import GoldDocument
 from pipeline.entities.dictionary import EntityTagger
 
 Span = tuple[str, int, int, str]  # doc id, start, end, litmine type
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Precision, recall and F1 (fractions 0-1, to 4 places) with the counts they come from,
+    so a reader can tell 0.0 of nothing from 0.0 of many."""
+
+    precision: float
+    recall: float
+    f1: float
+    gold: int
+    predicted: int
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class NerFigures:
+    """What `litmine evaluate ner --json` prints: strict scores per litmine type and over all of them."""
+
+    corpus: str
+    split: str
+    tagger: str  # the tagger's version
+    per_type: dict[str, Scores]
+    overall: Scores
+    documents: int
+    abstracts_per_second: float | None  # None when tagging took no measurable time
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
 
 
 def gold_spans(docs: Iterable[GoldDocument]) -> tuple[set[Span], set[tuple[str, int, int]]]:
@@ -33,7 +65,7 @@ def gold_spans(docs: Iterable[GoldDocument]) -> tuple[set[Span], set[tuple[str, 
     return scored, ignored
 
 
-def evaluate_ner(tagger: EntityTagger, docs: list[GoldDocument], corpus: str, split: str) -> dict:
+def evaluate_ner(tagger: EntityTagger, docs: list[GoldDocument], corpus: str, split: str) -> NerFigures:
     """Strict precision / recall / F1 per litmine type and micro-averaged over all of them."""
     types = sorted({t for t in NER_TYPES[corpus].values() if t})
     gold, ignored = gold_spans(docs)
@@ -43,15 +75,13 @@ def evaluate_ner(tagger: EntityTagger, docs: list[GoldDocument], corpus: str, sp
     seconds = time.monotonic() - started
     hits = predicted & gold
     per_type = {t: prf(*(Counter(s[3] for s in spans)[t] for spans in (hits, predicted, gold))) for t in types}
-    return {"corpus": corpus, "split": split, "tagger": tagger.version, "per_type": per_type,
-            "overall": prf(len(hits), len(predicted), len(gold)), "documents": len(docs),
-            "abstracts_per_second": round(len(docs) / seconds, 1) if seconds else None}
+    return NerFigures(corpus, split, tagger.version, per_type, prf(len(hits), len(predicted), len(gold)), len(docs),
+                      round(len(docs) / seconds, 1) if seconds else None)
 
 
-def prf(hits: int, predicted: int, gold: int) -> dict[str, float]:
+def prf(hits: int, predicted: int, gold: int) -> Scores:
     """Precision, recall and F1 of `hits` among `predicted` against `gold`, with the counts."""
     precision = hits / predicted if predicted else 0.0
     recall = hits / gold if gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "gold": gold, "predicted": predicted}
+    return Scores(round(precision, 4), round(recall, 4), round(f1, 4), gold, predicted)

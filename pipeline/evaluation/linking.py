@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict, dataclass
 
 from pipeline.corpora import CORPUS_XREFS, NER_TYPES, corpus_id
 from pipeline.entities.kb import KnowledgeBase
@@ -9,7 +10,34 @@ from pipeline.entities.linking import Linker, corpus_concepts, gold_ids
 from pipeline.records.store import Store
 
 
-def evaluate_linking(store: Store, kb: KnowledgeBase, linker: Linker, corpus: str, split: str) -> dict[str, object]:
+@dataclass(frozen=True)
+class TypeAccuracy:
+    """One type's identifier accuracy: over all its scored mentions, and over those the KB could link."""
+
+    accuracy: float
+    n: int
+    in_kb_accuracy: float
+    in_kb_n: int
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LinkingFigures:
+    """What `litmine evaluate linking --json` prints: accuracy over all scored mentions and per type."""
+
+    corpus: str
+    split: str
+    accuracy: float
+    per_type: dict[str, TypeAccuracy]
+    n: int
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def evaluate_linking(store: Store, kb: KnowledgeBase, linker: Linker, corpus: str, split: str) -> LinkingFigures:
     """Identifier accuracy on the gold mentions of a corpus split (gold offsets and types).
 
     A mention counts as correct when the corpus id its concept stands for (MeSH, NCBI Gene,
@@ -45,8 +73,7 @@ def evaluate_linking(store: Store, kb: KnowledgeBase, linker: Linker, corpus: st
                 in_kb_total[type_] += 1
                 in_kb_correct[type_] += right
     n = sum(total.values())
-    per_type = {t: {"accuracy": round(correct[t] / total[t], 4), "n": total[t],
-                    "in_kb_accuracy": round(in_kb_correct[t] / max(in_kb_total[t], 1), 4), "in_kb_n": in_kb_total[t]}
+    per_type = {t: TypeAccuracy(round(correct[t] / total[t], 4), total[t],
+                                round(in_kb_correct[t] / max(in_kb_total[t], 1), 4), in_kb_total[t])
                 for t in sorted(total)}
-    return {"corpus": corpus, "split": split, "accuracy": round(sum(correct.values()) / max(n, 1), 4),
-            "per_type": per_type, "n": n}
+    return LinkingFigures(corpus, split, round(sum(correct.values()) / max(n, 1), 4), per_type, n)

@@ -19,7 +19,7 @@ is counted apart: `opposite_rate` over the true and flipped claims.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from pipeline.datatypes import GoldDocument, GoldEntity
 from pipeline.evaluation.entities import prf
@@ -74,6 +74,13 @@ class VerdictFigures:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+@dataclass
+class PharmaFigures(VerdictFigures):
+    """The figures over every source corpus's claims together, and each corpus's own."""
+
+    per_corpus: dict[str, VerdictFigures] = field(default_factory=dict)
 
 
 def _entity(doc: GoldDocument, arg: str) -> GoldEntity | None:
@@ -158,7 +165,7 @@ def score(claims: list[PharmaClaim], given: list[str], corpus: str, split: str) 
     for claim, verdict in zip(claims, given):
         per_kind.setdefault(claim.kind, Counter())[verdict or "no claim"] += 1
     f1 = [prf(sum(e == p == label for e, p in zip(expected, given)), given.count(label),
-              expected.count(label))["f1"] for label in LABELS]
+              expected.count(label)).f1 for label in LABELS]
     return VerdictFigures(
         corpus, split, len(claims),
         claims_extracted=round(sum(bool(p) for p in given) / len(claims), 4),
@@ -166,3 +173,11 @@ def score(claims: list[PharmaClaim], given: list[str], corpus: str, split: str) 
         claim_macro_f1=round(sum(f1) / len(f1), 4),
         opposite_rate=round(sum(p == OPPOSITE[e] for e, p in polar) / len(polar), 4) if polar else 0.0,
         per_kind={kind: dict(sorted(counts.items())) for kind, counts in per_kind.items()})
+
+
+def score_corpora(claims: dict[str, list[PharmaClaim]], given: dict[str, list[str]], split: str) -> PharmaFigures:
+    """`score` over all the source corpora's claims (`given`: each corpus's verdicts, in order), and per corpus."""
+    overall = score([c for items in claims.values() for c in items], [v for source in claims for v in given[source]],
+                    "pharma", split)
+    per_corpus = {source: score(items, given[source], source, split) for source, items in claims.items()}
+    return PharmaFigures(**vars(overall), per_corpus=per_corpus)

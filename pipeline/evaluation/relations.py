@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pipeline.config import Settings
@@ -25,7 +25,7 @@ from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.ner import PipelineTagger
-from pipeline.evaluation.entities import prf
+from pipeline.evaluation.entities import Scores, prf
 from pipeline.records.store import Store
 from pipeline.relations.dependencies import DependencyParser
 from pipeline.relations.model import TASKS, Candidate, RelationModel
@@ -35,6 +35,60 @@ from pipeline.training.relation_models import ensure_relation_model, predict_bat
 
 
 Key = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RelationScores:
+    """Micro-averaged and per-type scores of predicted against gold relation keys."""
+
+    micro: Scores
+    per_type: dict[str, Scores]
+
+
+@dataclass(frozen=True)
+class RelationFigures:
+    """What `litmine evaluate relations --json` prints: a model scored by its benchmark's rules."""
+
+    corpus: str
+    split: str
+    entities: str  # gold | predicted
+    micro: Scores
+    per_type: dict[str, Scores]  # the corpus's relation types
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExtractorFigures:
+    """An extractor scored in litmine's vocabulary (`evaluate_extractor`)."""
+
+    corpus: str
+    extractor: str  # the extractor's name
+    micro: Scores
+    per_type: dict[str, Scores]  # litmine's relations
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CueScores(Scores):
+    """A cue's scores on the hand-labelled sample, with the sentences read and those it should fire on."""
+
+    sentences: int
+    positives: int
+
+
+@dataclass(frozen=True)
+class CueFigures:
+    """The negation and hedging cues scored on their hand-labelled sample (`evaluate_cues`)."""
+
+    negated: CueScores
+    hedged: CueScores
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
 
 
 def predicted_mentions(docs: list[GoldDocument], corpus: str, tagger: EntityTagger,
@@ -94,23 +148,19 @@ def predicted_keys(model: RelationModel, docs: list[GoldDocument],
     return keys
 
 
-def score(gold: set[Key], predicted: set[Key]) -> dict[str, object]:
+def score(gold: set[Key], predicted: set[Key]) -> RelationScores:
     """Micro and per-type precision, recall and F1 (fractions) of predicted against gold keys."""
     tp = Counter(k[1] for k in predicted & gold)
     n_gold, n_pred = Counter(k[1] for k in gold), Counter(k[1] for k in predicted)
     per_type = {t: prf(tp[t], n_pred[t], n_gold[t]) for t in sorted(set(n_gold) | set(n_pred))}
-    return {"micro": prf(sum(tp.values()), len(predicted), len(gold)), "per_type": per_type}
+    return RelationScores(prf(sum(tp.values()), len(predicted), len(gold)), per_type)
 
 
 def evaluate_relations(corpus: str, split: str, entities: str = "gold", *, model: RelationModel,
                        docs: list[GoldDocument], tagger: EntityTagger | None = None,
-                       kb: KnowledgeBase | None = None, parser: DependencyParser | None = None) -> dict[str, object]:
+                       kb: KnowledgeBase | None = None, parser: DependencyParser | None = None) -> RelationFigures:
     """Score `model` on a corpus split with gold or predicted (tagger + KB) entities; a model
-    that reads dependency paths parses with `parser` (default: litmine's).
-
-    Returns {"corpus", "split", "entities", "micro": {precision, recall, f1},
-    "per_type": {TYPE: {precision, recall, f1}}}, fractions 0-1.
-    """
+    that reads dependency paths parses with `parser` (default: litmine's)."""
     if corpus not in TASKS or entities not in ("gold", "predicted"):
         raise ValueError(f"unknown corpus {corpus!r} or entities {entities!r}")
     mentions = None
@@ -118,11 +168,11 @@ def evaluate_relations(corpus: str, split: str, entities: str = "gold", *, model
         if tagger is None or kb is None:
             raise ValueError("predicted entities need a tagger and the KB")
         mentions = predicted_mentions(docs, corpus, tagger, kb)
-    result = score(gold_keys(corpus, docs), predicted_keys(model, docs, mentions, parser))
-    return {"corpus": corpus, "split": split, "entities": entities, **result}
+    scores = score(gold_keys(corpus, docs), predicted_keys(model, docs, mentions, parser))
+    return RelationFigures(corpus, split, entities, scores.micro, scores.per_type)
 
 
-def evaluate_extractor(extractor: RelationExtractor, corpus: str, docs: list[GoldDocument]) -> dict[str, object]:
+def evaluate_extractor(extractor: RelationExtractor, corpus: str, docs: list[GoldDocument]) -> ExtractorFigures:
     """Score a `RelationExtractor` as the flow runs it, sentence by sentence over gold entities, in
     litmine's vocabulary: keys are (document, relation, subject, object), gold relations mapped by
     `to_vocabulary` and kept where the extractor could emit them. Negated relations are left out,
@@ -146,11 +196,12 @@ def evaluate_extractor(extractor: RelationExtractor, corpus: str, docs: list[Gol
             if len(inside) > 1:
                 predicted |= {(doc.doc_id, r.relation, r.subject.id, r.object.id)
                               for r in extractor.extract(doc.text[start:end], 0, inside) if not r.negated}
-    return {"corpus": corpus, "extractor": extractor.name, **score(gold, predicted)}
+    scores = score(gold, predicted)
+    return ExtractorFigures(corpus, extractor.name, scores.micro, scores.per_type)
 
 
 def evaluate_relations_in_store(corpus: str, split: str, entities: str = "gold", *, settings: Settings,
-                                progress: bool = False) -> dict[str, object]:
+                                progress: bool = False) -> RelationFigures:
     """`evaluate_relations` with everything opened from settings: the store's split, the
     corpus's model (trained first if missing), and for predicted entities litmine's trained
     entity pipeline (raises ModelsMissing if it is not built)."""
@@ -164,7 +215,7 @@ def evaluate_relations_in_store(corpus: str, split: str, entities: str = "gold",
     return evaluate_relations(corpus, split, entities, model=model, docs=docs, tagger=tagger, kb=kb)
 
 
-def evaluate_cues(path: Path) -> dict[str, dict[str, float]]:
+def evaluate_cues(path: Path) -> CueFigures:
     """Precision, recall and F1 of the negation and hedging cues on a hand-labelled TSV
     (tests/data/relations/cues.tsv): one pair per sentence, with its offsets and labels."""
     counts = {"negated": Counter(), "hedged": Counter()}
@@ -177,8 +228,8 @@ def evaluate_cues(path: Path) -> dict[str, dict[str, float]]:
                      "hedged": is_hedged(sentence)}
             for name, predicted in found.items():
                 counts[name][(row[name] == "1", predicted)] += 1
-    result = {}
+    scores = {}
     for name, c in counts.items():
         tp, fp, fn = c[(True, True)], c[(False, True)], c[(True, False)]
-        result[name] = {**prf(tp, tp + fp, tp + fn), "sentences": sum(c.values()), "positives": tp + fn}
-    return result
+        scores[name] = CueScores(**asdict(prf(tp, tp + fp, tp + fn)), sentences=sum(c.values()), positives=tp + fn)
+    return CueFigures(**scores)

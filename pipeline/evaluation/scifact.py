@@ -23,7 +23,7 @@ import numpy as np
 from pipeline.datatypes import Claim, DocSentence, ExtractedRecord, record_uid
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.evaluation.entities import prf
+from pipeline.evaluation.entities import Scores, prf
 from pipeline.records.store import Store
 from pipeline.verdicts.rationales import Passage, SentenceModel
 from pipeline.verdicts.verifier import Candidates, verify_claim
@@ -82,7 +82,7 @@ def load_claims(store: Store, split: str, corpus: str = "scifact") -> list[Scifa
 # ---------------------------------------------------------------- metrics
 
 
-def label_only_scores(predicted: dict[str, dict[str, str]], gold: dict[str, dict[str, str]]) -> dict[str, float]:
+def label_only_scores(predicted: dict[str, dict[str, str]], gold: dict[str, dict[str, str]]) -> Scores:
     """SciFact's abstract-level label-only P/R/F1. Both map claim -> {abstract: label}; gold holds
     the evidence abstracts only; NOINFO predictions count nowhere."""
     made = [(claim, doc, label) for claim, docs in predicted.items() for doc, label in docs.items()
@@ -96,10 +96,10 @@ def macro_f1(gold: Iterable[str], predicted: Iterable[str],
     """Unweighted mean of the per-label F1 (a label never gold nor predicted scores 0)."""
     gold, predicted = np.asarray(list(gold)), np.asarray(list(predicted))
     return float(np.mean([prf(int(((gold == label) & (predicted == label)).sum()), int((predicted == label).sum()),
-                              int((gold == label).sum()))["f1"] for label in labels]))
+                              int((gold == label).sum())).f1 for label in labels]))
 
 
-def rationale_scores(predicted: dict, gold: dict) -> dict[str, float]:
+def rationale_scores(predicted: dict, gold: dict) -> Scores:
     """Sentence-level P/R/F1 over the gold evidence abstracts (the keys of `gold`, each mapping to
     its rationale sentence indexes). A selected sentence is correct when it is in the gold
     rationale of that abstract; selections for other abstracts are ignored."""
@@ -177,6 +177,15 @@ def abstract_labels(rows: list[dict[str, str]], evidence: list[dict[str, str]]) 
     return {uid: label for uid, (_, label) in best.items()}
 
 
+@dataclass(frozen=True)
+class GoldEvidenceFigures:
+    """The verifier on each claim's own abstracts (`with_gold_evidence`): macro-F1 and F1 per label."""
+
+    pairs: int  # (claim, abstract) pairs
+    macro_f1: float
+    per_label_f1: dict[str, float]  # SUPPORT / CONTRADICT / NOINFO
+
+
 @dataclass
 class ClaimFigures:
     """What `litmine evaluate verdicts --corpus scifact|check_covid --json` prints (fractions 0-1)."""
@@ -193,7 +202,7 @@ class ClaimFigures:
     per_verdict_f1: dict[str, float]
     confusion: dict[str, dict[str, int]]  # gold verdict -> verdict given -> claims
     retrieval: dict[str, float] = field(default_factory=dict)
-    gold_evidence: dict[str, object] = field(default_factory=dict)  # with_gold_evidence
+    gold_evidence: GoldEvidenceFigures | None = None  # with_gold_evidence; the CLI sets it and retrieval
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -205,7 +214,7 @@ def score(claims: list[ScifactClaim], claim_rows: list[dict[str, str]], evidence
     per_claim = rows_per_claim(claims, claim_rows)
     given = [claim_verdict(rows) for rows in per_claim]
     gold = [c.verdict for c in claims]
-    per_verdict = {v: prf(sum(g == p == v for g, p in zip(gold, given)), given.count(v), gold.count(v))["f1"]
+    per_verdict = {v: prf(sum(g == p == v for g, p in zip(gold, given)), given.count(v), gold.count(v)).f1
                    for v in VERDICTS}
     confusion: dict[str, dict[str, int]] = {}
     for g, p in zip(gold, given):
@@ -216,7 +225,7 @@ def score(claims: list[ScifactClaim], claim_rows: list[dict[str, str]], evidence
     return ClaimFigures(corpus, split, len(claims), round(sum(bool(p) for p in given) / len(claims), 4),
                         round(sum(per_verdict.values()) / len(VERDICTS), 4),
                         round(sum(g == p for g, p in zip(gold, given)) / len(claims), 4),
-                        labels["precision"], labels["recall"], labels["f1"], per_verdict, confusion)
+                        labels.precision, labels.recall, labels.f1, per_verdict, confusion)
 
 
 def statement(text: str, document: str = "claims") -> Claim:
@@ -225,7 +234,7 @@ def statement(text: str, document: str = "claims") -> Claim:
 
 
 def with_gold_evidence(claims: list[ScifactClaim], store: Store, kb: KnowledgeBase, model: SentenceModel,
-                       tagger: EntityTagger | None) -> dict[str, object]:
+                       tagger: EntityTagger | None) -> GoldEvidenceFigures:
     """The verifier on each claim's own abstracts, as if the claim cited them: macro-F1 over the
     (claim, abstract) labels SUPPORT / CONTRADICT / NOINFO (Check-COVID's REFUTE and NEI read
     as CONTRADICT and NOINFO), the setting of Check-COVID's and SciFact's oracle figures."""
@@ -240,5 +249,5 @@ def with_gold_evidence(claims: list[ScifactClaim], store: Store, kb: KnowledgeBa
             gold.append(claim.evidence.get(record.uid, "NOINFO"))
             given.append(said.get(record.uid, "NOINFO"))
     per_label = {label: prf(sum(g == p == label for g, p in zip(gold, given)), given.count(label),
-                            gold.count(label))["f1"] for label in ("SUPPORT", "CONTRADICT", "NOINFO")}
-    return {"pairs": len(gold), "macro_f1": round(macro_f1(gold, given), 4), "per_label_f1": per_label}
+                            gold.count(label)).f1 for label in ("SUPPORT", "CONTRADICT", "NOINFO")}
+    return GoldEvidenceFigures(len(gold), round(macro_f1(gold, given), 4), per_label)

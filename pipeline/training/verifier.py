@@ -162,7 +162,7 @@ def train_verifier(passages: dict[str, Passage], claims: list[ScifactClaim], tag
 
     probabilities = [_out_of_fold(fold, fit_selector, predict_selector) for fold in folds]
     selection_threshold = max(_grid(), key=lambda t: np.mean([rationale_scores(
-        dict(enumerate(choose_sentences(p, t))), gold_rationales)["f1"] for p in probabilities]))
+        dict(enumerate(choose_sentences(p, t))), gold_rationales).f1 for p in probabilities]))
 
     def stance_rows(rationales_: list[list[int]], indexes: Iterable[int]) -> list[dict[str, float]]:
         return [stance_features(claims[pairs[i].claim].text,
@@ -205,7 +205,7 @@ def train_verifier(passages: dict[str, Passage], claims: list[ScifactClaim], tag
         for evidence, _, contradict in scores:
             predicted = labels_for(evidence, contradict, threshold, contradict_threshold)
             made = (predicted != "NOINFO") & (ranks < k)
-            f1.append(prf(int((made & (predicted == labels)).sum()), int(made.sum()), n_gold)["f1"])
+            f1.append(prf(int((made & (predicted == labels)).sum()), int(made.sum()), n_gold).f1)
         return float(np.mean(f1))
 
     top_k, open_threshold = max(((k, t) for k in range(1, config.candidates + 1) for t in _grid()),
@@ -222,7 +222,7 @@ def train_verifier(passages: dict[str, Passage], claims: list[ScifactClaim], tag
         contradict_threshold=float(contradict_threshold),
         cross_validation={
             "rationale_f1": float(np.mean([rationale_scores(dict(enumerate(choose_sentences(p, selection_threshold))),
-                                                            gold_rationales)["f1"] for p in probabilities])),
+                                                            gold_rationales).f1 for p in probabilities])),
             "oracle_macro_f1": oracle_f1(oracle_threshold, contradict_threshold),
             "open_f1": open_f1(top_k, open_threshold)})
 
