@@ -104,6 +104,16 @@ def test_a_paper_whose_sentences_take_both_sides_counts_on_both(ids, kb):
                    + [replace(against, confidence=0.3)]) == ("supported", 1, 0)
 
 
+def test_a_reading_below_even_odds_takes_no_side(ids, kb):
+    """A relation the model reads with less than even odds is shown, as related, but decides nothing."""
+    claim = claim_of(rel("sertraline", "inhibits", "KCNJ10", ids))
+    record = Record(uid="pmid:1", pmid="1")
+    unsure = ExtractedRecord("pmid:1", [rel("sertraline", "activates", "KCNJ10", ids, confidence=0.41)])
+    result = reconcile_claim(claim, [record], {"pmid:1": unsure}, kb)
+    assert result.verdict == "no_evidence"
+    assert [(e.stance, e.confidence) for e in result.evidence] == [("related", 0.41)]
+
+
 def test_verdict_table():
     assert verdict_for(2, 0, 3, False) == "supported"
     assert verdict_for(0, 1, 3, True) == "contradicted"
