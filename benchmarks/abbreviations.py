@@ -40,8 +40,7 @@ from spacy.tokens import Doc
 import pipeline.entities.nlp  # noqa: F401  (registers litmine.Tokenizer.v1)
 from pipeline.config import load_settings
 from pipeline.datatypes import GoldDocument
-from pipeline.entities.dictionary import SHORT_FORM, long_form
-from pipeline.entities.linking import find_abbreviations
+from pipeline.entities import abbreviations
 from pipeline.records.store import Store
 
 CORPORA = ("bc5cdr", "biored")
@@ -121,16 +120,9 @@ def gold_definitions(doc: GoldDocument) -> list[Definition]:
 
 
 def litmine_definitions(text: str) -> list[Definition]:
-    """find_abbreviations with the offsets kept: Schwartz & Hearst on raw text, the first long
-    form of each short form."""
-    found: dict[str, Definition] = {}
-    for match in SHORT_FORM.finditer(text):
-        short = match.group(1)
-        before = text[:match.start()].rstrip()
-        start = long_form(short, before) if sum(c.isalpha() for c in short) >= 2 else None
-        if start is not None and short not in found:
-            found[short] = Definition(short, start, len(before), before[start:])
-    return list(found.values())
+    """litmine's finder (pipeline.entities.abbreviations.definitions), in this script's terms."""
+    return [Definition(d.short, d.long_start, d.long_end, text[d.long_start:d.long_end])
+            for d in abbreviations.definitions(text)]
 
 
 def scispacy_definitions(doc: Doc) -> list[Definition]:
@@ -157,9 +149,7 @@ def scispacy_pipelines() -> dict[str, spacy.Language]:
 
 def run_litmine(texts: list[str], repeat: int) -> tuple[list[list[Definition]], float, float]:
     found = [litmine_definitions(text) for text in texts]
-    for text, definitions in zip(texts, found):  # the offsets version says what linking uses
-        assert find_abbreviations(text) == {d.short: d.long for d in definitions}, text[:80]
-    return found, _best(lambda: [find_abbreviations(text) for text in texts], repeat), 0.0
+    return found, _best(lambda: [abbreviations.find_abbreviations(text) for text in texts], repeat), 0.0
 
 
 def run_scispacy(nlp: spacy.Language, texts: list[str], repeat: int) -> tuple[list[list[Definition]], float, float]:

@@ -50,7 +50,7 @@ def test_pipeline_shape_and_version(pipeline_tagger: PipelineTagger) -> None:
     names = pipeline_tagger.nlp.pipe_names
     assert names[:2] == ["kb_features", NER_MODELS[0]]
     assert [n for n in names if n.startswith("ner_")] == list(NER_MODELS)
-    assert "abbreviation_detector" in names
+    assert names.index("litmine_abbreviations") < names.index("litmine_entity_rules") < names.index("litmine_linker")
     assert pipeline_tagger.version.startswith("pipeline-")
     assert pipeline_tagger.kb.version in pipeline_tagger.version
 
@@ -121,7 +121,7 @@ def test_kb_features_mark_dictionary_names(kb) -> None:
 
 def test_entity_rules_trim_drop_and_type_abbreviations() -> None:
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
-    nlp.add_pipe("abbreviation_detector")
+    nlp.add_pipe("litmine_abbreviations")
     nlp.add_pipe("litmine_entity_rules")
     doc = nlp.make_doc("Blocks Ca2+ channels [4] and citalopram [14]. Heparin-induced thrombocytopenia (HIT) or HIT.")
     words = [t.text for t in doc]

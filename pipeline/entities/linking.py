@@ -65,7 +65,8 @@ from pipeline.config import Settings
 from pipeline.corpora import CORPUS_XREFS, NER_TYPES, TRAIN_SPLITS, corpus_ids
 from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities import species
-from pipeline.entities.dictionary import SHORT_FORM, DictionaryTagger, long_form
+from pipeline.entities.abbreviations import find_abbreviations
+from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
 from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.models import linker_dir
@@ -180,19 +181,6 @@ class ExactIndex:
 
 
 # ---------------------------------------------------------------------------- linking
-
-
-def find_abbreviations(text: str) -> dict[str, str]:
-    """Short form -> long form for abbreviations the text defines ("valproic acid (VPA)"),
-    found the way the dictionary tagger finds them (Schwartz & Hearst)."""
-    found: dict[str, str] = {}
-    for match in SHORT_FORM.finditer(text):
-        short = match.group(1)
-        before = text[:match.start()].rstrip()
-        start = long_form(short, before) if sum(c.isalpha() for c in short) >= 2 else None
-        if start is not None:
-            found.setdefault(short, before[start:])
-    return found
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 the linker, behind the `EntityTagger` protocol the rest of litmine uses.
 
 The pipeline is tokenizer > KB features > the NER models (pipeline.training.spacy_models.MODELS) >
-scispaCy's AbbreviationDetector > litmine_entity_rules > litmine_linker (`LinkerComponent` below,
+litmine_abbreviations (pipeline.entities.abbreviations) > litmine_entity_rules > litmine_linker
+(`LinkerComponent` below,
 over pipeline.entities.linking).
 """
 from __future__ import annotations
@@ -11,22 +12,21 @@ import hashlib
 import json
 import sys
 import threading
-from dataclasses import replace
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-import scispacy.abbreviation  # noqa: F401  (registers abbreviation_detector)
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-# nlp registers litmine's tokenizer, KB features and layers; this module the entity rules and the linker
-from pipeline import corpora
-from pipeline.codehash import code_hash
+# registered there: litmine's tokenizer, KB features and layers (nlp) and litmine_abbreviations; here:
+# the entity rules and the linker
+import pipeline.entities.abbreviations  # noqa: F401
+import pipeline.entities.nlp  # noqa: F401
+from pipeline.codehash import code_hash, import_closure
 from pipeline.config import Settings
-from pipeline.corpora import corpus_id, corpus_ids
 from pipeline.datatypes import Mention
-from pipeline.entities import dictionary as entities, linking, nlp, species
 from pipeline.entities.dictionary import STOPLIST_PATH
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
@@ -43,7 +43,7 @@ CORPUS_MODELS = {"bc5cdr": "ner_bc5cdr", "biored": "ner_biored", "nlm_gene": "ne
 
 def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> Language:
     """litmine's entity pipeline: tokenizer, KB features, the NER models in `ner_models`'s
-    order (litmine's own or external, see `resolve_models`), scispaCy's AbbreviationDetector,
+    order (litmine's own or external, see `resolve_models`), the abbreviations the text defines,
     the entity rules and the linker over `kb`."""
     models = resolve_models(settings, ner_models)
     own = [name for name, where in models if isinstance(where, Path)]
@@ -61,7 +61,7 @@ def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[st
             nlp.add_pipe("ner", name=name, source=spacy.load(where, exclude=["kb_features"]))
         else:
             nlp.add_pipe("litmine_external_ner", name=name, config={"model": where})
-    nlp.add_pipe("abbreviation_detector")
+    nlp.add_pipe("litmine_abbreviations")
     nlp.add_pipe("litmine_entity_rules")
     linker = Linker.load(settings, kb, progress=False)
     nlp.add_pipe("litmine_linker").use(linker)
@@ -119,9 +119,8 @@ def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence
     if settings.store_path.exists():
         with Store(settings.store_path) as store:
             taught = learned_key(store)
-    # the corpus crosswalk translates the train corpora's ids for the linker to learn
-    code = code_hash(sys.modules[__name__], linking, species, nlp, entities, STOPLIST_PATH, corpus_ids, corpus_id,
-                     *((corpora, name) for name in ("CORPUS_XREFS", "NER_TYPES", "TRAIN_SPLITS")))
+    # the code of every component and of what they import (the corpus crosswalk the linker learns through)
+    code = code_hash(*import_closure(sys.modules[__name__]), STOPLIST_PATH)
     digest = hashlib.sha256("|".join([*models, taught, code]).encode()).hexdigest()[:12]
     return f"pipeline-{digest}+kb-{kb.version}"
 
@@ -233,8 +232,8 @@ class PipelineTagger:
         self.nlp = nlp
         self.kb = kb
         self.version = version  # a cache key: see pipeline_version
-        # A Language is not safe to call from two threads at once (scispaCy's abbreviation
-        # matcher keeps per-call state); flow tasks run in threads and share this tagger.
+        # A Language is not safe to call from two threads at once (components keep per-call
+        # state: scispaCy's abbreviation matcher crashed so); flow tasks run in threads and share this tagger.
         self._lock = threading.Lock()
 
     @classmethod
@@ -260,7 +259,7 @@ class PipelineTagger:
 
 class LinkerComponent:
     """Links ``doc.ents``: sets each entity's ``kb_id_`` and ``._.kb_name``, resolving the
-    abbreviations scispaCy's AbbreviationDetector found when it ran before, and a gene's
+    abbreviations `litmine_abbreviations` (or scispaCy's AbbreviationDetector) found before, and a gene's
     ``._.species`` and ``._.species_gene_id`` (Linker.gene_species).
 
     Its settings are the factory's config (`k` neighbours asked of the index, the similarity
@@ -300,7 +299,7 @@ class LinkerComponent:
 
 
 def _detected_abbreviations(doc: Doc) -> dict[str, str] | None:
-    """Short -> long form from AbbreviationDetector's ``doc._.abbreviations`` (Spans, or
+    """Short -> long form from ``doc._.abbreviations`` (Spans, or, from scispaCy's detector,
     dicts when it made them serializable); None when it did not run or found none."""
     if not Doc.has_extension("abbreviations") or not doc._.abbreviations:
         return None
