@@ -192,3 +192,14 @@ def test_each_citation_is_checked_against_the_claims_of_its_sentence(ids, kb):
     assert checks == {("doc", "1"): "supports", ("doc", "2"): "does_not_mention", ("doc", "3"): "unavailable",
                       ("doc", "4"): "contradicts", ("doc", "5"): "", ("doc", "6"): "unavailable"}
     assert set(checks.values()) <= set(CHECKS)
+
+
+def test_a_drugs_action_at_a_receptor_does_not_oppose_a_claimed_change_of_its_sensitivity(ids, kb):
+    """Chronic agonists desensitize their receptors: an agonist finding does not contradict
+    "SSRIs desensitize 5-HT2 receptors", though it still contradicts a plain "decreases"."""
+    found = rel("sertraline", "agonist_of", "HTR2B", ids)
+    desensitize = replace(rel("SSRI", "decreases", "5-HT2 receptors", ids),
+                          sentence="Chronic SSRI treatment desensitizes 5-HT2 receptors.")
+    assert stance(desensitize, found, kb) == "related"
+    assert stance(rel("SSRI", "decreases", "5-HT2 receptors", ids), found, kb) == "contradicts"
+    assert stance(replace(desensitize, relation="increases"), found, kb) == "supports"
