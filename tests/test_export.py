@@ -1,9 +1,12 @@
 """The CSV tables: their columns (the README's contract) and how strength and checks are written."""
 import csv
 
+import pytest
+
 from pipeline.datatypes import (Claim, ClaimResult, DocSentence, EvidenceItem, ExtractedRecord, Mention, Record,
                                 Relation, ResolvedReference)
 from pipeline.outputs.export import CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS, TRIPLE_COLUMNS, write_tables
+from pipeline.outputs.files import write_csv
 
 SENTENCE = "Sertraline inhibits Kir4.1 [1]."
 
@@ -48,3 +51,28 @@ def test_columns_and_strength(tmp_path):
         ("supports", "triple", "cited"), ("contradicts", "triple", "cited")}
     checks = {r["marker"]: r["check"] for r in read(tmp_path / "references.csv")}
     assert checks == {"1": "supports", "2": "unavailable"}
+
+
+def test_no_cell_is_a_formula_and_numbers_stay_numbers(tmp_path):
+    """A reference line such as "=HYPERLINK(...)" is shown as text by a spreadsheet (OWASP's
+    CSV-injection advice), wherever such text comes from; negative numbers are left alone."""
+    rows = [{"text": '=HYPERLINK("http://x.example","click")', "n": -1},
+            {"text": "+1 and -2", "n": 0.5}, {"text": "@SUM(A1)", "n": 2}, {"text": "\tcmd", "n": 3},
+            {"text": "plain - text", "n": 4}]
+    write_csv(tmp_path / "t.csv", ["text", "n"], rows)
+    assert [(r["text"], r["n"]) for r in read(tmp_path / "t.csv")] == [
+        ("'=HYPERLINK(\"http://x.example\",\"click\")", "-1"), ("'+1 and -2", "0.5"), ("'@SUM(A1)", "2"),
+        ("'\tcmd", "3"), ("plain - text", "4")]
+
+
+def test_an_interrupted_write_leaves_the_last_whole_file(tmp_path):
+    path = write_csv(tmp_path / "t.csv", ["a"], [{"a": "before"}])
+
+    def rows():
+        yield {"a": "partial"}
+        raise KeyboardInterrupt  # killed mid-write
+
+    with pytest.raises(KeyboardInterrupt):
+        write_csv(path, ["a"], rows())
+    assert read(path) == [{"a": "before"}]
+    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # no temporary file left behind

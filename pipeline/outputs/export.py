@@ -1,16 +1,16 @@
 """CSV evidence tables: claims, evidence, triples and references.
 
 Column order is part of the contract (README, "Outputs"); rows are sorted so
-that two runs over the same inputs write byte-identical files.
+that two runs over the same inputs write byte-identical files, each whole or not at all and
+with no cell a spreadsheet would run as a formula (`pipeline.outputs.files`).
 """
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.datatypes import (ClaimResult, ExtractedRecord, Record, Relation, ResolvedReference, publication_kind,
                                 species)
+from pipeline.outputs.files import write_csv
 from pipeline.relations.triples import Triple, assemble_triples
 from pipeline.verdicts.citations import citation_checks
 
@@ -32,15 +32,6 @@ REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "do
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _write(path: Path, columns: list[str], rows: Iterable[dict[str, object]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def _counts(counts: dict[str, int]) -> str:
@@ -139,9 +130,9 @@ def write_tables(out: Path, results: list[ClaimResult], references: list[Resolve
     """Write the four CSVs into `out` and return their paths."""
     cited = {(r.document, r.marker): r.pmid for r in references if r.pmid}
     return [
-        _write(out / "claims.csv", CLAIM_COLUMNS, claim_rows(results, cited)),
-        _write(out / "evidence.csv", EVIDENCE_COLUMNS, evidence_rows(results)),
-        _write(out / "triples.csv", TRIPLE_COLUMNS, triple_rows(records, extracted)),
-        _write(out / "references.csv", REFERENCE_COLUMNS,
+        write_csv(out / "claims.csv", CLAIM_COLUMNS, claim_rows(results, cited)),
+        write_csv(out / "evidence.csv", EVIDENCE_COLUMNS, evidence_rows(results)),
+        write_csv(out / "triples.csv", TRIPLE_COLUMNS, triple_rows(records, extracted)),
+        write_csv(out / "references.csv", REFERENCE_COLUMNS,
                reference_rows(references, citation_checks(references, results, extracted))),
     ]

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from pipeline.config import TEMPLATES_DIR
 from pipeline.datatypes import (RELATED, VERDICTS, ClaimResult, DocSentence, Document, EvidenceItem, Mention, Record,
                                 ResolvedReference, publication_kind, species)
+from pipeline.outputs.files import replacing
 
 REPORT_FILE = "report.html"
 STRONGEST = 3  # evidence sentences shown per claim before "more"
@@ -223,5 +224,6 @@ def write_report(out: Path, documents: list[Document], results: list[ClaimResult
     """Write `out/report.html` and return its path."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / REPORT_FILE
-    path.write_text(render_report(documents, results, references, datetime.now(timezone.utc)), encoding="utf-8")
+    with replacing(path) as handle:
+        handle.write(render_report(documents, results, references, datetime.now(timezone.utc)))
     return path

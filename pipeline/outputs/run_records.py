@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.datatypes import ExtractedRecord, Mention, Record, Relation, Section
+from pipeline.outputs.files import replacing
 from pipeline.outputs.interchange import AnnotatedRecord, bioc_text, has_pubtator_id, pubtator
 
 RECORDS_FILE = "records.jsonl.gz"
@@ -41,7 +42,7 @@ def write_run_records(out: Path, records: dict[str, Record], extracted: dict[str
                         ensure_ascii=False) + "\n" for uid in sorted(records)]
     out.mkdir(parents=True, exist_ok=True)
     path = out / RECORDS_FILE
-    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle:
+    with replacing(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle:
         handle.write("".join(lines).encode("utf-8"))
     return path
 

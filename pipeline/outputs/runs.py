@@ -6,13 +6,13 @@ unavailable (or available again), claims that appeared or disappeared.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.datatypes import ClaimResult, ResolvedReference, RunClaim
+from pipeline.outputs.files import write_csv
 from pipeline.records.references import RESOLVED
 
 CHANGE_COLUMNS = ["document", "claim_id", "sentence", "change", "previous_verdict", "verdict", "detail"]
@@ -87,11 +87,7 @@ def diff(previous: list[RunClaim], current: list[RunClaim]) -> list[Change]:
 
 
 def write_changes(path: Path, changes: list[Change]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CHANGE_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(asdict(c) for c in changes)
-    return path
+    return write_csv(path, CHANGE_COLUMNS, (asdict(c) for c in changes))
 
 
 def changes_markdown(run_summary: dict[str, int], changes: list[Change], limit: int = 50) -> str:
