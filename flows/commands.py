@@ -39,9 +39,9 @@ def open_store(settings: Settings) -> Store:
 def check_documents(documents: list[str], out: Path | None, runner: str = "default", dask_address: str | None = None,
                     workers: int = 2, **flow_options: object) -> list[str]:
     """Run the evidence-check flow on `documents`, as `litmine run` does; returns its output paths."""
-    for doc in documents:
-        if "://" not in doc and not Path(doc).is_file():
-            fail(f"{doc}: no such document")
+    missing = [doc for doc in documents if "://" not in doc and not Path(doc).is_file()]
+    if missing and len(missing) == len(documents):  # nothing to check: say so before starting Prefect
+        fail("; ".join(f"{doc}: no such document" for doc in missing))
     from pipeline.models import ModelsMissing
     from pipeline.toolkit import open_toolkit
 

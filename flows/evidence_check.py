@@ -25,7 +25,7 @@ from pipeline.claims.statements import document_claims
 from pipeline.codehash import closure_hash
 from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Claim, ClaimResult, Document, ExtractedRecord, Record, ResolvedReference
-from pipeline.documents.reading import load_document
+from pipeline.documents.reading import DocumentError, read_documents
 from pipeline.outputs import runs
 from pipeline.outputs.export import write_tables
 from pipeline.outputs.report import write_report
@@ -197,7 +197,11 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     """
     settings = load_settings().with_overrides(offline=offline or None)
     out_dir = Path(out) if out else default_out_dir(settings)
-    docs = [load_document(path) for path in documents]
+    docs, unreadable = read_documents(documents)
+    for error in unreadable:
+        print(f"skipped: {error}")
+    if not docs:
+        raise DocumentError("no document could be read: " + "; ".join(unreadable))
     references = resolve(docs, settings, refresh)
     claims = find_claims.with_options(refresh_cache=fresh or None)(quote(docs), settings)
     gathered = fetch_records.with_options(refresh_cache=fresh or refresh or None)(claims, references, settings, top_k)
@@ -210,7 +214,7 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     results = check_claims.with_options(refresh_cache=fresh or None)(claims, quote(gathered), quote(extracted),
                                                                      settings)
     paths = export(out_dir, quote(docs), quote(results), quote(references), quote(records), quote(extracted))
-    counts, changes = record_run(str(flow_run.id or out_dir.name), documents, out_dir, quote(results),
+    counts, changes = record_run(str(flow_run.id or out_dir.name), [d.path for d in docs], out_dir, quote(results),
                                  quote(references), settings)
     create_markdown_artifact(runs.changes_markdown(counts, changes or []), key="evidence-check-summary",
                              description=f"Verdicts for {len(docs)} documents")
@@ -221,6 +225,9 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
                               description="What changed since the previous run of these documents")
     print(f"{len(claims)} claims from {len(docs)} documents, {len(records)} records read; "
           f"verdicts {counts}; tables in {out_dir}")
+    if unreadable:  # the run fails, as a whole, only after the readable documents are checked and written
+        raise DocumentError(f"{len(unreadable)} of {len(documents)} documents could not be read "
+                            f"(the others are checked, tables in {out_dir}): " + "; ".join(unreadable))
     return [str(p) for p in paths]
 
 

@@ -70,6 +70,23 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     assert "99000001\tinhibits\tDrugBank:DB01104\tHGNC:6256" in exported.text.split("\n")
 
 
+def test_one_unreadable_document_does_not_stop_the_others(harness, workspace):
+    """The readable documents are checked and written; the run then fails naming the bad one."""
+    from flows.evidence_check import evidence_check
+    from pipeline.documents.reading import DocumentError
+
+    tmp, note = workspace
+    binary = tmp / "scan.txt"
+    binary.write_bytes(b"\x00\x01\x02PDF-ish\x00" * 20)
+    with pytest.raises(DocumentError, match=r"2 of 3 documents could not be read .*scan.txt: binary content.*"
+                                             r"missing.md: no such file"):
+        evidence_check([str(note), str(binary), str(tmp / "missing.md")], out=str(tmp / "partial"), offline=True)
+    assert {r["document"] for r in read(tmp / "partial" / "claims.csv")} == {"note"}
+    with pytest.raises(DocumentError, match="no document could be read"):
+        evidence_check([str(binary)], out=str(tmp / "none"), offline=True)
+    assert not (tmp / "none").exists()
+
+
 def test_online_run_fetches_cited_records_and_searches_for_uncited_claims(harness, workspace, fake_eutils,
                                                                         monkeypatch):
     from flows.evidence_check import evidence_check

@@ -35,6 +35,18 @@ class DocumentError(ValueError):
 
 # --- loading -----------------------------------------------------------------
 
+def read_documents(sources: list[str]) -> tuple[list[Document], list[str]]:
+    """Each readable document, and the one-line error (naming it) of each that is not: one bad
+    file in a batch does not stop the others."""
+    documents, errors = [], []
+    for source in sources:
+        try:
+            documents.append(load_document(source))
+        except DocumentError as exc:
+            errors.append(str(exc))
+    return documents, errors
+
+
 def load_document(source: str | Path) -> Document:
     """Read a file, or fetch an http(s) URL, and parse it by its extension or content type."""
     source = str(source)
