@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.datatypes import Document
 from pipeline.documents.citations import citation_markers, parse_reference_list
-from pipeline.documents.reading import DocumentError, load_document, parse_document
+from pipeline.documents.reading import DocumentError, load_document, parse_document, read_documents
 from pipeline.documents.sentences import split_sentences
 
 SHARED_DOCS = Path(os.environ.get("LITMINE_SHARED") or Path(__file__).resolve().parents[2] / "shared") / "documents"
@@ -320,3 +320,19 @@ def test_split_sentences_on_scifact_abstracts() -> None:
         sentences = [s.strip() for s in sentences if s.strip()]
         exact += sentences_of(" ".join(sentences)) == sentences
     assert exact / len(abstracts) > 0.85
+
+
+def test_documents_with_the_same_stem_get_distinct_stable_names(tmp_path):
+    """Claim ids and citation markers are keyed by a document's name: two notes.* must not share one."""
+    paths = []
+    for folder, suffix in (("a", ".txt"), ("b", ".md"), ("c/a", ".txt"), ("other", ".txt")):
+        path = tmp_path / folder / f"notes{suffix}" if folder != "other" else tmp_path / folder / "alone.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("Sertraline inhibits Kir4.1 [1].\n\nReferences\n1. PMID: 1\n")
+        paths.append(str(path))
+    docs, errors = read_documents(paths)
+    names = [d.name for d in docs]
+    assert not errors and len(set(names)) == 4
+    assert names[1] == "b/notes" and names[3] == "alone"  # a folder is enough for b; alone keeps its name
+    assert names[0].startswith("a/notes~") and names[2].startswith("a/notes~")  # same folder name: a hash too
+    assert [d.name for d in read_documents(paths)[0]] == names  # the same paths, the same names

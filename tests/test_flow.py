@@ -87,6 +87,21 @@ def test_one_unreadable_document_does_not_stop_the_others(harness, workspace):
     assert not (tmp / "none").exists()
 
 
+def test_same_named_documents_keep_their_own_references(harness, workspace):
+    """a/note.txt's [1] and b/note.md's [1] cite different papers, and each claim keeps its own."""
+    from flows.evidence_check import evidence_check
+
+    tmp, _ = workspace
+    for folder, suffix, pmid in (("a", ".txt", "99000001"), ("b", ".md", "99000002")):
+        (tmp / folder).mkdir()
+        (tmp / folder / f"note{suffix}").write_text(f"Sertraline inhibits Kir4.1 channels [1].\n\n"
+                                                    f"References\n1. PMID: {pmid}\n")
+    evidence_check([str(tmp / "a" / "note.txt"), str(tmp / "b" / "note.md")], out=str(tmp / "twins"), offline=True)
+    cited = {(r["document"], r["cited_pmids"]) for r in read(tmp / "twins" / "claims.csv")}
+    assert cited == {("a/note", "99000001"), ("b/note", "99000002")}
+    assert {(r["document"], r["pmid"]) for r in read(tmp / "twins" / "references.csv")} == cited
+
+
 def test_online_run_fetches_cited_records_and_searches_for_uncited_claims(harness, workspace, fake_eutils,
                                                                         monkeypatch):
     from flows.evidence_check import evidence_check

@@ -12,10 +12,11 @@ objects (pipeline.documents.citations) and its lines are left out of
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -36,15 +37,41 @@ class DocumentError(ValueError):
 # --- loading -----------------------------------------------------------------
 
 def read_documents(sources: list[str]) -> tuple[list[Document], list[str]]:
-    """Each readable document, and the one-line error (naming it) of each that is not: one bad
-    file in a batch does not stop the others."""
+    """Each readable document, named uniquely in the batch (`unique_names`), and the one-line
+    error (naming it) of each that is not: one bad file in a batch does not stop the others."""
     documents, errors = [], []
     for source in sources:
         try:
             documents.append(load_document(source))
         except DocumentError as exc:
             errors.append(str(exc))
-    return documents, errors
+    return unique_names(documents), errors
+
+
+def unique_names(documents: list[Document]) -> list[Document]:
+    """The documents with no name twice: a document's name keys its claims ("notes:3:0") and its
+    citation markers, so "a/notes.txt" and "b/notes.md" (or two URLs ending in "index.html")
+    must not share one. Names that collide take their folder (or host), then a hash of their
+    path: the same paths always get the same names, so run history can compare runs."""
+    counts: dict[str, int] = {}
+    for doc in documents:
+        counts[doc.name] = counts.get(doc.name, 0) + 1
+    renamed = [replace(doc, name=_qualified(doc)) if counts[doc.name] > 1 else doc for doc in documents]
+    seen: dict[str, int] = {}
+    for doc in renamed:
+        seen[doc.name] = seen.get(doc.name, 0) + 1
+    return [replace(doc, name=f"{doc.name}~{hashlib.sha1(doc.path.encode()).hexdigest()[:6]}")
+            if seen[doc.name] > 1 else doc for doc in renamed]
+
+
+def _qualified(doc: Document) -> str:
+    """The name with the folder it is in ("a/notes"), or the host it comes from."""
+    if re.match(r"https?://", doc.path, re.I):
+        url = urlparse(doc.path)
+        folder = Path(url.path).parent.name or url.netloc
+    else:
+        folder = Path(doc.path).resolve().parent.name
+    return f"{folder}/{doc.name}" if folder else doc.name
 
 
 def load_document(source: str | Path) -> Document:
