@@ -1,5 +1,6 @@
 """The HTML report: one self-contained, escaped, deterministic page per run."""
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -149,3 +150,17 @@ def test_highlight_marks_what_fits_and_escapes_the_rest():
              Mention(5, 9, "nope", "Gene")]  # offsets that do not match the text
     assert highlight(sentence, marks) == ('<mark class="ent ent-chemical" title="Chemical X:1">A&lt;b&gt;</mark>'
                                           ' inhibits <mark class="ent ent-gene" title="Gene">KCNJ10</mark>.')
+
+
+def test_no_local_folders_above_the_working_directory_travel_with_the_report(tmp_path, run, monkeypatch):
+    docs, results, references = run
+    private = tmp_path / "home" / "someone" / "private"
+    monkeypatch.chdir(tmp_path)
+    docs = [replace(docs[0], path=str(private / "note.txt")), replace(docs[1], path="https://example.org/empty.html")]
+    html = render(tmp_path, (docs, results, references))
+    assert "note · home/someone/private/note.txt" in html  # under the working directory: relative
+    assert "https://example.org/empty.html" in html
+    private.mkdir(parents=True)
+    monkeypatch.chdir(private)
+    html = render(tmp_path, ([replace(docs[0], path="/elsewhere/secret/note.txt")], results, references), "out2")
+    assert "/elsewhere/secret" not in html and "note · note.txt" in html

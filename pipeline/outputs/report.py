@@ -73,6 +73,18 @@ class DocumentView:
     references: list[ResolvedReference]
     ref_anchors: dict[str, str]  # marker -> id of its row in the references table
 
+    @property
+    def source(self) -> str:
+        """Where the document came from, without the local folders above the working directory: a
+        report is mailed and archived, and "/home/someone/private/..." should not travel with it."""
+        path = self.document.path
+        if "://" in path:
+            return path
+        try:
+            return str(Path(path).resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return Path(path).name
+
 
 def highlight(sentence: str, mentions: list[Mention]) -> Markup:
     """The sentence, escaped, with each mention in a `<mark>` of its entity type.
