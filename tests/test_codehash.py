@@ -108,4 +108,5 @@ def test_each_key_holds_what_its_step_reads() -> None:
     assert {"pipeline.claims.extract", "pipeline.claims.vocabulary", "pipeline.documents.citations"} <= claims
     assert {"pipeline.relations.presupposition", "pipeline.relations.features"} <= extraction
     assert {"pipeline.verdicts.rationales", "pipeline.verdicts.reconcile", "pipeline.claims.vocabulary"} <= verdicts
-    assert not any(name.startswith(("pipeline.outputs", "pipeline.training")) for name in claims | extraction | verdicts)
+    read = claims | extraction | verdicts
+    assert not any(name.startswith(("pipeline.outputs", "pipeline.training")) for name in read)

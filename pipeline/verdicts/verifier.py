@@ -54,10 +54,11 @@ def _paper(claim: Claim, record: Record, cited: bool, structured: list[EvidenceI
     """The sides one paper takes with their weights (both when its sentences are mixed, see
     `paper_stance`; none when it takes no side), and its evidence items, best first.
 
-    A statement takes the sentence model's side; a triple its relations' side, the sentence
-    model only corroborating it (BOTH), and only relations read with at least EVEN_ODDS. Chosen on train splits: on the pharma claims of the
-    corpora's train splits, the sentence model alone gave a triple claim the opposite verdict
-    59 times for 79 right ones (it learned its stance from SciFact, whose contradictions are
+    A statement takes the sentence model's side; a triple its relations' side (only relations
+    read with at least EVEN_ODDS), the sentence model only corroborating it (BOTH). Chosen on
+    train splits: on the pharma claims of the corpora's train splits, the sentence model alone
+    gave a triple claim the opposite verdict 59 times for 79 right ones (it learned its stance
+    from SciFact, whose contradictions are
     rarely a swapped verb such as "causes" for "treats"), so it neither decides nor vetoes a
     triple; on 300 SciFact train claims, letting it gate a searched paper's relations (its
     agreement required: claim-level macro-F1 0.593; no disagreement: 0.597) did no better than
