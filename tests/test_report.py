@@ -164,3 +164,5 @@ def test_no_local_folders_above_the_working_directory_travel_with_the_report(tmp
     monkeypatch.chdir(private)
     html = render(tmp_path, ([replace(docs[0], path="/elsewhere/secret/note.txt")], results, references), "out2")
     assert "/elsewhere/secret" not in html and "note · note.txt" in html
+    html = render(tmp_path, ([replace(docs[0], path="../notes/note.txt")], results, references), "out3")
+    assert "note · ../notes/note.txt" in html  # a relative path is shown as given

@@ -78,7 +78,7 @@ class DocumentView:
         """Where the document came from, without the local folders above the working directory: a
         report is mailed and archived, and "/home/someone/private/..." should not travel with it."""
         path = self.document.path
-        if "://" in path:
+        if "://" in path or not Path(path).is_absolute():  # as the user gave it
             return path
         try:
             return str(Path(path).resolve().relative_to(Path.cwd()))
