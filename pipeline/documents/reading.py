@@ -16,6 +16,7 @@ import hashlib
 import re
 import urllib.error
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
@@ -53,15 +54,11 @@ def unique_names(documents: list[Document]) -> list[Document]:
     citation markers, so "a/notes.txt" and "b/notes.md" (or two URLs ending in "index.html")
     must not share one. Names that collide take their folder (or host), then a hash of their
     path: the same paths always get the same names, so run history can compare runs."""
-    counts: dict[str, int] = {}
-    for doc in documents:
-        counts[doc.name] = counts.get(doc.name, 0) + 1
+    counts = Counter(doc.name for doc in documents)
     renamed = [replace(doc, name=_qualified(doc)) if counts[doc.name] > 1 else doc for doc in documents]
-    seen: dict[str, int] = {}
-    for doc in renamed:
-        seen[doc.name] = seen.get(doc.name, 0) + 1
+    counts = Counter(doc.name for doc in renamed)
     return [replace(doc, name=f"{doc.name}~{hashlib.sha1(doc.path.encode()).hexdigest()[:6]}")
-            if seen[doc.name] > 1 else doc for doc in renamed]
+            if counts[doc.name] > 1 else doc for doc in renamed]
 
 
 def _qualified(doc: Document) -> str:
