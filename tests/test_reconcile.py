@@ -57,6 +57,17 @@ def test_a_class_claim_says_how_many_of_its_members_the_evidence_covers(ids, kb)
     assert result.note == f"evidence on 2 of {len(drugs)} members: fluoxetine, sertraline"
 
 
+def test_the_same_words_meet_whatever_the_linkers_made_of_them(ids, kb):
+    """A one-sentence claim has no context for "DOX"; the paper it cites defined it."""
+    found = rel("sertraline", "inhibits", "KCNJ10", ids)
+    in_paper = replace(found, subject=replace(found.subject, text="DOX", id="DrugBank:DB00997"))
+    for claim_id in ("", "HGNC:2938"):  # unlinked, or linked to something else
+        claimed = replace(in_paper, subject=replace(in_paper.subject, text="dox", id=claim_id))
+        assert stance(claimed, in_paper, kb) == "supports"
+    other_words = replace(in_paper, subject=replace(in_paper.subject, text="DOXO"))
+    assert stance(replace(claimed, subject=replace(claimed.subject, id="")), other_words, kb) is None
+
+
 @pytest.mark.parametrize("claimed, found, negated, expected", [
     ("inhibits", "inhibits", False, "supports"),
     ("inhibits", "activates", False, "contradicts"),

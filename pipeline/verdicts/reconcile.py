@@ -20,7 +20,7 @@ from collections import Counter
 from pipeline.claims.vocabulary import trigger_at
 from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, EvidenceItem, ExtractedRecord, Mention, Record,
                                 Relation)
-from pipeline.entities.kb import KnowledgeBase
+from pipeline.entities.kb import KnowledgeBase, normalize_name
 from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES
 
 MIXED = "mixed"  # a paper's stance (paper_stance) when its sentences take both sides
@@ -37,7 +37,13 @@ NARROWER_OR_SAME, BROADER = 0, 1  # how an evidence side relates to the claim's 
 
 def _scope(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> int | None:
     """NARROWER_OR_SAME when the evidence names the claim's concept or a member of it, BROADER
-    when it names a class or family containing it, None when it names something else."""
+    when it names a class or family containing it, None when it names something else.
+
+    The same words are the same concept whatever the two linkers made of them: a record reads its
+    terms in context ("DOX" after "doxorubicin (DOX)", "TMA" after "thrombotic microangiopathy"),
+    where a one-sentence claim citing it has no context to read "DOX" or "TMA" by."""
+    if normalize_name(claim_side.text) == normalize_name(evidence_side.text):
+        return NARROWER_OR_SAME
     if not claim_side.id or not evidence_side.id:
         return NARROWER_OR_SAME if claim_side.key == evidence_side.key else None
     if evidence_side.id in kb.members(claim_side.id):
