@@ -40,6 +40,9 @@ def test_coordinated_objects_and_nominal_trigger():
     ("Sertraline may inhibit Kir4.1 channels.", "inhibits", False, True),
     ("Sertraline is an antagonist at Kir4.1.", "antagonist_of", False, False),
     ("Sertraline increased Kir4.1 expression.", "increases", False, False),
+    # a verb of its own after the negation: it is not negated
+    ("Sertraline had no effect on firing and significantly increased Kir4.1 expression.", "increases", False, False),
+    ("Sertraline did not increase firing or Kir4.1 expression.", "increases", True, False),
 ])
 def test_relation_negation_hedging(sentence, relation, negated, hedged):
     found = extract(sentence, ("Sertraline", "Chemical", "DB01104"), ("Kir4.1", "Gene", "HGNC:6256"))

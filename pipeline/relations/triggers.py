@@ -77,6 +77,10 @@ TRIGGER_TABLE: tuple[Trigger, ...] = (
 TRIGGERS: list[tuple[str, str]] = [(t.relation, t.words) for t in TRIGGER_TABLE]
 _TRIGGER_RES = [(relation, re.compile(rf"\b(?:{pattern})", re.I)) for relation, pattern in TRIGGERS]
 
+# A coordinated verb in the past tense, which negation before it does not reach: "and increased",
+# "but significantly reduced".
+_NEW_PREDICATE = re.compile(rf"\b(?:and|but)\s+(?:\w+ly\s+)?(?:{'|'.join(w for _, w in TRIGGERS)})(?<=ed)\b", re.I)
+
 # "no" only in lower or title case: "NO" is nitric oxide.
 NEGATION_CUES = re.compile(
     r"\b(?:not|never|neither|nor|without|failed to|fails to|fail to|unable to|lack of|lacked|"
@@ -150,9 +154,11 @@ def _clause_start(sentence: str, start: int) -> int:
 def is_negated(sentence: str, start: int, end: int) -> bool:
     """A negation cue in the clause that holds a pair (and its trigger), from the clause's start
     to `end`: "did not inhibit", "no association between", "PC3, but not PC2"; or a negated
-    passive right after it ("while AP-1 was not")."""
-    return bool(NEGATION_CUES.search(sentence[_clause_start(sentence, start):end])
-                or NEGATED_AFTER.search(sentence[end:end + 20]))
+    passive right after it ("while AP-1 was not"). A verb of its own after the cue ends its
+    reach: "had no sparing effect and increased bradycardia" increased bradycardia."""
+    cues = list(NEGATION_CUES.finditer(sentence, _clause_start(sentence, start), end))
+    verb = _NEW_PREDICATE.search(sentence, cues[-1].end()) if cues else None
+    return bool(cues and not (verb and verb.start() < end) or NEGATED_AFTER.search(sentence[end:end + 20]))
 
 
 def is_hedged(sentence: str) -> bool:
