@@ -30,11 +30,11 @@ from pipeline.outputs import runs
 from pipeline.outputs.export import write_tables
 from pipeline.outputs.report import write_report
 from pipeline.outputs.run_records import write_run_records
-from pipeline.records.references import RESOLVED, resolve_references
+from pipeline.records.references import resolve_references
 from pipeline.toolkit import FETCH_ROOTS, open_toolkit
-from pipeline.verdicts.evidence import extract_record, search_records
+from pipeline.verdicts.evidence import Candidates, extract_record, gather
 from pipeline.verdicts.rationales import rank_records
-from pipeline.verdicts.verifier import Candidates, verify_claim
+from pipeline.verdicts.verifier import verify_claim
 
 EXTRACT_BATCH = 50
 Gathered = dict[str, Candidates]  # claim_id -> the records to read for it
@@ -127,14 +127,8 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
     gathered: Gathered = {}
     for claim in claims:
         cited = [by_marker[(claim.document, m)] for m in claim.citations if (claim.document, m) in by_marker]
-        in_hand = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
-        missing = any(ref.status != RESOLVED for ref in cited) or len(cited) < len(claim.citations)
-        records = list(in_hand)
-        if missing or not records:
-            records += search_records(claim, kit.client, kit.kb, top_k or kit.verifier.top_k,
-                                      lambda text, pool: rank_records(kit.verifier, text, pool))
-        unique = list({r.uid: r for r in records}.values())
-        gathered[claim.claim_id] = Candidates(unique, {r.uid for r in in_hand}, missing)
+        gathered[claim.claim_id] = gather(claim, cited, kit.client, kit.kb, top_k or kit.verifier.top_k,
+                                          lambda text, pool: rank_records(kit.verifier, text, pool))
     return gathered
 
 

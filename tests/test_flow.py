@@ -47,9 +47,11 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
 
     by_subject = {(r["document"], r["subject"]): r for r in claims if r["document"] == "note"}
     supported = by_subject[("note", "Sertraline")]
-    assert (supported["verdict"], supported["evidence_pmids"], supported["cited_pmids"]) == ("supported", "99000001", "99000001")
+    assert (supported["verdict"], supported["evidence_pmids"], supported["cited_pmids"]) == ("supported", "99000001",
+                                                                                             "99000001")
     missing = by_subject[("note", "Fluoxetine")]
-    assert missing["verdict"] == "not_checked" and missing["note"] == "cited records unavailable"
+    assert missing["verdict"] == "not_checked"
+    assert missing["note"] == "cited records unavailable; searched offline: the local store only"
 
     references = {(r["document"], r["marker"]): r for r in read(tmp / "out" / "references.csv")}
     assert references[("note", "1")]["status"] == "resolved"

@@ -12,7 +12,8 @@ from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks
 from pipeline.verdicts.evidence import extract_record
 from pipeline.verdicts.reconcile import PHRASE_MATCH, stance, verdict_for
-from pipeline.verdicts.verifier import Candidates, verify_claim
+from pipeline.verdicts.evidence import Candidates
+from pipeline.verdicts.verifier import verify_claim
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +215,25 @@ def test_a_drugs_action_at_a_receptor_does_not_oppose_a_claimed_change_of_its_se
     assert stance(desensitize, found, kb) == "related"
     assert stance(rel("SSRI", "decreases", "5-HT2 receptors", ids), found, kb) == "contradicts"
     assert stance(replace(desensitize, relation="increases"), found, kb) == "supports"
+
+
+def test_a_search_says_where_it_looked_and_an_offline_miss_says_so(ids, kb, tmp_path):
+    """Nothing found in the local store of an offline run is not nothing found in PubMed."""
+    from pipeline.config import Settings
+    from pipeline.records.entrez import EntrezClient
+    from pipeline.records.store import Store
+    from pipeline.verdicts.evidence import LOCAL_STORE, gather
+
+    record = Record(uid="pmid:1", pmid="1", title="Sertraline and KCNJ10 in astrocytes.")
+    found = rel("sertraline", "inhibits", "KCNJ10", ids)
+    uncited = Claim("doc", "doc:0:0", DocSentence(0, found.sentence, 0, 10, "", []), found)
+    with Store(tmp_path / "litmine.sqlite") as store:
+        store.upsert_records([record])
+        client = EntrezClient(Settings(data=tmp_path), store, offline=True)
+        searched = gather(uncited, [], client, kb, top_k=5)
+        cited = gather(claim_of(found), [ResolvedReference("doc", "1", "PMID 1", "1", None, None, "pmid",
+                                                             "resolved", record=record)], client, kb, top_k=5)
+    assert searched.searched == LOCAL_STORE and [r.uid for r in searched.records] == ["pmid:1"]
+    assert cited.searched == "" and cited.cited == {"pmid:1"}
+    result = verify_claim(uncited, searched, {"pmid:1": ExtractedRecord("pmid:1")}, kb, None, None)
+    assert result.verdict == "no_evidence" and result.note == "searched offline: the local store only"

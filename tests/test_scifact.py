@@ -21,7 +21,8 @@ from pipeline.verdicts.evidence import extract_record
 from pipeline.verdicts.rationales import (SENTENCE_FEATURES, Bm25, SentenceModel, claim_view, judge, passage,
                                           select_sentences, sentence_features, view)
 from pipeline.verdicts.stance import directions, stance_features
-from pipeline.verdicts.verifier import Candidates, verify_claim
+from pipeline.verdicts.evidence import Candidates
+from pipeline.verdicts.verifier import verify_claim
 
 SCIFACT = load_settings().shared / "corpora" / "scifact"
 SMALL = VerifierConfig(candidates=3, folds=3, repeats=1)

@@ -26,7 +26,8 @@ from pipeline.entities.kb import KnowledgeBase
 from pipeline.evaluation.entities import Scores, prf
 from pipeline.records.store import Store
 from pipeline.verdicts.rationales import Passage, SentenceModel
-from pipeline.verdicts.verifier import Candidates, verify_claim
+from pipeline.verdicts.evidence import Candidates
+from pipeline.verdicts.verifier import verify_claim
 
 GOLD_VERDICT = {"SUPPORT": "supported", "CONTRADICT": "contradicted"}
 _LABELS = {"REFUTE": "CONTRADICT", "NEI": "NOINFO"}  # Check-COVID's labels in SciFact's words

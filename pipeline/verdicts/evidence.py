@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record
+from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record, ResolvedReference
 from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.records.entrez import EntrezClient, Unreachable
+from pipeline.records.references import RESOLVED
 from pipeline.relations.presupposition import with_presupposed
 from pipeline.relations.triggers import RelationExtractor
 
+PUBMED, LOCAL_STORE = "PubMed", "the local store"  # where a search looked (Candidates.searched)
 POOL = 50  # candidates a search gathers before re-ranking
 QUERY_ENTITIES = 3  # entities of a statement a PubMed query asks for
 QUERY_WORDS = 8  # words of a statement without entities a PubMed query asks for
@@ -142,3 +144,29 @@ def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k:
         sides = [query_names(claim.relation.subject, kb), query_names(claim.relation.object, kb)]
         pool.sort(key=lambda r: -sum(_mentions_side(r.text.lower(), names) for names in sides))  # stable
     return pool[:top_k]
+
+
+@dataclass
+class Candidates:
+    """The records gathered for one claim: cited ones first, then those found by search, best first."""
+
+    records: list[Record] = field(default_factory=list)
+    cited: set[str] = field(default_factory=set)  # uids of the cited records in hand
+    missing_cited: bool = False  # some cited record could not be had
+    searched: str = ""  # where a search looked (PUBMED or LOCAL_STORE), "" when none ran
+
+
+def gather(claim: Claim, cited: list[ResolvedReference], client: EntrezClient, kb: KnowledgeBase, top_k: int,
+           ranker: Ranker | None = None) -> Candidates:
+    """A claim's cited records in hand, plus a search where it cites nothing or some of what it
+    cites is missing (`cited`: its references that resolved, in citation order). The search says
+    where it looked: nothing found in the local store of an offline run is not nothing found in
+    PubMed."""
+    in_hand = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
+    missing = any(ref.status != RESOLVED for ref in cited) or len(cited) < len(claim.citations)
+    records, searched = list(in_hand), ""
+    if missing or not records:
+        records += search_records(claim, client, kb, top_k, ranker)
+        searched = LOCAL_STORE if client.offline else PUBMED
+    unique = list({r.uid: r for r in records}.values())
+    return Candidates(unique, {r.uid for r in in_hand}, missing, searched)

@@ -17,12 +17,13 @@ carries at least MIXED_SHARE of the weight.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from pipeline.datatypes import (BOTH, CONTRADICTS, RELATED, SENTENCE, SUPPORTS, Claim, ClaimResult,
                                 EvidenceItem, ExtractedRecord, Record)
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
+from pipeline.verdicts.evidence import LOCAL_STORE, Candidates
 from pipeline.verdicts.rationales import Judgement, SentenceModel, judge, passage
 from pipeline.verdicts.reconcile import MIXED, members_covered, paper_stance, record_evidence, verdict_for
 
@@ -33,15 +34,6 @@ MIXED_SHARE = 0.25  # the weaker side's share of the weight above which a verdic
 # and 2 wrong. Even odds: the reading is no likelier than all the others together.
 EVEN_ODDS = 0.5
 _STANCE = {"SUPPORT": SUPPORTS, "CONTRADICT": CONTRADICTS}
-
-
-@dataclass
-class Candidates:
-    """The records gathered for one claim: cited ones first, then those found by search, best first."""
-
-    records: list[Record] = field(default_factory=list)
-    cited: set[str] = field(default_factory=set)  # uids of the cited records in hand
-    missing_cited: bool = False  # some cited record could not be had
 
 
 def _sentence_item(claim: Claim, record: Record, judgement: Judgement, found_by: str) -> EvidenceItem:
@@ -110,6 +102,8 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
     by_search = any(e.found_by == "search" and e.stance != RELATED for e in evidence)
     notes = ["cited records unavailable" if candidates.missing_cited else "",
              "evidence found by search" if by_search and claim.citations else "",
+             "searched offline: the local store only" if candidates.searched == LOCAL_STORE and verdict in
+             ("no_evidence", "not_checked") else "",
              members_covered(claim, evidence, kb)]
     return ClaimResult(claim, verdict, len(weights[SUPPORTS]), len(weights[CONTRADICTS]), len(checked), evidence,
                        "; ".join(n for n in notes if n), round(confidence, 3),
