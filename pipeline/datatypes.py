@@ -411,6 +411,11 @@ class EvidenceItem:
         if self.relation is not None and not self.sentence:
             self.sentence, self.confidence = self.relation.sentence, self.relation.confidence
 
+    @property
+    def counted(self) -> bool:
+        """False for a retracted paper's (or a retraction notice's) evidence: shown, never counted."""
+        return self.record.status not in NOT_COUNTED
+
 
 @dataclass
 class ClaimResult:
@@ -426,7 +431,9 @@ class ClaimResult:
 
     @property
     def evidence_pmids(self) -> list[str]:
-        return list(dict.fromkeys(e.record.pmid or e.record.uid for e in self.evidence if e.stance != RELATED))
+        """The papers that count on a side (retracted ones are in `evidence`, not here)."""
+        return list(dict.fromkeys(e.record.pmid or e.record.uid for e in self.evidence
+                                  if e.stance != RELATED and e.counted))
 
     @property
     def papers(self) -> list[Record]:
@@ -453,11 +460,11 @@ class ClaimResult:
 
     @property
     def strongest(self) -> list[EvidenceItem]:
-        """The best sentence of each paper, papers taking a side first, most confident first."""
+        """The best sentence of each paper, papers taking a side (and counted) first, most confident first."""
         best: dict[str, EvidenceItem] = {}
         for item in self.evidence:
             best.setdefault(item.record.uid, item)
-        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED, -i.confidence))
+        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED or not i.counted, -i.confidence))
         return ranked[:STRONGEST]
 
 

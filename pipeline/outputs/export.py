@@ -20,7 +20,7 @@ CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject"
                  "section", "implicit_subject", "confidence", "note", "extractor", "n_papers", "species",
                  "publication_types", "years", "kind", "entities", "verdict_confidence", "citations_say"]
 EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
-                    "species", "publication_type", "year", "negated", "hedged", "signal", "found_by"]
+                    "species", "publication_type", "year", "negated", "hedged", "signal", "found_by", "record_status"]
 # Each triple's concepts and chain, then its two links: drug -> target, and target (or drug) -> effect.
 TRIPLE_COLUMNS = ["pmid", "chain", "drug", "drug_id", "target", "target_id", "effect", "effect_id", "polarity",
                   "negated", "hedged", "confidence", "extractor",
@@ -79,7 +79,8 @@ def _triple_columns(rel: Relation | None) -> dict[str, object]:
 
 def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
     """One row per evidence sentence; `signal` says what read it (a relation, the sentence-level
-    verifier, or both agreeing), `found_by` whether the record was cited or found by search."""
+    verifier, or both agreeing), `found_by` whether the record was cited or found by search,
+    `record_status` the paper's standing (a retracted paper's rows are kept, not counted)."""
     rows = []
     for item in (item for result in results for item in result.evidence):
         rel = item.relation
@@ -89,7 +90,8 @@ def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
             "object": rel.object.text if rel else "", "sentence": item.sentence, "confidence": item.confidence,
             "species": species(item.record), "publication_type": publication_kind(item.record),
             "year": item.record.year or "", "negated": _flag(rel.negated) if rel else "",
-            "hedged": _flag(rel.hedged) if rel else "", "signal": item.signal, "found_by": item.found_by})
+            "hedged": _flag(rel.hedged) if rel else "", "signal": item.signal, "found_by": item.found_by,
+            "record_status": item.record.status})
     return rows
 
 
