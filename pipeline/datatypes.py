@@ -314,6 +314,7 @@ class ResolvedReference:
     status: str
     reason: str = ""
     record: Record | None = field(default=None, repr=False)
+    not_found: bool = False  # NCBI answered that the id does not exist (not: could not be asked)
 
 
 # ---------------------------------------------------------------- claims, evidence and verdicts

@@ -10,6 +10,11 @@ therefore gets a copy of one real article from that pool (chosen by PMID modulo
 the pool size) with its PMID rewritten to the requested one, its DOI replaced by
 ``10.5555/fake.<pmid>`` and its PMC ids removed, so that no two fake records
 share an identifier. Asking for a pool article's own PMID returns it untouched.
+`serve` puts the articles of another PubMed file (a retraction variant in
+tests/data/entrez) in the pool's place for their PMIDs. PMIDs in ``missing`` are
+answered as NCBI answers a PMID it does not have with ``retmode=xml``: HTTP 200
+and a PubmedArticleSet without them (empty when none is left), which a client
+must tell apart from a network failure.
 
 Every request is logged (util, method, params, ``time.monotonic()``) before any
 fault is applied, so tests can count requests and check the rate NCBI would see.
@@ -133,6 +138,11 @@ class FakeEutils:
         return f"http://127.0.0.1:{self._server.server_address[1]}/entrez/eutils/"
 
     # -- scripting -----------------------------------------------------
+    def serve(self, path: Path) -> None:
+        """Serve the PubmedArticles of `path` for their own PMIDs."""
+        self.by_pmid.update({a.findtext("MedlineCitation/PMID"): a
+                             for a in ET.fromstring(path.read_bytes()).iter("PubmedArticle")})
+
     def fail_next(self, n: int, status: int = 429, retry_after: float | None = None,
                   util: str | None = None) -> None:
         self._faults += [Fault("status", util, status, retry_after) for _ in range(n)]

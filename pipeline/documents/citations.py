@@ -177,7 +177,7 @@ def _reference(marker: str, raw: str) -> Reference:
             setattr(ref, kind, value)
     ref.resolved_by = next((kind for kind in ("pmid", "pmcid", "doi") if getattr(ref, kind)), "")
     if not ref.resolved_by:
-        citation = _parse_citation(raw)
+        citation = parse_citation(raw)
         if "first_author" in citation and "year" in citation:
             ref.citation, ref.resolved_by = citation, "citation"
         elif has_url:
@@ -185,7 +185,7 @@ def _reference(marker: str, raw: str) -> Reference:
     return ref
 
 
-def _parse_citation(text: str) -> dict[str, str]:
+def parse_citation(text: str) -> dict[str, str]:
     """The fields ECitMatch needs from a Vancouver ("Smith J, et al. Title. J Neurosci.
     2007;27(3):123-9.") or APA ("Smith, J. (2007). Title. Journal, 27(3), 123–129.") reference."""
     fields: dict[str, str] = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeline.datatypes import (ClaimResult, ExtractedRecord, Record, Relation, ResolvedReference, publication_kind,
                                 species)
 from pipeline.outputs.files import write_csv
+from pipeline.records.reference_check import check_reference
 from pipeline.relations.triples import Triple, assemble_triples
 from pipeline.verdicts.citations import citation_checks
 
@@ -27,7 +28,7 @@ TRIPLE_COLUMNS = ["pmid", "chain", "drug", "drug_id", "target", "target_id", "ef
                   "target_relation", "target_sentence_index", "target_sentence", "target_confidence",
                   "effect_relation", "effect_sentence_index", "effect_sentence", "effect_confidence"]
 REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "doi", "resolved_by", "status",
-                     "reason", "check"]
+                     "reason", "check", "reference_check", "reference_check_detail"]
 
 
 def _flag(value: bool) -> str:
@@ -121,10 +122,16 @@ def triple_rows(records: dict[str, Record], extracted: dict[str, ExtractedRecord
 
 
 def reference_rows(references: list[ResolvedReference], checks: dict[tuple[str, str], str]) -> list[dict[str, object]]:
-    """`checks` maps (document, marker) to the citation check (pipeline.verdicts.citations)."""
-    return [{"document": r.document, "marker": r.marker, "raw_reference": r.raw, "pmid": r.pmid or "",
-             "pmcid": r.pmcid or "", "doi": r.doi or "", "resolved_by": r.resolved_by, "status": r.status,
-             "reason": r.reason, "check": checks.get((r.document, r.marker), "")} for r in references]
+    """`checks` maps (document, marker) to the citation check (pipeline.verdicts.citations); the
+    reference check (pipeline.records.reference_check) is the reference's own."""
+    rows = []
+    for r in references:
+        reference_check, detail = check_reference(r)
+        rows.append({"document": r.document, "marker": r.marker, "raw_reference": r.raw, "pmid": r.pmid or "",
+                     "pmcid": r.pmcid or "", "doi": r.doi or "", "resolved_by": r.resolved_by, "status": r.status,
+                     "reason": r.reason, "check": checks.get((r.document, r.marker), ""),
+                     "reference_check": reference_check, "reference_check_detail": detail})
+    return rows
 
 
 def write_tables(out: Path, results: list[ClaimResult], references: list[ResolvedReference],
