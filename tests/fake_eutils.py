@@ -11,8 +11,8 @@ the pool size) with its PMID rewritten to the requested one, its DOI replaced by
 ``10.5555/fake.<pmid>`` and its PMC ids removed, so that no two fake records
 share an identifier. Asking for a pool article's own PMID returns it untouched.
 `serve` puts the articles of another PubMed file (a retraction variant in
-tests/data/entrez) in the pool's place for their PMIDs. PMIDs in ``missing`` are
-answered as NCBI answers a PMID it does not have with ``retmode=xml``: HTTP 200
+tests/data/entrez) in the pool's place for their PMIDs. PMIDs in ``missing`` (with
+``only_known``, every PMID it does not hold) are answered as NCBI answers a PMID it does not have with ``retmode=xml``: HTTP 200
 and a PubmedArticleSet without them (empty when none is left), which a client
 must tell apart from a network failure.
 
@@ -85,6 +85,7 @@ class FakeEutils:
     """The fake server; ``url`` is its E-utilities base URL once started."""
 
     missing: set[str] = field(default_factory=set)  # PMIDs PubMed "does not have"
+    only_known: bool = False  # True: every PMID not in the pool or `serve`d is one PubMed "does not have"
     search_results: dict[str, list[str]] = field(default_factory=dict)  # esearch term -> ids
     citations: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (journal, year, page) -> PMID
     log: list[Hit] = field(default_factory=list)
@@ -280,7 +281,8 @@ class FakeEutils:
         if ids is None:
             return 400, b"<eFetchResult><ERROR>Cannot retrieve query from history</ERROR></eFetchResult>", "text/xml"
         articles = "".join(ET.tostring(self.article(i), encoding="unicode")
-                           for i in ids if i.isdigit() and i not in self.missing)
+                           for i in ids if i.isdigit() and i not in self.missing
+                           and (i in self.by_pmid or not self.only_known))
         body = f"{PUBMED_HEADER}<PubmedArticleSet>\n{articles}</PubmedArticleSet>\n"
         return 200, body.encode(), "text/xml; charset=UTF-8"
 

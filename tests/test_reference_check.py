@@ -47,7 +47,12 @@ def test_what_disagrees_is_said_and_a_bare_id_names_nothing_to_disagree_with():
     raw = f"Bao Y, et al. {GUT} Gut. 2017;66(6):1116-1122."
     assert disagreements(raw, GUT, ["Bao Y"], 2018) == []  # a year off by one: online first, print later
     found = disagreements(raw.replace("Bao Y", "Smith J").replace("2017", "2011"), GUT, ["Bao Y"], 2017)
-    assert found == ["first author: reference has Smith, record has Bao Y", "year: reference has 2011, record has 2017"]
+    assert found == ["first author: reference has Smith J, record has Bao Y",
+                     "year: reference has 2011, record has 2017"]
+    asked = "De Luca F et al. Is telomere length a marker? Gut. 2011;66:1116-1122."  # a title ending in "?"
+    assert disagreements(asked, "Is telomere length a marker?", ["De Luca F"], 2011) == []
+    assert disagreements(asked, "Is telomere length a marker?", ["Bao Y"], 2017) == [
+        "first author: reference has De Luca F, record has Bao Y", "year: reference has 2011, record has 2017"]
     (title,) = disagreements(raw, "Inhaled Combined Budesonide-Formoterol as Needed in Mild Asthma.", ["Bao Y"], 2017)
     assert title.startswith("title (similarity 0.") and "Budesonide" in title
     assert disagreements("PMID: 27797938", "Another title altogether", ["Smith J"], 1990) == []

@@ -136,6 +136,7 @@ _APA_YEAR = re.compile(r"\(((?:19|20)\d{2})[a-z]?[^)]*\)")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})[a-z]?\b")
 _VANCOUVER_SOURCE = re.compile(r"\b((?:19|20)\d{2})[^;]{0,20};\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*([A-Za-z]?\d+)")
 _APA_SOURCE = re.compile(r",\s*(\d+)\s*(?:\([^)]*\))?\s*,\s*([A-Za-z]?\d+)\s*[-–]")
+_TITLE_END = re.compile(r"[.?!]\s+")
 _FIRST_AUTHOR = re.compile(r"\s*((?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[A-ZÀ-Þ][\w'’\-]+)")
 
 
@@ -205,13 +206,23 @@ def parse_citation(text: str) -> dict[str, str]:
     else:
         before = ""
     if before.strip(" .,"):
-        title, _, journal = before.strip(" .,").rpartition(". ")
+        title, journal = _title_and_journal(before.strip(" .,"))
         fields["journal"] = journal.strip()
         if title:
             fields["title"] = title.strip()
     if "year" not in fields and (year := (apa or _YEAR.search(text))):
         fields["year"] = year.group(1)
     return fields
+
+
+def _title_and_journal(text: str) -> tuple[str, str]:
+    """Split "Title. Journal" at the title's last full stop, question or exclamation mark (a
+    question mark is kept: it is part of the title)."""
+    ends = list(_TITLE_END.finditer(text))
+    if not ends:
+        return "", text
+    end = ends[-1]
+    return text[:end.start()] + (text[end.start()] if text[end.start()] in "?!" else ""), text[end.end():]
 
 
 def looks_like_reference(entry: str) -> bool:

@@ -27,9 +27,10 @@ OK, MISMATCH, NOT_FOUND = "ok", "mismatch", "not_found"
 # (what disagrees in the detail); not_found: NCBI answers that the id does not exist;
 # unavailable: NCBI could not be asked; "": nothing identifies the cited work.
 REFERENCE_CHECKS = (OK, RETRACTED, CONCERN, ERRATUM, MISMATCH, NOT_FOUND, UNAVAILABLE, "")
-# Below this token-set similarity a reference's title names another work than its record's
-# (chosen on the dev seed: the benchmark prints the sweep).
-TITLE_MATCH = 0.7
+# Below this token-set similarity a reference's title names another work than its record's.
+# Chosen on the dev seed: mismatch F1 is flat from 0.45 to 0.70 (precision falls above, recall
+# below); this is the middle of that plateau (the benchmark prints the sweep).
+TITLE_MATCH = 0.6
 # Years further apart than this disagree: a paper out online in December is often cited by its
 # print year, one later.
 YEAR_SLACK = 1
@@ -66,10 +67,12 @@ def _surname(name: str) -> str:
     return normalise(" ".join(parts)).replace(" ", "")
 
 
-def disagreements(raw: str, title: str, authors: list[str], year: int | None) -> list[str]:
+def disagreements(raw: str, title: str, authors: list[str], year: int | None,
+                  title_match: float = TITLE_MATCH) -> list[str]:
     """What in the reference text `raw` disagrees with the record: its title, first author or
     year, said with both values. Only a text that reads as a full citation (a title can be
-    parsed) is compared: a bare "PMID: 123" names nothing to disagree with."""
+    parsed) is compared: a bare "PMID: 123" names nothing to disagree with. `title_match` is
+    there for the benchmark's sweep."""
     text = raw
     for _, found, _, _ in identifiers(raw):
         text = text.replace(found, " ")
@@ -78,10 +81,12 @@ def disagreements(raw: str, title: str, authors: list[str], year: int | None) ->
     if len(normalise(cited_title).split()) < MIN_TITLE_WORDS:
         return []
     found = []
-    if title and (score := title_similarity(cited_title, title)) < TITLE_MATCH:
+    if title and (score := title_similarity(cited_title, title)) < title_match:
         found.append(f"title (similarity {score:.2f}): record has \"{title}\"")
-    if authors and cited.get("first_author") and _surname(cited["first_author"]) != _surname(authors[0]):
-        found.append(f"first author: reference has {cited['first_author']}, record has {authors[0]}")
+    # "De Luca F, et al": the parser's first_author stops at "De"
+    first = re.sub(r"\s+et\s+al\b.*", "", cited.get("authors", "")).split(",")[0].strip()
+    if authors and first and _surname(first) != _surname(authors[0]):
+        found.append(f"first author: reference has {first}, record has {authors[0]}")
     if year and cited.get("year") and abs(int(cited["year"]) - year) > YEAR_SLACK:
         found.append(f"year: reference has {cited['year']}, record has {year}")
     return found
