@@ -15,8 +15,8 @@ or DOI as NCBI does (not there). Gold labels:
 - unavailable: references (of the ok and fabricated kinds) resolved while NCBI is out of reach.
 
 TITLE_MATCH is chosen on the dev seed (BC5CDR development titles): the sweep is printed, the
-value taken is the highest F1 with precision at least 0.95 (the middle of a plateau). Figures are reported on the test seed
-(BC5CDR test titles), which is never tuned on.
+value taken is the highest F1 with precision at least 0.95 (the middle of a plateau). Figures
+are reported on the test seed (BC5CDR test titles), which is never tuned on.
 
     .venv/bin/python benchmarks/reference_check.py
 """
