@@ -12,9 +12,10 @@ the pool size) with its PMID rewritten to the requested one, its DOI replaced by
 share an identifier. Asking for a pool article's own PMID returns it untouched.
 `serve` puts the articles of another PubMed file (a retraction variant in
 tests/data/entrez) in the pool's place for their PMIDs. PMIDs in ``missing`` (with
-``only_known``, every PMID it does not hold) are answered as NCBI answers a PMID it does not have with ``retmode=xml``: HTTP 200
-and a PubmedArticleSet without them (empty when none is left), which a client
-must tell apart from a network failure.
+``only_known``, every PMID it does not hold) are answered as NCBI answers a PMID
+it does not have with ``retmode=xml``: HTTP 200 and a PubmedArticleSet without
+them (empty when none is left), which a client must tell apart from a network
+failure.
 
 Every request is logged (util, method, params, ``time.monotonic()``) before any
 fault is applied, so tests can count requests and check the rate NCBI would see.

@@ -127,19 +127,20 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
                 cited_stances.add(side)
     verdict, confidence = _weigh(weights, len(checked), candidates.missing_cited,
                                  [j.evidence for uid, j in judgements.items() if uid not in withheld])
-    by_search = any(e.found_by == "search" and e.stance != RELATED for e in evidence)
+    by_search = any(e.found_by == "search" and e.stance != RELATED and e.counted for e in evidence)
     notes = ["cited records unavailable" if candidates.missing_cited else "",
              "evidence found by search" if by_search and claim.citations else "",
-             members_covered(claim, [e for e in evidence if e.record.uid not in withheld], kb),
+             members_covered(claim, [e for e in evidence if e.counted], kb),
              *_standing_notes(standing)]
-    cited_withheld = any(e.record.uid in withheld & candidates.cited and e.stance != RELATED for e in evidence)
+    cited_withheld = any(e.found_by == "cited" and e.stance != RELATED and not e.counted for e in evidence)
     return ClaimResult(claim, verdict, len(weights[SUPPORTS]), len(weights[CONTRADICTS]), len(checked), evidence,
                        "; ".join(n for n in notes if n), round(confidence, 3),
                        _citations_say(claim, cited, cited_stances, candidates.missing_cited, cited_withheld))
 
 
 def _standing_notes(standing: Counter[tuple[str, str]]) -> list[str]:
-    """ "1 supporting paper retracted", "2 contradicting papers under an expression of concern"."""
+    """What papers of doubtful standing would have said: "1 supporting paper retracted", "2
+    contradicting papers under an expression of concern", "1 supporting retraction notice"."""
     notes = []
     for (status, side), n in sorted(standing.items()):
         paper = "retraction notice" if status not in (RETRACTED, CONCERN) else "paper"
