@@ -45,10 +45,6 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:40]
 
 
-def _record_keys(records: list[Record]) -> list[str]:
-    return sorted(map(_record_key, records))
-
-
 def _gathered_keys(gathered: Gathered) -> dict[str, str]:
     """Each record's key once, however many claims read it."""
     return {r.uid: key for c in gathered.values() for r, key in zip(c.records, map(_record_key, c.records))}
@@ -67,14 +63,16 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
     parts: list[object] = [closure_hash(*FETCH_ROOTS), kit.store.generation, day, parameters["top_k"],
                            kit.verifier_path.parent.name]
     parts += [(c.claim_id, repr(c.relation), c.text, c.citations) for c in parameters["claims"]]
-    parts += [(r.marker, r.status, *_record_keys([r.record] if r.record else [])) for r in parameters["references"]]
+    parts += [(r.marker, r.status, _record_key(r.record) if r.record else "") for r in parameters["references"]]
     return "fetch-" + _digest(*parts)
 
 
 def extraction_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Same records, same models and KB: same extraction, whichever run asks."""
+    """Same record texts, same models and KB: same extraction, whichever run asks. Keyed by the
+    text alone (`Record.text_hash`): a record PubMed has since retracted is not read again."""
     kit = open_toolkit(parameters["settings"])
-    return "extract-" + _digest(kit.extraction_version, *_record_keys(parameters["records"]))
+    texts = sorted(f"{r.uid}:{r.text_hash()}" for r in parameters["records"])
+    return "extract-" + _digest(kit.extraction_version, *texts)
 
 
 def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:

@@ -43,6 +43,28 @@ class Section:
     text: str
 
 
+# PubMed's CommentsCorrections links that bear on a record's standing or that a reader should see
+# (RefType values: the record is retracted in, corrected in, ... the linked notice).
+NOTICE_TYPES = ("RetractionIn", "ExpressionOfConcernIn", "ErratumIn", "CommentIn", "UpdateIn")
+# A record's standing, worst first, with what says so: a publication type, or a notice's RefType.
+RETRACTED, RETRACTION_NOTICE, CONCERN, ERRATUM = "retracted", "retraction_notice", "expression_of_concern", "erratum"
+STANDING = ((RETRACTED, "Retracted Publication", "RetractionIn"),
+            (RETRACTION_NOTICE, "Retraction of Publication", ""),
+            (CONCERN, "", "ExpressionOfConcernIn"),
+            (ERRATUM, "", "ErratumIn"))
+# What a retracted paper or a retraction notice says is kept and shown, but never counted.
+NOT_COUNTED = (RETRACTED, RETRACTION_NOTICE)
+
+
+@dataclass
+class Notice:
+    """A PubMed link from a record to a notice about it: its retraction, an erratum, a comment..."""
+
+    kind: str  # the CommentsCorrections RefType: RetractionIn, ErratumIn, ...
+    pmid: str  # the notice's PMID ("" when PubMed gives only its citation)
+    source: str = ""  # the notice's citation as PubMed writes it: "Gut. 2017 Jun;66(6):1"
+
+
 @dataclass
 class Record:
     """One bibliographic record: a PubMed abstract, a PMC article or a corpus document.
@@ -64,6 +86,24 @@ class Record:
     sections: list[Section] = field(default_factory=list)
     source: str = ""
     fetched_at: str | None = None
+    authors: list[str] = field(default_factory=list)  # "Bao Y": surname and initials, in order
+    volume: str = ""
+    pages: str = ""  # as the journal gives them: "1116-1122", "e0117575"
+    notices: list[Notice] = field(default_factory=list)  # retractions, errata, comments... (NOTICE_TYPES)
+
+    @property
+    def status(self) -> str:
+        """The record's standing as PubMed tells it: retracted, retraction_notice,
+        expression_of_concern, erratum, or "" when nothing is known against it."""
+        kinds = {n.kind for n in self.notices}
+        return next((status for status, publication_type, kind in STANDING
+                     if (publication_type and publication_type in self.publication_types) or kind in kinds), "")
+
+    @property
+    def status_notice(self) -> str:
+        """The PMID of the notice behind `status` ("" when PubMed names none)."""
+        kind = next((kind for status, _, kind in STANDING if status == self.status), "")
+        return next((n.pmid for n in self.notices if n.kind == kind and n.pmid), "")
 
     @property
     def text(self) -> str:
@@ -76,8 +116,15 @@ class Record:
         parts = [self.text] + [f"{s.title}\n{s.text}" if s.title else s.text for s in self.sections]
         return "\n\n".join(p for p in parts if p)
 
+    def text_hash(self) -> str:
+        """Hash of the text extraction reads: its key, so that a record that gains a retraction
+        notice or a MeSH term is not read again."""
+        payload = json.dumps({"title": self.title, "abstract": self.abstract,
+                              "sections": [asdict(s) for s in self.sections]}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
     def content_hash(self) -> str:
-        """Hash of what the record says (not where or when it was fetched)."""
+        """Hash of what the record says and of its standing (not where or when it was fetched)."""
         payload = json.dumps(
             {
                 "title": self.title,
@@ -90,6 +137,10 @@ class Record:
                 "year": self.year,
                 "publication_types": self.publication_types,
                 "mesh_terms": self.mesh_terms,
+                "authors": self.authors,
+                "volume": self.volume,
+                "pages": self.pages,
+                "notices": [asdict(n) for n in self.notices],
             },
             sort_keys=True,
         )
@@ -263,6 +314,7 @@ class ResolvedReference:
     status: str
     reason: str = ""
     record: Record | None = field(default=None, repr=False)
+    not_found: bool = False  # NCBI answered that the id does not exist (not: could not be asked)
 
 
 # ---------------------------------------------------------------- claims, evidence and verdicts
@@ -360,6 +412,11 @@ class EvidenceItem:
         if self.relation is not None and not self.sentence:
             self.sentence, self.confidence = self.relation.sentence, self.relation.confidence
 
+    @property
+    def counted(self) -> bool:
+        """False for a retracted paper's (or a retraction notice's) evidence: shown, never counted."""
+        return self.record.status not in NOT_COUNTED
+
 
 @dataclass
 class ClaimResult:
@@ -375,7 +432,9 @@ class ClaimResult:
 
     @property
     def evidence_pmids(self) -> list[str]:
-        return list(dict.fromkeys(e.record.pmid or e.record.uid for e in self.evidence if e.stance != RELATED))
+        """The papers that count on a side (retracted ones are in `evidence`, not here)."""
+        return list(dict.fromkeys(e.record.pmid or e.record.uid for e in self.evidence
+                                  if e.stance != RELATED and e.counted))
 
     @property
     def papers(self) -> list[Record]:
@@ -402,11 +461,11 @@ class ClaimResult:
 
     @property
     def strongest(self) -> list[EvidenceItem]:
-        """The best sentence of each paper, papers taking a side first, most confident first."""
+        """The best sentence of each paper, papers taking a side (and counted) first, most confident first."""
         best: dict[str, EvidenceItem] = {}
         for item in self.evidence:
             best.setdefault(item.record.uid, item)
-        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED, -i.confidence))
+        ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED or not i.counted, -i.confidence))
         return ranked[:STRONGEST]
 
 

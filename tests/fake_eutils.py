@@ -10,6 +10,12 @@ therefore gets a copy of one real article from that pool (chosen by PMID modulo
 the pool size) with its PMID rewritten to the requested one, its DOI replaced by
 ``10.5555/fake.<pmid>`` and its PMC ids removed, so that no two fake records
 share an identifier. Asking for a pool article's own PMID returns it untouched.
+`serve` puts the articles of another PubMed file (a retraction variant in
+tests/data/entrez) in the pool's place for their PMIDs. PMIDs in ``missing`` (with
+``only_known``, every PMID it does not hold) are answered as NCBI answers a PMID
+it does not have with ``retmode=xml``: HTTP 200 and a PubmedArticleSet without
+them (empty when none is left), which a client must tell apart from a network
+failure.
 
 Every request is logged (util, method, params, ``time.monotonic()``) before any
 fault is applied, so tests can count requests and check the rate NCBI would see.
@@ -80,6 +86,7 @@ class FakeEutils:
     """The fake server; ``url`` is its E-utilities base URL once started."""
 
     missing: set[str] = field(default_factory=set)  # PMIDs PubMed "does not have"
+    only_known: bool = False  # True: every PMID not in the pool or `serve`d is one PubMed "does not have"
     search_results: dict[str, list[str]] = field(default_factory=dict)  # esearch term -> ids
     citations: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (journal, year, page) -> PMID
     log: list[Hit] = field(default_factory=list)
@@ -133,6 +140,11 @@ class FakeEutils:
         return f"http://127.0.0.1:{self._server.server_address[1]}/entrez/eutils/"
 
     # -- scripting -----------------------------------------------------
+    def serve(self, path: Path) -> None:
+        """Serve the PubmedArticles of `path` for their own PMIDs."""
+        self.by_pmid.update({a.findtext("MedlineCitation/PMID"): a
+                             for a in ET.fromstring(path.read_bytes()).iter("PubmedArticle")})
+
     def fail_next(self, n: int, status: int = 429, retry_after: float | None = None,
                   util: str | None = None) -> None:
         self._faults += [Fault("status", util, status, retry_after) for _ in range(n)]
@@ -270,7 +282,8 @@ class FakeEutils:
         if ids is None:
             return 400, b"<eFetchResult><ERROR>Cannot retrieve query from history</ERROR></eFetchResult>", "text/xml"
         articles = "".join(ET.tostring(self.article(i), encoding="unicode")
-                           for i in ids if i.isdigit() and i not in self.missing)
+                           for i in ids if i.isdigit() and i not in self.missing
+                           and (i in self.by_pmid or not self.only_known))
         body = f"{PUBMED_HEADER}<PubmedArticleSet>\n{articles}</PubmedArticleSet>\n"
         return 200, body.encode(), "text/xml; charset=UTF-8"
 

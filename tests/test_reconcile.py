@@ -1,5 +1,7 @@
 """Stance, verdicts, evidence strength and citation checks, with classes and families expanded through the real KB."""
+import csv
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -8,12 +10,14 @@ from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, Mention, Re
                                 publication_kind, species)
 from pipeline.documents.reading import parse_document
 from pipeline.entities.dictionary import DictionaryTagger
+from pipeline.outputs.export import write_tables
+from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks
 from pipeline.verdicts.evidence import extract_record
 from pipeline.verdicts.reconcile import PHRASE_MATCH, stance, verdict_for
 from pipeline.verdicts.evidence import Candidates
-from pipeline.verdicts.verifier import verify_claim
+from pipeline.verdicts.verifier import CONCERN_WEIGHT, verify_claim
 
 
 @pytest.fixture(scope="module")
@@ -215,6 +219,58 @@ def test_a_drugs_action_at_a_receptor_does_not_oppose_a_claimed_change_of_its_se
     assert stance(desensitize, found, kb) == "related"
     assert stance(rel("SSRI", "decreases", "5-HT2 receptors", ids), found, kb) == "contradicts"
     assert stance(replace(desensitize, relation="increases"), found, kb) == "supports"
+
+
+# ---------------------------------------------------------------- a paper's standing in PubMed
+
+VARIANTS = Path(__file__).parent / "data" / "entrez"  # retraction variants of real PubMed records
+
+
+def standing(status: str, uid: str) -> Record:
+    """A record with the standing PubMed gives in the crafted variants of its real files."""
+    files = {"retracted": "pubmed4-retracted.xml", "expression_of_concern": "pubmed-29768149-concern.xml"}
+    (parsed,) = parse_pubmed_xml((VARIANTS / files[status]).read_bytes())
+    assert parsed.status == status
+    return Record(uid=uid, pmid=uid[5:], publication_types=parsed.publication_types, notices=parsed.notices)
+
+
+def test_a_retracted_paper_is_shown_but_never_counted(ids, kb):
+    claim = claim_of(rel("sertraline", "inhibits", "KCNJ10", ids))
+    retracted, clean = standing("retracted", "pmid:1"), Record(uid="pmid:2", pmid="2")
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [rel("sertraline", "inhibits", "KCNJ10", ids, confidence=0.9)]),
+                 "pmid:2": ExtractedRecord("pmid:2", [rel("sertraline", "inhibits", "KCNJ10", ids, negated=True)])}
+    alone = reconcile_claim(claim, [retracted], extracted, kb)
+    assert (alone.verdict, alone.n_supporting, alone.n_records_checked) == ("no_evidence", 0, 1)
+    assert alone.note == "1 supporting paper retracted" and alone.citations_say == "retracted"
+    assert [(e.stance, e.counted, e.record.status) for e in alone.evidence] == [("supports", False, "retracted")]
+    assert alone.evidence_pmids == []
+    against = reconcile_claim(claim, [retracted, clean], extracted, kb)
+    assert (against.verdict, against.n_supporting, against.n_contradicting) == ("contradicted", 0, 1)
+    assert against.citations_say == "contradicts" and against.evidence_pmids == ["2"]
+    assert [i.record.uid for i in against.strongest] == ["pmid:2", "pmid:1"]  # the counted paper first
+
+
+def test_a_paper_under_an_expression_of_concern_counts_at_a_lower_weight(ids, kb):
+    claim = claim_of(rel("sertraline", "inhibits", "KCNJ10", ids))
+    concerned, clean = standing("expression_of_concern", "pmid:1"), Record(uid="pmid:1", pmid="1")
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [rel("sertraline", "inhibits", "KCNJ10", ids, confidence=0.9)])}
+    doubted, trusted = (reconcile_claim(claim, [r], extracted, kb) for r in (concerned, clean))
+    assert doubted.verdict == trusted.verdict == "supported" and doubted.n_supporting == 1
+    assert doubted.confidence == pytest.approx(trusted.confidence * CONCERN_WEIGHT)
+    assert doubted.note == "1 supporting paper under an expression of concern" and doubted.citations_say == "supports"
+
+
+def test_a_retracted_citation_is_checked_as_retracted_and_its_rows_say_so(ids, kb, tmp_path):
+    sentence = DocSentence(0, "Sertraline inhibits Kir4.1 [1].", 0, 31, "", ["1"])
+    claim = Claim("doc", "doc:0:0", sentence, rel("sertraline", "inhibits", "KCNJ10", ids))
+    retracted = standing("retracted", "pmid:1")
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [rel("sertraline", "inhibits", "KCNJ10", ids)])}
+    result = reconcile_claim(claim, [retracted], extracted, kb)
+    reference = ResolvedReference("doc", "1", "", "1", None, None, "pmid", "resolved", record=retracted)
+    assert citation_checks([reference], [result], extracted) == {("doc", "1"): "retracted"}
+    write_tables(tmp_path, [result], [reference], {"pmid:1": retracted}, extracted)
+    with (tmp_path / "evidence.csv").open(newline="") as handle:
+        assert [(r["stance"], r["record_status"]) for r in csv.DictReader(handle)] == [("supports", "retracted")]
 
 
 def test_a_search_says_where_it_looked_and_an_offline_miss_says_so(ids, kb, tmp_path):

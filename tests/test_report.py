@@ -4,7 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.datatypes import Claim, ClaimResult, Document, EvidenceItem, Mention, Record, Relation, ResolvedReference
+from pipeline.datatypes import (Claim, ClaimResult, Document, EvidenceItem, Mention, Notice, Record, Relation,
+                                ResolvedReference)
 from pipeline.documents.reading import parse_document
 from pipeline.outputs.report import REPORT_FILE, highlight, write_report
 
@@ -166,3 +167,12 @@ def test_no_local_folders_above_the_working_directory_travel_with_the_report(tmp
     assert "/elsewhere/secret" not in html and "note · note.txt" in html
     html = render(tmp_path, ([replace(docs[0], path="../notes/note.txt")], results, references), "out3")
     assert "note · ../notes/note.txt" in html  # a relative path is shown as given
+
+
+def test_a_paper_of_doubtful_standing_is_tagged_with_its_notice(tmp_path, run):
+    documents, results, references = run
+    retracted = replace(RECORD, publication_types=["Journal Article", "Retracted Publication"],
+                        notices=[Notice("RetractionIn", "90000001", "Glia. 2019;67:1")])
+    item = replace(results[0].evidence[0], record=retracted)
+    page = render(tmp_path, (documents, [replace(results[0], evidence=[item]), *results[1:]], references))
+    assert re.search(r'title="shown, not counted">retracted: notice PMID 90000001</span>', page)

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from pipeline.datatypes import Record, Section
+from pipeline.datatypes import Notice, Record, Section
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.outputs.interchange import pubtator
 from pipeline.outputs.run_records import (RECORDS_FILE, RunDirError, annotate, export_run, read_run_records,
@@ -19,7 +19,8 @@ runner = CliRunner()
 
 ABSTRACT = Record(uid="pmid:31234567", pmid="31234567", year=2019, source="pubmed",
                   title="Sertraline inhibits Kir4.1 channels in astrocytes.",
-                  abstract="Kir4.1 loss causes epilepsy.\u2028Fluoxetine treats depression.")
+                  abstract="Kir4.1 loss causes epilepsy.\u2028Fluoxetine treats depression.",
+                  authors=["Smith J"], notices=[Notice("RetractionIn", "90000001", "J. 2020;1:2")])
 FULL_TEXT = Record(uid="pmc:PMC42", pmcid="PMC42", source="pmc", title="Fluoxetine and Kv1.5.",
                    abstract="Fluoxetine inhibits Kv1.5.",
                    sections=[Section("Results", "Sertraline did not inhibit Kv1.5 in oocytes."),

@@ -1,10 +1,15 @@
 """The record store: idempotent upserts, source merging, search, gold tables, migrations."""
 import sqlite3
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, Section
-from pipeline.records.store import SCHEMA_VERSION, Store, StoreError
+from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, Section
+from pipeline.records.pubmed import parse_pubmed_xml
+from pipeline.records.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+
+VARIANTS = Path(__file__).parent / "data" / "entrez"
 
 
 @pytest.fixture()
@@ -47,6 +52,51 @@ def test_records_round_trip_with_sections_and_ids(store):
     store.upsert_records([record])
     assert store.get_by_pmcid("PMC42").sections == [Section("Methods", "We patched astrocytes.")]
     assert store.get_by_doi("10.1/abc").uid == "pmc:PMC42"
+
+
+def test_authors_pages_and_notices_round_trip(store):
+    record = corpus_record(authors=["Bao Y", "Prescott J"], volume="66", pages="1116-1122", source="pubmed",
+                           notices=[Notice("RetractionIn", "90000001", "Gut. 2019;68(3):571")])
+    store.upsert_records([record])
+    loaded = store.get("pmid:1")
+    assert (loaded.authors, loaded.volume, loaded.pages, loaded.notices) == (
+        record.authors, "66", "1116-1122", record.notices)
+    assert loaded.status == "retracted" and loaded.status_notice == "90000001"
+
+
+def test_a_retraction_pubmed_adds_later_replaces_the_stored_standing(store):
+    """Refetching is how a retraction is learnt: PubMed's newer word on a record's standing wins,
+    while a corpus copy of the record never clears it."""
+    (retracted,) = parse_pubmed_xml((VARIANTS / "pubmed4-retracted.xml").read_bytes())
+    before = replace(retracted, publication_types=["Journal Article"],
+                     notices=[n for n in retracted.notices if n.kind != "RetractionIn"])
+    store.upsert_records([before])
+    generation = store.generation
+    assert store.upsert_records([retracted]).updated == 1 and store.generation == generation + 1
+    assert store.get("pmid:27797938").status == "retracted"
+    corpus_copy = Record(uid="pmid:27797938", pmid="27797938", title=before.title, source="bc5cdr")
+    assert store.upsert_records([corpus_copy]).unchanged == 1
+    assert store.get("pmid:27797938").status == "retracted"
+
+
+def test_a_store_made_by_the_previous_schema_opens_and_gains_the_columns(tmp_path):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    for version, migration in enumerate(MIGRATIONS[:3], 1):
+        db.executescript(f"BEGIN; {migration} PRAGMA user_version = {version}; COMMIT;")
+    db.execute("INSERT INTO records(uid, pmid, title, source, content_hash) VALUES "
+               "('pmid:7', '7', 'An old record', 'pubmed', 'x')")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 4
+        old = store.get("pmid:7")
+        assert (old.title, old.authors, old.volume, old.pages, old.notices, old.status) == (
+            "An old record", [], "", "", [], "")
+        refetched = Record(uid="pmid:7", pmid="7", title="An old record", source="pubmed", authors=["Smith J"],
+                           notices=[Notice("ErratumIn", "8")])
+        assert store.upsert_records([refetched]).updated == 1
+        assert store.get("pmid:7").status == "erratum"
 
 
 def test_search_ranks_by_bm25_and_sees_updates(store):

@@ -136,6 +136,7 @@ _APA_YEAR = re.compile(r"\(((?:19|20)\d{2})[a-z]?[^)]*\)")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})[a-z]?\b")
 _VANCOUVER_SOURCE = re.compile(r"\b((?:19|20)\d{2})[^;]{0,20};\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*([A-Za-z]?\d+)")
 _APA_SOURCE = re.compile(r",\s*(\d+)\s*(?:\([^)]*\))?\s*,\s*([A-Za-z]?\d+)\s*[-–]")
+_TITLE_END = re.compile(r"[.?!]\s+")
 _FIRST_AUTHOR = re.compile(r"\s*((?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[A-ZÀ-Þ][\w'’\-]+)")
 
 
@@ -177,7 +178,7 @@ def _reference(marker: str, raw: str) -> Reference:
             setattr(ref, kind, value)
     ref.resolved_by = next((kind for kind in ("pmid", "pmcid", "doi") if getattr(ref, kind)), "")
     if not ref.resolved_by:
-        citation = _parse_citation(raw)
+        citation = parse_citation(raw)
         if "first_author" in citation and "year" in citation:
             ref.citation, ref.resolved_by = citation, "citation"
         elif has_url:
@@ -185,7 +186,7 @@ def _reference(marker: str, raw: str) -> Reference:
     return ref
 
 
-def _parse_citation(text: str) -> dict[str, str]:
+def parse_citation(text: str) -> dict[str, str]:
     """The fields ECitMatch needs from a Vancouver ("Smith J, et al. Title. J Neurosci.
     2007;27(3):123-9.") or APA ("Smith, J. (2007). Title. Journal, 27(3), 123–129.") reference."""
     fields: dict[str, str] = {}
@@ -205,13 +206,23 @@ def _parse_citation(text: str) -> dict[str, str]:
     else:
         before = ""
     if before.strip(" .,"):
-        title, _, journal = before.strip(" .,").rpartition(". ")
+        title, journal = _title_and_journal(before.strip(" .,"))
         fields["journal"] = journal.strip()
         if title:
             fields["title"] = title.strip()
     if "year" not in fields and (year := (apa or _YEAR.search(text))):
         fields["year"] = year.group(1)
     return fields
+
+
+def _title_and_journal(text: str) -> tuple[str, str]:
+    """Split "Title. Journal" at the title's last full stop, question or exclamation mark (a
+    question mark is kept: it is part of the title)."""
+    ends = list(_TITLE_END.finditer(text))
+    if not ends:
+        return "", text
+    end = ends[-1]
+    return text[:end.start()] + (text[end.start()] if text[end.start()] in "?!" else ""), text[end.end():]
 
 
 def looks_like_reference(entry: str) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeline.datatypes import (ClaimResult, ExtractedRecord, Record, Relation, ResolvedReference, publication_kind,
                                 species)
 from pipeline.outputs.files import write_csv
+from pipeline.records.reference_check import check_reference
 from pipeline.relations.triples import Triple, assemble_triples
 from pipeline.verdicts.citations import citation_checks
 
@@ -20,14 +21,14 @@ CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject"
                  "section", "implicit_subject", "confidence", "note", "extractor", "n_papers", "species",
                  "publication_types", "years", "kind", "entities", "verdict_confidence", "citations_say"]
 EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
-                    "species", "publication_type", "year", "negated", "hedged", "signal", "found_by"]
+                    "species", "publication_type", "year", "negated", "hedged", "signal", "found_by", "record_status"]
 # Each triple's concepts and chain, then its two links: drug -> target, and target (or drug) -> effect.
 TRIPLE_COLUMNS = ["pmid", "chain", "drug", "drug_id", "target", "target_id", "effect", "effect_id", "polarity",
                   "negated", "hedged", "confidence", "extractor",
                   "target_relation", "target_sentence_index", "target_sentence", "target_confidence",
                   "effect_relation", "effect_sentence_index", "effect_sentence", "effect_confidence"]
 REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "doi", "resolved_by", "status",
-                     "reason", "check"]
+                     "reason", "check", "reference_check", "reference_check_detail"]
 
 
 def _flag(value: bool) -> str:
@@ -79,7 +80,8 @@ def _triple_columns(rel: Relation | None) -> dict[str, object]:
 
 def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
     """One row per evidence sentence; `signal` says what read it (a relation, the sentence-level
-    verifier, or both agreeing), `found_by` whether the record was cited or found by search."""
+    verifier, or both agreeing), `found_by` whether the record was cited or found by search,
+    `record_status` the paper's standing (a retracted paper's rows are kept, not counted)."""
     rows = []
     for item in (item for result in results for item in result.evidence):
         rel = item.relation
@@ -89,7 +91,8 @@ def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
             "object": rel.object.text if rel else "", "sentence": item.sentence, "confidence": item.confidence,
             "species": species(item.record), "publication_type": publication_kind(item.record),
             "year": item.record.year or "", "negated": _flag(rel.negated) if rel else "",
-            "hedged": _flag(rel.hedged) if rel else "", "signal": item.signal, "found_by": item.found_by})
+            "hedged": _flag(rel.hedged) if rel else "", "signal": item.signal, "found_by": item.found_by,
+            "record_status": item.record.status})
     return rows
 
 
@@ -119,10 +122,16 @@ def triple_rows(records: dict[str, Record], extracted: dict[str, ExtractedRecord
 
 
 def reference_rows(references: list[ResolvedReference], checks: dict[tuple[str, str], str]) -> list[dict[str, object]]:
-    """`checks` maps (document, marker) to the citation check (pipeline.verdicts.citations)."""
-    return [{"document": r.document, "marker": r.marker, "raw_reference": r.raw, "pmid": r.pmid or "",
-             "pmcid": r.pmcid or "", "doi": r.doi or "", "resolved_by": r.resolved_by, "status": r.status,
-             "reason": r.reason, "check": checks.get((r.document, r.marker), "")} for r in references]
+    """`checks` maps (document, marker) to the citation check (pipeline.verdicts.citations); the
+    reference check (pipeline.records.reference_check) is the reference's own."""
+    rows = []
+    for r in references:
+        reference_check, detail = check_reference(r)
+        rows.append({"document": r.document, "marker": r.marker, "raw_reference": r.raw, "pmid": r.pmid or "",
+                     "pmcid": r.pmcid or "", "doi": r.doi or "", "resolved_by": r.resolved_by, "status": r.status,
+                     "reason": r.reason, "check": checks.get((r.document, r.marker), ""),
+                     "reference_check": reference_check, "reference_check_detail": detail})
+    return rows
 
 
 def write_tables(out: Path, results: list[ClaimResult], references: list[ResolvedReference],

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.datatypes import ExtractedRecord, Mention, Record, Relation, Section
+from pipeline.datatypes import ExtractedRecord, Mention, Notice, Record, Relation, Section
 from pipeline.outputs.files import replacing
 from pipeline.outputs.interchange import AnnotatedRecord, bioc_text, has_pubtator_id, pubtator
 
@@ -65,7 +65,9 @@ def _relation(values: dict[str, Any]) -> Relation:
 
 def _read_line(line: str) -> tuple[Record, ExtractedRecord]:
     item = json.loads(line)
-    record = _build(Record, item["record"], sections=[_build(Section, s) for s in item["record"]["sections"]])
+    values = item["record"]
+    record = _build(Record, values, sections=[_build(Section, s) for s in values["sections"]],
+                    notices=[_build(Notice, n) for n in values.get("notices", [])])
     found = item["extracted"]
     sentences = [(text, [_build(Mention, m) for m in mentions]) for text, mentions in found["sentences"]]
     extracted = ExtractedRecord(found["uid"], [_relation(r) for r in found["relations"]], set(found["concepts"]),

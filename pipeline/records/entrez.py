@@ -56,6 +56,9 @@ HISTORY_PAGE = 500  # records per efetch page from the history server
 MAX_BACKOFF = 30.0  # seconds: the cap of one backoff sleep
 MAX_RETRY_AFTER = 60.0  # seconds: longer Retry-After values are cut to this
 _PMID = re.compile(r"^[1-9]\d{0,9}$")
+# Why a requested PMID is missing when NCBI was asked and answered: efetch leaves out a PMID it
+# does not have (HTTP 200, an empty PubmedArticleSet), or the id cannot be one.
+NOT_IN_PUBMED, NOT_A_PMID = "not found in PubMed", "not a PMID"
 T = TypeVar("T")
 
 
@@ -364,7 +367,7 @@ class EntrezClient:
                 records.update({r.pmid: r for r in batch if r.pmid})
         except EntrezError as exc:
             failure = f"unreachable: {exc}" if isinstance(exc, Unreachable) else f"error: {exc}"
-        missing = {p: failure or "not found in PubMed" for p in pmids if p not in records}
+        missing = {p: failure or NOT_IN_PUBMED for p in pmids if p not in records}
         if missing and not failure:
             log.info("%d PMIDs not found in PubMed: %s", len(missing), ", ".join(list(missing)[:20]))
         return {p: records[p] for p in pmids if p in records}, missing
@@ -390,7 +393,7 @@ class EntrezClient:
         if self.offline:
             raise Unreachable(f"efetch pubmed: {self.offline_reason}")
         records, missing = self._fetch(wanted)
-        failed = {p: why for p, why in missing.items() if why != "not found in PubMed"}
+        failed = {p: why for p, why in missing.items() if why != NOT_IN_PUBMED}
         if failed:
             error = Unreachable if self.offline else EntrezError
             raise error(f"efetch pubmed: {len(failed)} of {len(wanted)} ids failed: {next(iter(failed.values()))}")
@@ -408,7 +411,7 @@ class EntrezClient:
             if _PMID.match(pmid):
                 valid.append(pmid)
             else:
-                result.unavailable[pmid] = "not a PMID"
+                result.unavailable[pmid] = NOT_A_PMID
         stored = self.store.get_many(valid) if self.store is not None else {}
         to_fetch = valid if refresh else [p for p in valid if p not in stored]
         fetched: dict[str, Record] = {}
@@ -427,7 +430,7 @@ class EntrezClient:
                 result.records[pmid] = stored[pmid]  # a refresh that failed keeps the stored copy
                 result.from_store += 1
             else:
-                result.unavailable[pmid] = missing.get(pmid, "not found in PubMed")
+                result.unavailable[pmid] = missing.get(pmid, NOT_IN_PUBMED)
         if result.unavailable:
             log.info("%d of %d records unavailable", len(result.unavailable), len(wanted))
         return result

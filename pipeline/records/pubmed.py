@@ -10,7 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from pipeline.datatypes import Record, Section, record_uid
+from pipeline.datatypes import NOTICE_TYPES, Notice, Record, Section, record_uid
 
 
 class TruncatedXMLError(ValueError):
@@ -110,6 +110,27 @@ def _pub_year(pub_date: ET.Element | None) -> int | None:
     return _year(pub_date.findtext("Year") or "") or _year(pub_date.findtext("MedlineDate") or "")
 
 
+def _authors(author_list: ET.Element | None) -> list[str]:
+    """"Surname Initials" per author (a group by its name), as a reference list writes them."""
+    if author_list is None:
+        return []
+    names = []
+    for author in author_list.findall("Author"):
+        surname = _text(author.find("LastName"))
+        initials = _text(author.find("Initials")) or "".join(w[0] for w in _text(author.find("ForeName")).split())
+        name = f"{surname} {initials}".strip() if surname else _text(author.find("CollectiveName"))
+        if name:
+            names.append(name)
+    return names
+
+
+def _notices(citation: ET.Element) -> list[Notice]:
+    """The record's links to notices about it (NOTICE_TYPES), not the works it cites or comments on."""
+    return [Notice(link.get("RefType", ""), (link.findtext("PMID") or "").strip(), _text(link.find("RefSource")))
+            for link in citation.findall("CommentsCorrectionsList/CommentsCorrections")
+            if link.get("RefType") in NOTICE_TYPES]
+
+
 def _pubmed_article(element: ET.Element, source: str) -> Record:
     citation = element.find("MedlineCitation")
     article = citation.find("Article") if citation is not None else None
@@ -135,6 +156,10 @@ def _pubmed_article(element: ET.Element, source: str) -> Record:
         publication_types=[_text(p) for p in article.findall("PublicationTypeList/PublicationType")],
         mesh_terms=[_text(d) for d in citation.findall("MeshHeadingList/MeshHeading/DescriptorName")],
         source=source,
+        authors=_authors(article.find("AuthorList")),
+        volume=_text(article.find("Journal/JournalIssue/Volume")),
+        pages=_text(article.find("Pagination/MedlinePgn")) or _text(article.find("Pagination/StartPage")),
+        notices=_notices(citation),
     )
 
 
@@ -155,6 +180,7 @@ def _pubmed_book_article(element: ET.Element, source: str) -> Record:
         publication_types=[_text(p) for p in document.findall("PublicationType")],
         mesh_terms=[_text(d) for d in document.findall("MeshHeadingList/MeshHeading/DescriptorName")],
         source=source,
+        authors=_authors(document.find("AuthorList")),
     )
 
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, RunClaim, Section
+from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, RunClaim, Section
 
 # Each entry migrates the schema from version i to i + 1.
 MIGRATIONS: list[str] = [
@@ -108,6 +108,15 @@ MIGRATIONS: list[str] = [
     CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO meta(key, value) VALUES ('generation', 0);
     """,
+    # 4: what a reference check needs (authors, volume, pages) and PubMed's notices on a record's
+    # standing (retractions, expressions of concern, errata); records stored before have none
+    # until they are fetched again
+    """
+    ALTER TABLE records ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE records ADD COLUMN volume TEXT NOT NULL DEFAULT '';
+    ALTER TABLE records ADD COLUMN pages TEXT NOT NULL DEFAULT '';
+    ALTER TABLE records ADD COLUMN notices TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -115,8 +124,11 @@ SCHEMA_VERSION = len(MIGRATIONS)
 # on a tie the first one stored is kept, so re-imports never flip-flop.
 SOURCE_RANK = {"pubmed": 3, "pmc": 3, "entrez": 3}
 
-_RECORD_SCALARS = ("pmid", "pmcid", "doi", "title", "abstract", "journal", "year")
-_RECORD_LISTS = ("publication_types", "mesh_terms", "sections")
+_RECORD_SCALARS = ("pmid", "pmcid", "doi", "title", "abstract", "journal", "year", "volume", "pages")
+_RECORD_LISTS = ("mesh_terms", "sections", "authors")
+# A record's standing: PubMed adds retractions and notices to old records, so a record fetched
+# from PubMed again replaces these, even with nothing, whatever the store held.
+_STANDING = ("publication_types", "notices")
 
 
 class StoreError(RuntimeError):
@@ -151,9 +163,9 @@ def _merge(old: Record, new: Record) -> Record:
     new_wins = SOURCE_RANK.get(new.source, 1) > SOURCE_RANK.get(old.source, 1)
     merged = Record(uid=old.uid, source=new.source if new_wins else old.source,
                     fetched_at=new.fetched_at if new_wins else old.fetched_at)
-    for name in _RECORD_SCALARS + _RECORD_LISTS:
+    for name in _RECORD_SCALARS + _RECORD_LISTS + _STANDING:
         old_value, new_value = getattr(old, name), getattr(new, name)
-        take_new = bool(new_value) and (new_wins or not old_value)
+        take_new = bool(new_value) and (new_wins or not old_value) or (name in _STANDING and new.source == "pubmed")
         setattr(merged, name, new_value if take_new else old_value)
     return merged
 
@@ -272,6 +284,8 @@ class Store:
             "publication_types": json.dumps(record.publication_types),
             "mesh_terms": json.dumps(record.mesh_terms), "source": record.source,
             "fetched_at": record.fetched_at, "content_hash": record.content_hash(),
+            "authors": json.dumps(record.authors), "volume": record.volume, "pages": record.pages,
+            "notices": json.dumps([asdict(n) for n in record.notices]),
         }
         if insert:
             db.execute(f"INSERT INTO records({','.join(row)}) VALUES ({','.join('?' * len(row))})",
@@ -466,8 +480,9 @@ class Store:
 
 
 def _row_to_record(row: sqlite3.Row) -> Record:
-    values = {f.name: row[f.name] for f in fields(Record) if f.name != "sections" and f.name in row.keys()}
-    for name in ("publication_types", "mesh_terms"):
+    values = {f.name: row[f.name] for f in fields(Record) if f.name in row.keys()}
+    for name in ("publication_types", "mesh_terms", "authors"):
         values[name] = json.loads(values[name])
     values["sections"] = [Section(**s) for s in json.loads(row["sections"])]
+    values["notices"] = [Notice(**n) for n in json.loads(row["notices"])]
     return Record(**values)

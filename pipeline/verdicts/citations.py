@@ -7,15 +7,16 @@ needs no second pass over the records.
 """
 from __future__ import annotations
 
-from pipeline.datatypes import CONTRADICTS, SUPPORTS, ClaimResult, ExtractedRecord, ResolvedReference
+from pipeline.datatypes import CONTRADICTS, NOT_COUNTED, SUPPORTS, ClaimResult, ExtractedRecord, ResolvedReference
 from pipeline.records.references import RESOLVED
 from pipeline.verdicts.reconcile import MIXED, paper_stance
 
 # supports: it supports some claim of a sentence citing it and contradicts none;
 # contradicts: the reverse; mixed: both; does_not_mention: it was read, but names neither side
-# of any citing claim or relates them in no way that bears on the claim; unavailable: the
-# record is not in hand (unavailable or unresolved reference); "": no claim cites it.
-CHECKS = ("supports", "contradicts", "mixed", "does_not_mention", "unavailable", "")
+# of any citing claim or relates them in no way that bears on the claim; retracted /
+# retraction_notice: what it says does not count (its evidence is shown, see the verifier);
+# unavailable: the record is not in hand (unavailable or unresolved reference); "": no claim cites it.
+CHECKS = ("supports", "contradicts", "mixed", "does_not_mention", *NOT_COUNTED, "unavailable", "")
 
 
 def citation_check(reference: ResolvedReference, results: list[ClaimResult],
@@ -26,6 +27,8 @@ def citation_check(reference: ResolvedReference, results: list[ClaimResult],
         return "unavailable"
     if not citing:
         return ""
+    if reference.record.status in NOT_COUNTED:
+        return reference.record.status
     uid = reference.record.uid
     stances = {paper_stance(items) for r in citing if (items := [e for e in r.evidence if e.record.uid == uid])}
     if MIXED in stances or {SUPPORTS, CONTRADICTS} <= stances:

@@ -14,13 +14,18 @@ the sentence model may corroborate (`_paper` says why). A paper
 counts once; its weight is the confidence of the signal that decided (a paper whose sentences take both
 sides counts on both). The verdict weighs the papers on each side: `mixed` only when the weaker side
 carries at least MIXED_SHARE of the weight.
+
+A paper's standing in PubMed (`Record.status`) bears on what it counts for: a retracted paper (or a
+retraction notice) is read and its evidence kept, but it takes no side; a paper under an expression
+of concern counts at CONCERN_WEIGHT. The claim's note says which sides they would have taken.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
-from pipeline.datatypes import (BOTH, CONTRADICTS, RELATED, SENTENCE, SUPPORTS, Claim, ClaimResult,
-                                EvidenceItem, ExtractedRecord, Record)
+from pipeline.datatypes import (BOTH, CONCERN, CONTRADICTS, NOT_COUNTED, RELATED, RETRACTED, SENTENCE, SUPPORTS,
+                                Claim, ClaimResult, EvidenceItem, ExtractedRecord, Record)
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.verdicts.evidence import LOCAL_STORE, Candidates
@@ -33,7 +38,15 @@ MIXED_SHARE = 0.25  # the weaker side's share of the weight above which a verdic
 # right), against 17 in 373 above it; leaving them out cost 20 right verdicts for 7 opposite ones
 # and 2 wrong. Even odds: the reading is no likelier than all the others together.
 EVEN_ODDS = 0.5
+# The weight of a paper under an expression of concern, as a share of what it would weigh otherwise.
+# Such a notice says the editors doubt the paper but have not concluded, so neither full weight nor
+# none is right: half keeps the paper able to decide a verdict alone (with half the confidence) and
+# makes it yield to an unquestioned paper of equal confidence on the other side only as far as
+# MIXED_SHARE says (at half, the weaker side's share is 1/3: still mixed). No corpus holds enough such
+# papers to fit it; it is a stated prior, not a measured one.
+CONCERN_WEIGHT = 0.5
 _STANCE = {"SUPPORT": SUPPORTS, "CONTRADICT": CONTRADICTS}
+_SIDE_WORDS = {SUPPORTS: "supporting", CONTRADICTS: "contradicting"}
 
 
 def _sentence_item(claim: Claim, record: Record, judgement: Judgement, found_by: str) -> EvidenceItem:
@@ -88,26 +101,46 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
     evidence: list[EvidenceItem] = []
     weights = {SUPPORTS: [], CONTRADICTS: []}
     cited_stances: set[str] = set()
+    standing: Counter[tuple[str, str]] = Counter()  # (status, side) -> papers, for the note
+    withheld: set[str] = set()  # uids of the papers that are read but not counted
     for record in checked:
         found_by = "cited" if record.uid in candidates.cited else "search"
         structured = [replace(i, found_by=found_by) for i in record_evidence(claim, record, extracted[record.uid], kb)]
         sides, items = _paper(claim, record, found_by == "cited", structured, judgements.get(record.uid))
         evidence.extend(items)
+        if record.status in (*NOT_COUNTED, CONCERN):
+            standing.update((record.status, side) for side in sides)
+        if record.status in NOT_COUNTED:
+            withheld.add(record.uid)
+            continue
         for side, weight in sides.items():
-            weights[side].append(weight)
+            weights[side].append(weight * (CONCERN_WEIGHT if record.status == CONCERN else 1.0))
             if found_by == "cited":
                 cited_stances.add(side)
     verdict, confidence = _weigh(weights, len(checked), candidates.missing_cited,
-                                 [j.evidence for j in judgements.values()])
-    by_search = any(e.found_by == "search" and e.stance != RELATED for e in evidence)
+                                 [j.evidence for uid, j in judgements.items() if uid not in withheld])
+    by_search = any(e.found_by == "search" and e.stance != RELATED and e.counted for e in evidence)
     notes = ["cited records unavailable" if candidates.missing_cited else "",
              "evidence found by search" if by_search and claim.citations else "",
              "searched offline: the local store only" if candidates.searched == LOCAL_STORE and verdict in
              ("no_evidence", "not_checked") else "",
-             members_covered(claim, evidence, kb)]
+             members_covered(claim, [e for e in evidence if e.counted], kb),
+             *_standing_notes(standing)]
+    cited_withheld = any(e.found_by == "cited" and e.stance != RELATED and not e.counted for e in evidence)
     return ClaimResult(claim, verdict, len(weights[SUPPORTS]), len(weights[CONTRADICTS]), len(checked), evidence,
                        "; ".join(n for n in notes if n), round(confidence, 3),
-                       _citations_say(claim, cited, cited_stances, candidates.missing_cited))
+                       _citations_say(claim, cited, cited_stances, candidates.missing_cited, cited_withheld))
+
+
+def _standing_notes(standing: Counter[tuple[str, str]]) -> list[str]:
+    """What papers of doubtful standing would have said: "1 supporting paper retracted", "2
+    contradicting papers under an expression of concern", "1 supporting retraction notice"."""
+    notes = []
+    for (status, side), n in sorted(standing.items()):
+        paper = "retraction notice" if status not in (RETRACTED, CONCERN) else "paper"
+        why = {RETRACTED: " retracted", CONCERN: " under an expression of concern"}.get(status, "")
+        notes.append(f"{n} {_SIDE_WORDS[side]} {paper}{'s' if n > 1 else ''}{why}")
+    return notes
 
 
 def _weigh(weights: dict[str, list[float]], n_checked: int, missing_cited: bool,
@@ -136,9 +169,10 @@ def _none(probabilities: list[float]) -> float:
     return result
 
 
-def _citations_say(claim: Claim, cited: list[Record], stances: set[str], missing: bool) -> str:
+def _citations_say(claim: Claim, cited: list[Record], stances: set[str], missing: bool, withheld: bool) -> str:
     """What the claim's citations say of it, kept apart from the verdict: supports, contradicts,
-    mixed, silent (read, but none takes a side), unavailable, or "" when it cites nothing."""
+    mixed, silent (read, but none takes a side), retracted (only retracted ones would take a side,
+    `withheld`), unavailable, or "" when it cites nothing. `stances` are the sides counted."""
     if not claim.citations:
         return ""
     if not cited:
@@ -147,4 +181,6 @@ def _citations_say(claim: Claim, cited: list[Record], stances: set[str], missing
         return "mixed"
     if stances:
         return next(iter(stances))
+    if withheld:
+        return "retracted"
     return "unavailable" if missing else "silent"
