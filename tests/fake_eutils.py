@@ -10,8 +10,8 @@ therefore gets a copy of one real article from that pool (chosen by PMID modulo
 the pool size) with its PMID rewritten to the requested one, its DOI replaced by
 ``10.5555/fake.<pmid>`` and its PMC ids removed, so that no two fake records
 share an identifier. Asking for a pool article's own PMID returns it untouched.
-`serve` puts the articles of another PubMed file (a retraction variant in
-tests/data/entrez) in the pool's place for their PMIDs. PMIDs in ``missing`` (with
+`serve` puts the articles of another PubMed file (a retraction variant
+crafted by tests/entrez_variants.py) in the pool's place for their PMIDs. PMIDs in ``missing`` (with
 ``only_known``, every PMID it does not hold) are answered as NCBI answers a PMID
 it does not have with ``retmode=xml``: HTTP 200 and a PubmedArticleSet without
 them (empty when none is left), which a client must tell apart from a network

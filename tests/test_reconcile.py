@@ -1,9 +1,9 @@
 """Stance, verdicts, evidence strength and citation checks, with classes and families expanded through the real KB."""
 import csv
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from entrez_variants import variant
 
 from pipeline.claims.extract import extract_claims
 from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, Mention, Record, Relation, ResolvedReference,
@@ -14,9 +14,8 @@ from pipeline.outputs.export import write_tables
 from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks
-from pipeline.verdicts.evidence import extract_record
+from pipeline.verdicts.evidence import Candidates, extract_record
 from pipeline.verdicts.reconcile import PHRASE_MATCH, stance, verdict_for
-from pipeline.verdicts.evidence import Candidates
 from pipeline.verdicts.verifier import CONCERN_WEIGHT, verify_claim
 
 
@@ -223,13 +222,12 @@ def test_a_drugs_action_at_a_receptor_does_not_oppose_a_claimed_change_of_its_se
 
 # ---------------------------------------------------------------- a paper's standing in PubMed
 
-VARIANTS = Path(__file__).parent / "data" / "entrez"  # retraction variants of real PubMed records
 
 
 def standing(status: str, uid: str) -> Record:
     """A record with the standing PubMed gives in the crafted variants of its real files."""
     files = {"retracted": "pubmed4-retracted.xml", "expression_of_concern": "pubmed-29768149-concern.xml"}
-    (parsed,) = parse_pubmed_xml((VARIANTS / files[status]).read_bytes())
+    (parsed,) = parse_pubmed_xml(variant(files[status]).read_bytes())
     assert parsed.status == status
     return Record(uid=uid, pmid=uid[5:], publication_types=parsed.publication_types, notices=parsed.notices)
 

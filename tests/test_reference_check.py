@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from entrez_variants import variant
 from fake_eutils import FakeEutils
 
 from pipeline.config import Settings
@@ -16,7 +17,6 @@ from pipeline.records.reference_check import (REFERENCE_CHECKS, check_reference,
 from pipeline.records.references import resolve_references
 from pipeline.records.store import Store
 
-VARIANTS = Path(__file__).parent / "data" / "entrez"
 GUT = "Leucocyte telomere length, genetic variants at the TERT gene region and risk of pancreatic cancer."
 
 NOTE = f"""Notes
@@ -87,7 +87,7 @@ def resolve(settings: Settings, offline: bool = False) -> dict[str, tuple[str, s
 @pytest.fixture()
 def settings(tmp_path: Path, fake_eutils: FakeEutils) -> Settings:
     for name in ("pubmed4-retracted.xml", "pubmed-29768149-concern.xml"):
-        fake_eutils.serve(VARIANTS / name)
+        fake_eutils.serve(variant(name))
     fake_eutils.missing.add("39999999")
     return Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="tests@example.org")
 

@@ -1,15 +1,14 @@
 """The record store: idempotent upserts, source merging, search, gold tables, migrations."""
 import sqlite3
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from entrez_variants import variant
 
 from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, Section
 from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.records.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
 
-VARIANTS = Path(__file__).parent / "data" / "entrez"
 
 
 @pytest.fixture()
@@ -67,7 +66,7 @@ def test_authors_pages_and_notices_round_trip(store):
 def test_a_retraction_pubmed_adds_later_replaces_the_stored_standing(store):
     """Refetching is how a retraction is learnt: PubMed's newer word on a record's standing wins,
     while a corpus copy of the record never clears it."""
-    (retracted,) = parse_pubmed_xml((VARIANTS / "pubmed4-retracted.xml").read_bytes())
+    (retracted,) = parse_pubmed_xml(variant("pubmed4-retracted.xml").read_bytes())
     before = replace(retracted, publication_types=["Journal Article"],
                      notices=[n for n in retracted.notices if n.kind != "RetractionIn"])
     store.upsert_records([before])
