@@ -1,6 +1,7 @@
 """Every check-worthy sentence is a claim: a triple where the rules find one, else the sentence
 itself; sentences that assert nothing are skipped and counted."""
 import pytest
+from conftest import shared_document
 
 from pipeline.claims.statements import document_claims, skip_reason
 from pipeline.config import load_settings
@@ -30,6 +31,12 @@ def tagger(kb):
     ("All these channels modulate glutamate uptake.", "prose", "needs context"),
     ("They were blunted in most patients after six weeks.", "prose", "needs context"),
     ("Theophylline blocks adenosine receptors in the brain.", "prose", ""),
+    ("For now, we can only hypothesize.", "prose", "hypothesis"),
+    ("More rat studies involving PSSD genetics are certainly needed to pinpoint the causes.", "prose",
+     "research agenda"),
+    ("Further research is needed.", "prose", "research agenda"),
+    ("More studies showed that BDNF is needed for plasticity.", "prose", ""),
+    ("(You can view a list of these genes here: PMC4335176/table/T1)", "prose", "navigation"),
 ])
 def test_what_is_checked_and_what_is_skipped(text, kind, reason):
     assert skip_reason(DocSentence(0, text, 0, len(text), "", [], kind)) == reason
@@ -55,5 +62,18 @@ def test_most_sentences_of_the_shared_documents_are_read(tagger, kb):
         claims, skipped = document_claims(doc, tagger, TriggerExtractor(), kb)
         read = {c.sentence.index for c in claims}
         prose = [s for s in doc.sentences if s.kind in ("prose", "bullet")]
-        assert sum(s.index in read for s in prose) >= 0.8 * len(prose), path.name
+        assert sum(s.index in read for s in prose) >= 0.75 * len(prose), path.name
         assert sum(skipped.values()) + len(read) == len(doc.sentences), path.name
+
+
+def test_what_the_pssd_post_asserts_nothing_with():
+    """Every prose sentence of the PSSD post that is not checked as a statement, and why: read by
+    hand, none asserts anything checkable on its own."""
+    doc = parse_document(shared_document("pssd-glutamate.txt"), path="pssd-glutamate.txt")
+    left_out = [(reason, s.text[:30]) for s in doc.sentences if s.kind == "prose" and (reason := skip_reason(s))]
+    assert left_out == [("needs context", "This is important as platelets"),
+                        ("needs context", "All these channels modulate gl"),
+                        ("navigation", "(You can view a list of these "),
+                        ("research agenda", "More rat studies involving PSS"),
+                        ("hypothesis", "For now, we can only hypothesi"),
+                        ("fragment", "Thanks for reading.")]

@@ -5,7 +5,8 @@ target, but most of what documents assert is said otherwise ("REM sleep is suppr
 SSRIs", "1/2000 in the UK have abnormal PrP positivity"). A sentence that states no triple is
 checked as itself, with its entities, by the sentence-level verifier. Sentences that assert
 nothing checkable on their own are skipped and counted by reason: questions, hypotheses marked
-as such, fragments, page furniture, and sentences about what an earlier sentence named.
+as such, calls for more research, fragments, page furniture, and sentences about what an earlier
+sentence named.
 """
 from __future__ import annotations
 
@@ -23,10 +24,17 @@ STATEMENT = "statement"  # the claim id suffix of a sentence checked as itself
 
 _HYPOTHESIS = re.compile(r"^\s*(?:we|I)\s+(?:\w+\s+)?(?:hypothes|speculat|conjectur|wonder|ask)\w*|"
                          r"^\s*(?:it is (?:unknown|unclear|not known)|whether)\b|"
-                         r"^\s*(?:the )?(?:aim|purpose|objective|goal)s? (?:of|was|is)\b", re.I)
+                         r"^\s*(?:the )?(?:aim|purpose|objective|goal)s? (?:of|was|is)\b|"
+                         r"\b(?:can|could) only (?:hypothes|speculat|guess)\w*|^\s*just a thought\b", re.I)
+# A call for more work says what is not known yet: "More rat studies are needed to pinpoint the causes."
+_RESEARCH_AGENDA = re.compile(r"\b(?:more|further|additional|future|larger)\s+(?:[\w-]+\s+){0,3}?"
+                              r"(?:studies|research|work|trials|investigations?|data)"
+                              r"(?:\s+(?:on|of|in|into|involving|with|about|regarding)(?:\s+[\w-]+){1,3}?)?"
+                              r"\s+(?:is|are|will be)\s+(?:\w+ly\s+)?(?:needed|required|warranted)\b|"
+                              r"\bwarrants? further\b", re.I)
 _NAVIGATION = re.compile(r"^\s*(?:click|read more|see (?:also|more)|share|subscribe|sign (?:in|up)|log in|"
                          r"download|contents|table of contents|copyright|all rights reserved|posted (?:on|by))\b|"
-                         r"https?://|\bwww\.", re.I)
+                         r"https?://|\bwww\.|\byou can (?:view|see|find|read|download)\b.*\bhere\b", re.I)
 # A sentence that opens on what an earlier one named ("All these channels ...", "They ...") does
 # not say what it is about: checked alone it would be read against the wrong literature.
 _CONTEXT = re.compile(r"^\s*(?:(?:all|both|most|many|some) (?:of )?)?(?:these|those|this|such|they|their|them)\b", re.I)
@@ -44,6 +52,8 @@ def skip_reason(sentence: DocSentence) -> str:
         return "navigation"
     if _HYPOTHESIS.search(text):
         return "hypothesis"
+    if _RESEARCH_AGENDA.search(text):
+        return "research agenda"
     if len(_WORDS.findall(text)) < MIN_WORDS:
         return "fragment"
     if _CONTEXT.search(text):
