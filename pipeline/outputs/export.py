@@ -12,6 +12,7 @@ from pipeline.datatypes import (ClaimResult, ExtractedRecord, Record, Relation, 
                                 species)
 from pipeline.outputs.files import write_csv
 from pipeline.records.reference_check import check_reference
+from pipeline.relations.qualifiers import evidence_qualifiers
 from pipeline.relations.triples import Triple, assemble_triples
 from pipeline.verdicts.citations import citation_checks
 
@@ -21,7 +22,8 @@ CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject"
                  "section", "implicit_subject", "confidence", "note", "extractor", "n_papers", "species",
                  "publication_types", "years", "kind", "entities", "verdict_confidence", "citations_say"]
 EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
-                    "species", "publication_type", "year", "negated", "hedged", "signal", "found_by", "record_status"]
+                    "species", "publication_type", "year", "negated", "hedged", "signal", "found_by", "record_status",
+                    "amounts", "exposure", "system"]
 # Each triple's concepts and chain, then its two links: drug -> target, and target (or drug) -> effect.
 TRIPLE_COLUMNS = ["pmid", "chain", "drug", "drug_id", "target", "target_id", "effect", "effect_id", "polarity",
                   "negated", "hedged", "confidence", "extractor",
@@ -81,10 +83,12 @@ def _triple_columns(rel: Relation | None) -> dict[str, object]:
 def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
     """One row per evidence sentence; `signal` says what read it (a relation, the sentence-level
     verifier, or both agreeing), `found_by` whether the record was cited or found by search,
-    `record_status` the paper's standing (a retracted paper's rows are kept, not counted)."""
+    `record_status` the paper's standing (a retracted paper's rows are kept, not counted);
+    `amounts`, `exposure` and `system` what the sentence says of how the finding was obtained."""
     rows = []
     for item in (item for result in results for item in result.evidence):
         rel = item.relation
+        said = evidence_qualifiers(item.sentence, rel)
         rows.append({
             "claim_id": item.claim_id, "pmid": item.record.pmid or item.record.uid, "stance": item.stance,
             "relation": rel.relation if rel else "", "subject": rel.subject.text if rel else "",
@@ -92,7 +96,8 @@ def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
             "species": species(item.record), "publication_type": publication_kind(item.record),
             "year": item.record.year or "", "negated": _flag(rel.negated) if rel else "",
             "hedged": _flag(rel.hedged) if rel else "", "signal": item.signal, "found_by": item.found_by,
-            "record_status": item.record.status})
+            "record_status": item.record.status, "amounts": "; ".join(said.amounts),
+            "exposure": ";".join(said.exposure), "system": ";".join(said.system)})
     return rows
 
 

@@ -21,6 +21,7 @@ from pipeline.config import TEMPLATES_DIR
 from pipeline.datatypes import (RELATED, VERDICTS, ClaimResult, DocSentence, Document, EvidenceItem, Mention, Record,
                                 ResolvedReference, publication_kind, species)
 from pipeline.outputs.files import replacing
+from pipeline.relations.qualifiers import evidence_qualifiers
 
 REPORT_FILE = "report.html"
 STRONGEST = 3  # evidence sentences shown per claim before "more"
@@ -225,6 +226,7 @@ def render_report(documents: list[Document], results: list[ClaimResult], referen
     env.filters["record_link"] = record_link
     env.filters["species"] = species
     env.filters["publication_kind"] = publication_kind
+    env.filters["qualifiers"] = lambda item: evidence_qualifiers(item.sentence, item.relation).summary()
     return env.get_template("report.html").render(
         generated=generated.strftime("%Y-%m-%d %H:%M UTC"), documents=views, chart=_chart(views),
         totals=Counter(r.verdict for r in results), n_claims=len(results), verdicts=VERDICTS,
