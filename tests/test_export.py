@@ -5,7 +5,8 @@ import pytest
 
 from pipeline.datatypes import (Claim, ClaimResult, DocSentence, EvidenceItem, ExtractedRecord, Mention, Record,
                                 Relation, ResolvedReference)
-from pipeline.outputs.export import CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS, TRIPLE_COLUMNS, write_tables
+from pipeline.outputs.export import (CITATION_COLUMNS, CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS, TRIPLE_COLUMNS,
+                                     write_tables)
 from pipeline.outputs.files import write_csv
 
 SENTENCE = "Sertraline inhibits Kir4.1 [1]."
@@ -38,7 +39,8 @@ def test_columns_and_strength(tmp_path):
     paths = write_tables(tmp_path, [result], references, {"pmid:1": cited}, extracted)
     headers = {p.name: next(csv.reader(p.open())) for p in paths}
     assert headers == {"claims.csv": CLAIM_COLUMNS, "evidence.csv": EVIDENCE_COLUMNS,
-                       "triples.csv": TRIPLE_COLUMNS, "references.csv": REFERENCE_COLUMNS}
+                       "triples.csv": TRIPLE_COLUMNS, "references.csv": REFERENCE_COLUMNS,
+                       "citations.csv": CITATION_COLUMNS}
     assert CLAIM_COLUMNS[-4:] == ["kind", "entities", "verdict_confidence", "citations_say"]  # new columns go last
     assert REFERENCE_COLUMNS[-3:] == ["check", "reference_check", "reference_check_detail"]
 

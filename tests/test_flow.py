@@ -40,8 +40,8 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     docs = [str(note), str(SHARED / "documents" / "pssd-glutamate.txt"),
             str(SHARED / "documents" / "ssri-blunted-affect.txt")]
     paths = evidence_check(docs, out=str(tmp / "out"), offline=True)
-    assert sorted(Path(p).name for p in paths) == ["claims.csv", "evidence.csv", "records.jsonl.gz", "references.csv",
-                                                   "report.html", "triples.csv"]
+    assert sorted(Path(p).name for p in paths) == ["citations.csv", "claims.csv", "evidence.csv", "records.jsonl.gz",
+                                                   "references.csv", "report.html", "triples.csv"]
     claims = read(tmp / "out" / "claims.csv")
     assert claims and all(row["verdict"] in VERDICTS for row in claims)
 
@@ -52,6 +52,13 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     missing = by_subject[("note", "Fluoxetine")]
     assert missing["verdict"] == "not_checked"
     assert missing["note"] == "cited records unavailable; searched offline: the local store only"
+
+    citations = {(r["document"], r["sentence_index"], r["marker"]): r for r in read(tmp / "out" / "citations.csv")}
+    backed = citations[("note", supported["sentence_index"], "1")]
+    assert (backed["citation"], backed["pmid"], backed["reason"]) == ("accurate", "99000001", "the paper says so")
+    assert backed["evidence_sentence"] and float(backed["confidence"]) > 0
+    unread = citations[("note", missing["sentence_index"], "2")]
+    assert (unread["citation"], unread["evidence_sentence"], unread["confidence"]) == ("unverifiable", "", "")
 
     references = {(r["document"], r["marker"]): r for r in read(tmp / "out" / "references.csv")}
     assert references[("note", "1")]["status"] == "resolved"

@@ -28,7 +28,7 @@ KV_PAPER = Record(uid="pmid:99000002", pmid="99000002", source="pubmed", year=20
                   title="Fluvoxamine and cardiac potassium channels.",
                   abstract="Fluvoxamine inhibited Kv1.5 currents in HEK293 cells.",
                   publication_types=["Journal Article"])
-OUTPUTS = ("claims.csv", "evidence.csv", "triples.csv", "references.csv")
+OUTPUTS = ("claims.csv", "evidence.csv", "triples.csv", "references.csv", "citations.csv")
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.outputs.export import write_tables
 from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.relations.triggers import TriggerExtractor
-from pipeline.verdicts.citations import CHECKS, citation_checks
+from pipeline.verdicts.citations import CHECKS, citation_checks, sentence_citations
 from pipeline.verdicts.evidence import Candidates, extract_record
 from pipeline.verdicts.reconcile import PHRASE_MATCH, stance, verdict_for
 from pipeline.verdicts.verifier import CONCERN_WEIGHT, verify_claim
@@ -269,6 +269,29 @@ def test_a_retracted_citation_is_checked_as_retracted_and_its_rows_say_so(ids, k
     write_tables(tmp_path, [result], [reference], {"pmid:1": retracted}, extracted)
     with (tmp_path / "evidence.csv").open(newline="") as handle:
         assert [(r["stance"], r["record_status"]) for r in csv.DictReader(handle)] == [("supports", "retracted")]
+
+
+def test_each_citing_sentence_and_reference_is_accurate_not_accurate_irrelevant_or_unverifiable(ids, kb):
+    """The Citation-Integrity scheme, one pair per (sentence, marker), with the deciding sentence."""
+    sentence = DocSentence(0, "Sertraline inhibits Kir4.1 [1][2][3][4][5].", 0, 44, "", ["1", "2", "3", "4", "5"])
+    claim = Claim("doc", "doc:0:0", sentence, rel("sertraline", "inhibits", "KCNJ10", ids))
+    records = {n: Record(uid=f"pmid:{n}", pmid=str(n)) for n in (1, 2, 3, 4)}
+    records[4] = standing("retracted", "pmid:4")
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [rel("sertraline", "inhibits", "KCNJ10", ids, confidence=0.9)]),
+                 "pmid:2": ExtractedRecord("pmid:2", [rel("sertraline", "activates", "KCNJ10", ids)]),
+                 "pmid:3": ExtractedRecord("pmid:3", [rel("fluoxetine", "inhibits", "KCNJ10", ids)]),
+                 "pmid:4": ExtractedRecord("pmid:4", [rel("sertraline", "inhibits", "KCNJ10", ids)])}
+    result = reconcile_claim(claim, list(records.values()), extracted, kb)
+    references = [ResolvedReference("doc", str(n), "", str(n), None, None, "pmid", "resolved", record=r)
+                  for n, r in records.items()]
+    references.append(ResolvedReference("doc", "5", "", "5", None, None, "pmid", "unavailable", "NCBI unreachable"))
+    checks = {c.marker: c for c in sentence_citations(references, [result], extracted)}
+    assert {m: (c.check, c.reason) for m, c in checks.items()} == {
+        "1": ("accurate", "the paper says so"), "2": ("not_accurate", "the paper says otherwise"),
+        "3": ("irrelevant", "names nothing the sentence claims"), "4": ("unverifiable", "retracted"),
+        "5": ("unverifiable", "NCBI unreachable")}
+    assert (checks["1"].evidence, checks["1"].confidence) == ("sertraline inhibits KCNJ10.", 0.9)
+    assert checks["5"].evidence == "" and checks["5"].confidence is None
 
 
 def test_a_search_says_where_it_looked_and_an_offline_miss_says_so(ids, kb, tmp_path):

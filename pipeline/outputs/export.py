@@ -1,4 +1,4 @@
-"""CSV evidence tables: claims, evidence, triples and references.
+"""CSV evidence tables: claims, evidence, triples, references and citations.
 
 Column order is part of the contract (README, "Outputs"); rows are sorted so
 that two runs over the same inputs write byte-identical files, each whole or not at all and
@@ -14,7 +14,7 @@ from pipeline.outputs.files import write_csv
 from pipeline.records.reference_check import check_reference
 from pipeline.relations.qualifiers import evidence_qualifiers
 from pipeline.relations.triples import Triple, assemble_triples
-from pipeline.verdicts.citations import citation_checks
+from pipeline.verdicts.citations import SentenceCitation, citation_checks, sentence_citations
 
 CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject", "subject_id", "relation",
                  "object", "object_id", "negated", "hedged", "citations", "cited_pmids", "verdict",
@@ -29,6 +29,8 @@ TRIPLE_COLUMNS = ["pmid", "chain", "drug", "drug_id", "target", "target_id", "ef
                   "negated", "hedged", "confidence", "extractor",
                   "target_relation", "target_sentence_index", "target_sentence", "target_confidence",
                   "effect_relation", "effect_sentence_index", "effect_sentence", "effect_confidence"]
+CITATION_COLUMNS = ["document", "sentence_index", "marker", "pmid", "citation", "reason", "evidence_sentence",
+                    "confidence", "sentence"]
 REFERENCE_COLUMNS = ["document", "marker", "raw_reference", "pmid", "pmcid", "doi", "resolved_by", "status",
                      "reason", "check", "reference_check", "reference_check_detail"]
 
@@ -139,14 +141,23 @@ def reference_rows(references: list[ResolvedReference], checks: dict[tuple[str, 
     return rows
 
 
+def citation_rows(checks: list[SentenceCitation]) -> list[dict[str, object]]:
+    """One row per citing sentence and reference: does the paper back the sentence, and why."""
+    return [{"document": c.document, "sentence_index": c.sentence_index, "marker": c.marker, "pmid": c.pmid,
+             "citation": c.check, "reason": c.reason, "evidence_sentence": c.evidence,
+             "confidence": "" if c.confidence is None else c.confidence, "sentence": c.sentence} for c in checks]
+
+
 def write_tables(out: Path, results: list[ClaimResult], references: list[ResolvedReference],
                  records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> list[Path]:
-    """Write the four CSVs into `out` and return their paths."""
+    """Write the five CSVs into `out` and return their paths."""
     cited = {(r.document, r.marker): r.pmid for r in references if r.pmid}
     return [
         write_csv(out / "claims.csv", CLAIM_COLUMNS, claim_rows(results, cited)),
         write_csv(out / "evidence.csv", EVIDENCE_COLUMNS, evidence_rows(results)),
         write_csv(out / "triples.csv", TRIPLE_COLUMNS, triple_rows(records, extracted)),
         write_csv(out / "references.csv", REFERENCE_COLUMNS,
-               reference_rows(references, citation_checks(references, results, extracted))),
+                  reference_rows(references, citation_checks(references, results, extracted))),
+        write_csv(out / "citations.csv", CITATION_COLUMNS,
+                  citation_rows(sentence_citations(references, results, extracted))),
     ]
