@@ -5,8 +5,8 @@ import pytest
 
 from pipeline.datatypes import (Claim, ClaimResult, DocSentence, EvidenceItem, ExtractedRecord, Mention, Record,
                                 Relation, ResolvedReference)
-from pipeline.outputs.export import (CITATION_COLUMNS, CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS, TRIPLE_COLUMNS,
-                                     write_tables)
+from pipeline.outputs.export import (CITATION_COLUMNS, CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS,
+                                     TRIPLE_COLUMNS, write_tables)
 from pipeline.outputs.files import write_csv
 
 SENTENCE = "Sertraline inhibits Kir4.1 [1]."
