@@ -17,6 +17,7 @@ class PlainText:
     headings: set[int] = field(default_factory=set)  # start offsets of lines the markup marks as headings
     title: str = ""
     links: list[tuple[int, str]] = field(default_factory=list)  # (offset, URL) of hyperlinks: targets may be ids
+    notes: list[str] = field(default_factory=list)  # reference-list lines kept apart from the text: Word's notes
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")

@@ -1,8 +1,8 @@
-"""A user's document (.txt, .md, .html or an http(s) URL) as sentences whose
+"""A user's document (.txt, .md, .html, .pdf, .docx or an http(s) URL) as sentences whose
 citation markers are resolved to references.
 
 The document is first converted to plain text (``Document.text``, see
-pipeline.documents.markup); every offset refers to that text. Its lines are grouped
+pipeline.documents.markup, .pdf and .word); every offset refers to that text. Its lines are grouped
 into blocks, each block classified as heading, bullet, boilerplate (web-page furniture
 such as "1,105 views") or prose, and prose is split into sentences
 (pipeline.documents.sentences). A closing reference list is parsed into ``Reference``
@@ -26,9 +26,16 @@ from pipeline.documents.citations import (LIST_ITEM, NUMBERED_ITEM, NUMERIC_MARK
                                           citation_markers, id_key, identifiers, looks_like_reference,
                                           parse_reference_list, without_markers)
 from pipeline.documents.markup import PlainText, from_html, from_markdown
+from pipeline.documents.pdf import from_pdf
 from pipeline.documents.sentences import split_sentences
+from pipeline.documents.word import from_docx
 
-FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
+           ".pdf": "pdf", ".docx": "docx"}
+_TEXT_FORMATS = {"txt": PlainText, "md": from_markdown, "html": from_html}
+_BINARY_FORMATS = {"pdf": from_pdf, "docx": from_docx}  # bytes -> PlainText; ValueError names the problem
+_CONTENT_TYPES = {"application/pdf": "pdf",
+                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
 
 
 class DocumentError(ValueError):
@@ -75,8 +82,10 @@ def load_document(source: str | Path) -> Document:
     """Read a file, or fetch an http(s) URL, and parse it by its extension or content type."""
     source = str(source)
     if re.match(r"https?://", source, re.I):
-        text, fmt = _fetch(source)
-        return parse_document(text, source, fmt)
+        data, charset, fmt = _fetch(source)
+        if fmt in _BINARY_FORMATS:
+            return _document(_convert(data, source, fmt), source)
+        return parse_document(data.decode(charset, errors="replace"), source, fmt)
     path = Path(source)
     if not path.exists():
         raise DocumentError(f"{source}: no such file")
@@ -90,7 +99,16 @@ def load_document(source: str | Path) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{source}: cannot read: {exc.strerror or exc}") from exc
+    if fmt in _BINARY_FORMATS:
+        return _document(_convert(data, source, fmt), source)
     return parse_document(_decode(data, source), source, fmt)
+
+
+def _convert(data: bytes, source: str, fmt: str) -> PlainText:
+    try:
+        return _BINARY_FORMATS[fmt](data)
+    except ValueError as exc:
+        raise DocumentError(f"{source}: {exc}") from exc
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -104,8 +122,8 @@ def _decode(data: bytes, source: str) -> str:
     return text
 
 
-def _fetch(url: str) -> tuple[str, str]:
-    """The page's text and format (from its content type, else its path's extension)."""
+def _fetch(url: str) -> tuple[bytes, str, str]:
+    """The page's bytes, charset and format (from its content type, else its path's extension)."""
     request = urllib.request.Request(url, headers={"User-Agent": "litmine"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -117,11 +135,12 @@ def _fetch(url: str) -> tuple[str, str]:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise DocumentError(f"{url}: cannot fetch: {getattr(exc, 'reason', None) or exc}") from exc
     try:
-        text = data.decode(charset, errors="replace")
+        codecs.lookup(charset)
     except LookupError:
-        text = data.decode("utf-8", errors="replace")
+        charset = "utf-8"
     suffix = Path(urlparse(url).path).suffix.lower()
-    return text, "html" if "html" in content_type else FORMATS.get(suffix, "txt")
+    fmt = "html" if "html" in content_type else _CONTENT_TYPES.get(content_type) or FORMATS.get(suffix, "txt")
+    return data, charset, fmt
 
 
 def _name(path: str) -> str:
@@ -157,10 +176,13 @@ class _Block:
 
 def parse_document(text: str, path: str = "<text>", fmt: str = "txt") -> Document:
     """A document from its text in format txt, md or html."""
-    converters = {"txt": PlainText, "md": from_markdown, "html": from_html}
-    if fmt not in converters:
+    if fmt not in _TEXT_FORMATS:
         raise DocumentError(f"{path}: unknown format {fmt!r}; expected txt, md or html")
-    plain = converters[fmt](text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _document(_TEXT_FORMATS[fmt](text.replace("\r\n", "\n").replace("\r", "\n")), path)
+
+
+def _document(plain: PlainText, path: str) -> Document:
+    """The document's sections, sentences, citation markers and references, from its plain text."""
     blocks = _blocks(plain)
     if not blocks:
         raise DocumentError(f"{path}: document is empty")
@@ -189,6 +211,8 @@ def parse_document(text: str, path: str = "<text>", fmt: str = "txt") -> Documen
             text = plain.text[start:end]
             sentences.append(DocSentence(len(sentences), text, start, end, section, [], kind, without_markers(text)))
     references = parse_reference_list(ref_lines)
+    for marker, note in parse_reference_list(plain.notes).items():
+        references.setdefault(marker, note)
     for sentence in sentences:
         found = citation_markers(sentence.text) + [
             (offset - sentence.start, Reference(id_key(kind, value), url, resolved_by=kind, **{kind: value}))
