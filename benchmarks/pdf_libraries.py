@@ -49,7 +49,8 @@ def main() -> None:
                 text = extract(path)
                 seconds = time.perf_counter() - start
                 ratio = difflib.SequenceMatcher(None, expected, words(text), autojunk=False).ratio()
-                print(f"{name:20} {columns} column(s)  {library:13} words in order {ratio:.3f}  {seconds * 1000:4.0f} ms")
+                print(f"{name:20} {columns} column(s)  {library:13} words in order {ratio:.3f}  "
+                      f"{seconds * 1000:4.0f} ms")
             same = outline(load_document(path)) == outline(load_document(source))
             print(f"{name:20} {columns} column(s)  litmine reader: {'same' if same else 'NOT the same'} "
                   f"sentences, sections and markers as the text")

@@ -12,7 +12,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 
-from pipeline.documents.citations import NUMERIC_MARKER
+from pipeline.documents.citations import NUMERIC_MARKER, parse_reference_list
 from pipeline.documents.markup import PlainText
 
 _HEADING_STYLE = re.compile(r"title|heading \d", re.I)
@@ -126,8 +126,9 @@ class _Reader:
 
     def finish(self) -> PlainText:
         self.out.text = "\n\n".join(self.texts)
-        self.out.notes = [f"{number}. {self.notes[kind].get(note_id, '')}"
-                          for (kind, note_id), number in sorted(self.cited.items(), key=lambda item: item[1])]
+        self.out.references = parse_reference_list(
+            [f"{number}. {self.notes[kind].get(note_id, '')}"
+             for (kind, note_id), number in sorted(self.cited.items(), key=lambda item: item[1])])
         return self.out
 
 
