@@ -1,5 +1,6 @@
 """Markdown and HTML as plain text, with the lines the markup marks as headings, the
-title and the hyperlinks' targets (which may be PMIDs, PMCIDs or DOIs)."""
+title, the hyperlinks' targets (which may be PMIDs, PMCIDs or DOIs) and the bibliography
+files a Pandoc front matter names."""
 from __future__ import annotations
 
 import re
