@@ -45,11 +45,12 @@ def _bibtex(text: str) -> list[Reference]:
     for entry in library.entries:
         fields = {name.lower(): _unbrace(field.value) for name, field in entry.fields_dict.items()}
         eprint = fields.get("eprint", "") if fields.get("eprinttype", "").lower() == "pubmed" else ""
+        pmid = fields.get("pmid") or eprint or _pmid(fields.get("note", ""))
         references.append(_reference(
             entry.key, [_name(a) for a in re.split(r"\s+and\s+", fields.get("author", "")) if a.strip()],
             fields.get("title", ""), fields.get("journal") or fields.get("journaltitle") or fields.get("booktitle", ""),
             fields.get("year") or fields.get("date", "")[:4], fields.get("volume", ""), fields.get("pages", ""),
-            fields.get("doi", ""), fields.get("pmid") or eprint or _pmid(fields.get("note", "")), fields.get("pmcid", "")))
+            fields.get("doi", ""), pmid, fields.get("pmcid", "")))
     return references
 
 

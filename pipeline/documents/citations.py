@@ -47,8 +47,9 @@ def citation_markers(text: str, keys: Collection[str] = ()) -> list[tuple[int, R
     found = [(m.start(), Reference(n, "")) for m in NUMERIC_MARKER.finditer(text) for n in _expand(m.group(1))]
     for m in PANDOC_CITATION.finditer(text):
         found += [(m.start(), Reference(key.group(1), "")) for key in _PANDOC_KEY.finditer(m.group())]
+    bracketed = [(c.start(), c.end()) for c in PANDOC_CITATION.finditer(text)]
     found += [(m.start(), Reference(m.group(1), "")) for m in _PANDOC_KEY.finditer(text)
-              if m.group(1) in keys and not any(c.start() <= m.start() < c.end() for c in PANDOC_CITATION.finditer(text))]
+              if m.group(1) in keys and not any(start <= m.start() < end for start, end in bracketed)]
     for m in _PARENTHETICAL.finditer(text):
         offset = m.start(1)
         for part in m.group(1).split(";"):

@@ -15,12 +15,14 @@ from pipeline.documents.markup import PlainText
 
 _CITE = re.compile(r"\\([a-zA-Z]*cite[a-zA-Z]*|nocite)\*?(?:\s*\[[^\]]*\]){0,2}\s*\{([^}]*)\}")
 _NARRATIVE = {"citet", "Citet", "textcite", "Textcite", "citeauthor", "Citeauthor"}  # "Smith (2019) showed"
-_HEADING = re.compile(r"\\(?:title|part|chapter|(?:sub){0,2}section|paragraph)\*?(?:\[[^\]]*\])?\{((?:[^{}]|\{[^{}]*\})*)\}")
+_HEADING = re.compile(r"\\(?:title|part|chapter|(?:sub){0,2}section|paragraph)\*?(?:\[[^\]]*\])?"
+                      r"\{((?:[^{}]|\{[^{}]*\})*)\}")
 _BIBLIOGRAPHY = re.compile(r"\\(?:bibliography|addbibresource)(?:\[[^\]]*\])?\{([^}]*)\}")
 _DROPPED_ENVIRONMENTS = re.compile(
     r"\\begin\{(equation|align|gather|multline|eqnarray|displaymath|math|figure|table|tabular|verbatim|lstlisting"
     r"|thebibliography|tikzpicture)(\*?)\}.*?\\end\{\1\2\}", re.S)
-_UNWRAPPED = re.compile(r"\\(?:emph|textbf|textit|textsc|texttt|textrm|textsf|underline|mbox|text|url|mathrm)\{([^{}]*)\}")
+_UNWRAPPED = re.compile(
+    r"\\(?:emph|textbf|textit|textsc|texttt|textrm|textsf|underline|mbox|text|url|mathrm)\{([^{}]*)\}")
 _ESCAPES = {r"\%": "%", r"\&": "&", r"\_": "_", r"\#": "#", r"\$": "$", r"\{": "{", r"\}": "}", "~": " ",
             "---": "—", "--": "–", "``": "“", "''": "”", r"\,": " ", r"\ ": " "}
 
