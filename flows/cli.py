@@ -165,7 +165,8 @@ TopKOption = Annotated[int | None, typer.Option(
 
 
 @app.command()
-def run(documents: Annotated[list[str], typer.Argument(help="Document files (.txt, .md, .html) or URLs.")],
+def run(documents: Annotated[list[str], typer.Argument(help="Document files (.txt, .md, .html, .tex, .pdf, .docx) "
+                                                             "or URLs.")],
         out: Annotated[Path | None, typer.Option(help="Output folder (default data/processed/runs/<time>).")] = None,
         offline: OfflineOption = False,
         refresh: Annotated[bool, typer.Option(help="Refetch cited records even if stored.")] = False,
@@ -173,10 +174,12 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
         top_k: TopKOption = None,
         runner: RunnerOption = "default",
         dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
-        workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2) -> None:
+        workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
+        bibliography: Annotated[Path | None, typer.Option(
+            help="Bibliography (.bib, .ris, CSL-JSON) resolving citation keys: @key, \\cite{key}.")] = None) -> None:
     """Check every claim in the documents; write claims/evidence/triples/references CSVs and report.html."""
     paths = check_documents(documents, out, offline=offline, refresh=refresh, fresh=fresh, top_k=top_k, runner=runner,
-                   dask_address=dask_address, workers=workers)
+                   dask_address=dask_address, workers=workers, bibliography=str(bibliography) if bibliography else None)
     print("\n".join(paths))
 
 

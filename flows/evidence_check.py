@@ -180,16 +180,18 @@ def _batches(records: list[Record]) -> list[list[Record]]:
 
 @flow(name="evidence-check", log_prints=True)
 def evidence_check(documents: list[str], out: str | None = None, offline: bool = False,
-                   refresh: bool = False, fresh: bool = False, top_k: int | None = None) -> list[str]:
+                   refresh: bool = False, fresh: bool = False, top_k: int | None = None,
+                   bibliography: str | None = None) -> list[str]:
     """Check every claim of `documents` against the literature; return the output paths.
 
     `refresh` refetches cited records; `fresh` ignores the search, extraction and verdict caches;
     `top_k` records are searched per claim that needs a search (default: the verifier's `top_k`, the
-    depth it was trained to judge, chosen by cross-validation on SciFact train).
+    depth it was trained to judge, chosen by cross-validation on SciFact train); `bibliography`
+    (.bib, .ris, CSL-JSON) resolves the documents' citation keys.
     """
     settings = load_settings().with_overrides(offline=offline or None)
     out_dir = Path(out) if out else default_out_dir(settings)
-    docs, unreadable = read_documents(documents)
+    docs, unreadable = read_documents(documents, bibliography)
     for error in unreadable:
         print(f"skipped: {error}")
     if not docs:

@@ -251,8 +251,11 @@ def test_errors_name_the_file_and_problem(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match=r"empty\.txt: document is empty"):
         load_document(tmp_path / "empty.txt")
     (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4")
-    with pytest.raises(DocumentError, match=r"paper\.pdf: unsupported file type '\.pdf'"):
+    with pytest.raises(DocumentError, match=r"paper\.pdf: not a readable PDF \("):
         load_document(tmp_path / "paper.pdf")
+    (tmp_path / "draft.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(DocumentError, match=r"draft\.doc: unsupported file type '\.doc'; expected one of .*\.docx"):
+        load_document(tmp_path / "draft.doc")
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait.".encode("latin-1"))
     with pytest.raises(DocumentError, match=r"latin1\.txt: not readable as utf-8"):
         load_document(tmp_path / "latin1.txt")

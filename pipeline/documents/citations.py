@@ -7,6 +7,7 @@ list is keyed by its number, one of an unnumbered list by the key its author–y
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from urllib.parse import unquote
 
 from pipeline.datatypes import Reference
@@ -20,6 +21,9 @@ _SURNAME = r"(?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[A-ZÀ-Þ][a-zà-�
 _AUTHORS = (rf"(?P<surname>{_SURNAME})(?:(?:\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&)\s+){_SURNAME})*"
             r"(?:\s+et\s+al\.?)?")
 _YEARS = r"(?:19|20)\d{2}[a-z]?(?:\s*,\s*(?:19|20)\d{2}[a-z]?)*"
+# Pandoc's bracketed citation, "[@smith2019]", "[see @smith2019, p. 3; -@lee2020]", and a citation key in it.
+PANDOC_CITATION = re.compile(r"\[[^\[\]]*?(?<![\w@])-?@\w[^\[\]]*\]")
+_PANDOC_KEY = re.compile(r"(?<![\w@])-?@(\w(?:[\w:.#$%&+?<>~/-]*\w)?)")
 _PARENTHETICAL = re.compile(r"\(([^()]*\b(?:19|20)\d{2}[a-z]?)\)")
 _CITE_PART = re.compile(
     rf"(?:(?:e\.g\.|i\.e\.|see(?:\s+also)?|cf\.|reviewed\s+in)[,\s]+)?{_AUTHORS},?\s+(?P<years>{_YEARS})")
@@ -34,11 +38,18 @@ _ID = re.compile(
 )
 
 
-def citation_markers(text: str) -> list[tuple[int, Reference]]:
+def citation_markers(text: str, keys: Collection[str] = ()) -> list[tuple[int, Reference]]:
     """(offset, reference) for every marker in `text`, in order, repeats included: "[4-6]" gives
     "4", "5", "6"; "(Smith et al., 2019)" gives "Smith2019"; inline ids give "PMID:123", "PMC123",
-    "doi:10.…". A reference stands in until a list entry resolves it."""
+    "doi:10.…"; Pandoc's "[@smith2019; @lee2020]" gives "smith2019", "lee2020", and a bare
+    "@smith2019" does when it is one of the bibliography's `keys` (else it may be a handle).
+    A reference stands in until a list entry resolves it."""
     found = [(m.start(), Reference(n, "")) for m in NUMERIC_MARKER.finditer(text) for n in _expand(m.group(1))]
+    for m in PANDOC_CITATION.finditer(text):
+        found += [(m.start(), Reference(key.group(1), "")) for key in _PANDOC_KEY.finditer(m.group())]
+    bracketed = [(c.start(), c.end()) for c in PANDOC_CITATION.finditer(text)]
+    found += [(m.start(), Reference(m.group(1), "")) for m in _PANDOC_KEY.finditer(text)
+              if m.group(1) in keys and not any(start <= m.start() < end for start, end in bracketed)]
     for m in _PARENTHETICAL.finditer(text):
         offset = m.start(1)
         for part in m.group(1).split(";"):
@@ -54,10 +65,10 @@ def citation_markers(text: str) -> list[tuple[int, Reference]]:
 
 
 def without_markers(text: str) -> str:
-    """The text with its numeric markers and its parenthetical author-year citations taken out
+    """The text with its numeric and Pandoc markers and its parenthetical author-year citations taken out
     ("X inhibits Y [4][5]." -> "X inhibits Y."): what a claim says, for reading it as text.
     Brackets that are not markers ("[Ca2+]i") stay."""
-    text = NUMERIC_MARKER.sub("", text)
+    text = PANDOC_CITATION.sub("", NUMERIC_MARKER.sub("", text))
     text = _PARENTHETICAL.sub(lambda m: "" if all(_CITE_PART.fullmatch(part.strip())
                                                    for part in m.group(1).split(";")) else m.group(0), text)
     return re.sub(r"\s+([.,;:])", r"\1", re.sub(r"\s{2,}", " ", text)).strip()
@@ -176,7 +187,7 @@ def _reference(marker: str, raw: str) -> Reference:
             has_url = True
         elif getattr(ref, kind) is None:
             setattr(ref, kind, value)
-    ref.resolved_by = next((kind for kind in ("pmid", "pmcid", "doi") if getattr(ref, kind)), "")
+    ref.resolved_by = resolved_kind(ref)
     if not ref.resolved_by:
         citation = parse_citation(raw)
         if "first_author" in citation and "year" in citation:
@@ -184,6 +195,11 @@ def _reference(marker: str, raw: str) -> Reference:
         elif has_url:
             ref.resolved_by = "url"
     return ref
+
+
+def resolved_kind(ref: Reference) -> str:
+    """The id a reference is resolved by: its PMID, else its PMCID, else its DOI ("" when it has none)."""
+    return next((kind for kind in ("pmid", "pmcid", "doi") if getattr(ref, kind)), "")
 
 
 def parse_citation(text: str) -> dict[str, str]:

@@ -1,11 +1,13 @@
 """Markdown and HTML as plain text, with the lines the markup marks as headings, the
-title and the hyperlinks' targets (which may be PMIDs, PMCIDs or DOIs)."""
+title, the hyperlinks' targets (which may be PMIDs, PMCIDs or DOIs) and the bibliography
+files a Pandoc front matter names."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from pipeline.datatypes import Reference
 from pipeline.documents.citations import NUMERIC_MARKER
 
 
@@ -17,6 +19,9 @@ class PlainText:
     headings: set[int] = field(default_factory=set)  # start offsets of lines the markup marks as headings
     title: str = ""
     links: list[tuple[int, str]] = field(default_factory=list)  # (offset, URL) of hyperlinks: targets may be ids
+    # references kept apart from the text (Word's footnotes, a manuscript's bibliography) by marker
+    references: dict[str, Reference] = field(default_factory=dict)
+    bibliography: list[str] = field(default_factory=list)  # bibliography files the document names
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
@@ -26,10 +31,17 @@ _MD_EMPHASIS = re.compile(r"\*\*(.+?)\*\*|__(.+?)__|~~(.+?)~~|`([^`]*)`"
                           r"|(?<![\w*])\*(?![\s*])(.+?)(?<![\s*])\*(?![\w*])|(?<!\w)_(?![\s_])(.+?)(?<![\s_])_(?!\w)")
 
 
+_FRONT_MATTER = re.compile(r"---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|$)", re.S)
+
+
 def from_markdown(text: str) -> PlainText:
     """Markdown without its syntax: ATX and setext headings, code blocks (blanked), blockquotes,
-    emphasis and links; the first heading is the title."""
+    emphasis and links; the first heading is the title. A Pandoc or Quarto front matter's title
+    and bibliography files are kept, the rest blanked."""
     out = PlainText("")
+    if front := _FRONT_MATTER.match(text):
+        out.title, out.bibliography = _front_matter(front.group(1))
+        text = "\n" * front.group().count("\n") + text[front.end():]
     lines: list[str] = []
     pos, in_code = 0, False
     for line in text.split("\n"):
@@ -52,6 +64,17 @@ def from_markdown(text: str) -> PlainText:
         pos += len(line) + 1
     out.text = "\n".join(lines)
     return out
+
+
+def _front_matter(yaml: str) -> tuple[str, list[str]]:
+    """The title and the bibliography files of a YAML front matter ("bibliography: refs.bib", or a list)."""
+    title = re.search(r"^title:\s*[\"']?(.*?)[\"']?\s*$", yaml, re.M)
+    files: list[str] = []
+    if m := re.search(r"^bibliography:[ \t]*(.*)\n((?:[ \t]+-.*\n)*)", yaml, re.M):
+        inline = m.group(1).strip().strip("[]")
+        files = [f.strip(" \"'") for f in inline.split(",") if f.strip(" \"'")]
+        files += [item.strip().lstrip("-").strip(" \"'") for item in m.group(2).splitlines() if item.strip()]
+    return (title.group(1).strip() if title else ""), files
 
 
 def _md_inline(line: str, offset: int, links: list[tuple[int, str]]) -> str:

@@ -1,8 +1,9 @@
-"""A user's document (.txt, .md, .html or an http(s) URL) as sentences whose
+"""A user's document (.txt, .md, .html, .tex, .pdf, .docx or an http(s) URL) as sentences whose
 citation markers are resolved to references.
 
 The document is first converted to plain text (``Document.text``, see
-pipeline.documents.markup); every offset refers to that text. Its lines are grouped
+pipeline.documents.markup, .latex, .pdf and .word); every offset refers to that text. A
+manuscript's bibliography file (pipeline.documents.bibliography) resolves its citation keys. Its lines are grouped
 into blocks, each block classified as heading, bullet, boilerplate (web-page furniture
 such as "1,105 views") or prose, and prose is split into sentences
 (pipeline.documents.sentences). A closing reference list is parsed into ``Reference``
@@ -25,10 +26,20 @@ from pipeline.datatypes import DocSentence, Document, Reference
 from pipeline.documents.citations import (LIST_ITEM, NUMBERED_ITEM, NUMERIC_MARKER, REFERENCE_HEADING,
                                           citation_markers, id_key, identifiers, looks_like_reference,
                                           parse_reference_list, without_markers)
+from pipeline.documents.bibliography import SUFFIXES as BIBLIOGRAPHY_SUFFIXES
+from pipeline.documents.bibliography import read_bibliography
+from pipeline.documents.latex import from_latex
 from pipeline.documents.markup import PlainText, from_html, from_markdown
+from pipeline.documents.pdf import from_pdf
 from pipeline.documents.sentences import split_sentences
+from pipeline.documents.word import from_docx
 
-FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".qmd": "md", ".rmd": "md",
+           ".html": "html", ".htm": "html", ".tex": "tex", ".pdf": "pdf", ".docx": "docx"}
+_TEXT_FORMATS = {"txt": PlainText, "md": from_markdown, "html": from_html, "tex": from_latex}
+_BINARY_FORMATS = {"pdf": from_pdf, "docx": from_docx}  # bytes -> PlainText; ValueError names the problem
+_CONTENT_TYPES = {"application/pdf": "pdf",
+                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
 
 
 class DocumentError(ValueError):
@@ -37,13 +48,13 @@ class DocumentError(ValueError):
 
 # --- loading -----------------------------------------------------------------
 
-def read_documents(sources: list[str]) -> tuple[list[Document], list[str]]:
+def read_documents(sources: list[str], bibliography: str | None = None) -> tuple[list[Document], list[str]]:
     """Each readable document, named uniquely in the batch (`unique_names`), and the one-line
     error (naming it) of each that is not: one bad file in a batch does not stop the others."""
     documents, errors = [], []
     for source in sources:
         try:
-            documents.append(load_document(source))
+            documents.append(load_document(source, bibliography))
         except DocumentError as exc:
             errors.append(str(exc))
     return unique_names(documents), errors
@@ -71,12 +82,15 @@ def _qualified(doc: Document) -> str:
     return f"{folder}/{doc.name}" if folder else doc.name
 
 
-def load_document(source: str | Path) -> Document:
-    """Read a file, or fetch an http(s) URL, and parse it by its extension or content type."""
+def load_document(source: str | Path, bibliography: str | Path | None = None) -> Document:
+    """Read a file, or fetch an http(s) URL, and parse it by its extension or content type; its
+    citation keys resolve against `bibliography`, else (Markdown, LaTeX) the files the document
+    names or one of its name beside it ("paper.md" and "paper.bib")."""
     source = str(source)
     if re.match(r"https?://", source, re.I):
-        text, fmt = _fetch(source)
-        return parse_document(text, source, fmt)
+        data, charset, fmt = _fetch(source)
+        plain = _convert(data, source, fmt, charset)
+        return _document(_with_bibliography(plain, source, [Path(bibliography)] if bibliography else []), source)
     path = Path(source)
     if not path.exists():
         raise DocumentError(f"{source}: no such file")
@@ -90,7 +104,37 @@ def load_document(source: str | Path) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{source}: cannot read: {exc.strerror or exc}") from exc
-    return parse_document(_decode(data, source), source, fmt)
+    plain = _convert(data, source, fmt)
+    if bibliography:
+        files = [Path(bibliography)]
+    elif fmt in ("md", "tex"):
+        named = [path.parent / (name if Path(name).suffix else f"{name}.bib") for name in plain.bibliography]
+        files = named or [p for p in map(path.with_suffix, BIBLIOGRAPHY_SUFFIXES) if p.is_file()][:1]
+    else:
+        files = []
+    return _document(_with_bibliography(plain, source, files), source)
+
+
+def _convert(data: bytes, source: str, fmt: str, charset: str = "") -> PlainText:
+    """The document's plain text; `charset` for a fetched page's text, else BOM or UTF-8."""
+    if fmt in _BINARY_FORMATS:
+        try:
+            return _BINARY_FORMATS[fmt](data)
+        except ValueError as exc:
+            raise DocumentError(f"{source}: {exc}") from exc
+    text = data.decode(charset, errors="replace") if charset else _decode(data, source)
+    return _TEXT_FORMATS[fmt](text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _with_bibliography(plain: PlainText, source: str, files: list[Path]) -> PlainText:
+    """The plain text with the entries of its bibliography files among its references."""
+    for file in files:
+        try:
+            for key, ref in read_bibliography(file).items():
+                plain.references.setdefault(key, ref)
+        except ValueError as exc:
+            raise DocumentError(f"{source}: bibliography {file}: {exc}") from exc
+    return plain
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -104,8 +148,8 @@ def _decode(data: bytes, source: str) -> str:
     return text
 
 
-def _fetch(url: str) -> tuple[str, str]:
-    """The page's text and format (from its content type, else its path's extension)."""
+def _fetch(url: str) -> tuple[bytes, str, str]:
+    """The page's bytes, charset and format (from its content type, else its path's extension)."""
     request = urllib.request.Request(url, headers={"User-Agent": "litmine"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -117,11 +161,12 @@ def _fetch(url: str) -> tuple[str, str]:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise DocumentError(f"{url}: cannot fetch: {getattr(exc, 'reason', None) or exc}") from exc
     try:
-        text = data.decode(charset, errors="replace")
+        codecs.lookup(charset)
     except LookupError:
-        text = data.decode("utf-8", errors="replace")
+        charset = "utf-8"
     suffix = Path(urlparse(url).path).suffix.lower()
-    return text, "html" if "html" in content_type else FORMATS.get(suffix, "txt")
+    fmt = "html" if "html" in content_type else _CONTENT_TYPES.get(content_type) or FORMATS.get(suffix, "txt")
+    return data, charset, fmt
 
 
 def _name(path: str) -> str:
@@ -157,10 +202,13 @@ class _Block:
 
 def parse_document(text: str, path: str = "<text>", fmt: str = "txt") -> Document:
     """A document from its text in format txt, md or html."""
-    converters = {"txt": PlainText, "md": from_markdown, "html": from_html}
-    if fmt not in converters:
-        raise DocumentError(f"{path}: unknown format {fmt!r}; expected txt, md or html")
-    plain = converters[fmt](text.replace("\r\n", "\n").replace("\r", "\n"))
+    if fmt not in _TEXT_FORMATS:
+        raise DocumentError(f"{path}: unknown format {fmt!r}; expected txt, md, html or tex")
+    return _document(_TEXT_FORMATS[fmt](text.replace("\r\n", "\n").replace("\r", "\n")), path)
+
+
+def _document(plain: PlainText, path: str) -> Document:
+    """The document's sections, sentences, citation markers and references, from its plain text."""
     blocks = _blocks(plain)
     if not blocks:
         raise DocumentError(f"{path}: document is empty")
@@ -188,9 +236,9 @@ def parse_document(text: str, path: str = "<text>", fmt: str = "txt") -> Documen
         for start, end in spans:
             text = plain.text[start:end]
             sentences.append(DocSentence(len(sentences), text, start, end, section, [], kind, without_markers(text)))
-    references = parse_reference_list(ref_lines)
+    references = {**plain.references, **parse_reference_list(ref_lines)}
     for sentence in sentences:
-        found = citation_markers(sentence.text) + [
+        found = citation_markers(sentence.text, plain.references.keys()) + [
             (offset - sentence.start, Reference(id_key(kind, value), url, resolved_by=kind, **{kind: value}))
             for offset, url in plain.links if sentence.start <= offset < sentence.end
             for _, _, kind, value in identifiers(url) if kind != "url"]
