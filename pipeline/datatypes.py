@@ -263,6 +263,7 @@ class RunClaim:
     verdict: str
     evidence: list[str] = field(default_factory=list)  # PMIDs/uids of supporting or contradicting records
     unavailable: list[str] = field(default_factory=list)  # cited markers whose records could not be had
+    standing: list[str] = field(default_factory=list)  # "marker:status" of cited records PubMed has notices on
 
 
 # ---------------------------------------------------------------- documents and their references

@@ -131,3 +131,25 @@ def test_online_run_fetches_cited_records_and_searches_for_uncited_claims(harnes
     assert int(claims["Fluoxetine"]["n_records_checked"]) > 0
     with Store(tmp / "data" / "litmine.sqlite") as store:
         assert store.get_by_pmid("31415926") is not None  # fetched records land in the store
+
+
+def test_a_recheck_after_a_cited_paper_is_retracted_says_so(harness, workspace, fake_eutils, monkeypatch):
+    """The real record, then PubMed's retraction of it (a variant of the same file): the re-check
+    with --refresh lists the citation as newly retracted, and the paper no longer counts."""
+    from entrez_variants import variant
+
+    from flows.evidence_check import evidence_check
+
+    tmp, _ = workspace
+    monkeypatch.setenv("LITMINE_EUTILS_URL", fake_eutils.url)
+    monkeypatch.setenv("NCBI_EMAIL", "tests@example.org")
+    note = tmp / "cited.txt"
+    note.write_text("Sertraline inhibits Kir4.1 channels [1].\n\nReferences\n1. PMID: 27797938\n")
+    evidence_check([str(note)], out=str(tmp / "first"))
+    assert not (tmp / "first" / "changes.csv").exists()
+    fake_eutils.serve(variant("pubmed4-retracted.xml"))
+    evidence_check([str(note)], out=str(tmp / "recheck"), refresh=True)
+    references = read(tmp / "recheck" / "references.csv")
+    assert [(r["marker"], r["reference_check"]) for r in references] == [("1", "retracted")]
+    changes = read(tmp / "recheck" / "changes.csv")
+    assert ("newly_retracted", "1") in {(c["change"], c["detail"]) for c in changes}

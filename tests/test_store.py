@@ -85,10 +85,12 @@ def test_a_store_made_by_the_previous_schema_opens_and_gains_the_columns(tmp_pat
         db.executescript(f"BEGIN; {migration} PRAGMA user_version = {version}; COMMIT;")
     db.execute("INSERT INTO records(uid, pmid, title, source, content_hash) VALUES "
                "('pmid:7', '7', 'An old record', 'pubmed', 'x')")
+    db.execute("INSERT INTO runs VALUES ('r1', 'k', '[]', '2026-01-01', 'out', '{}')")
+    db.execute("INSERT INTO run_claims VALUES ('r1', 'c', 'note:0:0', 'note', 'S.', 'supported', '[]', '[]')")
     db.commit()
     db.close()
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
+        assert store.schema_version == SCHEMA_VERSION == 5
         old = store.get("pmid:7")
         assert (old.title, old.authors, old.volume, old.pages, old.notices, old.status) == (
             "An old record", [], "", "", [], "")
@@ -96,6 +98,7 @@ def test_a_store_made_by_the_previous_schema_opens_and_gains_the_columns(tmp_pat
                            notices=[Notice("ErratumIn", "8")])
         assert store.upsert_records([refetched]).updated == 1
         assert store.get("pmid:7").status == "erratum"
+        assert [c.standing for c in store.run_claims("r1")] == [[]]  # runs recorded before knew no standing
 
 
 def test_search_ranks_by_bm25_and_sees_updates(store):

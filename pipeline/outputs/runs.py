@@ -2,7 +2,8 @@
 
 A scheduled re-check is only useful if it says what moved: a claim whose
 verdict changed, new or withdrawn evidence, a cited record that became
-unavailable (or available again), claims that appeared or disappeared.
+unavailable (or available again) or that PubMed has since marked retracted,
+under an expression of concern or corrected, claims that appeared or disappeared.
 """
 from __future__ import annotations
 
@@ -11,10 +12,16 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.datatypes import ClaimResult, ResolvedReference, RunClaim
+from pipeline.datatypes import (CONCERN, ERRATUM, RETRACTED, RETRACTION_NOTICE, ClaimResult, ResolvedReference,
+                                RunClaim)
 from pipeline.outputs.files import write_csv
 from pipeline.records.references import RESOLVED
 
+CHANGES = ("new_claim", "claim_removed", "verdict_changed", "new_evidence", "evidence_removed", "newly_unavailable",
+           "now_available", "newly_retracted", "newly_under_concern", "newly_corrected")
+# A cited record's standing in PubMed as a change when it first appears (pipeline.datatypes statuses)
+_NEWLY = {RETRACTED: "newly_retracted", RETRACTION_NOTICE: "newly_retracted", CONCERN: "newly_under_concern",
+          ERRATUM: "newly_corrected"}
 CHANGE_COLUMNS = ["document", "claim_id", "sentence", "change", "previous_verdict", "verdict", "detail"]
 
 
@@ -23,7 +30,7 @@ class Change:
     document: str
     claim_id: str
     sentence: str
-    change: str  # new_claim | claim_removed | verdict_changed | new_evidence | evidence_removed | newly_unavailable | now_available
+    change: str  # one of CHANGES
     previous_verdict: str
     verdict: str
     detail: str
@@ -37,6 +44,7 @@ def documents_key(documents: list[str]) -> str:
 def snapshot(results: list[ClaimResult], references: list[ResolvedReference]) -> list[RunClaim]:
     """The part of each claim's outcome that a later run is compared on."""
     missing = {(r.document, r.marker) for r in references if r.status != RESOLVED}
+    standing = {(r.document, r.marker): r.record.status for r in references if r.record and r.record.status}
     claims: dict[str, RunClaim] = {}
     for result in results:
         claim, rel = result.claim, result.claim.relation
@@ -45,7 +53,9 @@ def snapshot(results: list[ClaimResult], references: list[ResolvedReference]) ->
         key = "|".join((claim.document, *what, hashlib.sha1(claim.sentence.text.encode()).hexdigest()[:8]))
         claims[key] = RunClaim(key, claim.claim_id, claim.document, claim.sentence.text, result.verdict,
                                sorted(result.evidence_pmids),
-                               sorted(m for m in claim.citations if (claim.document, m) in missing))
+                               sorted(m for m in claim.citations if (claim.document, m) in missing),
+                               sorted(f"{m}:{standing[(claim.document, m)]}" for m in claim.citations
+                                      if (claim.document, m) in standing))
     return list(claims.values())
 
 
@@ -81,6 +91,11 @@ def diff(previous: list[RunClaim], current: list[RunClaim]) -> list[Change]:
                             ("evidence_removed", sorted(set(old.evidence) - set(new.evidence))),
                             ("newly_unavailable", sorted(set(new.unavailable) - set(old.unavailable))),
                             ("now_available", sorted(set(old.unavailable) - set(new.unavailable)))):
+            if items:
+                change(kind, items)
+        for kind in dict.fromkeys(_NEWLY.values()):
+            items = sorted(marker for marker, status in (e.rsplit(":", 1) for e in set(new.standing) - set(old.standing))
+                           if _NEWLY.get(status) == kind)
             if items:
                 change(kind, items)
     return changes
