@@ -93,9 +93,9 @@ def diff(previous: list[RunClaim], current: list[RunClaim]) -> list[Change]:
                             ("now_available", sorted(set(old.unavailable) - set(new.unavailable)))):
             if items:
                 change(kind, items)
+        newly = [entry.rsplit(":", 1) for entry in set(new.standing) - set(old.standing)]  # marker:status
         for kind in dict.fromkeys(_NEWLY.values()):
-            items = sorted(marker for marker, status in (e.rsplit(":", 1) for e in set(new.standing) - set(old.standing))
-                           if _NEWLY.get(status) == kind)
+            items = sorted(marker for marker, status in newly if _NEWLY.get(status) == kind)
             if items:
                 change(kind, items)
     return changes
