@@ -23,7 +23,7 @@ References
 
 def resolve(settings: Settings, offline: bool) -> dict[str, tuple[str | None, str]]:
     with Store(settings.data / "litmine.sqlite") as store:
-        client = EntrezClient(settings, store, offline=offline, backoff_base=0.01)
+        client = EntrezClient(settings, store, offline=offline)
         refs = resolve_references(parse_document(NOTE, path="note.txt"), client)
     return {r.marker: (r.pmid, r.status) for r in refs}
 
