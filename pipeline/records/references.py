@@ -3,13 +3,15 @@
 Each reference ends in one of three states, and the difference matters to the
 reader: *resolved* (we have the record), *unavailable* (we know what is cited
 but could not fetch it, e.g. offline) and *unresolved* (nothing identifies the
-cited work, e.g. a bare "[4]" with no reference list).
+cited work, e.g. a bare "[4]" with no reference list). An NCBI error while
+identifying or fetching one reference makes that reference unavailable, with the
+error as its reason, and the others go on.
 """
 from __future__ import annotations
 
 
 from pipeline.datatypes import Document, Record, Reference, ResolvedReference
-from pipeline.records.entrez import EntrezClient
+from pipeline.records.entrez import EntrezClient, EntrezError, failure_reason, is_failure
 
 RESOLVED, UNAVAILABLE, UNRESOLVED = "resolved", "unavailable", "unresolved"
 
@@ -20,6 +22,13 @@ ECITMATCH_FIELDS = {"journal_title": "journal", "year": "year", "volume": "volum
 
 def _identify(ref: Reference, client: EntrezClient) -> tuple[Record | None, str | None, str]:
     """A record already in the store, or the PMID to fetch, or why there is none."""
+    try:
+        return _lookup(ref, client)
+    except EntrezError as exc:
+        return None, None, failure_reason(exc)
+
+
+def _lookup(ref: Reference, client: EntrezClient) -> tuple[Record | None, str | None, str]:
     if ref.pmid:
         return None, ref.pmid, ""
     store = client.store
@@ -49,9 +58,9 @@ def resolve_references(document: Document, client: EntrezClient, refresh: bool =
         if record is None and pmid and fetched is not None:
             record = fetched.records.get(pmid)
             reason = reason or fetched.unavailable.get(pmid, "")
-        known = bool(pmid or ref.pmcid or ref.doi or (ref.citation and client.offline))
+        known = bool(pmid or ref.pmcid or ref.doi or (ref.citation and (client.offline or is_failure(reason))))
         if not record and known and client.offline and not reason:
-            reason = "offline: not in the local store"
+            reason = f"{client.offline_reason}: not in the local store"
         status = RESOLVED if record else UNAVAILABLE if known else UNRESOLVED
         resolved.append(ResolvedReference(
             document=document.name, marker=ref.marker, raw=ref.raw, pmid=pmid or (record.pmid if record else None),

@@ -42,6 +42,12 @@ class Candidates:
     records: list[Record] = field(default_factory=list)
     cited: set[str] = field(default_factory=set)  # uids of the cited records in hand
     missing_cited: bool = False  # some cited record could not be had
+    search_failure: str = ""  # why the search for it could not be done in full (pipeline.verdicts.evidence)
+
+    @property
+    def incomplete(self) -> bool:
+        """Some of the evidence the claim needed could not be had: never "no evidence" then."""
+        return self.missing_cited or bool(self.search_failure)
 
 
 def _sentence_item(claim: Claim, record: Record, judgement: Judgement, found_by: str) -> EvidenceItem:
@@ -105,10 +111,11 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
             weights[side].append(weight)
             if found_by == "cited":
                 cited_stances.add(side)
-    verdict, confidence = _weigh(weights, len(checked), candidates.missing_cited,
+    verdict, confidence = _weigh(weights, len(checked), candidates.incomplete,
                                  [j.evidence for j in judgements.values()])
     by_search = any(e.found_by == "search" and e.stance != RELATED for e in evidence)
     notes = ["cited records unavailable" if candidates.missing_cited else "",
+             f"search failed ({candidates.search_failure})" if candidates.search_failure else "",
              "evidence found by search" if by_search and claim.citations else "",
              members_covered(claim, evidence, kb)]
     return ClaimResult(claim, verdict, len(weights[SUPPORTS]), len(weights[CONTRADICTS]), len(checked), evidence,
@@ -116,7 +123,7 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
                        _citations_say(claim, cited, cited_stances, candidates.missing_cited))
 
 
-def _weigh(weights: dict[str, list[float]], n_checked: int, missing_cited: bool,
+def _weigh(weights: dict[str, list[float]], n_checked: int, incomplete: bool,
            evidence_probabilities: list[float]) -> tuple[str, float]:
     """The verdict and its confidence: the chance that at least one paper on the winning side is
     right (noisy-or of their weights), times that side's share; for no evidence, the chance that
@@ -128,9 +135,9 @@ def _weigh(weights: dict[str, list[float]], n_checked: int, missing_cited: bool,
         return "mixed", 1.0 - share
     if total[strong]:
         verdict = verdict_for(len(weights[SUPPORTS]) if strong == SUPPORTS else 0,
-                              len(weights[CONTRADICTS]) if strong == CONTRADICTS else 0, n_checked, missing_cited)
+                              len(weights[CONTRADICTS]) if strong == CONTRADICTS else 0, n_checked, incomplete)
         return verdict, total[strong] * (1.0 - share)
-    verdict = verdict_for(0, 0, n_checked, missing_cited)
+    verdict = verdict_for(0, 0, n_checked, incomplete)
     return verdict, _none(evidence_probabilities) if verdict == "no_evidence" else 0.0
 
 
