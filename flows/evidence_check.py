@@ -179,7 +179,8 @@ def export(out: Path, documents: list[Document], results: list[ClaimResult], ref
 
 @task(cache_policy=NO_CACHE)
 def record_run(run_id: str, documents: list[str], out: Path, results: list[ClaimResult],
-               references: list[ResolvedReference], settings: Settings) -> tuple[dict[str, int], list[runs.Change] | None]:
+               references: list[ResolvedReference],
+               settings: Settings) -> tuple[dict[str, int], list[runs.Change] | None]:
     """Keep this run's verdicts and compare them with the previous run of the same documents."""
     key = runs.documents_key(documents)
     current = runs.snapshot(results, references)

@@ -16,7 +16,6 @@ from fake_clock import FakeClock
 from fake_eutils import BIOPYTHON, FakeEutils
 from pipeline.config import Settings
 from pipeline.records.entrez import EntrezClient, EntrezError, Unreachable, mask
-from pipeline.records.retries import Backoff
 from pipeline.records.store import Store
 
 pytestmark = pytest.mark.skipif(not BIOPYTHON.is_dir(), reason="../shared/entrez is missing")

@@ -2,15 +2,8 @@
 
 Why the pieces are there:
 
-* **Base URL.** Biopython 1.88 hard-codes ``https://eutils.ncbi.nlm.nih.gov/
-  entrez/eutils/<tool>.fcgi`` in every E-utility function and offers no setting
-  for it. The least invasive hook is the one name ``Bio.Entrez`` looks up for
-  each HTTP request, its module-level ``urlopen``: litmine wraps it once per
-  process. The wrapper acts only while an EntrezClient call is running (a
-  context variable, so per thread) and then rewrites the default base URL to
-  ``Settings.eutils_url``, takes a token from the machine-wide rate limiter
-  and sets a socket timeout (Biopython sets none). Outside those calls, other
-  Bio.Entrez users in the process are untouched.
+* **Base URL, rate and timeout.** ``pipeline.records.routing`` points Bio.Entrez's
+  requests at ``Settings.eutils_url`` through the machine-wide rate limiter.
 * **Retries.** Biopython retries 429/5xx at once with a fixed sleep and limits
   the rate per process only, so ``Bio.Entrez.max_tries`` is set to 1 and this
   module retries instead, within a time budget (``pipeline.records.retries``):
@@ -35,11 +28,8 @@ import http.client
 import io
 import logging
 import re
-import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -48,11 +38,12 @@ from urllib.error import HTTPError, URLError
 from Bio import Entrez
 from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError
 
-from pipeline.config import DEFAULT_EUTILS_URL, Settings
+from pipeline.config import Settings
 from pipeline.datatypes import Record
 from pipeline.records.pubmed import TruncatedXMLError, parse_pubmed_xml
-from pipeline.records.ratelimit import RateLimiter, limiter_for
+from pipeline.records.ratelimit import limiter_for
 from pipeline.records.retries import Backoff
+from pipeline.records.routing import Route, install, mask, route
 from pipeline.records.store import Store, now_iso
 
 log = logging.getLogger("litmine.entrez")
@@ -103,49 +94,6 @@ class FetchResult:
     def failures(self) -> dict[str, str]:
         """The unavailable ids that PubMed may well have: those lost to a fault or an offline client."""
         return {p: why for p, why in self.unavailable.items() if why not in (NOT_FOUND, NOT_A_PMID)}
-
-
-# ----------------------------------------------------------------- routing
-
-
-@dataclass(frozen=True)
-class _Route:
-    base_url: str
-    limiter: RateLimiter
-    timeout: float
-    api_key: str
-
-
-_route: ContextVar[_Route | None] = ContextVar("litmine_entrez_route", default=None)
-_original_urlopen = urllib.request.urlopen
-_install_lock = threading.Lock()
-
-
-def mask(text: str, api_key: str = "") -> str:
-    """The text with any API key (as a URL parameter or verbatim) replaced by ***."""
-    text = re.sub(r"(api_key=)[^&\s'\"]+", r"\1***", text)
-    return text.replace(api_key, "***") if api_key else text
-
-
-def _routed_urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
-    """Bio.Entrez's urlopen: during a client call, redirect, rate-limit and time out."""
-    route = _route.get()
-    if route is None or not isinstance(request, urllib.request.Request):
-        return _original_urlopen(request, *args, **kwargs)
-    if request.full_url.startswith(DEFAULT_EUTILS_URL):
-        request.full_url = route.base_url + request.full_url[len(DEFAULT_EUTILS_URL):]
-    route.limiter.acquire()
-    log.debug("%s %s", request.get_method(), mask(request.full_url, route.api_key))
-    kwargs.setdefault("timeout", route.timeout)
-    return _original_urlopen(request, *args, **kwargs)
-
-
-def _install() -> None:
-    """Hook Bio.Entrez once per process and hand retries to litmine."""
-    with _install_lock:
-        if Entrez.urlopen is not _routed_urlopen:
-            Entrez.urlopen = _routed_urlopen
-        Entrez.max_tries = 1
 
 
 # ----------------------------------------------------------------- helpers
@@ -221,8 +169,8 @@ class EntrezClient:
         self.outage = ""  # why NCBI is out of reach, after a fault outlasted a request's budget
         self._retry_at = 0.0  # backoff.clock() time from which a request tries again after an outage
         self.limiter = limiter_for(settings)
-        self._route = _Route(settings.eutils_url, self.limiter, timeout, settings.ncbi_api_key)
-        _install()
+        self._route = Route(settings.eutils_url, self.limiter, timeout, settings.ncbi_api_key)
+        install()
 
     @property
     def offline(self) -> bool:
@@ -276,7 +224,7 @@ class EntrezClient:
     def _try(self, what: str, call: Callable[[], Any], parse: Callable[[bytes], T]) -> T:
         """One try: the parsed response, a _Transient to retry, or an EntrezError; every message masked
         and no exception chained to one that is not (a urllib error's text may hold the request URL)."""
-        token = _route.set(self._route)
+        token = route.set(self._route)
         try:
             handle = call()
             try:
@@ -305,7 +253,7 @@ class EntrezClient:
         except Exception as exc:  # a reply Biopython or litmine rejects, or a request urllib cannot make
             raise EntrezError(self._mask(f"{what}: {type(exc).__name__}: {exc}")) from None
         finally:
-            _route.reset(token)
+            route.reset(token)
 
     # -- E-utilities ---------------------------------------------------
     def esearch(self, term: str, retmax: int = 20, db: str = "pubmed", sort: str = "relevance") -> list[str]:

@@ -32,7 +32,8 @@ def _parse(data: bytes, source: str, roots: tuple[str, ...]) -> ET.Element:
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]
-        raise TruncatedXMLError(f"{source}: truncated or malformed XML at line {line}, column {column}: {reason}") from exc
+        raise TruncatedXMLError(f"{source}: truncated or malformed XML at line {line}, column {column}: "
+                                f"{reason}") from exc
     if _local(root.tag) not in roots:
         raise TruncatedXMLError(f"{source}: expected <{'> or <'.join(roots)}>, got <{_local(root.tag)}>")
     return root
