@@ -185,26 +185,32 @@ def claims_mislabelled(outcome: Outcome, baseline: Outcome) -> list[str]:
     return wrong
 
 
-TABLE: dict[str, tuple[bool, int, int, int, int]] = {}
+TABLE: dict[str, tuple[bool, int, int, int, int, int]] = {}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fault_table() -> Iterator[None]:
-    """The README's table, printed when the module ends (`make test-faults` shows it)."""
+def fault_table(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The README's table, written to the terminal when the module ends (past pytest's capture)."""
     yield
-    if TABLE:
-        lines = ["| fault | runs completed | records lost | claims mislabelled | retries used | peak requests/s |",
-                 "|---|---|---|---|---|---|"]
-        lines += [f"| {name} | {int(done)}/1 | {lost} | {wrong} | {retries} | {peak} |"
-                  for name, (done, lost, wrong, retries, peak) in TABLE.items()]
-        print("\n\nfault-injection table (NCBI's limit without a key: 3 requests/s)\n" + "\n".join(lines))
+    reporter = request.config.pluginmanager.getplugin("terminalreporter")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    if TABLE and reporter is not None and capture is not None:
+        lines = ["| fault | runs completed | records lost | records unavailable, with reason | claims mislabelled "
+                 "| retries used | peak requests/s |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {name} | {int(done)}/1 | {lost} | {unavailable} | {wrong} | {retries} | {peak} |"
+                  for name, (done, lost, unavailable, wrong, retries, peak) in TABLE.items()]
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("\n\nfault injection (tests/test_faults.py; NCBI allows 3 requests/s without a key):")
+            for line in lines:
+                reporter.write_line(line)
 
 
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_a_fault_loses_no_record_and_mislabels_no_claim(name: str, toolkit, fake, baseline, tmp_path) -> None:
     outcome = run(toolkit, fake, tmp_path / "run", FAULTS[name])
     lost, wrong = records_lost(outcome, baseline), claims_mislabelled(outcome, baseline)
-    TABLE[name] = (outcome.completed, len(lost), len(wrong), outcome.retries, outcome.peak)
+    unavailable = sum(r["status"] == "unavailable" for r in outcome.references.values())
+    TABLE[name] = (outcome.completed, len(lost), unavailable, len(wrong), outcome.retries, outcome.peak)
     assert outcome.completed
     assert not lost and not wrong
     assert outcome.slept <= BUDGET  # retries bounded: at most one request's budget slept in all
