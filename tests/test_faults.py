@@ -63,7 +63,7 @@ FAULTS: dict[str, Fault] = {
     "efetch batch with one bad id": lambda f: f.broken.add("30108519"),
     "empty esearch results": lambda f: setattr(f, "any_search", []),
     "wrong content type (HTML page)": lambda f: f.html_next(3),
-    "NCBI <ERROR>Search Backend failed": lambda f: f.ncbi_error_next(3, util="esearch"),
+    "NCBI error: Search Backend failed": lambda f: f.ncbi_error_next(3, util="esearch"),
     "HTTP 400 (bad API key)": lambda f: f.fail_next(1, status=400),
     "HTTP 414 on efetch": lambda f: f.fail_next(1, status=414, util="efetch"),
     "outage longer than the budget": lambda f: f.drop_next(10_000),
