@@ -1,5 +1,6 @@
 # litmine: `make demo` runs the main job on ../shared/documents offline; `make test` runs the tests.
 # Both bootstrap everything on a fresh clone (uv in .uv/, the locked environment in .venv/).
+# `make test-faults` runs the NCBI fault-injection suite alone and prints its table (make test runs it too).
 SHARED ?= ../shared
 UV_VERSION := 0.13.9
 UV := .uv/bin/uv
@@ -7,7 +8,7 @@ LITMINE := .venv/bin/litmine
 export LITMINE_SHARED := $(abspath $(SHARED))
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup demo test kb models clean
+.PHONY: setup demo test test-faults kb models clean
 
 setup: .venv/.installed
 
@@ -35,6 +36,9 @@ demo: models
 
 test: setup
 	.venv/bin/python -m pytest -q
+
+test-faults: setup
+	.venv/bin/python -m pytest -q tests/test_faults.py
 
 clean:
 	rm -rf .venv .uv data/processed/*.sqlite data/processed/runs data/processed/prefect

@@ -34,7 +34,7 @@ def main() -> None:
     model, tagger = kit.verifier, kit.dictionary_tagger
 
     def search(items):
-        return [search_records(statement(c.text), kit.client, kit.kb, 5, lambda t, p: rank_records(model, t, p))
+        return [search_records(statement(c.text), kit.client, kit.kb, 5, lambda t, p: rank_records(model, t, p)).records
                 for c in items]
 
     def judge_own(items):

@@ -209,7 +209,7 @@ def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: i
 
     def search(text: str) -> list[str]:  # the flow's search for an uncited claim of this text
         return [r.uid for r in search_records(scifact.statement(text), kit.client, kit.kb, 10,
-                                              lambda t, pool: rank_records(kit.verifier, t, pool))]
+                                              lambda t, pool: rank_records(kit.verifier, t, pool)).records]
 
     figures.retrieval = scifact.retrieval_recall(claims, search)
     figures.gold_evidence = scifact.with_gold_evidence(claims, kit.store, kit.kb, kit.verifier, kit.dictionary_tagger)

@@ -4,7 +4,10 @@ Each task is a thin wrapper around `pipeline` functions; the flow only decides
 what runs on what. Extraction and verdicts are cached by content (record
 content hashes + model/KB version), not by flow run, so a re-run over
 unchanged inputs recomputes nothing and a new model version recomputes
-everything it affects. Results persist under `LITMINE_DATA/cache`.
+everything it affects. Results persist under `LITMINE_DATA/cache`. A fetch that could
+not get everything (NCBI errors, an outage) is not cached: the next run asks again.
+NCBI retries live in the Entrez client (a time budget, `pipeline.records.retries`), so
+the tasks that call it are not retried by Prefect on top.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
-from prefect.tasks import exponential_backoff
+from prefect.transactions import get_transaction
 from prefect.utilities.annotations import quote
 
 from pipeline.claims.statements import document_claims
@@ -38,7 +41,6 @@ from pipeline.verdicts.verifier import verify_claim
 
 EXTRACT_BATCH = 50
 Gathered = dict[str, Candidates]  # claim_id -> the records to read for it
-NETWORK_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10), retry_jitter_factor=0.5)
 
 
 def _digest(*parts: object) -> str:
@@ -84,11 +86,12 @@ def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> st
     for claim in parameters["claims"]:
         candidates = gathered[claim.claim_id]
         parts += [claim.claim_id, repr(claim.relation), claim.text, claim.citations, candidates.missing_cited,
-                  sorted(candidates.cited), *(record_keys[r.uid] for r in candidates.records)]
+                  candidates.search_failure, sorted(candidates.cited),
+                  *(record_keys[r.uid] for r in candidates.records)]
     return "verdicts-" + _digest(*parts)
 
 
-@task(name="resolve_references", cache_policy=NO_CACHE, **NETWORK_RETRIES)
+@task(name="resolve_references", cache_policy=NO_CACHE)
 def resolve(documents: list[Document], settings: Settings, refresh: bool) -> list[ResolvedReference]:
     """Cited records, fetched or read from the store (Entrez pacing stays inside the client)."""
     client = open_toolkit(settings).client
@@ -116,10 +119,19 @@ def find_claims(documents: list[Document], settings: Settings) -> list[Claim]:
     return claims
 
 
-@task(cache_key_fn=fetch_cache_key, persist_result=True, cache_expiration=None, **NETWORK_RETRIES)
+def _not_cached() -> None:
+    """Keep this task run's result out of the result cache: Prefect writes it under the key
+    computed before the run only when the task's transaction commits."""
+    transaction = get_transaction()
+    if transaction is not None:
+        transaction.write_on_commit = False
+
+
+@task(cache_key_fn=fetch_cache_key, persist_result=True, cache_expiration=None)
 def fetch_records(claims: list[Claim], references: list[ResolvedReference], settings: Settings,
                   top_k: int | None) -> Gathered:
-    """Per claim: its cited records, plus a search where it cites nothing or what it cites is missing."""
+    """Per claim: its cited records, plus a search where it cites nothing or what it cites is missing.
+    A search that failed leaves the result uncached (its key says nothing of the failure)."""
     kit = open_toolkit(settings)
     by_marker = {(ref.document, ref.marker): ref for ref in references}
     gathered: Gathered = {}
@@ -127,6 +139,8 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
         cited = [by_marker[(claim.document, m)] for m in claim.citations if (claim.document, m) in by_marker]
         gathered[claim.claim_id] = gather(claim, cited, kit.client, kit.kb, top_k or kit.verifier.top_k,
                                           lambda text, pool: rank_records(kit.verifier, text, pool))
+    if any(c.search_failure for c in gathered.values()):
+        _not_cached()
     return gathered
 
 
@@ -155,7 +169,8 @@ def export(out: Path, documents: list[Document], results: list[ClaimResult], ref
 
 @task(cache_policy=NO_CACHE)
 def record_run(run_id: str, documents: list[str], out: Path, results: list[ClaimResult],
-               references: list[ResolvedReference], settings: Settings) -> tuple[dict[str, int], list[runs.Change] | None]:
+               references: list[ResolvedReference],
+               settings: Settings) -> tuple[dict[str, int], list[runs.Change] | None]:
     """Keep this run's verdicts and compare them with the previous run of the same documents."""
     key = runs.documents_key(documents)
     current = runs.snapshot(results, references)

@@ -3,7 +3,11 @@
 The config file is ``$LITMINE_CONFIG`` if set, else ``./litmine.toml`` if it
 exists, else ``~/.config/litmine/config.toml``. Its keys are the lower-case
 names below without the prefix (``data``, ``models``, ``eutils_url``,
-``ncbi_email``, ``ncbi_api_key``, ``ncbi_tool``, ``shared``, ``offline``, ``ner_models``).
+``ncbi_email``, ``ncbi_api_key``, ``ncbi_tool``, ``shared``, ``offline``, ``ner_models``,
+``retry_budget``).
+
+``eutils_url`` is checked here, when settings load: a URL urllib cannot open would otherwise
+fail inside a request, whose error text carries the request URL and so the API key.
 
 ``ner_models`` names the NER models of the entity pipeline in order of precedence
 (comma-separated in the environment, a list in the file): litmine's own
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,7 +40,9 @@ ENV_VARS = {
     "shared": "LITMINE_SHARED",
     "offline": "LITMINE_OFFLINE",
     "ner_models": "LITMINE_NER_MODELS",
+    "retry_budget": "LITMINE_RETRY_BUDGET",
 }
+DEFAULT_RETRY_BUDGET = 300.0  # seconds one NCBI request may keep retrying (see pipeline.records.retries)
 
 
 class ConfigError(ValueError):
@@ -53,6 +60,7 @@ class Settings:
     shared: Path = PROJECT_ROOT.parent / "shared"
     offline: bool = False
     ner_models: tuple[str, ...] = ()  # () = litmine's own, see pipeline.entities.ner
+    retry_budget: float = DEFAULT_RETRY_BUDGET
 
     @property
     def store_path(self) -> Path:
@@ -97,9 +105,34 @@ def _coerce(name: str, value: object, source: str) -> object:
             raise ConfigError(f"{source}: ner_models must be model names, got {value!r}")
         return tuple(n.strip() for n in names if n.strip())
     if name == "eutils_url":
-        url = str(value)
-        return url if url.endswith("/") else url + "/"
+        return _eutils_url(str(value), source)
+    if name == "retry_budget":
+        try:
+            seconds = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            seconds = -1.0
+        if not 0 <= seconds < float("inf"):
+            raise ConfigError(f"{source}: retry_budget must be a number of seconds, got {value!r}")
+        return seconds
     return str(value)
+
+
+def _eutils_url(url: str, source: str) -> str:
+    """An http(s) base URL with a host and nothing after its path, ending in "/".
+
+    The error names the scheme and host only: a pasted URL may carry an api_key parameter."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as exc:
+        raise ConfigError(f"{source}: eutils_url is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password:
+        raise ConfigError(f"{source}: eutils_url must be an http:// or https:// URL with a host and no query, "
+                          f"such as {DEFAULT_EUTILS_URL} (got scheme {parts.scheme!r}, host {parts.hostname or ''!r}"
+                          f"{', and a query' if parts.query else ''})")
+    url = parts.geturl()
+    return url if url.endswith("/") else url + "/"
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

@@ -14,7 +14,7 @@ from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import build_kb
 from pipeline.records.store import Store
 
-pytest_plugins = ["fake_eutils"]  # the fake E-utilities server fixture
+pytest_plugins = ["fake_eutils", "fake_clock"]  # the fake E-utilities server and retry clock fixtures
 
 # A record the flow tests cite and search for: sertraline inhibits Kir4.1 (KCNJ10).
 KIR_PAPER = Record(uid="pmid:99000001", pmid="99000001", source="pubmed", year=2015,

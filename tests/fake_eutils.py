@@ -19,15 +19,20 @@ failure.
 
 Every request is logged (util, method, params, ``time.monotonic()``) before any
 fault is applied, so tests can count requests and check the rate NCBI would see.
-Scriptable faults: HTTP errors for the next N requests (429 with Retry-After,
-500/502/503, 400), a time-boxed 429 storm, slow replies, responses cut in the
-middle of the document, bodies shorter than their Content-Length, and dropped
-connections.
+Scriptable faults, each for the next N requests (of one util, or any): HTTP errors
+(429 with or without Retry-After, 500/502/503, 400, 414), slow replies, responses
+cut in the middle of the document, malformed XML, bodies shorter than their
+Content-Length, dropped and reset connections, NCBI's ``<ERROR>`` documents (its
+transient ``Search Backend failed``), and an HTML page served as a 200. Besides
+these, a time-boxed 429 storm, PMIDs PubMed "does not have" and PMIDs whose
+record comes back broken (an efetch batch with one bad id).
 """
 from __future__ import annotations
 
 import copy
 import re
+import socket
+import struct
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -63,11 +68,17 @@ class Hit:
 
 @dataclass
 class Fault:
-    kind: str  # status | truncate | incomplete | drop | slow
+    kind: str  # status | truncate | malformed | incomplete | drop | reset | slow | ncbi_error | html
     util: str | None = None  # only requests to this util; None: any
     status: int = 429
     retry_after: float | None = None
     seconds: float = 0.0
+    message: str = ""
+
+
+SEARCH_BACKEND_FAILED = "Search Backend failed: read request has timed out. peer: 130.14.18.48:7021"
+ESEARCH_DOCTYPE = ('<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch '
+                   '20060628//EN" "https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n')
 
 
 def _real(name: str) -> tuple[str, ET.Element]:
@@ -87,7 +98,9 @@ class FakeEutils:
 
     missing: set[str] = field(default_factory=set)  # PMIDs PubMed "does not have"
     only_known: bool = False  # True: every PMID not in the pool or `serve`d is one PubMed "does not have"
+    broken: set[str] = field(default_factory=set)  # PMIDs whose PubmedArticle comes back without its Article
     search_results: dict[str, list[str]] = field(default_factory=dict)  # esearch term -> ids
+    any_search: list[str] | None = None  # ids for any other term (None: NCBI's real answer for "biopython")
     citations: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (journal, year, page) -> PMID
     log: list[Hit] = field(default_factory=list)
     on_request: Callable[[Hit], None] | None = None  # called in the server thread, before answering
@@ -168,6 +181,33 @@ class FakeEutils:
     def slow_next(self, n: int, seconds: float, util: str | None = None) -> None:
         self._faults += [Fault("slow", util, seconds=seconds) for _ in range(n)]
 
+    def reset_next(self, n: int, util: str | None = None) -> None:
+        """Reset the connection (TCP RST) instead of answering."""
+        self._faults += [Fault("reset", util) for _ in range(n)]
+
+    def malformed_next(self, n: int, util: str | None = None) -> None:
+        """Answer in full, with the document's last closing tag misspelt (not well-formed XML)."""
+        self._faults += [Fault("malformed", util) for _ in range(n)]
+
+    def ncbi_error_next(self, n: int, message: str = SEARCH_BACKEND_FAILED, util: str | None = None) -> None:
+        """A 200 whose document is NCBI's <ERROR>, as its backends send when they fail."""
+        self._faults += [Fault("ncbi_error", util, message=message) for _ in range(n)]
+
+    def html_next(self, n: int, util: str | None = None) -> None:
+        """A 200 with an HTML page (text/html) instead of the E-utility's reply, as proxies send."""
+        self._faults += [Fault("html", util) for _ in range(n)]
+
+    def clear(self) -> None:
+        """No more scripted faults."""
+        with self._lock:
+            self._faults.clear()
+            self._storm = None
+
+    def peak_rate(self, window: float = 1.0) -> int:
+        """The most requests the server saw in any `window` seconds."""
+        times = sorted(hit.time for hit in self.requests())
+        return max((sum(1 for t in times[i:] if t < start + window) for i, start in enumerate(times)), default=0)
+
     def requests(self, util: str | None = None) -> list[Hit]:
         with self._lock:
             return [hit for hit in self.log if util is None or hit.util == util]
@@ -195,6 +235,17 @@ class FakeEutils:
         if fault is not None and fault.kind == "drop":
             handler.close_connection = True
             return
+        if fault is not None and fault.kind == "reset":  # SO_LINGER 0: close() sends RST
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handler.close_connection = True
+            return
+        if fault is not None and fault.kind == "ncbi_error":
+            body = f"{ESEARCH_DOCTYPE}<eSearchResult><ERROR>{fault.message}</ERROR></eSearchResult>\n".encode()
+            self._send(handler, 200, body, "text/xml; charset=UTF-8")
+            return
+        if fault is not None and fault.kind == "html":
+            self._send(handler, 200, b"<html><body><h1>Service unavailable</h1></body></html>", "text/html")
+            return
         if fault is not None and fault.kind == "status":
             hit.status = fault.status
             body = b'{"error":"API rate limit exceeded"}' if fault.status == 429 else b"<html>Server error</html>"
@@ -205,6 +256,9 @@ class FakeEutils:
         hit.status = status
         if fault is not None and fault.kind == "truncate":
             body = body[: len(body) // 2]
+        if fault is not None and fault.kind == "malformed":
+            cut = body.rindex(b"</")
+            body = body[:cut] + b"</x-" + body[cut + 2:]
         if fault is not None and fault.kind == "incomplete":
             handler.send_response(status)
             handler.send_header("Content-Type", content_type)
@@ -281,9 +335,10 @@ class FakeEutils:
         ids = self._requested_ids(one)
         if ids is None:
             return 400, b"<eFetchResult><ERROR>Cannot retrieve query from history</ERROR></eFetchResult>", "text/xml"
-        articles = "".join(ET.tostring(self.article(i), encoding="unicode")
+        articles = "".join(f"<PubmedArticle><MedlineCitation><PMID>{i}</PMID></MedlineCitation></PubmedArticle>"
+                           if i in self.broken else ET.tostring(self.article(i), encoding="unicode")
                            for i in ids if i.isdigit() and i not in self.missing
-                           and (i in self.by_pmid or not self.only_known))
+                           and (i in self.by_pmid or i in self.broken or not self.only_known))
         body = f"{PUBMED_HEADER}<PubmedArticleSet>\n{articles}</PubmedArticleSet>\n"
         return 200, body.encode(), "text/xml; charset=UTF-8"
 
@@ -295,6 +350,8 @@ class FakeEutils:
             ids = [pmid] if pmid else []
         elif term in self.search_results:
             ids = self.search_results[term]
+        elif self.any_search is not None:
+            ids = self.any_search
         else:
             ids = None  # any other term: NCBI's real answer for "biopython"
         if ids == []:

@@ -44,3 +44,22 @@ def test_ner_models_from_the_environment_or_the_file(tmp_path):
     config.write_text("ner_models = 3\n")
     with pytest.raises(ConfigError, match="ner_models"):
         load_settings({"LITMINE_CONFIG": str(config)})
+
+
+@pytest.mark.parametrize("url", ["eutils.ncbi.nlm.nih.gov/entrez/eutils/", "ftp://example.org/eutils/",
+                                 "https:///entrez/eutils/", "https://example.org/eutils/?api_key=SECRET-KEY",
+                                 "http://example.org:port/"])
+def test_an_eutils_url_urllib_cannot_open_is_refused_at_load_time(url):
+    """Not inside a request, where urllib's error quotes the request URL with the API key."""
+    with pytest.raises(ConfigError, match="LITMINE_EUTILS_URL: eutils_url") as error:
+        load_settings({"LITMINE_EUTILS_URL": url, "NCBI_API_KEY": "SECRET-KEY"})
+    assert "SECRET-KEY" not in str(error.value)
+
+
+def test_retry_budget_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({"HOME": str(tmp_path)}).retry_budget == 300.0
+    assert load_settings({"LITMINE_RETRY_BUDGET": "20"}).retry_budget == 20.0
+    for bad in ("soon", "-1", "inf"):
+        with pytest.raises(ConfigError, match="LITMINE_RETRY_BUDGET: retry_budget"):
+            load_settings({"LITMINE_RETRY_BUDGET": bad})

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from Bio import Entrez
 
+from fake_clock import FakeClock
 from fake_eutils import BIOPYTHON, FakeEutils
 from pipeline.config import Settings
 from pipeline.records.entrez import EntrezClient, EntrezError, Unreachable, mask
@@ -27,12 +28,6 @@ def ids(n: int, start: int = 30_000_000) -> list[str]:
     return [str(start + i) for i in range(n)]
 
 
-def max_per_second(times: list[float]) -> int:
-    """The most requests the server saw in any 1-second window."""
-    times = sorted(times)
-    return max((sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)), default=0)
-
-
 @pytest.fixture
 def settings(tmp_path: Path, fake_eutils: FakeEutils) -> Settings:
     return Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="tests@example.org")
@@ -44,9 +39,15 @@ def store(tmp_path: Path):
         yield s
 
 
-def client_for(settings: Settings, store: Store | None = None, **kwargs) -> EntrezClient:
-    kwargs.setdefault("backoff_base", 0.05)
-    return EntrezClient(settings, store, **kwargs)
+@pytest.fixture(autouse=True)
+def clock(fake_clock: FakeClock) -> FakeClock:
+    return fake_clock
+
+
+def client_for(settings: Settings, store: Store | None = None, clock: FakeClock | None = None,
+               budget: float = 300.0, **kwargs) -> EntrezClient:
+    """A client whose retries sleep on `clock` (a fresh fake one by default)."""
+    return EntrezClient(settings, store, backoff=(clock or FakeClock()).backoff(budget), **kwargs)
 
 
 def closed_port_url() -> str:
@@ -87,7 +88,7 @@ def test_429s_are_retried_and_the_rate_holds(fake_eutils, settings, store) -> No
     assert len(result.records) == 120 and not result.unavailable
     assert [hit.status for hit in fake_eutils.log] == [429] * 5 + [200]
     assert {hit.method for hit in fake_eutils.log} == {"POST"}  # Biopython POSTs long id lists
-    assert max_per_second([hit.time for hit in fake_eutils.log]) <= 3
+    assert fake_eutils.peak_rate() <= 3
 
 
 OTHER_COMMAND = """
@@ -95,18 +96,19 @@ import sys
 from pathlib import Path
 from pipeline.config import Settings
 from pipeline.records.entrez import EntrezClient
+from pipeline.records.retries import Backoff
 settings = Settings(data=Path(sys.argv[1]), eutils_url=sys.argv[2], ncbi_email="tests@example.org")
-result = EntrezClient(settings, backoff_base=0.05).fetch_records([str(60_000_000 + i) for i in range(100)])
+result = EntrezClient(settings, backoff=Backoff(base=0.05)).fetch_records([str(60_000_000 + i) for i in range(100)])
 print(len(result.records), len(result.unavailable))
 """
 
 
-def test_429_storm_from_threads_and_another_process(fake_eutils, settings, store) -> None:
+def test_429_storm_from_threads_and_another_process(fake_eutils, settings, store, clock) -> None:
     """Three threads and a second `litmine` process share one bucket through a 429 storm."""
     fake_eutils.storm(2.0, retry_after=None)  # pure backoff: only the bucket keeps the rate
     other = subprocess.Popen([sys.executable, "-c", OTHER_COMMAND, str(settings.data), settings.eutils_url],
                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    client = client_for(settings, store)
+    client = client_for(settings, store, clock)
     batches = [ids(150, start=40_000_000 + 1000 * k) for k in range(3)]
     results = {}
 
@@ -122,24 +124,65 @@ def test_429_storm_from_threads_and_another_process(fake_eutils, settings, store
     assert all(len(results[k].records) == 150 and not results[k].unavailable for k in range(3))
     statuses = [hit.status for hit in fake_eutils.log]
     assert statuses.count(429) >= 3 and statuses.count(200) == 4
-    assert max_per_second([hit.time for hit in fake_eutils.log]) <= 3
+    assert fake_eutils.peak_rate() <= 3
 
 
-def test_retry_after_is_honoured(fake_eutils, settings) -> None:
+def test_retry_after_is_honoured(fake_eutils, settings, clock) -> None:
     fake_eutils.fail_next(1, status=429, retry_after=1.5)
-    client_for(settings).efetch_pubmed(ids(3))
-    first, second = fake_eutils.requests("efetch")
-    assert second.time - first.time >= 1.5
+    client_for(settings, clock=clock).efetch_pubmed(ids(3))
+    assert len(fake_eutils.requests("efetch")) == 2 and clock.sleeps[0] >= 1.5
 
 
-def test_server_errors_drops_and_incomplete_reads_are_retried(fake_eutils, settings) -> None:
+def test_a_retry_after_beyond_the_budget_is_honoured_by_giving_up(fake_eutils, settings, clock) -> None:
+    fake_eutils.fail_next(1, status=503, retry_after=600)
+    result = client_for(settings, clock=clock, budget=300).fetch_records(ids(3))
+    assert len(fake_eutils.log) == 1 and not clock.sleeps  # no try before the server's time
+    assert all("gave up after 1 try" in why for why in result.unavailable.values())
+
+
+def test_server_errors_drops_resets_and_incomplete_reads_are_retried(fake_eutils, settings) -> None:
     for status in (500, 502, 503):
         fake_eutils.fail_next(1, status=status)
     fake_eutils.drop_next(1)
+    fake_eutils.reset_next(1)
     fake_eutils.incomplete_next(1)
-    records = client_for(settings, max_tries=6).efetch_pubmed(ids(5))
+    records = client_for(settings).efetch_pubmed(ids(5))
     assert len(records) == 5
-    assert len(fake_eutils.requests("efetch")) == 6
+    assert len(fake_eutils.requests("efetch")) == 7
+
+
+def test_a_burst_of_faults_longer_than_six_tries_loses_nothing(fake_eutils, settings, store, clock) -> None:
+    """Issue 18's burst, and more: six tries in ten seconds used to declare NCBI unreachable."""
+    fake_eutils.fail_next(8, status=429)
+    fake_eutils.fail_next(1, status=503)
+    fake_eutils.reset_next(1)
+    fake_eutils.truncate_next(1)
+    client = client_for(settings, store, clock)
+    result = client.fetch_records(ids(20))
+    assert len(result.records) == 20 and not result.unavailable and not client.offline
+    assert len(clock.sleeps) == 11 and sum(clock.sleeps) <= 300
+
+
+def test_search_backend_failed_is_retried_other_ncbi_errors_are_not(fake_eutils, settings, store) -> None:
+    fake_eutils.ncbi_error_next(2, util="esearch")
+    client = client_for(settings, store)
+    assert client.esearch("biopython", retmax=2) == ["41282813", "41148224"]
+    assert len(fake_eutils.requests("esearch")) == 3
+    fake_eutils.ncbi_error_next(1, message="Invalid query syntax", util="esearch")
+    with pytest.raises(EntrezError, match="NCBI says: Invalid query syntax") as error:
+        client.esearch("biopython")
+    assert not isinstance(error.value, Unreachable) and len(fake_eutils.requests("esearch")) == 4
+
+
+def test_html_pages_and_malformed_xml_are_retried(fake_eutils, settings, store) -> None:
+    fake_eutils.html_next(1, util="esearch")
+    fake_eutils.malformed_next(1, util="esearch")
+    client = client_for(settings, store)
+    assert client.esearch("biopython", retmax=1) == ["41282813"]
+    fake_eutils.html_next(1, util="efetch")
+    fake_eutils.malformed_next(1, util="efetch")
+    assert len(client.fetch_records(ids(4)).records) == 4
+    assert len(fake_eutils.log) == 6
 
 
 def test_slow_replies_time_out_and_are_retried(fake_eutils, settings) -> None:
@@ -174,14 +217,26 @@ def test_truncated_response_is_retried_and_never_stored_half(fake_eutils, settin
     assert len(store.get_many(wanted)) == 450
 
 
-def test_truncation_that_never_ends_stores_nothing(fake_eutils, settings, store) -> None:
+def test_truncation_that_never_ends_stores_nothing(fake_eutils, settings, store, clock) -> None:
     wanted = ids(20)
-    fake_eutils.truncate_next(3)
-    client = client_for(settings, store, max_tries=3)
+    fake_eutils.truncate_next(1000)
+    client = client_for(settings, store, clock, budget=5)
     result = client.fetch_records(wanted)
     assert not result.records and not store.get_many(wanted)
-    assert all(r.startswith("unreachable: ") and "gave up after 3 tries" in r for r in result.unavailable.values())
+    tries = len(fake_eutils.log)
+    assert tries > 1 and sum(clock.sleeps) <= 5
+    assert all(r.startswith("unreachable: ") and f"gave up after {tries} tries" in r
+               for r in result.unavailable.values())
     assert client.offline
+
+
+def test_a_bad_record_in_a_batch_costs_only_itself(fake_eutils, settings, store) -> None:
+    fake_eutils.broken = {"30000001"}
+    result = client_for(settings, store).fetch_records(ids(4))
+    assert sorted(result.records) == ["30000000", "30000002", "30000003"]
+    assert result.unavailable["30000001"].startswith("error: ") and "without MedlineCitation/Article" in \
+        result.unavailable["30000001"]
+    assert len(fake_eutils.log) == 1  # not retried: asking again gets the same record
 
 
 def test_offline_explicit_serves_the_store_and_reports_the_rest(fake_eutils, settings, store) -> None:
@@ -199,20 +254,38 @@ def test_offline_explicit_serves_the_store_and_reports_the_rest(fake_eutils, set
     assert len(fake_eutils.log) == before
 
 
-def test_offline_detected_on_a_closed_port(settings, store, fake_eutils) -> None:
+def test_offline_only_when_a_closed_port_stays_closed_for_the_budget(settings, store, fake_eutils, clock) -> None:
     known, unknown = ids(2), ids(2, start=50_000_000)
     client_for(settings, store).fetch_records(known)
-    client = client_for(settings.with_overrides(eutils_url=closed_port_url()), store)
+    client = client_for(settings.with_overrides(eutils_url=closed_port_url()), store, clock, budget=5)
     assert not client.offline
     result = client.fetch_records(known + unknown)
     assert client.offline
+    assert len(clock.sleeps) >= 2 and sum(clock.sleeps) <= 5  # a refused connection is retried first
     assert sorted(result.records) == known
     assert set(result.unavailable) == set(unknown)
-    assert all(r.startswith("unreachable: ") for r in result.unavailable.values())
+    assert all(r.startswith("unreachable: ") and "cannot connect" in r for r in result.unavailable.values())
+    sleeps = len(clock.sleeps)
     t0 = time.monotonic()
     again = client.fetch_records(unknown)  # no new connection attempt, no retries
     assert time.monotonic() - t0 < 0.2 and set(again.unavailable) == set(unknown)
-    assert client.pmcid_to_pmid("PMC1234567") is None
+    assert client.pmcid_to_pmid("PMC1234567") is None and len(clock.sleeps) == sleeps
+
+
+def test_after_an_outage_a_later_batch_tries_again_once(fake_eutils, settings, store, clock) -> None:
+    fake_eutils.drop_next(1000)
+    client = client_for(settings, store, clock, budget=5)
+    assert not client.fetch_records(ids(2)).records and client.offline
+    tries = len(fake_eutils.log)
+    clock.advance(4)
+    assert client.fetch_records(ids(2)).unavailable and len(fake_eutils.log) == tries  # still waiting
+    clock.advance(2)
+    assert not client.offline  # the wait is over: the next request tries, once
+    assert client.fetch_records(ids(2)).unavailable and client.offline
+    assert len(fake_eutils.log) == tries + 1
+    fake_eutils.clear()
+    clock.advance(6)
+    assert len(client.fetch_records(ids(2)).records) == 2 and not client.offline and not client.outage
 
 
 def test_cache_first_then_refresh(fake_eutils, settings, store) -> None:
@@ -247,12 +320,18 @@ def test_api_key_never_shows_in_logs_or_errors(fake_eutils, tmp_path, store, cap
     fake_eutils.fail_next(1, status=400)
     with pytest.raises(EntrezError) as error:
         client.esummary(ids(2))
-    offline = client_for(settings.with_overrides(eutils_url=closed_port_url()), store)
+    offline = client_for(settings.with_overrides(eutils_url=closed_port_url()), store, budget=1)
     with pytest.raises(Unreachable) as unreachable:
         offline.esearch("aspirin")
+    no_scheme = client_for(settings.with_overrides(eutils_url="eutils.example.org/entrez/eutils/"), store)
+    with pytest.raises(EntrezError) as unknown_url:  # urllib's ValueError quotes the whole URL
+        no_scheme.esearch("aspirin")
     assert all(hit.params.get("api_key") == [KEY] for hit in fake_eutils.log)  # it is sent...
     assert "GET http://127.0.0.1" in caplog.text and "api_key=***" in caplog.text
-    for text in (caplog.text, str(error.value), str(unreachable.value), repr(settings)):
+    assert "unknown url type" in str(unknown_url.value) and "api_key=***" in str(unknown_url.value)
+    for exc in (error.value, unreachable.value, unknown_url.value):
+        assert exc.__cause__ is None and (exc.__context__ is None or exc.__suppress_context__)  # none unmasked below
+    for text in (caplog.text, str(error.value), str(unreachable.value), str(unknown_url.value), repr(settings)):
         assert KEY not in text  # ...but never shown
     assert mask(f"x?api_key={KEY}&y=1 and {KEY}", KEY) == "x?api_key=***&y=1 and ***"
 
@@ -301,3 +380,13 @@ def test_ecitmatch_is_cached(fake_eutils, settings, store) -> None:
     assert hit.params["tool"] == ["litmine"] and "gut|2017|66|1121|bao y|0|" in hit.params["bdata"][0]
     assert client.ecitmatch(citations[:1]) == ["27797938"]
     assert len(fake_eutils.log) == 1
+
+
+def test_ecitmatch_never_caches_a_miss_from_an_error_reply(fake_eutils, settings, store) -> None:
+    fake_eutils.citations[("gut", "2017", "1121")] = "27797938"
+    citation = {"journal_title": "Gut", "year": "2017", "volume": "66", "first_page": "1121", "author_name": "Bao Y"}
+    fake_eutils.html_next(1000, util="ecitmatch")
+    with pytest.raises(Unreachable):
+        client_for(settings, store, budget=1).ecitmatch([citation])
+    fake_eutils.clear()
+    assert client_for(settings, store).ecitmatch([citation]) == ["27797938"]  # asked again, not a cached miss

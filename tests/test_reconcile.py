@@ -102,6 +102,17 @@ def test_a_paper_counts_once_and_verdicts_follow_papers(ids, kb):
     assert reconcile_claim(claim, [], extracted, kb).verdict == "not_checked"
 
 
+def test_a_failed_search_never_says_no_evidence(ids, kb):
+    """Records read from the store after PubMed's search failed: silent ones prove nothing."""
+    claim = claim_of(rel("sertraline", "inhibits", "KCNJ10", ids))
+    silent = [Record(uid="pmid:3", pmid="3")]
+    extracted = {"pmid:3": ExtractedRecord("pmid:3", [])}
+    failure = "unreachable: esearch pubmed: gave up after 12 tries in 296 s, last: HTTP 503 Service Unavailable"
+    result = verify_claim(claim, Candidates(silent, set(), False, failure), extracted, kb, None, None)
+    assert result.verdict == "not_checked" and result.note == f"search failed ({failure})"
+    assert verify_claim(claim, Candidates(silent, set()), extracted, kb, None, None).verdict == "no_evidence"
+
+
 def test_a_paper_whose_sentences_take_both_sides_counts_on_both(ids, kb):
     """One paper, three sentences for the claim and one of comparable weight against: the paper is
     mixed (it is more often misread than self-contradicting), and so is the verdict on it alone;

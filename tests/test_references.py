@@ -23,7 +23,7 @@ References
 
 def resolve(settings: Settings, offline: bool) -> dict[str, tuple[str | None, str]]:
     with Store(settings.data / "litmine.sqlite") as store:
-        client = EntrezClient(settings, store, offline=offline, backoff_base=0.01)
+        client = EntrezClient(settings, store, offline=offline)
         refs = resolve_references(parse_document(NOTE, path="note.txt"), client)
     return {r.marker: (r.pmid, r.status) for r in refs}
 
@@ -48,3 +48,22 @@ def test_offline_with_an_empty_store_nothing_is_called_no_evidence(tmp_path: Pat
     statuses = resolve(settings, offline=True)
     assert statuses == {"1": ("27797938", "unavailable"), "2": (None, "unavailable"),
                         "3": (None, "unavailable"), "4": (None, "unavailable"), "5": (None, "unresolved")}
+
+
+def test_ncbi_errors_make_one_reference_unavailable_and_the_others_resolve(tmp_path: Path, fake_eutils: FakeEutils):
+    """A 400 (a bad key) on the DOI's search and an error page from ecitmatch: those two are
+    unavailable with the reason, the rest resolve, nothing raises."""
+    fake_eutils.ids[("pmcid", "pmc1234567")] = "11111111"
+    settings = Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="tests@example.org")
+    fake_eutils.fail_next(1, status=400, util="esearch")  # the PMCID's search comes first: 400
+    fake_eutils.ncbi_error_next(1, message="Invalid query", util="esearch")  # the DOI's: an NCBI error
+    fake_eutils.fail_next(1, status=414, util="ecitmatch")
+    with Store(settings.data / "litmine.sqlite") as store:
+        refs = {r.marker: r for r in resolve_references(parse_document(NOTE, path="note.txt"),
+                                                        EntrezClient(settings, store))}
+    assert refs["1"].status == "resolved"
+    assert (refs["2"].status, refs["2"].reason) == ("unavailable", "error: esearch pubmed: HTTP 400 Bad Request")
+    assert (refs["3"].status, refs["3"].reason) == ("unavailable", "error: esearch pubmed: NCBI says: Invalid query")
+    assert refs["4"].status == "unavailable" and refs["4"].reason.startswith("error: ecitmatch") \
+        and "HTTP 414" in refs["4"].reason
+    assert refs["5"].status == "unresolved"

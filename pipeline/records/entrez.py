@@ -2,39 +2,34 @@
 
 Why the pieces are there:
 
-* **Base URL.** Biopython 1.88 hard-codes ``https://eutils.ncbi.nlm.nih.gov/
-  entrez/eutils/<tool>.fcgi`` in every E-utility function and offers no setting
-  for it. The least invasive hook is the one name ``Bio.Entrez`` looks up for
-  each HTTP request, its module-level ``urlopen``: litmine wraps it once per
-  process. The wrapper acts only while an EntrezClient call is running (a
-  context variable, so per thread) and then rewrites the default base URL to
-  ``Settings.eutils_url``, takes a token from the machine-wide rate limiter
-  and sets a socket timeout (Biopython sets none). Outside those calls, other
-  Bio.Entrez users in the process are untouched.
+* **Base URL, rate and timeout.** ``pipeline.records.routing`` points Bio.Entrez's
+  requests at ``Settings.eutils_url`` through the machine-wide rate limiter.
 * **Retries.** Biopython retries 429/5xx at once with a fixed sleep and limits
   the rate per process only, so ``Bio.Entrez.max_tries`` is set to 1 and this
-  module retries instead: exponential backoff with full jitter on 429, 5xx,
-  timeouts, dropped connections, incomplete reads and truncated XML, never
-  shorter than the server's Retry-After. Every attempt passes the shared bucket.
-* **Offline.** An explicit setting, or the first connection failure (or
-  exhausted retries) switches the client offline for the rest of its life:
-  everything then comes from the store, and what is not there is reported
-  unavailable with a reason, never dropped.
+  module retries instead, within a time budget (``pipeline.records.retries``):
+  429, 5xx, timeouts, refused or dropped connections, incomplete reads,
+  truncated or non-XML replies and NCBI's transient ``<ERROR>Search Backend
+  failed``. Every attempt passes the shared bucket. Anything else (HTTP 400,
+  414, an NCBI error, a reply Biopython rejects) fails that request at once with
+  an EntrezError, which callers turn into that item's ``unavailable`` reason.
+* **Offline.** An explicit setting keeps the client offline. A fault that
+  outlasts a request's whole budget (NCBI out of reach for minutes) takes it
+  offline for one more budget's time, so the rest of a run does not wait a
+  budget per request; after that, the next request tries once and a success
+  brings it back. Offline, everything comes from the store, and what is not
+  there is reported unavailable with a reason, never dropped.
 * **Secrets.** The API key is passed per request, never logged; URLs and error
-  texts are masked before they reach a log or an exception.
+  texts are masked before they reach a log or an exception, and no exception
+  raised inside a request leaves it with its original (unmasked) cause.
 """
 from __future__ import annotations
 
 import http.client
 import io
 import logging
-import random
 import re
-import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -43,18 +38,20 @@ from urllib.error import HTTPError, URLError
 from Bio import Entrez
 from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError
 
-from pipeline.config import DEFAULT_EUTILS_URL, Settings
+from pipeline.config import Settings
 from pipeline.datatypes import Record
 from pipeline.records.pubmed import TruncatedXMLError, parse_pubmed_xml
-from pipeline.records.ratelimit import RateLimiter, limiter_for
+from pipeline.records.ratelimit import limiter_for
+from pipeline.records.retries import Backoff
+from pipeline.records.routing import Route, install, mask, route
 from pipeline.records.store import Store, now_iso
 
 log = logging.getLogger("litmine.entrez")
 
 BATCH = 200  # ids per efetch/esummary/elink request, as NCBI recommends
 HISTORY_PAGE = 500  # records per efetch page from the history server
-MAX_BACKOFF = 30.0  # seconds: the cap of one backoff sleep
-MAX_RETRY_AFTER = 60.0  # seconds: longer Retry-After values are cut to this
+# NCBI <ERROR> texts that mean "try again": its search backend timing out or restarting
+_TRANSIENT_NCBI = re.compile(r"search backend failed|temporarily unavailable|try again later", re.I)
 _PMID = re.compile(r"^[1-9]\d{0,9}$")
 # Why a requested PMID is missing when NCBI was asked and answered: efetch leaves out a PMID it
 # does not have (HTTP 200, an empty PubmedArticleSet), or the id cannot be one.
@@ -67,7 +64,25 @@ class EntrezError(RuntimeError):
 
 
 class Unreachable(EntrezError):
-    """NCBI cannot be reached (network down, or retries exhausted); the client is now offline."""
+    """NCBI is out of reach (offline, or a fault outlasted the retry budget)."""
+
+
+class _Transient(Exception):
+    """A failed try worth another: the reason (masked) and the server's Retry-After."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def failure_reason(exc: EntrezError) -> str:
+    """What an item that could not be had says about it (the `unavailable` reason)."""
+    return f"unreachable: {exc}" if isinstance(exc, Unreachable) else f"error: {exc}"
+
+
+def is_failure(reason: str) -> bool:
+    """Whether an `unavailable` reason is a fault's (failure_reason's), not PubMed's answer or offline mode."""
+    return reason.startswith(("unreachable: ", "error: "))
 
 
 @dataclass
@@ -77,48 +92,10 @@ class FetchResult:
     fetched: int = 0
     from_store: int = 0
 
-
-# ----------------------------------------------------------------- routing
-
-
-@dataclass(frozen=True)
-class _Route:
-    base_url: str
-    limiter: RateLimiter
-    timeout: float
-    api_key: str
-
-
-_route: ContextVar[_Route | None] = ContextVar("litmine_entrez_route", default=None)
-_original_urlopen = urllib.request.urlopen
-_install_lock = threading.Lock()
-
-
-def mask(text: str, api_key: str = "") -> str:
-    """The text with any API key (as a URL parameter or verbatim) replaced by ***."""
-    text = re.sub(r"(api_key=)[^&\s'\"]+", r"\1***", text)
-    return text.replace(api_key, "***") if api_key else text
-
-
-def _routed_urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
-    """Bio.Entrez's urlopen: during a client call, redirect, rate-limit and time out."""
-    route = _route.get()
-    if route is None or not isinstance(request, urllib.request.Request):
-        return _original_urlopen(request, *args, **kwargs)
-    if request.full_url.startswith(DEFAULT_EUTILS_URL):
-        request.full_url = route.base_url + request.full_url[len(DEFAULT_EUTILS_URL):]
-    route.limiter.acquire()
-    log.debug("%s %s", request.get_method(), mask(request.full_url, route.api_key))
-    kwargs.setdefault("timeout", route.timeout)
-    return _original_urlopen(request, *args, **kwargs)
-
-
-def _install() -> None:
-    """Hook Bio.Entrez once per process and hand retries to litmine."""
-    with _install_lock:
-        if Entrez.urlopen is not _routed_urlopen:
-            Entrez.urlopen = _routed_urlopen
-        Entrez.max_tries = 1
+    @property
+    def failures(self) -> dict[str, str]:
+        """The unavailable ids that PubMed may well have: those lost to a fault or an offline client."""
+        return {p: why for p, why in self.unavailable.items() if why not in (NOT_IN_PUBMED, NOT_A_PMID)}
 
 
 # ----------------------------------------------------------------- helpers
@@ -135,17 +112,39 @@ def _retry_after(exc: HTTPError) -> float | None:
             seconds = parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    return max(seconds, 0.0)
 
 
 def _read_xml(data: bytes, what: str) -> Any:
-    """Bio.Entrez.read over a response; partial XML is retryable, NCBI <ERROR>s are not."""
+    """Bio.Entrez.read over a response; partial or non-XML replies and NCBI's transient
+    <ERROR>s are retryable, other NCBI <ERROR>s are not."""
     try:
         return Entrez.read(io.BytesIO(data), validate=False)
     except (CorruptedXMLError, NotXMLError) as exc:
         raise TruncatedXMLError(f"{what}: {exc}") from exc
     except RuntimeError as exc:
+        if _TRANSIENT_NCBI.search(str(exc)):
+            raise _Transient(f"{what}: NCBI says: {exc}") from None
         raise EntrezError(f"{what}: NCBI says: {exc}") from exc
+
+
+def _history_set(data: bytes) -> tuple[str, str]:
+    """epost's reply: the history server's WebEnv and query key."""
+    posted = _read_xml(data, "epost")
+    return posted["WebEnv"], posted["QueryKey"]
+
+
+def _citation_answers(data: bytes, ask: list[str], what: str) -> dict[str, str]:
+    """ecitmatch's reply, one line per citation echoing its key's index: citation key -> PMID, or ""
+    for NCBI's NOT_FOUND / AMBIGUOUS. A reply answering none (an error page) is retried."""
+    answers = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        parts = line.strip().split("|")
+        if len(parts) >= 7 and parts[5].isdigit() and int(parts[5]) < len(ask):
+            answers[ask[int(parts[5])]] = parts[6].strip() if _PMID.match(parts[6].strip()) else ""
+    if not answers:
+        raise _Transient(f"{what}: the reply answers none of the citations")
+    return answers
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -164,16 +163,25 @@ class EntrezClient:
     """Cache-first access to PubMed through Bio.Entrez, polite to NCBI and honest offline."""
 
     def __init__(self, settings: Settings, store: Store | None = None, offline: bool | None = None,
-                 backoff_base: float = 0.5, max_tries: int = 6, timeout: float = 60.0):
+                 backoff: Backoff | None = None, timeout: float = 60.0):
         self.settings = settings
         self.store = store
-        self.offline: bool = settings.offline if offline is None else offline
-        self.offline_reason = "offline"
-        self.backoff_base = backoff_base
-        self.max_tries = max_tries
+        self.explicitly_offline: bool = settings.offline if offline is None else offline
+        self.backoff = backoff or Backoff(budget=settings.retry_budget)
+        self.outage = ""  # why NCBI is out of reach, after a fault outlasted a request's budget
+        self._retry_at = 0.0  # backoff.clock() time from which a request tries again after an outage
         self.limiter = limiter_for(settings)
-        self._route = _Route(settings.eutils_url, self.limiter, timeout, settings.ncbi_api_key)
-        _install()
+        self._route = Route(settings.eutils_url, self.limiter, timeout, settings.ncbi_api_key)
+        install()
+
+    @property
+    def offline(self) -> bool:
+        """Explicitly offline, or within an outage's wait (see the module docstring)."""
+        return self.explicitly_offline or (bool(self.outage) and self.backoff.clock() < self._retry_at)
+
+    @property
+    def offline_reason(self) -> str:
+        return "offline" if self.explicitly_offline or not self.outage else f"unreachable: {self.outage}"
 
     # -- plumbing ------------------------------------------------------
     def _params(self) -> dict[str, str | None]:
@@ -184,75 +192,87 @@ class EntrezClient:
     def _mask(self, text: str) -> str:
         return mask(text, self.settings.ncbi_api_key)
 
-    def _go_offline(self, reason: str) -> None:
-        if not self.offline:
-            log.warning("NCBI unreachable, working offline from here on: %s", reason)
-        self.offline = True
-        self.offline_reason = f"unreachable: {reason}"
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Full jitter: uniform in [0, base * 2^(attempt-1)], capped, never under Retry-After."""
-        delay = random.uniform(0.0, min(MAX_BACKOFF, self.backoff_base * 2 ** (attempt - 1)))
-        return max(delay, retry_after or 0.0)
-
     def _request(self, what: str, call: Callable[[], Any], parse: Callable[[bytes], T]) -> T:
-        """One E-utility call with litmine's retries; the parsed, validated response."""
+        """One E-utility call, retried within the budget; the parsed, validated response.
+
+        After an outage the first request tries once: the budget was spent on the outage already."""
         if self.offline:
             raise Unreachable(f"{what}: {self.offline_reason}")
-        last = ""
-        for attempt in range(1, self.max_tries + 1):
-            retry_after = None
-            token = _route.set(self._route)
+        started = self.backoff.clock()
+        deadline = started if self.outage else started + self.backoff.budget
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                handle = call()
-                try:
-                    data = handle.read()
-                finally:
-                    handle.close()
-                return parse(data.encode() if isinstance(data, str) else data)
-            except HTTPError as exc:
-                exc.close()
-                if exc.code != 429 and exc.code < 500:
-                    raise EntrezError(self._mask(f"{what}: HTTP {exc.code} {exc.reason}")) from None
-                retry_after = _retry_after(exc)
-                last = f"HTTP {exc.code} {exc.reason}"
-            except URLError as exc:
-                if not isinstance(exc.reason, TimeoutError):
-                    reason = self._mask(f"cannot connect to {self.settings.eutils_url}: {exc.reason}")
-                    self._go_offline(reason)
-                    raise Unreachable(f"{what}: {reason}") from None
-                last = "timed out"
-            except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, IncompleteRead, TLS
-                last = f"{type(exc).__name__}: {exc}" if not isinstance(exc, TimeoutError) else "timed out"
-            except TruncatedXMLError as exc:
-                last = str(exc)
+                result = self._try(what, call, parse)
+            except _Transient as exc:
+                last = exc
+            else:
+                if self.outage:
+                    log.warning("NCBI answers again after: %s", self.outage)
+                    self.outage = ""
+                return result
+            delay = self.backoff.next_delay(attempt, last.retry_after, deadline)
+            if delay is None:
+                break
+            log.warning("%s: %s; retry %d in %.2f s", what, last, attempt, delay)
+            self.backoff.sleep(delay)
+        self.outage = (f"gave up after {attempt} {'try' if attempt == 1 else 'tries'} in "
+                       f"{self.backoff.clock() - started:.0f} s, last: {last}")
+        self._retry_at = self.backoff.clock() + self.backoff.budget
+        log.warning("NCBI out of reach, working offline for %.0f s: %s", self.backoff.budget, self.outage)
+        raise Unreachable(f"{what}: {self.outage}")
+
+    def _try(self, what: str, call: Callable[[], Any], parse: Callable[[bytes], T]) -> T:
+        """One try: the parsed response, a _Transient to retry, or an EntrezError; every message masked
+        and no exception chained to one that is not (a urllib error's text may hold the request URL)."""
+        token = route.set(self._route)
+        try:
+            handle = call()
+            try:
+                data = handle.read()
             finally:
-                _route.reset(token)
-            last = self._mask(last)
-            if attempt < self.max_tries:
-                delay = self._backoff(attempt, retry_after)
-                log.warning("%s: %s; retry %d/%d in %.2f s", what, last, attempt, self.max_tries - 1, delay)
-                time.sleep(delay)
-        reason = f"gave up after {self.max_tries} tries, last: {last}"
-        self._go_offline(reason)
-        raise Unreachable(f"{what}: {reason}")
+                handle.close()
+            return parse(data.encode() if isinstance(data, str) else data)
+        except HTTPError as exc:
+            exc.close()
+            if exc.code == 429 or exc.code >= 500:
+                raise _Transient(self._mask(f"HTTP {exc.code} {exc.reason}"), _retry_after(exc)) from None
+            raise EntrezError(self._mask(f"{what}: HTTP {exc.code} {exc.reason}")) from None
+        except URLError as exc:  # refused, DNS, TLS (an OSError): a hiccup until it outlasts the budget
+            if not isinstance(exc.reason, OSError):  # "unknown url type", "no host given"
+                raise EntrezError(self._mask(f"{what}: {exc.reason}")) from None
+            reason = "timed out" if isinstance(exc.reason, TimeoutError) else \
+                f"cannot connect to {self.settings.eutils_url}: {exc.reason}"
+            raise _Transient(self._mask(reason)) from None
+        except (OSError, http.client.HTTPException) as exc:  # timeouts, resets, IncompleteRead
+            reason = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            raise _Transient(self._mask(reason)) from None
+        except (TruncatedXMLError, _Transient) as exc:
+            raise _Transient(self._mask(str(exc))) from None
+        except EntrezError as exc:
+            raise EntrezError(self._mask(str(exc))) from None
+        except Exception as exc:  # a reply Biopython or litmine rejects, or a request urllib cannot make
+            raise EntrezError(self._mask(f"{what}: {type(exc).__name__}: {exc}")) from None
+        finally:
+            route.reset(token)
 
     # -- E-utilities ---------------------------------------------------
     def esearch(self, term: str, retmax: int = 20, db: str = "pubmed", sort: str = "relevance") -> list[str]:
         """Ids matching an Entrez query, best first: PubMed's own order is newest first, so
         the default asks for its relevance ranking ("" keeps NCBI's default)."""
         options = {"sort": sort} if sort else {}
-        result = self._request(f"esearch {db}", lambda: Entrez.esearch(
-            db=db, term=term, retmax=retmax, **options, **self._params()), lambda d: _read_xml(d, f"esearch {db}"))
-        return [str(i) for i in result["IdList"]]
+        return self._request(f"esearch {db}", lambda: Entrez.esearch(
+            db=db, term=term, retmax=retmax, **options, **self._params()),
+            lambda d: [str(i) for i in _read_xml(d, f"esearch {db}")["IdList"]])
 
     def esummary(self, ids: Sequence[str], db: str = "pubmed") -> list[dict]:
         """Document summaries (Biopython's dicts), BATCH ids per request."""
         summaries: list[dict] = []
         for chunk in _chunks(_unique(ids), BATCH):
-            result = self._request(f"esummary {db} ({len(chunk)} ids)", lambda c=chunk: Entrez.esummary(
-                db=db, id=",".join(c), **self._params()), lambda d: _read_xml(d, f"esummary {db}"))
-            summaries.extend(dict(item) for item in result)
+            summaries += self._request(f"esummary {db} ({len(chunk)} ids)", lambda c=chunk: Entrez.esummary(
+                db=db, id=",".join(c), **self._params()),
+                lambda d: [dict(item) for item in _read_xml(d, f"esummary {db}")])
         return summaries
 
     def elink_pmc(self, pmids: Sequence[str]) -> dict[str, str]:
@@ -275,7 +295,8 @@ class EntrezClient:
         return links
 
     def _convert(self, kind: str, key: str, term: str) -> str | None:
-        """An id conversion through esearch, cached in the store.
+        """An id conversion through esearch, cached in the store; raises EntrezError when NCBI
+        could not answer.
 
         None means no PMID is known; with ``self.offline`` set it means NCBI could not be asked.
         """
@@ -287,10 +308,9 @@ class EntrezClient:
             if record is not None and record.pmid:
                 self.store.remember_id(kind, key, record.pmid)
                 return record.pmid
-        try:
-            ids = self.esearch(term, retmax=2)
-        except Unreachable:
+        if self.offline:
             return None
+        ids = self.esearch(term, retmax=2)
         if len(ids) > 1:
             log.warning("%s %s matches several PubMed records %s; not using any", kind, key, ids)
         pmid = ids[0] if len(ids) == 1 else ""
@@ -313,6 +333,8 @@ class EntrezClient:
         """PMIDs for citations (journal_title, year, volume, first_page, author_name), cached.
 
         None for no match; with ``self.offline`` set it may also mean NCBI could not be asked.
+        Only NCBI's answers are cached: a reply that leaves a citation unanswered raises
+        EntrezError (after caching the rest), one that answers none is retried.
         """
         fields = ("journal_title", "year", "volume", "first_page", "author_name")
         keys = ["|".join(c.get(f, "").replace("|", " ").strip().lower() for f in fields) for c in citations]
@@ -326,27 +348,26 @@ class EntrezClient:
         if ask and not self.offline:
             # pre-formatted: Biopython drops tool/email/api_key when bdata is a list of dicts
             bdata = "\r".join(f"{key}|{i}|" for i, key in enumerate(ask))
-            try:
-                text = self._request(f"ecitmatch ({len(ask)} citations)", lambda: Entrez.ecitmatch(
-                    db="pubmed", bdata=bdata, **self._params()), lambda d: d.decode("utf-8", "replace"))
-            except Unreachable:
-                text = None
-            if text is not None:
-                answers = {}
-                for line in text.splitlines():
-                    parts = line.strip().split("|")
-                    if len(parts) >= 7 and parts[5].isdigit() and int(parts[5]) < len(ask):
-                        answers[ask[int(parts[5])]] = parts[6].strip() if _PMID.match(parts[6].strip()) else ""
-                for key in ask:
-                    found[key] = answers.get(key, "")
-                    if self.store is not None:
-                        self.store.remember_id("citation", key, found[key])
+            what = f"ecitmatch ({len(ask)} citations)"
+            answers = self._request(what, lambda: Entrez.ecitmatch(db="pubmed", bdata=bdata, **self._params()),
+                                    lambda d: _citation_answers(d, ask, what))
+            for key, pmid in answers.items():
+                found[key] = pmid
+                if self.store is not None:
+                    self.store.remember_id("citation", key, pmid)
+            if len(answers) < len(ask):
+                raise EntrezError(f"{what}: NCBI's reply left {len(ask) - len(answers)} unanswered")
         return [found.get(key) or None for key in keys]
 
     # -- PubMed records ------------------------------------------------
-    def _efetch_xml(self, what: str, **params: Any) -> list[Record]:
+    def _efetch_xml(self, what: str, **params: Any) -> tuple[list[Record], dict[str, str]]:
+        """A batch's records, and the PMIDs of those PubMed sent but litmine could not read, with why."""
+        def parse(data: bytes) -> tuple[list[Record], dict[str, str]]:
+            rejected: dict[str, str] = {}
+            return parse_pubmed_xml(data, source="pubmed", rejected=rejected), rejected
+
         return self._request(what, lambda: Entrez.efetch(db="pubmed", retmode="xml", **params, **self._params()),
-                             lambda d: parse_pubmed_xml(d, source="pubmed"))
+                             parse)
 
     def _fetch(self, pmids: list[str]) -> tuple[dict[str, Record], dict[str, str]]:
         """Fetch, validate and store PubMed records; those that did not come with the reason.
@@ -356,9 +377,11 @@ class EntrezClient:
         request; more are posted once (epost) and paged from the history server.
         """
         records: dict[str, Record] = {}
+        rejected: dict[str, str] = {}
         failure = ""
         try:
-            for batch in self._batches(pmids):
+            for batch, bad in self._batches(pmids):
+                rejected.update({pmid: self._mask(f"error: {why}") for pmid, why in bad.items()})
                 fetched_at = now_iso()
                 for record in batch:
                     record.fetched_at = fetched_at
@@ -366,22 +389,25 @@ class EntrezClient:
                     self.store.upsert_records(batch)
                 records.update({r.pmid: r for r in batch if r.pmid})
         except EntrezError as exc:
-            failure = f"unreachable: {exc}" if isinstance(exc, Unreachable) else f"error: {exc}"
-        missing = {p: failure or NOT_IN_PUBMED for p in pmids if p not in records}
+            failure = failure_reason(exc)
+        missing = {p: failure or rejected.get(p, NOT_IN_PUBMED) for p in pmids if p not in records}
+        if rejected:
+            log.warning("%d records PubMed sent could not be read: %s", len(rejected), "; ".join(rejected.values()))
         if missing and not failure:
             log.info("%d PMIDs not found in PubMed: %s", len(missing), ", ".join(list(missing)[:20]))
         return {p: records[p] for p in pmids if p in records}, missing
 
-    def _batches(self, pmids: list[str]) -> Iterator[list[Record]]:
+    def _batches(self, pmids: list[str]) -> Iterator[tuple[list[Record], dict[str, str]]]:
         if len(pmids) <= BATCH:
             yield self._efetch_xml(f"efetch pubmed ({len(pmids)} ids)", id=",".join(pmids))
             return
-        posted = self._request(f"epost pubmed ({len(pmids)} ids)", lambda: Entrez.epost(
-            db="pubmed", id=",".join(pmids), **self._params()), lambda d: _read_xml(d, "epost"))
+        webenv, query_key = self._request(f"epost pubmed ({len(pmids)} ids)", lambda: Entrez.epost(
+            db="pubmed", id=",".join(pmids), **self._params()),
+            _history_set)
         for start in range(0, len(pmids), HISTORY_PAGE):
             yield self._efetch_xml(
                 f"efetch pubmed (history {start}-{min(start + HISTORY_PAGE, len(pmids))} of {len(pmids)})",
-                webenv=posted["WebEnv"], query_key=posted["QueryKey"], retstart=start, retmax=HISTORY_PAGE)
+                webenv=webenv, query_key=query_key, retstart=start, retmax=HISTORY_PAGE)
 
     def efetch_pubmed(self, pmids: Sequence[str]) -> list[Record]:
         """PubMed records for these PMIDs, fetched now (and stored if there is a store).

@@ -32,7 +32,8 @@ def _parse(data: bytes, source: str, roots: tuple[str, ...]) -> ET.Element:
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]
-        raise TruncatedXMLError(f"{source}: truncated or malformed XML at line {line}, column {column}: {reason}") from exc
+        raise TruncatedXMLError(f"{source}: truncated or malformed XML at line {line}, column {column}: "
+                                f"{reason}") from exc
     if _local(root.tag) not in roots:
         raise TruncatedXMLError(f"{source}: expected <{'> or <'.join(roots)}>, got <{_local(root.tag)}>")
     return root
@@ -78,16 +79,25 @@ def _abstract(parts: Iterable[ET.Element]) -> str:
 # ---------------------------------------------------------------- PubMed
 
 
-def parse_pubmed_xml(data: bytes, source: str = "pubmed") -> list[Record]:
-    """Records from an efetch PubmedArticleSet (PubmedArticle and PubmedBookArticle)."""
+def parse_pubmed_xml(data: bytes, source: str = "pubmed", rejected: dict[str, str] | None = None) -> list[Record]:
+    """Records from an efetch PubmedArticleSet (PubmedArticle and PubmedBookArticle).
+
+    With `rejected`, an article that cannot be read is left out and its PMID mapped to why,
+    so one bad record of a whole, well-formed batch costs only itself."""
     root = _parse(data, source, ("PubmedArticleSet",))
     records = []
     for element in root:
         tag = _local(element.tag)
-        if tag == "PubmedArticle":
-            records.append(_pubmed_article(element, source))
-        elif tag == "PubmedBookArticle":
-            records.append(_pubmed_book_article(element, source))
+        try:
+            if tag == "PubmedArticle":
+                records.append(_pubmed_article(element, source))
+            elif tag == "PubmedBookArticle":
+                records.append(_pubmed_book_article(element, source))
+        except (TruncatedXMLError, AttributeError, TypeError) as exc:
+            if rejected is None:
+                raise
+            pmid = (element.findtext(".//PMID") or "").strip()
+            rejected[pmid] = f"PubMed's record {pmid} cannot be read: {exc}"
     return records
 
 

@@ -5,13 +5,14 @@ reader: *resolved* (we have the record), *unavailable* (we know what is cited
 but could not fetch it, e.g. offline) and *unresolved* (nothing identifies the
 cited work, e.g. a bare "[4]" with no reference list). An unavailable reference
 is also *not found* when NCBI answered that its id does not exist, as opposed to
-not being reachable: the likely sign of a fabricated reference.
+not being reachable: the likely sign of a fabricated reference. An NCBI error while
+identifying or fetching one reference makes that reference unavailable, with the
+error as its reason, and the others go on.
 """
 from __future__ import annotations
 
-
 from pipeline.datatypes import Document, Record, Reference, ResolvedReference
-from pipeline.records.entrez import NOT_A_PMID, NOT_IN_PUBMED, EntrezClient
+from pipeline.records.entrez import NOT_A_PMID, NOT_IN_PUBMED, EntrezClient, EntrezError, failure_reason, is_failure
 
 RESOLVED, UNAVAILABLE, UNRESOLVED = "resolved", "unavailable", "unresolved"
 
@@ -31,6 +32,13 @@ def _said_none(client: EntrezClient, kind: str, key: str) -> bool:
 def _identify(ref: Reference, client: EntrezClient) -> tuple[Record | None, str | None, str, bool]:
     """A record already in the store, or the PMID to fetch, or why there is none (and whether
     that is NCBI's answer that there is none)."""
+    try:
+        return _lookup(ref, client)
+    except EntrezError as exc:
+        return None, None, failure_reason(exc), False
+
+
+def _lookup(ref: Reference, client: EntrezClient) -> tuple[Record | None, str | None, str, bool]:
     if ref.pmid:
         return None, ref.pmid, "", False
     store = client.store
@@ -65,9 +73,9 @@ def resolve_references(document: Document, client: EntrezClient, refresh: bool =
             record = fetched.records.get(pmid)
             reason = reason or fetched.unavailable.get(pmid, "")
             not_found = fetched.unavailable.get(pmid) in (NOT_IN_PUBMED, NOT_A_PMID)
-        known = bool(pmid or ref.pmcid or ref.doi or (ref.citation and client.offline))
+        known = bool(pmid or ref.pmcid or ref.doi or (ref.citation and (client.offline or is_failure(reason))))
         if not record and known and client.offline and not reason:
-            reason = "offline: not in the local store"
+            reason = f"{client.offline_reason}: not in the local store"
         status = RESOLVED if record else UNAVAILABLE if known else UNRESOLVED
         resolved.append(ResolvedReference(
             document=document.name, marker=ref.marker, raw=ref.raw, pmid=pmid or (record.pmid if record else None),

@@ -5,13 +5,17 @@ records are out of reach, gets a search: live, a PubMed esearch by relevance ove
 its concepts' names, synonyms and MeSH headings (a drug class also by its member
 drugs; a statement by its entities, else its words); offline, BM25 over the local
 store. Either way a pool of POOL candidates is re-ranked by the caller's ranker (the
-verifier's BM25), records naming both sides of a triple first.
+verifier's BM25), records naming both sides of a triple first. A live search that fails
+(an NCBI error, a fault outlasting the retry budget, records lost on the way) falls back to
+the store and says why, so the claim is never told there is no evidence on a search that
+did not happen.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -19,7 +23,7 @@ from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record, Resolved
 from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.records.entrez import EntrezClient, Unreachable
+from pipeline.records.entrez import EntrezClient, EntrezError, failure_reason
 from pipeline.records.references import RESOLVED
 from pipeline.relations.presupposition import with_presupposed
 from pipeline.relations.triggers import RelationExtractor
@@ -122,20 +126,27 @@ def _mentions_side(text: str, names: list[str]) -> bool:
 Ranker = Callable[[str, list[Record]], list[Record]]
 
 
+class Found(NamedTuple):
+    records: list[Record]
+    failure: str = ""  # why the live search could not be done in full ("" when it was, or offline by choice)
+
+
 def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k: int = 5,
-                   ranker: Ranker | None = None) -> list[Record]:
+                   ranker: Ranker | None = None) -> Found:
     """Up to `top_k` records that may bear on a claim, best first: a pool of POOL candidates from
     PubMed by relevance (online) or the store's BM25 (offline), re-ranked by `ranker` (the
     verifier's BM25 over the claim's words), a triple's records naming both its sides first."""
     term, text = search_query(claim, kb)
     pool: list[Record] = []
+    failure = client.offline_reason if client.offline and not client.explicitly_offline else ""
     if not client.offline:
         try:
             pmids = client.esearch(term, retmax=POOL)
             fetched = client.fetch_records(pmids)
             pool = [fetched.records[p] for p in pmids if p in fetched.records]
-        except Unreachable:
-            pass  # the client is offline from here on; fall back to the store
+            failure = next(iter(fetched.failures.values()), "")
+        except EntrezError as exc:
+            failure = failure_reason(exc)
     if not pool and client.store is not None:
         pool = [hit.record for hit in client.store.search(text, limit=POOL)]
     if ranker is not None:
@@ -143,7 +154,7 @@ def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k:
     if claim.relation is not None:
         sides = [query_names(claim.relation.subject, kb), query_names(claim.relation.object, kb)]
         pool.sort(key=lambda r: -sum(_mentions_side(r.text.lower(), names) for names in sides))  # stable
-    return pool[:top_k]
+    return Found(pool[:top_k], failure)
 
 
 @dataclass
@@ -153,20 +164,27 @@ class Candidates:
     records: list[Record] = field(default_factory=list)
     cited: set[str] = field(default_factory=set)  # uids of the cited records in hand
     missing_cited: bool = False  # some cited record could not be had
+    search_failure: str = ""  # why the search for it could not be done in full
     searched: str = ""  # where a search looked (PUBMED or LOCAL_STORE), "" when none ran
+
+    @property
+    def incomplete(self) -> bool:
+        """Some of the evidence the claim needed could not be had: never "no evidence" then."""
+        return self.missing_cited or bool(self.search_failure)
 
 
 def gather(claim: Claim, cited: list[ResolvedReference], client: EntrezClient, kb: KnowledgeBase, top_k: int,
            ranker: Ranker | None = None) -> Candidates:
     """A claim's cited records in hand, plus a search where it cites nothing or some of what it
     cites is missing (`cited`: its references that resolved, in citation order). The search says
-    where it looked: nothing found in the local store of an offline run is not nothing found in
-    PubMed."""
+    where it looked, and why it fell short if it did: nothing found in the local store of an
+    offline run is not nothing found in PubMed."""
     in_hand = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
     missing = any(ref.status != RESOLVED for ref in cited) or len(cited) < len(claim.citations)
-    records, searched = list(in_hand), ""
+    records, failure, searched = list(in_hand), "", ""
     if missing or not records:
-        records += search_records(claim, client, kb, top_k, ranker)
+        found = search_records(claim, client, kb, top_k, ranker)
+        records, failure = records + found.records, found.failure
         searched = LOCAL_STORE if client.offline else PUBMED
     unique = list({r.uid: r for r in records}.values())
-    return Candidates(unique, {r.uid for r in in_hand}, missing, searched)
+    return Candidates(unique, {r.uid for r in in_hand}, missing, failure, searched)

@@ -190,15 +190,15 @@ def paper_stance(items: list[EvidenceItem]) -> str:
     return RELATED
 
 
-def verdict_for(n_supporting: int, n_contradicting: int, n_checked: int, missing_cited: bool) -> str:
-    """Never "no evidence" when what the claim cites could not be read."""
+def verdict_for(n_supporting: int, n_contradicting: int, n_checked: int, incomplete: bool) -> str:
+    """Never "no evidence" when what the claim cites, or searched for, could not be read."""
     if n_supporting and n_contradicting:
         return "mixed"
     if n_supporting:
         return "supported"
     if n_contradicting:
         return "contradicted"
-    if missing_cited or n_checked == 0:
+    if incomplete or n_checked == 0:
         return "not_checked"
     return "no_evidence"
 

@@ -117,10 +117,11 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
             weights[side].append(weight * (CONCERN_WEIGHT if record.status == CONCERN else 1.0))
             if found_by == "cited":
                 cited_stances.add(side)
-    verdict, confidence = _weigh(weights, len(checked), candidates.missing_cited,
+    verdict, confidence = _weigh(weights, len(checked), candidates.incomplete,
                                  [j.evidence for uid, j in judgements.items() if uid not in withheld])
     by_search = any(e.found_by == "search" and e.stance != RELATED and e.counted for e in evidence)
     notes = ["cited records unavailable" if candidates.missing_cited else "",
+             f"search failed ({candidates.search_failure})" if candidates.search_failure else "",
              "evidence found by search" if by_search and claim.citations else "",
              "searched offline: the local store only" if candidates.searched == LOCAL_STORE and verdict in
              ("no_evidence", "not_checked") else "",
@@ -143,7 +144,7 @@ def _standing_notes(standing: Counter[tuple[str, str]]) -> list[str]:
     return notes
 
 
-def _weigh(weights: dict[str, list[float]], n_checked: int, missing_cited: bool,
+def _weigh(weights: dict[str, list[float]], n_checked: int, incomplete: bool,
            evidence_probabilities: list[float]) -> tuple[str, float]:
     """The verdict and its confidence: the chance that at least one paper on the winning side is
     right (noisy-or of their weights), times that side's share; for no evidence, the chance that
@@ -155,9 +156,9 @@ def _weigh(weights: dict[str, list[float]], n_checked: int, missing_cited: bool,
         return "mixed", 1.0 - share
     if total[strong]:
         verdict = verdict_for(len(weights[SUPPORTS]) if strong == SUPPORTS else 0,
-                              len(weights[CONTRADICTS]) if strong == CONTRADICTS else 0, n_checked, missing_cited)
+                              len(weights[CONTRADICTS]) if strong == CONTRADICTS else 0, n_checked, incomplete)
         return verdict, total[strong] * (1.0 - share)
-    verdict = verdict_for(0, 0, n_checked, missing_cited)
+    verdict = verdict_for(0, 0, n_checked, incomplete)
     return verdict, _none(evidence_probabilities) if verdict == "no_evidence" else 0.0
 
 
