@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from entrez_variants import variant
+from fake_clock import FakeClock
 from fake_eutils import FakeEutils
 
 from pipeline.config import Settings
@@ -75,7 +76,7 @@ def test_a_record_of_doubtful_standing_is_checked_with_its_notice():
 
 def resolve(settings: Settings, offline: bool = False) -> dict[str, tuple[str, str]]:
     with Store(settings.data / "litmine.sqlite") as store:
-        client = EntrezClient(settings, store, offline=offline, backoff_base=0.01, max_tries=2)
+        client = EntrezClient(settings, store, offline=offline, backoff=FakeClock().backoff(budget=1.0))
         references = resolve_references(parse_document(NOTE, path="note.txt"), client)
         write_tables(settings.data / "out", [], references, {}, {})
     with (settings.data / "out" / "references.csv").open(newline="") as handle:
