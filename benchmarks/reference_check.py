@@ -37,6 +37,7 @@ from pipeline.datatypes import Document, Reference, ResolvedReference
 from pipeline.records.entrez import EntrezClient
 from pipeline.records.reference_check import MISMATCH, NOT_FOUND, TITLE_MATCH, check_reference, disagreements
 from pipeline.records.references import resolve_references
+from pipeline.records.retries import Backoff
 from pipeline.records.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -203,7 +204,7 @@ def resolve(cases: list[Case], entries: list[Entry], rng: random.Random) -> list
                 settings = Settings(data=Path(tmp), eutils_url=url, ncbi_api_key="benchmark",
                                     ncbi_email="benchmark@example.org")
                 with Store(Path(tmp) / "litmine.sqlite") as store:
-                    client = EntrezClient(settings, store, backoff_base=0.01, max_tries=2)
+                    client = EntrezClient(settings, store, backoff=Backoff(budget=0.05, base=0.01))
                     document = Document("bench.txt", "bench", "", "", [], {c.marker: c.reference for c in group}, "")
                     found = {r.marker: r for r in resolve_references(document, client)}
                 resolved += [(c, found[c.marker]) for c in group]
