@@ -160,28 +160,35 @@ def check_claims(claims: list[Claim], gathered: Gathered, extracted: dict[str, E
 
 
 @task(cache_policy=NO_CACHE)
+def compare_runs(run_id: str, documents: list[str], results: list[ClaimResult], references: list[ResolvedReference],
+                 settings: Settings) -> list[runs.Change] | None:
+    """What changed since the previous run of the same documents (None when there was none)."""
+    store = open_toolkit(settings).store
+    previous = store.previous_run(runs.documents_key(documents), before=run_id)
+    return runs.diff(store.run_claims(previous), runs.snapshot(results, references)) if previous else None
+
+
+@task(cache_policy=NO_CACHE)
 def export(out: Path, documents: list[Document], results: list[ClaimResult], references: list[ResolvedReference],
-           records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> list[Path]:
-    """The CSV tables, the HTML report, and the records read with their extraction (for `litmine export`)."""
+           records: dict[str, Record], extracted: dict[str, ExtractedRecord],
+           changes: list[runs.Change] | None) -> list[Path]:
+    """The CSV tables (changes.csv where an earlier run compares), the HTML report, and the records
+    read with their extraction (for `litmine export`)."""
     tables = write_tables(out, results, references, records, extracted)
-    return [*tables, write_report(out, documents, results, references), write_run_records(out, records, extracted)]
+    if changes is not None:
+        tables.append(runs.write_changes(out / "changes.csv", changes))
+    return [*tables, write_report(out, documents, results, references, changes),
+            write_run_records(out, records, extracted)]
 
 
 @task(cache_policy=NO_CACHE)
 def record_run(run_id: str, documents: list[str], out: Path, results: list[ClaimResult],
-               references: list[ResolvedReference],
-               settings: Settings) -> tuple[dict[str, int], list[runs.Change] | None]:
-    """Keep this run's verdicts and compare them with the previous run of the same documents."""
-    key = runs.documents_key(documents)
-    current = runs.snapshot(results, references)
+               references: list[ResolvedReference], settings: Settings) -> dict[str, int]:
+    """Keep this run's verdicts, for the next run of the same documents to compare with."""
     counts = runs.summary(results)
-    store = open_toolkit(settings).store
-    store.add_run(run_id, key, sorted(documents), str(out), counts, current)
-    previous = store.previous_run(key, before=run_id)
-    changes = runs.diff(store.run_claims(previous), current) if previous else None
-    if changes is not None:
-        runs.write_changes(out / "changes.csv", changes)
-    return counts, changes
+    open_toolkit(settings).store.add_run(run_id, runs.documents_key(documents), sorted(documents), str(out), counts,
+                                         runs.snapshot(results, references))
+    return counts
 
 
 def default_out_dir(settings: Settings) -> Path:
@@ -222,13 +229,13 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     # quote(): large inputs Prefect need not walk looking for futures
     results = check_claims.with_options(refresh_cache=fresh or None)(claims, quote(gathered), quote(extracted),
                                                                      settings)
-    paths = export(out_dir, quote(docs), quote(results), quote(references), quote(records), quote(extracted))
-    counts, changes = record_run(str(flow_run.id or out_dir.name), [d.path for d in docs], out_dir, quote(results),
-                                 quote(references), settings)
+    run_id, paths_checked = str(flow_run.id or out_dir.name), [d.path for d in docs]
+    changes = compare_runs(run_id, paths_checked, quote(results), quote(references), settings)
+    paths = export(out_dir, quote(docs), quote(results), quote(references), quote(records), quote(extracted),
+                   quote(changes))
+    counts = record_run(run_id, paths_checked, out_dir, quote(results), quote(references), settings)
     create_markdown_artifact(runs.changes_markdown(counts, changes or []), key="evidence-check-summary",
                              description=f"Verdicts for {len(docs)} documents")
-    if changes is not None:
-        paths.append(out_dir / "changes.csv")
     if changes:
         create_table_artifact([vars(c) for c in changes], key="evidence-check-changes",
                               description="What changed since the previous run of these documents")

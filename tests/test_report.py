@@ -8,6 +8,7 @@ from pipeline.datatypes import (Claim, ClaimResult, Document, EvidenceItem, Ment
                                 ResolvedReference)
 from pipeline.documents.reading import parse_document
 from pipeline.outputs.report import REPORT_FILE, highlight, write_report
+from pipeline.outputs.runs import Change
 
 NOTE = """Kir4.1 notes <script>alert('title')</script>
 
@@ -176,3 +177,18 @@ def test_a_paper_of_doubtful_standing_is_tagged_with_its_notice(tmp_path, run):
     item = replace(results[0].evidence[0], record=retracted)
     page = render(tmp_path, (documents, [replace(results[0], evidence=[item]), *results[1:]], references))
     assert re.search(r'title="shown, not counted">retracted: notice PMID 90000001</span>', page)
+
+
+def test_a_recheck_opens_on_what_changed(tmp_path, run):
+    docs, results, references = run
+    assert "What changed" not in render(tmp_path, run)  # a first run has nothing to compare with
+    changes = [Change("note", "note:0:0", "Sertraline inhibits Kir4.1 [1].", "newly_retracted", "supported",
+                      "no_evidence", "1"),
+               Change("note", "note:0:0", "Sertraline inhibits Kir4.1 [1].", "verdict_changed", "supported",
+                      "no_evidence", "")]
+    page = write_report(tmp_path / "recheck", docs, results, references, changes).read_text(encoding="utf-8")
+    section = page[page.index("What changed since the last check"):page.index('<section class="card chart">')]
+    assert page.index("What changed") < page.index("Verdicts per document")
+    assert 'href="#note:0:0"' in section and "newly retracted" in section and "supported → no evidence" in section
+    unchanged = write_report(tmp_path / "same", docs, results, references, []).read_text(encoding="utf-8")
+    assert "Nothing: the same claims" in unchanged

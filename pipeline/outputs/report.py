@@ -21,6 +21,7 @@ from pipeline.config import TEMPLATES_DIR
 from pipeline.datatypes import (RELATED, VERDICTS, ClaimResult, DocSentence, Document, EvidenceItem, Mention, Record,
                                 ResolvedReference, publication_kind, species)
 from pipeline.outputs.files import replacing
+from pipeline.outputs.runs import Change
 from pipeline.relations.qualifiers import evidence_qualifiers
 
 REPORT_FILE = "report.html"
@@ -214,8 +215,9 @@ def _chart(views: list[DocumentView]) -> dict[str, object]:
 
 
 def render_report(documents: list[Document], results: list[ClaimResult], references: list[ResolvedReference],
-                  generated: datetime) -> str:
-    """The page as a string; `generated` is the only input that is not the run's data."""
+                  generated: datetime, changes: list[Change] | None = None) -> str:
+    """The page as a string; `generated` is the only input that is not the run's data. `changes`
+    (since the previous run of the same documents; None for a first run) open the page."""
     used: set[str] = set()
     views = [_document_view(d, [r for r in results if r.claim.document == d.name],
                             [r for r in references if r.document == d.name], _anchor(d.name, used))
@@ -230,14 +232,14 @@ def render_report(documents: list[Document], results: list[ClaimResult], referen
     return env.get_template("report.html").render(
         generated=generated.strftime("%Y-%m-%d %H:%M UTC"), documents=views, chart=_chart(views),
         totals=Counter(r.verdict for r in results), n_claims=len(results), verdicts=VERDICTS,
-        labels=VERDICT_LABELS, status_notes=STATUS_NOTES)
+        labels=VERDICT_LABELS, status_notes=STATUS_NOTES, changes=changes)
 
 
 def write_report(out: Path, documents: list[Document], results: list[ClaimResult],
-                 references: list[ResolvedReference]) -> Path:
+                 references: list[ResolvedReference], changes: list[Change] | None = None) -> Path:
     """Write `out/report.html` and return its path."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / REPORT_FILE
     with replacing(path) as handle:
-        handle.write(render_report(documents, results, references, datetime.now(timezone.utc)))
+        handle.write(render_report(documents, results, references, datetime.now(timezone.utc), changes))
     return path
