@@ -35,8 +35,9 @@ from pipeline.outputs.report import write_report
 from pipeline.outputs.run_records import write_run_records
 from pipeline.records.references import resolve_references
 from pipeline.toolkit import FETCH_ROOTS, open_toolkit
-from pipeline.verdicts.evidence import Candidates, extract_record, gather
+from pipeline.verdicts.evidence import Candidates, extract_record, gather, needs_search
 from pipeline.verdicts.rationales import rank_records
+from pipeline.verdicts.recheck import Recheck, added_since, esearch_day, read_again
 from pipeline.verdicts.verifier import verify_claim
 
 EXTRACT_BATCH = 50
@@ -66,6 +67,9 @@ def fetch_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
                            kit.verifier_path.parent.name]
     parts += [(c.claim_id, repr(c.relation), c.text, c.citations) for c in parameters["claims"]]
     parts += [(r.marker, r.status, _record_key(r.record) if r.record else "") for r in parameters["references"]]
+    recheck: Recheck | None = parameters.get("recheck")
+    if recheck is not None:
+        parts += [recheck.since, sorted(recheck.read_before.items())]
     return "fetch-" + _digest(*parts)
 
 
@@ -129,16 +133,27 @@ def _not_cached() -> None:
 
 @task(cache_key_fn=fetch_cache_key, persist_result=True, cache_expiration=None)
 def fetch_records(claims: list[Claim], references: list[ResolvedReference], settings: Settings,
-                  top_k: int | None) -> Gathered:
+                  top_k: int | None, recheck: Recheck | None = None) -> Gathered:
     """Per claim: its cited records, plus a search where it cites nothing or what it cites is missing.
+    A re-check (`recheck`: the last run's day and what each claim read then) asks PubMed only what
+    it added since, for all the claims at once; a claim new since then has a search of its own.
     A search that failed leaves the result uncached (its key says nothing of the failure)."""
     kit = open_toolkit(settings)
     by_marker = {(ref.document, ref.marker): ref for ref in references}
+    cited = {c.claim_id: [by_marker[(c.document, m)] for m in c.citations if (c.document, m) in by_marker]
+             for c in claims}
+    searched = [c for c in claims if needs_search(c, cited[c.claim_id])]
+    read_before = recheck.read_before if recheck else {}
+    added = (added_since([c for c in searched if runs.claim_key(c) in read_before], kit.client, kit.kb,
+                         recheck.since) if recheck else None)
     gathered: Gathered = {}
     for claim in claims:
-        cited = [by_marker[(claim.document, m)] for m in claim.citations if (claim.document, m) in by_marker]
-        gathered[claim.claim_id] = gather(claim, cited, kit.client, kit.kb, top_k or kit.verifier.top_k,
-                                          lambda text, pool: rank_records(kit.verifier, text, pool))
+        before = read_before.get(runs.claim_key(claim))
+        again = (read_again(claim, [r for uid in before if (r := kit.store.get(uid))], added, kit.kb)
+                 if added is not None and before is not None else None)
+        gathered[claim.claim_id] = gather(claim, cited[claim.claim_id], kit.client, kit.kb,
+                                          top_k or kit.verifier.top_k,
+                                          lambda text, pool: rank_records(kit.verifier, text, pool), again)
     if any(c.search_failure for c in gathered.values()):
         _not_cached()
     return gathered
@@ -183,12 +198,24 @@ def export(out: Path, documents: list[Document], results: list[ClaimResult], ref
 
 @task(cache_policy=NO_CACHE)
 def record_run(run_id: str, documents: list[str], out: Path, results: list[ClaimResult],
-               references: list[ResolvedReference], settings: Settings) -> dict[str, int]:
-    """Keep this run's verdicts, for the next run of the same documents to compare with."""
+               references: list[ResolvedReference], gathered: Gathered, settings: Settings) -> dict[str, int]:
+    """Keep this run's verdicts and what each claim read, for the next run of the same documents."""
     counts = runs.summary(results)
+    read = {claim_id: [r.uid for r in candidates.records] for claim_id, candidates in gathered.items()}
     open_toolkit(settings).store.add_run(run_id, runs.documents_key(documents), sorted(documents), str(out), counts,
-                                         runs.snapshot(results, references))
+                                         runs.snapshot(results, references, read))
     return counts
+
+
+def last_check(run_id: str, documents: list[str], settings: Settings) -> Recheck | None:
+    """An online run over documents checked before is a re-check (`fetch_records`): since that
+    check's day, and with what each claim read then."""
+    kit = open_toolkit(settings)
+    previous = None if kit.client.offline else kit.store.previous_run(runs.documents_key(documents), before=run_id)
+    if previous is None:
+        return None
+    read = {c.claim_key: c.read for c in kit.store.run_claims(previous) if c.read}
+    return Recheck(esearch_day(kit.store.run_started(previous)), read)
 
 
 def default_out_dir(settings: Settings) -> Path:
@@ -218,9 +245,14 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
         print(f"skipped: {error}")
     if not docs:
         raise DocumentError("no document could be read: " + "; ".join(unreadable))
-    references = resolve(docs, settings, refresh)
+    run_id, paths_checked = str(flow_run.id or out_dir.name), [d.path for d in docs]
+    recheck = None if fresh else last_check(run_id, paths_checked, settings)
+    if recheck:
+        print(f"re-check: asking PubMed only for what it added since {recheck.since}; cited records fetched again")
+    references = resolve(docs, settings, refresh or recheck is not None)
     claims = find_claims.with_options(refresh_cache=fresh or None)(quote(docs), settings)
-    gathered = fetch_records.with_options(refresh_cache=fresh or refresh or None)(claims, references, settings, top_k)
+    gathered = fetch_records.with_options(refresh_cache=fresh or refresh or None)(claims, references, settings, top_k,
+                                                                                  recheck)
     records = {r.uid: r for candidates in gathered.values() for r in candidates.records}
     extracted: dict[str, ExtractedRecord] = {}
     extraction = extract.with_options(refresh_cache=fresh or None)
@@ -229,11 +261,10 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     # quote(): large inputs Prefect need not walk looking for futures
     results = check_claims.with_options(refresh_cache=fresh or None)(claims, quote(gathered), quote(extracted),
                                                                      settings)
-    run_id, paths_checked = str(flow_run.id or out_dir.name), [d.path for d in docs]
     changes = compare_runs(run_id, paths_checked, quote(results), quote(references), settings)
     paths = export(out_dir, quote(docs), quote(results), quote(references), quote(records), quote(extracted),
                    quote(changes))
-    counts = record_run(run_id, paths_checked, out_dir, quote(results), quote(references), settings)
+    counts = record_run(run_id, paths_checked, out_dir, quote(results), quote(references), quote(gathered), settings)
     create_markdown_artifact(runs.changes_markdown(counts, changes or []), key="evidence-check-summary",
                              description=f"Verdicts for {len(docs)} documents")
     if changes:

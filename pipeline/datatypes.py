@@ -264,6 +264,7 @@ class RunClaim:
     evidence: list[str] = field(default_factory=list)  # PMIDs/uids of supporting or contradicting records
     unavailable: list[str] = field(default_factory=list)  # cited markers whose records could not be had
     standing: list[str] = field(default_factory=list)  # "marker:status" of cited records PubMed has notices on
+    read: list[str] = field(default_factory=list)  # uids of the records gathered for it, best first
 
 
 # ---------------------------------------------------------------- documents and their references

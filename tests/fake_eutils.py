@@ -102,6 +102,7 @@ class FakeEutils:
     search_results: dict[str, list[str]] = field(default_factory=dict)  # esearch term -> ids
     any_search: list[str] | None = None  # ids for any other term (None: NCBI's real answer for "biopython")
     citations: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (journal, year, page) -> PMID
+    added: dict[str, str] = field(default_factory=dict)  # PMID -> the day PubMed added it (`add`)
     log: list[Hit] = field(default_factory=list)
     on_request: Callable[[Hit], None] | None = None  # called in the server thread, before answering
 
@@ -157,6 +158,22 @@ class FakeEutils:
         """Serve the PubmedArticles of `path` for their own PMIDs."""
         self.by_pmid.update({a.findtext("MedlineCitation/PMID"): a
                              for a in ET.fromstring(path.read_bytes()).iter("PubmedArticle")})
+
+    def add(self, pmid: str, title: str, abstract: str, day: str) -> None:
+        """A record PubMed added on `day` ("2026/12/05"), a real article's shape with this title and
+        abstract. A search with a `mindate` (datetype=edat) answers, whatever its term, the records
+        added since that day: how a re-check learns what is new (the claims' own test, not the
+        server's, says which bear on what)."""
+        article = self.article(pmid)  # a pool article rewritten for this PMID
+        article.find("MedlineCitation/Article/ArticleTitle").text = title
+        abstract_node = article.find("MedlineCitation/Article/Abstract")
+        if abstract_node is None:
+            abstract_node = ET.SubElement(article.find("MedlineCitation/Article"), "Abstract")
+        for child in list(abstract_node):
+            abstract_node.remove(child)
+        ET.SubElement(abstract_node, "AbstractText").text = abstract
+        self.by_pmid[pmid] = article
+        self.added[pmid] = day
 
     def fail_next(self, n: int, status: int = 429, retry_after: float | None = None,
                   util: str | None = None) -> None:
@@ -345,7 +362,9 @@ class FakeEutils:
     def _esearch(self, one: dict[str, str]) -> bytes:
         term = one.get("term", "").strip()
         match = re.fullmatch(r'"?(.+?)"?\[(pmcid|doi)\]', term, flags=re.I)
-        if match:
+        if one.get("mindate"):
+            ids = [pmid for pmid, day in self.added.items() if day >= one["mindate"]]
+        elif match:
             pmid = self.ids.get((match.group(2).lower(), match.group(1).lower()))
             ids = [pmid] if pmid else []
         elif term in self.search_results:

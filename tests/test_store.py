@@ -98,7 +98,7 @@ def test_a_store_made_by_the_previous_schema_opens_and_gains_the_columns(tmp_pat
                            notices=[Notice("ErratumIn", "8")])
         assert store.upsert_records([refetched]).updated == 1
         assert store.get("pmid:7").status == "erratum"
-        assert [c.standing for c in store.run_claims("r1")] == [[]]  # runs recorded before knew no standing
+        assert [(c.standing, c.read) for c in store.run_claims("r1")] == [([], [])]  # older runs kept neither
 
 
 def test_search_ranks_by_bm25_and_sees_updates(store):

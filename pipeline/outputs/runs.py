@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.datatypes import (CONCERN, ERRATUM, RETRACTED, RETRACTION_NOTICE, ClaimResult, ResolvedReference,
-                                RunClaim)
+from pipeline.datatypes import (CONCERN, ERRATUM, RETRACTED, RETRACTION_NOTICE, Claim, ClaimResult,
+                                ResolvedReference, RunClaim)
 from pipeline.outputs.files import write_csv
 from pipeline.records.references import RESOLVED
 
@@ -41,21 +41,29 @@ def documents_key(documents: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(documents)).encode()).hexdigest()[:16]
 
 
-def snapshot(results: list[ClaimResult], references: list[ResolvedReference]) -> list[RunClaim]:
-    """The part of each claim's outcome that a later run is compared on."""
+def claim_key(claim: Claim) -> str:
+    """A claim's identity across runs: its document, what it says and its sentence's text."""
+    rel = claim.relation
+    what = (rel.subject.key, rel.relation, rel.object.key, "negated" if rel.negated else "") if rel else ("statement",)
+    return "|".join((claim.document, *what, hashlib.sha1(claim.sentence.text.encode()).hexdigest()[:8]))
+
+
+def snapshot(results: list[ClaimResult], references: list[ResolvedReference],
+             read: dict[str, list[str]] | None = None) -> list[RunClaim]:
+    """The part of each claim's outcome that a later run is compared on (`read`: claim id -> the
+    uids of the records gathered for it, which a re-check reads again)."""
     missing = {(r.document, r.marker) for r in references if r.status != RESOLVED}
     standing = {(r.document, r.marker): r.record.status for r in references if r.record and r.record.status}
     claims: dict[str, RunClaim] = {}
     for result in results:
-        claim, rel = result.claim, result.claim.relation
-        what = ((rel.subject.key, rel.relation, rel.object.key, "negated" if rel.negated else "") if rel
-                else ("statement",))
-        key = "|".join((claim.document, *what, hashlib.sha1(claim.sentence.text.encode()).hexdigest()[:8]))
+        claim = result.claim
+        key = claim_key(claim)
         claims[key] = RunClaim(key, claim.claim_id, claim.document, claim.sentence.text, result.verdict,
                                sorted(result.evidence_pmids),
                                sorted(m for m in claim.citations if (claim.document, m) in missing),
                                sorted(f"{m}:{standing[(claim.document, m)]}" for m in claim.citations
-                                      if (claim.document, m) in standing))
+                                      if (claim.document, m) in standing),
+                               (read or {}).get(claim.claim_id, []))
     return list(claims.values())
 
 

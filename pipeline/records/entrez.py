@@ -258,10 +258,14 @@ class EntrezClient:
             route.reset(token)
 
     # -- E-utilities ---------------------------------------------------
-    def esearch(self, term: str, retmax: int = 20, db: str = "pubmed", sort: str = "relevance") -> list[str]:
+    def esearch(self, term: str, retmax: int = 20, db: str = "pubmed", sort: str = "relevance",
+                added_since: str | None = None) -> list[str]:
         """Ids matching an Entrez query, best first: PubMed's own order is newest first, so
-        the default asks for its relevance ranking ("" keeps NCBI's default)."""
+        the default asks for its relevance ranking ("" keeps NCBI's default). `added_since`
+        ("2026/12/01") keeps to what PubMed added (its Entrez date) since that day."""
         options = {"sort": sort} if sort else {}
+        if added_since:
+            options |= {"datetype": "edat", "mindate": added_since, "maxdate": "3000"}
         return self._request(f"esearch {db}", lambda: Entrez.esearch(
             db=db, term=term, retmax=retmax, **options, **self._params()),
             lambda d: [str(i) for i in _read_xml(d, f"esearch {db}")["IdList"]])

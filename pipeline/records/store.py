@@ -118,9 +118,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ADD COLUMN notices TEXT NOT NULL DEFAULT '[]';
     """,
     # 5: the standing of each claim's cited records in a run, so the next run can say which were
-    # retracted or corrected since
+    # retracted or corrected since, and the records gathered for it, which a re-check reads again
     """
     ALTER TABLE run_claims ADD COLUMN standing TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE run_claims ADD COLUMN read TEXT NOT NULL DEFAULT '[]';
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -433,9 +434,13 @@ class Store:
             db.execute("DELETE FROM run_claims WHERE run_id = ?", (run_id,))
             db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                        (run_id, documents_key, json.dumps(documents), now_iso(), out_dir, json.dumps(summary)))
-            db.executemany("INSERT INTO run_claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                (run_id, c.claim_key, c.claim_id, c.document, c.sentence, c.verdict,
-                 json.dumps(c.evidence), json.dumps(c.unavailable), json.dumps(c.standing)) for c in claims])
+            db.executemany("INSERT INTO run_claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                (run_id, c.claim_key, c.claim_id, c.document, c.sentence, c.verdict, json.dumps(c.evidence),
+                 json.dumps(c.unavailable), json.dumps(c.standing), json.dumps(c.read)) for c in claims])
+
+    def run_started(self, run_id: str) -> str:
+        """When a run started (ISO 8601, UTC)."""
+        return self._db.execute("SELECT started_at FROM runs WHERE run_id = ?", (run_id,)).fetchone()["started_at"]
 
     def previous_run(self, documents_key: str, before: str) -> str | None:
         """The latest earlier run over the same documents, other than `before`."""
@@ -448,8 +453,8 @@ class Store:
     def run_claims(self, run_id: str) -> list[RunClaim]:
         rows = self._db.execute("SELECT * FROM run_claims WHERE run_id = ? ORDER BY claim_key", (run_id,))
         return [RunClaim(r["claim_key"], r["claim_id"], r["document"], r["sentence"], r["verdict"],
-                         json.loads(r["evidence"]), json.loads(r["unavailable"]), json.loads(r["standing"]))
-                for r in rows]
+                         json.loads(r["evidence"]), json.loads(r["unavailable"]), json.loads(r["standing"]),
+                         json.loads(r["read"])) for r in rows]
 
     def recent_runs(self, limit: int = 10) -> list[dict[str, object]]:
         rows = self._db.execute("SELECT * FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?", (limit,))

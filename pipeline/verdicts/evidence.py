@@ -149,12 +149,30 @@ def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k:
             failure = failure_reason(exc)
     if not pool and client.store is not None:
         pool = [hit.record for hit in client.store.search(text, limit=POOL)]
+    return Found(best(claim, pool, kb, top_k, ranker), failure)
+
+
+def best(claim: Claim, pool: list[Record], kb: KnowledgeBase, top_k: int, ranker: Ranker | None) -> list[Record]:
+    """The `top_k` best of a pool: re-ranked by `ranker`, a triple's records naming both its sides first."""
     if ranker is not None:
         pool = ranker(claim.text, pool)
     if claim.relation is not None:
         sides = [query_names(claim.relation.subject, kb), query_names(claim.relation.object, kb)]
-        pool.sort(key=lambda r: -sum(_mentions_side(r.text.lower(), names) for names in sides))  # stable
-    return Found(pool[:top_k], failure)
+        pool = sorted(pool, key=lambda r: -sum(_mentions_side(r.text.lower(), names) for names in sides))  # stable
+    return pool[:top_k]
+
+
+def bears_on(claim: Claim, record: Record, kb: KnowledgeBase) -> bool:
+    """Whether a record names what a claim's search asks for: both sides of a triple, a
+    statement's entities, or else half of its words (a re-check's test of a new record)."""
+    text = record.text.lower()
+    if claim.relation is not None:
+        return all(_mentions_side(text, query_names(side, kb)) for side in (claim.relation.subject,
+                                                                           claim.relation.object))
+    if claim.entities:
+        return all(_mentions_side(text, query_names(m, kb)) for m in claim.entities[:QUERY_ENTITIES])
+    words = [w for w in _WORD.findall(claim.text) if w.lower() not in STOP_WORDS and len(w) > 2][:QUERY_WORDS]
+    return sum(_mentions_side(text, [w]) for w in words) * 2 >= len(words) > 0
 
 
 @dataclass
@@ -173,17 +191,26 @@ class Candidates:
         return self.missing_cited or bool(self.search_failure)
 
 
+def needs_search(claim: Claim, cited: list[ResolvedReference]) -> bool:
+    """A claim that cites nothing, or some of whose citations could not be had, is searched for
+    (`cited`: its references, in citation order)."""
+    missing = any(ref.status != RESOLVED for ref in cited) or len(cited) < len(claim.citations)
+    return missing or not any(ref.status == RESOLVED and ref.record for ref in cited)
+
+
 def gather(claim: Claim, cited: list[ResolvedReference], client: EntrezClient, kb: KnowledgeBase, top_k: int,
-           ranker: Ranker | None = None) -> Candidates:
-    """A claim's cited records in hand, plus a search where it cites nothing or some of what it
-    cites is missing (`cited`: its references that resolved, in citation order). The search says
+           ranker: Ranker | None = None, searched_before: Found | None = None) -> Candidates:
+    """A claim's cited records in hand, plus a search where `needs_search` says so. The search says
     where it looked, and why it fell short if it did: nothing found in the local store of an
-    offline run is not nothing found in PubMed."""
+    offline run is not nothing found in PubMed. A re-check passes `searched_before`: the records
+    read last time with those PubMed added since that bear on the claim, re-ranked instead of a
+    search of its own (`pipeline.verdicts.recheck`)."""
     in_hand = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
     missing = any(ref.status != RESOLVED for ref in cited) or len(cited) < len(claim.citations)
     records, failure, searched = list(in_hand), "", ""
-    if missing or not records:
-        found = search_records(claim, client, kb, top_k, ranker)
+    if needs_search(claim, cited):
+        found = (Found(best(claim, searched_before.records, kb, top_k, ranker), searched_before.failure)
+                 if searched_before is not None else search_records(claim, client, kb, top_k, ranker))
         records, failure = records + found.records, found.failure
         searched = LOCAL_STORE if client.offline else PUBMED
     unique = list({r.uid: r for r in records}.values())
