@@ -30,7 +30,8 @@ def tokenizers() -> dict[str, spacy.Language]:
     return {
         "spaCy English default": spacy.blank("en"),
         "scispaCy combined_rule_tokenizer": scispacy_nlp,
-        "litmine.Tokenizer.v1": spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}}),
+        "litmine.Tokenizer.v1": spacy.blank("en", config={"nlp": {"tokenizer": {
+            "@tokenizers": "litmine.Tokenizer.v1"}}}),
     }
 
 

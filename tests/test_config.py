@@ -16,7 +16,8 @@ def test_defaults(tmp_path, monkeypatch):
 
 def test_env_overrides_file_and_models_stay_independent(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "litmine.toml").write_text('ncbi_email = "a@b.org"\neutils_url = "http://127.0.0.1:9"\noffline = true\n')
+    (tmp_path / "litmine.toml").write_text('ncbi_email = "a@b.org"\neutils_url = "http://127.0.0.1:9"\n'
+                                           'offline = true\n')
     settings = load_settings({"HOME": str(tmp_path), "LITMINE_DATA": "/tmp/x", "NCBI_API_KEY": "secret"})
     assert settings.data == Path("/tmp/x")
     assert settings.models != Path("/tmp/x") / "models"

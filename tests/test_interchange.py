@@ -30,7 +30,8 @@ def annotated() -> AnnotatedRecord:
     sertraline = _mention(text, "Sertraline", "Chemical", "DrugBank:DB01104")
     kir = _mention(text, "Kir4.1", "Gene", "HGNC:6256")
     mentions = [sertraline, kir, _mention(text, "Sertraline", "Chemical", "DrugBank:DB01104", 2),
-                _mention(text, "Kv1.5", "Gene", "HGNC:6224"), _mention(text, "Fluoxetine", "Chemical", "DrugBank:DB00472"),
+                _mention(text, "Kv1.5", "Gene", "HGNC:6224"),
+                _mention(text, "Fluoxetine", "Chemical", "DrugBank:DB00472"),
                 _mention(text, "sexual dysfunction", "Disease", "MESH:D020018"),
                 _mention(text, "Kir4.1", "Gene", "HGNC:6256", 2), _mention(text, "KCNJ10", "Gene", "HGNC:6256")]
     relations = [

@@ -48,7 +48,8 @@ def test_members_speak_for_their_class_and_a_class_not_for_its_members(ids, kb):
     assert stance(rel("SSRI", "inhibits", "HTR2B", ids), rel("antidepressant", "inhibits", "5-HT2 receptors", ids),
                   kb) == "related"
     # siblings in a class are not the same drug
-    assert stance(rel("sertraline", "inhibits", "KCNJ10", ids), rel("fluoxetine", "inhibits", "KCNJ10", ids), kb) is None
+    assert stance(rel("sertraline", "inhibits", "KCNJ10", ids), rel("fluoxetine", "inhibits", "KCNJ10", ids),
+                  kb) is None
 
 
 def test_a_class_claim_says_how_many_of_its_members_the_evidence_covers(ids, kb):

@@ -98,7 +98,8 @@ def test_official_counting_rules():
                                                        GoldEntity("T2", 2, 3, "b", "GENE-Y")],
                        [GoldRelation("CPR:4", "T1", "T2"), GoldRelation("CPR:2", "T1", "T2")])
     assert gold_keys("chemprot", [doc]) == {("1", "CPR:4", "0-1", "2-3")}  # CPR:2 is not evaluated
-    cdr = GoldDocument("bc5cdr", "test", "7", "x", [], [GoldRelation("CID", "D1", "D2"), GoldRelation("CID", "D1", "D2")])
+    cdr = GoldDocument("bc5cdr", "test", "7", "x", [],
+                       [GoldRelation("CID", "D1", "D2"), GoldRelation("CID", "D1", "D2")])
     assert gold_keys("bc5cdr", [cdr]) == {("7", "CID", "D1", "D2")}
     biored = GoldDocument("biored", "test", "9", "x", [], [GoldRelation("Bind", "5", "D3")])
     assert gold_keys("biored", [biored]) == {("9", "Bind", "5", "D3")} == gold_keys(
@@ -138,7 +139,8 @@ def test_every_corpus_type_maps_into_litmines_vocabulary():
     for corpus, task in TASKS.items():
         for label in task.labels:
             mapped = to_vocabulary(corpus, label, ("Chemical", "Gene" if corpus != "bc5cdr" else "Disease"))
-            if corpus == "biored" and label not in ("Association", "Positive_Correlation", "Negative_Correlation", "Bind"):
+            if corpus == "biored" and label not in ("Association", "Positive_Correlation", "Negative_Correlation",
+                                                    "Bind"):
                 assert mapped is None  # chemical-chemical types have no litmine relation
             else:
                 assert mapped in RELATION_POLARITY, (corpus, label)

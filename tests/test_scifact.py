@@ -86,7 +86,8 @@ def test_a_run_is_scored_per_claim_and_per_abstract() -> None:
                 {"claim_id": "d:3:statement", "pmid": "s:9", "stance": "related", "confidence": "0.9"}]
     assert abstract_labels(rows[1:], evidence) == {"s:2": "CONTRADICT"}
     figures = score(claims, rows, evidence, "scifact", "dev")
-    assert figures.claims_extracted == pytest.approx(2 / 3, abs=1e-4) and figures.accuracy == pytest.approx(2 / 3, abs=1e-4)
+    assert figures.claims_extracted == pytest.approx(2 / 3, abs=1e-4)
+    assert figures.accuracy == pytest.approx(2 / 3, abs=1e-4)
     assert figures.label_only_f1 == 1.0
     assert figures.confusion["no_evidence"] == {"no claim": 1}
 

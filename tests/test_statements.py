@@ -44,7 +44,8 @@ def test_what_is_checked_and_what_is_skipped(text, kind, reason):
 
 def test_sentences_without_triples_become_statements(tagger, kb):
     doc = parse_document("Mood\n\nEmotional blunting is reported by nearly half of patients in online surveys.\n\n"
-                         "Sertraline inhibits Kir4.1 channels [1].\n\nBut does this hold for every patient who stops the drug after years of use?\n", "n.txt")
+                         "Sertraline inhibits Kir4.1 channels [1].\n\n"
+                         "But does this hold for every patient who stops the drug after years of use?\n", "n.txt")
     claims, skipped = document_claims(doc, tagger, TriggerExtractor(), kb)
     kinds = [(c.sentence.text, c.relation is None) for c in claims]
     assert kinds == [("Emotional blunting is reported by nearly half of patients in online surveys.", True),

@@ -223,7 +223,8 @@ def evaluate_cues(path: Path) -> CueFigures:
         rows = csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t")
         for row in rows:
             sentence = row["sentence"]
-            spans = sorted([(int(row["subject_start"]), len(row["subject"])), (int(row["object_start"]), len(row["object"]))])
+            spans = sorted([(int(row["subject_start"]), len(row["subject"])),
+                            (int(row["object_start"]), len(row["object"]))])
             found = {"negated": is_negated(sentence, spans[0][0], spans[1][0] + spans[1][1]),
                      "hedged": is_hedged(sentence)}
             for name, predicted in found.items():
