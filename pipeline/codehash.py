@@ -127,10 +127,16 @@ def _parsed(obj: ModuleType | type | Callable[..., object]) -> list[tuple[str, s
 
 
 class _WithoutImportsAndDocstrings(ast.NodeTransformer):
-    """Drops imports (they say where code lives, not what it does) and docstrings."""
+    """Drops imports (they say where code lives, not what it does), `if TYPE_CHECKING:` blocks
+    (names for type checkers; they never run) and docstrings."""
 
     def visit_Import(self, node: ast.Import) -> None:
         return None
+
+    def visit_If(self, node: ast.If) -> ast.AST | None:
+        if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return None
+        return self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         return None

@@ -55,6 +55,24 @@ def first(text):
     assert after == before
 
 
+def test_imports_moved_into_functions_or_for_type_checkers_only_leave_the_hash(tmp_path: Path) -> None:
+    """A heavy import made lazy (so that a cached run never pays for it) is no code change."""
+    lazy = '''from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from re import Pattern
+
+LIMIT = 3
+
+
+def first(text):
+    import re
+
+    return re.sub("a", "b", text)[:LIMIT]
+'''
+    assert code_hash(module(tmp_path / "lazy.py", lazy)) == code_hash(module(tmp_path / "eager.py", ONE))
+
+
 def test_a_code_change_changes_the_hash(tmp_path: Path) -> None:
     before = code_hash(module(tmp_path / "one.py", ONE))
     assert code_hash(module(tmp_path / "one_c.py", ONE.replace("LIMIT = 3", "LIMIT = 4"))) != before

@@ -50,13 +50,11 @@ from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import joblib
 import numpy
 import scipy.sparse
-from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
 from scispacy.linking_utils import Entity, KnowledgeBase as ScispacyKB
-from sklearn.feature_extraction.text import TfidfVectorizer
 from spacy.tokens import Span
 
 from pipeline import corpora
@@ -68,6 +66,9 @@ from pipeline.entities import species
 from pipeline.entities.abbreviations import find_abbreviations
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
+
+if TYPE_CHECKING:  # scispaCy's candidate generator imports scikit-learn (2 s): imported where a linker opens
+    from scispacy.candidate_generation import CandidateGenerator
 from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.models import linker_dir
 from pipeline.records.store import Store
@@ -125,6 +126,10 @@ def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[s
     directory = Path(directory)
     if (directory / BUILD_FILE).is_file():
         return directory
+    import joblib
+    from scispacy.candidate_generation import LinkerPaths
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     tmp = directory.with_name(f"{directory.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -206,6 +211,8 @@ class Linker:
     @classmethod
     def open(cls, kb: KnowledgeBase, directory: Path) -> Linker:
         """A linker over the artifacts `build_index` wrote to `directory`, without corpus names."""
+        from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
+
         paths = LinkerPaths.from_directory(directory)
         index = ExactIndex(scipy.sparse.load_npz(paths.tfidf_vectors))
         generator = CandidateGenerator(index, paths.get_tfidf_vectorizer(), paths.get_concept_aliases(),
