@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib
+import importlib.util
 import inspect
+import sys
 import textwrap
 import threading
 from collections.abc import Callable
@@ -50,11 +51,16 @@ def code_hash(*parts: Part) -> str:
     return digest.hexdigest()[:12]
 
 
-def import_closure(*roots: ModuleType | type | Callable[..., object], package: str = "pipeline") -> list[ModuleType]:
+Root = ModuleType | type | Callable[..., object] | str  # str: a module's name
+
+
+def import_closure(*roots: Root, package: str = "pipeline") -> list[ModuleType]:
     """The modules of `package` that the roots' modules import, at the top or inside a function,
-    directly or through each other, with the roots' own: all the package code they can run."""
+    directly or through each other, with the roots' own: all the package code they can run.
+    Modules not imported yet come as stand-ins that only name their file (see `_module`)."""
     found: dict[str, ModuleType] = {}
-    waiting = [root if isinstance(root, ModuleType) else inspect.getmodule(root) for root in roots]
+    waiting = [_module(root) if isinstance(root, str) else root if isinstance(root, ModuleType)
+               else inspect.getmodule(root) for root in roots]
     while waiting:
         module = waiting.pop()
         if module is None or module.__name__ in found:
@@ -78,17 +84,38 @@ def _imported(module: ModuleType) -> list[str]:
     return names
 
 
-def closure_hash(*roots: ModuleType | type | Callable[..., object]) -> str:
+def closure_hash(*roots: Root) -> str:
     """`code_hash` of the roots' `import_closure`: the key of what they compute."""
     return code_hash(*import_closure(*roots))
 
 
 def _module(name: str) -> ModuleType | None:
-    """The module `name` names, or None for a name imported from a module ("pipeline.x.function")."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
+    """The module `name` names, or None for a name imported from a module ("pipeline.x.function").
+    One not imported yet is found on disk, not run: a stand-in with its `__file__`, all that
+    hashing reads, so that computing a key never imports the libraries the code imports (a cached
+    run that never runs a model need not import spaCy)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    file = _module_file(name)
+    if file is None:
         return None
+    stand_in = ModuleType(name)
+    stand_in.__file__ = str(file)
+    return stand_in
+
+
+def _module_file(name: str) -> Path | None:
+    """Where the import system would find module `name`, found without importing it."""
+    top, *rest = name.split(".")
+    spec = importlib.util.find_spec(top)  # a top-level name: imports nothing
+    if spec is None or not rest:
+        return Path(spec.origin) if spec and spec.origin else None
+    for folder in spec.submodule_search_locations or []:
+        path = Path(folder).joinpath(*rest)
+        for file in (path.with_name(f"{path.name}.py"), path / "__init__.py"):
+            if file.is_file():
+                return file
+    return None
 
 
 def _statements(obj: ModuleType | type | Callable[..., object]) -> list[tuple[str, set[str]]]:

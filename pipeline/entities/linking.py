@@ -55,7 +55,6 @@ from typing import TYPE_CHECKING
 import numpy
 import scipy.sparse
 from scispacy.linking_utils import Entity, KnowledgeBase as ScispacyKB
-from spacy.tokens import Span
 
 from pipeline import corpora
 from pipeline.codehash import code_hash
@@ -63,7 +62,6 @@ from pipeline.config import Settings
 from pipeline.corpora import CORPUS_XREFS, NER_TYPES, TRAIN_SPLITS, corpus_ids
 from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities import species
-from pipeline.entities.abbreviations import find_abbreviations
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
 
@@ -83,10 +81,7 @@ ANN_THRESHOLD = 0.75
 
 KB_NAME_ATTR = "kb_name"
 SPECIES_ATTR = "species"  # a gene's organism, "NCBITaxon:10090" (pipeline.entities.species)
-SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism
-for _attr in (KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR):
-    if not Span.has_extension(_attr):
-        Span.set_extension(_attr, default="")
+SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism (the Span attributes: ner.py)
 
 
 def _say(progress: bool, message: str) -> None:
@@ -268,6 +263,8 @@ class Linker:
         """One Mention per (start, end, litmine type) span, with id "" where no candidate
         is good enough. `abbreviations` (short -> long form) default to those the text defines."""
         if abbreviations is None:
+            from pipeline.entities.abbreviations import find_abbreviations  # imports spaCy: only when linking
+
             abbreviations = find_abbreviations(text)
         chosen = []
         for start, end, type_ in spans:

@@ -13,8 +13,6 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record
 from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
@@ -87,6 +85,8 @@ def mesh_heading(mention: Mention, kb: KnowledgeBase) -> str | None:
 def search_query(claim: Claim, kb: KnowledgeBase) -> tuple[str, str]:
     """The claim as (PubMed esearch term, BM25 query text). A triple asks for both of its sides,
     each by its names and MeSH heading; a statement for its entities and its words."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # spaCy takes over a second to import: not on a cached run's path
+
     if claim.relation is None:
         terms = []
         for mention in claim.entities[:QUERY_ENTITIES]:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from spacy.lang.en.stop_words import STOP_WORDS
 from threadpoolctl import threadpool_limits
 
 from pipeline.datatypes import Record
@@ -57,6 +56,8 @@ def _ascii(text: str) -> str:
 
 def stems(text: str) -> list[str]:
     """Content words cut to STEM_LENGTH characters: a crude stemmer that suits BM25 here."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # spaCy takes over a second to import: not on a cached run's path
+
     return [w[:STEM_LENGTH] for w in _WORD.findall(_ascii(text.lower())) if w not in STOP_WORDS]
 
 
