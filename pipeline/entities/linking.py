@@ -54,7 +54,6 @@ from typing import TYPE_CHECKING
 
 import numpy
 import scipy.sparse
-from scispacy.linking_utils import Entity, KnowledgeBase as ScispacyKB
 
 from pipeline import corpora
 from pipeline.codehash import code_hash
@@ -64,12 +63,14 @@ from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities import species
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
-
-if TYPE_CHECKING:  # scispaCy's candidate generator imports scikit-learn (2 s): imported where a linker opens
-    from scispacy.candidate_generation import CandidateGenerator
 from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.models import linker_dir
 from pipeline.records.store import Store
+
+# scispaCy is imported where the linker is built or opened (its candidate generator imports scikit-learn,
+# 2 s), not by a run that only needs `learned_key`
+if TYPE_CHECKING:
+    from scispacy.candidate_generation import CandidateGenerator
 
 KB_FILE = "kb.jsonl"
 BUILD_FILE = "build.json"
@@ -95,6 +96,8 @@ def _say(progress: bool, message: str) -> None:
 def export_kb(kb: KnowledgeBase, path: Path, concept_ids: Collection[str] | None = None) -> int:
     """Write the KB (or the named concepts) as scispaCy's KB jsonl: one Entity per concept,
     its litmine type as the entity's only type. Returns the number of concepts written."""
+    from scispacy.linking_utils import Entity
+
     aliases: dict[str, set[str]] = {}
     types: dict[str, str] = {}
     for entry in kb.entries():
@@ -123,6 +126,7 @@ def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[s
         return directory
     import joblib
     from scispacy.candidate_generation import LinkerPaths
+    from scispacy.linking_utils import KnowledgeBase as ScispacyKB
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     tmp = directory.with_name(f"{directory.name}.{os.getpid()}.tmp")
@@ -207,6 +211,7 @@ class Linker:
     def open(cls, kb: KnowledgeBase, directory: Path) -> Linker:
         """A linker over the artifacts `build_index` wrote to `directory`, without corpus names."""
         from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
+        from scispacy.linking_utils import KnowledgeBase as ScispacyKB
 
         paths = LinkerPaths.from_directory(directory)
         index = ExactIndex(scipy.sparse.load_npz(paths.tfidf_vectors))

@@ -37,7 +37,8 @@ class RunExport:
 def write_run_records(out: Path, records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> Path:
     """One JSON line per record, in uid order, gzipped without a timestamp: the same run gives
     the same bytes."""
-    lines = [json.dumps({"record": records[uid], "extracted": _extraction_json(extracted.get(uid, ExtractedRecord(uid)))},
+    lines = [json.dumps({"record": records[uid],
+                         "extracted": _extraction_json(extracted.get(uid, ExtractedRecord(uid)))},
                         ensure_ascii=False, default=_fields) + "\n" for uid in sorted(records)]
     out.mkdir(parents=True, exist_ok=True)
     path = out / RECORDS_FILE
