@@ -81,11 +81,12 @@ def start_api(no_server: bool = False) -> Callable[[], None]:
     server = running_server(home)
     if url and not (server and server.url == url):
         return lambda: None  # a server of the user's own
-    if url and server:
-        if healthy(server.url):
+    if url and server:  # litmine's, found by flows.prefect_settings
+        if not no_server and healthy(server.url):
             keep_alive(home)
             return lambda: None
-        note(f"the Prefect server on {server.address} does not answer; using a temporary API for this run")
+        if not no_server:
+            note(f"the Prefect server on {server.address} does not answer; using a temporary API for this run")
         del os.environ["PREFECT_API_URL"]
     try:
         minutes = idle_minutes(no_server)

@@ -132,6 +132,15 @@ def test_litmines_server_not_answering_leaves_the_run_a_temporary_api(home, quie
     assert "127.0.0.1:9 does not answer" in capsys.readouterr().err
 
 
+def test_no_server_leaves_even_litmines_running_server_alone(home, quiet, monkeypatch, capsys):
+    info = ServerInfo(1, "http://127.0.0.1:4200/api", "log")
+    monkeypatch.setattr(server, "running_server", lambda prefect_home: info)
+    monkeypatch.setattr(server, "healthy", lambda url: pytest.fail("asked the server"))
+    monkeypatch.setenv("PREFECT_API_URL", info.url)
+    commands.start_api(no_server=True)()
+    assert "PREFECT_API_URL" not in os.environ and quiet == ["temporary"] and capsys.readouterr().err == ""
+
+
 @pytest.mark.slow
 def test_a_background_server_is_found_again_kept_by_server_start_and_stopped_when_idle(home: Path):
     info, started = server.background_server(home, idle=3600)
