@@ -60,11 +60,16 @@ def check_documents(documents: list[str], out: Path | None, runner: str = "defau
     except ModelsMissing as exc:
         fail(str(exc))
     api_ready()  # before Prefect is imported: it reads PREFECT_API_URL then
+    from prefect.settings import temporary_settings
+
     from flows.evidence_check import with_runner
 
     try:
         check = with_runner(runner, dask_address, workers)
-        return check(documents, out=str(out) if out else None, **flow_options)
+        # No flow-run heartbeats: they let a server mark a run crashed once they stop, and this run
+        # lives in the user's own terminal; stopping their thread (it wakes once a second) cost up to 1 s.
+        with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+            return check(documents, out=str(out) if out else None, **flow_options)
     except (DocumentError, ValueError) as exc:
         fail(str(exc))
 

@@ -141,6 +141,29 @@ def test_no_server_leaves_even_litmines_running_server_alone(home, quiet, monkey
     assert "PREFECT_API_URL" not in os.environ and quiet == ["temporary"] and capsys.readouterr().err == ""
 
 
+def test_a_run_sends_no_heartbeats(home, monkeypatch, tmp_path):
+    """A run in the user's own process needs no crash detection; stopping the heartbeat thread cost up to 1 s."""
+    from prefect.settings import get_current_settings
+
+    import flows.evidence_check
+    import pipeline.toolkit
+
+    seen = {}
+
+    def check(documents, out, **options):
+        seen.update(options, heartbeat=get_current_settings().flows.heartbeat_frequency)
+        return []
+
+    monkeypatch.setattr(commands, "start_api", lambda no_server: lambda: None)
+    monkeypatch.setattr(pipeline.toolkit, "open_toolkit", lambda settings: None)
+    monkeypatch.setattr(flows.evidence_check, "with_runner", lambda *args: check)
+    note = tmp_path / "note.txt"
+    note.write_text("Sertraline inhibits Kir4.1 channels.\n")
+    assert commands.check_documents([str(note)], None, offline=True) == []
+    assert seen == {"offline": True, "heartbeat": None}
+    assert get_current_settings().flows.heartbeat_frequency is not None  # only for the run
+
+
 @pytest.mark.slow
 def test_a_background_server_is_found_again_kept_by_server_start_and_stopped_when_idle(home: Path):
     info, started = server.background_server(home, idle=3600)
