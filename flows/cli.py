@@ -176,10 +176,15 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
         dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
         workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
         bibliography: Annotated[Path | None, typer.Option(
-            help="Bibliography (.bib, .ris, CSL-JSON) resolving citation keys: @key, \\cite{key}.")] = None) -> None:
-    """Check every claim in the documents; write claims/evidence/triples/references CSVs and report.html."""
+            help="Bibliography (.bib, .ris, CSL-JSON) resolving citation keys: @key, \\cite{key}.")] = None,
+        server: Annotated[bool, typer.Option(
+            help="Use litmine's Prefect server, started in the background if none runs and stopped after "
+                 "LITMINE_SERVER_IDLE_MINUTES (default 30) unused; --no-server: a temporary API for this run "
+                 "(10-25 s to start).")] = True) -> None:
+    """Check every claim in the documents; write claims/evidence/triples/references/citations CSVs and report.html."""
     paths = check_documents(documents, out, offline=offline, refresh=refresh, fresh=fresh, top_k=top_k, runner=runner,
-                   dask_address=dask_address, workers=workers, bibliography=str(bibliography) if bibliography else None)
+                            dask_address=dask_address, workers=workers,
+                            bibliography=str(bibliography) if bibliography else None, no_server=not server)
     print("\n".join(paths))
 
 
@@ -219,29 +224,36 @@ def _prefect_home() -> Path:
 
 @server_app.command("start")
 def server_start(port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 4200) -> None:
-    """Start a Prefect server on 127.0.0.1 (database under LITMINE_DATA/prefect) in the background."""
+    """Start a Prefect server on 127.0.0.1 (database under LITMINE_DATA/prefect) in the background,
+    running until `litmine server stop` (one `litmine run` started is kept from now on too)."""
     from flows.server import ServerError, start_server
 
     try:
-        info = start_server(_prefect_home(), port)
+        info, started = start_server(_prefect_home(), port)
     except ServerError as exc:
         fail(str(exc))
-    console.print(f"Prefect server running (pid {info.pid}); API {info.url}; log {info.log}")
+    console.print(f"Prefect server {'started' if started else 'already running'} (pid {info.pid}), "
+                  f"until `litmine server stop`; API {info.url}; log {info.log}")
 
 
 @server_app.command("stop")
 def server_stop() -> None:
-    """Stop the Prefect server started by `litmine server start`."""
+    """Stop the Prefect server started by `litmine server start` or in the background by `litmine run`."""
     from flows.server import stop_server
 
     console.print("Prefect server stopped" if stop_server(_prefect_home()) else "no Prefect server was running")
 
 
 def _require_api() -> None:
+    """A Prefect server is set, and litmine's, if it is the one, stays up while this command runs."""
     import os
+
+    from flows.server import keep_alive, running_server
 
     if "PREFECT_API_URL" not in os.environ:
         fail("no Prefect server: run `litmine server start` first (or set PREFECT_API_URL)")
+    if running_server(_prefect_home()):
+        keep_alive(_prefect_home())
 
 
 @app.command()

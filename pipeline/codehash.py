@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib
+import importlib.util
 import inspect
+import sys
 import textwrap
 import threading
 from collections.abc import Callable
@@ -27,9 +28,9 @@ Part = ModuleType | type | Callable[..., object] | Path | tuple[ModuleType, str]
 # CPython 3.11's parser is not safe to enter from two threads at once ("AST constructor recursion
 # depth mismatch"), and flow tasks compute their cache keys in threads.
 _PARSING = threading.Lock()
-# what _statements and _imported read of each version of a module file
-_PARSED: dict[tuple[str, int, int], list[tuple[str, set[str]]]] = {}
-_IMPORTS: dict[tuple[str, int, int], list[str]] = {}
+Statements = list[tuple[str, set[str]]]  # each normalized, with the names it assigns
+# what _read found in each version of a module file
+_READ: dict[tuple[str, int, int], tuple[list[str], Statements]] = {}
 
 
 def code_hash(*parts: Part) -> str:
@@ -50,87 +51,109 @@ def code_hash(*parts: Part) -> str:
     return digest.hexdigest()[:12]
 
 
-def import_closure(*roots: ModuleType | type | Callable[..., object], package: str = "pipeline") -> list[ModuleType]:
+Root = ModuleType | type | Callable[..., object] | str  # str: a module's name
+
+
+def import_closure(*roots: Root, package: str = "pipeline") -> list[ModuleType]:
     """The modules of `package` that the roots' modules import, at the top or inside a function,
-    directly or through each other, with the roots' own: all the package code they can run."""
+    directly or through each other, with the roots' own: all the package code they can run.
+    Modules not imported yet come as stand-ins that only name their file (see `_module`)."""
     found: dict[str, ModuleType] = {}
-    waiting = [root if isinstance(root, ModuleType) else inspect.getmodule(root) for root in roots]
+    waiting = [_module(root) if isinstance(root, str) else root if isinstance(root, ModuleType)
+               else inspect.getmodule(root) for root in roots]
     while waiting:
         module = waiting.pop()
         if module is None or module.__name__ in found:
             continue
         found[module.__name__] = module
-        waiting += [m for name in _per_file(module, _imported, _IMPORTS) if name.split(".")[0] == package
+        waiting += [m for name in _read(module)[0] if name.split(".")[0] == package
                     and (m := _module(name)) is not None]
     return [found[name] for name in sorted(found)]
 
 
-def _imported(module: ModuleType) -> list[str]:
-    """The names a module's import statements name, anywhere in it (modules or names in them)."""
-    names = []
-    with _PARSING:
-        tree = ast.parse(_source(module))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-    return names
-
-
-def closure_hash(*roots: ModuleType | type | Callable[..., object]) -> str:
+def closure_hash(*roots: Root) -> str:
     """`code_hash` of the roots' `import_closure`: the key of what they compute."""
     return code_hash(*import_closure(*roots))
 
 
 def _module(name: str) -> ModuleType | None:
-    """The module `name` names, or None for a name imported from a module ("pipeline.x.function")."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
+    """The module `name` names, or None for a name imported from a module ("pipeline.x.function").
+    One not imported yet is found on disk, not run: a stand-in with its `__file__`, all that
+    hashing reads, so that computing a key never imports the libraries the code imports (a cached
+    run that never runs a model need not import spaCy)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    file = _module_file(name)
+    if file is None:
         return None
+    stand_in = ModuleType(name)
+    stand_in.__file__ = str(file)
+    return stand_in
 
 
-def _statements(obj: ModuleType | type | Callable[..., object]) -> list[tuple[str, set[str]]]:
-    """Each top-level statement of `obj`'s source, normalized, with the names it assigns (a
-    module's parsed once per version of its file: keys are computed for every task)."""
-    return _per_file(obj, _parsed, _PARSED) if isinstance(obj, ModuleType) else _parsed(obj)
+def _module_file(name: str) -> Path | None:
+    """Where the import system would find module `name`, found without importing it."""
+    top, *rest = name.split(".")
+    spec = importlib.util.find_spec(top)  # a top-level name: imports nothing
+    if spec is None or not rest:
+        return Path(spec.origin) if spec and spec.origin else None
+    for folder in spec.submodule_search_locations or []:
+        path = Path(folder).joinpath(*rest)
+        for file in (path.with_name(f"{path.name}.py"), path / "__init__.py"):
+            if file.is_file():
+                return file
+    return None
 
 
-def _per_file(module: ModuleType, read: Callable[[ModuleType], list], cache: dict) -> list:
-    """`read(module)`, once per version of the module's file."""
+def _statements(obj: ModuleType | type | Callable[..., object]) -> Statements:
+    """Each top-level statement of `obj`'s source, normalized, with the names it assigns."""
+    return _read(obj)[1] if isinstance(obj, ModuleType) else _parsed(inspect.getsource(obj))[1]
+
+
+def _read(module: ModuleType) -> tuple[list[str], Statements]:
+    """What `_parsed` finds in a module, its file parsed once per version (keys are computed for
+    every task, and parsing costs a cached run more than the rest of its keys)."""
     if not module.__file__:
-        return read(module)
+        return _parsed(inspect.getsource(module))
     stat = Path(module.__file__).stat()
     key = (module.__file__, stat.st_mtime_ns, stat.st_size)
-    if key not in cache:
-        cache[key] = read(module)
-    return cache[key]
+    if key not in _READ:
+        _READ[key] = _parsed(Path(module.__file__).read_text(encoding="utf-8"))
+    return _READ[key]
 
 
-def _source(obj: ModuleType | type | Callable[..., object]) -> str:
-    """A module's file as it is now (an empty one too), or a class's or function's source."""
-    file = getattr(obj, "__file__", None) if isinstance(obj, ModuleType) else None
-    return Path(file).read_text(encoding="utf-8") if file else inspect.getsource(obj)
-
-
-def _parsed(obj: ModuleType | type | Callable[..., object]) -> list[tuple[str, set[str]]]:
+def _parsed(source: str) -> tuple[list[str], Statements]:
+    """The names the source's import statements name, anywhere in it (modules or names in them),
+    and its top-level statements."""
+    imported = []
     with _PARSING:
-        tree = _WithoutImportsAndDocstrings().visit(ast.parse(textwrap.dedent(_source(obj))))
+        tree = ast.parse(textwrap.dedent(source))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        tree = _WithoutImportsAndDocstrings().visit(tree)
     found = []
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
         names = {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)} \
             | {getattr(node, "name", "")}
         found.append((ast.unparse(node), names))
-    return found
+    return imported, found
 
 
 class _WithoutImportsAndDocstrings(ast.NodeTransformer):
-    """Drops imports (they say where code lives, not what it does) and docstrings."""
+    """Drops imports (they say where code lives, not what it does), `if TYPE_CHECKING:` blocks
+    (names for type checkers; they never run) and docstrings."""
 
     def visit_Import(self, node: ast.Import) -> None:
         return None
+
+    def visit_If(self, node: ast.If) -> ast.AST | None:
+        if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return None
+        return self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         return None

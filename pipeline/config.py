@@ -59,7 +59,7 @@ class Settings:
     ncbi_tool: str = "litmine"
     shared: Path = PROJECT_ROOT.parent / "shared"
     offline: bool = False
-    ner_models: tuple[str, ...] = ()  # () = litmine's own, see pipeline.entities.ner
+    ner_models: tuple[str, ...] = ()  # () = litmine's own, see pipeline.entities.versions
     retry_budget: float = DEFAULT_RETRY_BUDGET
 
     @property

@@ -18,6 +18,7 @@ import pickle
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.claims import statements
 from pipeline.codehash import closure_hash
@@ -26,7 +27,7 @@ from pipeline.documents import reading
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
-from pipeline.entities.ner import PipelineTagger, ner_order, pipeline_version
+from pipeline.entities.versions import ner_order, pipeline_version
 from pipeline.models import current_relation_models, current_verifier
 from pipeline.records import references
 from pipeline.records.entrez import EntrezClient
@@ -38,6 +39,8 @@ from pipeline.relations.triggers import RelationExtractor, TriggerExtractor
 from pipeline.verdicts import evidence, rationales, verifier
 from pipeline.verdicts.rationales import SentenceModel
 
+if TYPE_CHECKING:  # imports spaCy (over a second): only where the pipeline loads
+    from pipeline.entities.ner import PipelineTagger
 
 # The code behind each cached result: the modules each step runs, whose imports bring in all
 # they read (pipeline.codehash.import_closure). Claims: documents read, claims found by the claim
@@ -56,13 +59,15 @@ class Toolkit:
     client: EntrezClient
     kb: KnowledgeBase
     claim_extractor: RelationExtractor
-    pipeline_version: str  # the entity pipeline's, known without loading it (pipeline.entities.ner)
+    pipeline_version: str  # the entity pipeline's, known without loading it (pipeline.entities.versions)
     relation_models: list[Path]  # the evidence extractor's models, whose folder names are their versions
     verifier_path: Path  # the sentence-level verifier's model file, in a folder named by its key
 
     @cached_property
     def tagger(self) -> PipelineTagger:
         """The trained entity pipeline, for claims and evidence alike, so both meet on its ids."""
+        from pipeline.entities.ner import PipelineTagger
+
         return PipelineTagger.load(self.settings, self.kb)
 
     @cached_property

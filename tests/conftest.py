@@ -1,6 +1,8 @@
 """Fixtures shared by several test modules."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
@@ -15,6 +17,10 @@ from pipeline.entities.kb_build import build_kb
 from pipeline.records.store import Store
 
 pytest_plugins = ["fake_eutils", "fake_clock"]  # the fake E-utilities server and retry clock fixtures
+
+# `litmine run` in a test uses a temporary Prefect API, never leaving a background server behind
+# (tests/test_server.py starts and stops its own)
+os.environ["LITMINE_SERVER_IDLE_MINUTES"] = "0"
 
 # A record the flow tests cite and search for: sertraline inhibits Kir4.1 (KCNJ10).
 KIR_PAPER = Record(uid="pmid:99000001", pmid="99000001", source="pubmed", year=2015,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -53,6 +54,24 @@ def first(text):
 '''
     after = code_hash(module(tmp_path / "one_b.py", "LIMIT = 3\n"), module(tmp_path / "two_b.py", moved))
     assert after == before
+
+
+def test_imports_moved_into_functions_or_for_type_checkers_only_leave_the_hash(tmp_path: Path) -> None:
+    """A heavy import made lazy (so that a cached run never pays for it) is no code change."""
+    lazy = '''from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from re import Pattern
+
+LIMIT = 3
+
+
+def first(text):
+    import re
+
+    return re.sub("a", "b", text)[:LIMIT]
+'''
+    assert code_hash(module(tmp_path / "lazy.py", lazy)) == code_hash(module(tmp_path / "eager.py", ONE))
 
 
 def test_a_code_change_changes_the_hash(tmp_path: Path) -> None:
@@ -110,3 +129,14 @@ def test_each_key_holds_what_its_step_reads() -> None:
     assert {"pipeline.verdicts.rationales", "pipeline.verdicts.reconcile", "pipeline.claims.vocabulary"} <= verdicts
     read = claims | extraction | verdicts
     assert not any(name.startswith(("pipeline.outputs", "pipeline.training")) for name in read)
+
+
+def test_the_flow_and_its_keys_import_no_model_library() -> None:
+    """A run whose every step hits the cache computes every key but runs no model: importing spaCy,
+    scispaCy and scikit-learn would cost it 3-5 s."""
+    code = ("import sys, flows.evidence_check, pipeline.toolkit as t; from pipeline.codehash import closure_hash; "
+            "[closure_hash(*roots) for roots in (t.CLAIMS_ROOTS, t.FETCH_ROOTS, t.EXTRACT_ROOTS, t.VERDICT_ROOTS)]; "
+            "closure_hash('pipeline.entities.ner'); "
+            "print(sorted({'spacy', 'scispacy', 'sklearn', 'thinc', 'torch', 'pandas'} & set(sys.modules)))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert imported.strip() == "[]"

@@ -18,10 +18,10 @@ from pipeline.config import load_settings
 from pipeline.corpora import corpus_id, corpus_ids
 from pipeline.datatypes import GoldDocument, GoldEntity, Mention
 from pipeline.entities import ner  # noqa: F401  (registers litmine_linker)
+from pipeline.entities.abbreviations import find_abbreviations
 from pipeline.entities.kb import KnowledgeBase, normalize_name
 from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR,
-                                       SPECIES_GENE_ATTR, ExactIndex, Linker, build_index, corpus_lexicon,
-                                       find_abbreviations)
+                                       SPECIES_GENE_ATTR, ExactIndex, Linker, build_index, corpus_lexicon)
 from pipeline.entities.species import HUMAN, MOUSE, RAT, GeneSpecies, Orthologs
 from pipeline.evaluation.linking import evaluate_linking
 from pipeline.records.store import Store

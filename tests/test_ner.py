@@ -7,8 +7,9 @@ import spacy
 from spacy.tokens import Span
 
 from conftest import assert_well_formed, shared_document
-from pipeline.entities.ner import NER_MODELS, PipelineTagger, load_pipeline, ner_order, pipeline_version
+from pipeline.entities.ner import PipelineTagger, load_pipeline
 from pipeline.entities.nlp import KB_TAG_ATTR, KBFeatures, kb_tags
+from pipeline.entities.versions import NER_MODELS, ner_order, pipeline_version
 from pipeline.models import ModelsMissing
 
 # What the issue names for the two documents: (surface the mention starts with, type, id).

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from pipeline.codehash import code_hash
 from pipeline.config import DATA_DIR
 from pipeline.datatypes import Mention
@@ -96,6 +94,8 @@ class _Token:
 
 def load_stoplist(path: Path = STOPLIST_PATH) -> set[str]:
     """The curated stoplist plus spaCy's English stop words, as normalized keys."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # spaCy takes over a second to import: not on a cached run's path
+
     words = {line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")}
     return words | {w.lower() for w in STOP_WORDS}
 

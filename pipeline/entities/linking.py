@@ -50,14 +50,10 @@ from collections import Counter
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import joblib
 import numpy
 import scipy.sparse
-from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
-from scispacy.linking_utils import Entity, KnowledgeBase as ScispacyKB
-from sklearn.feature_extraction.text import TfidfVectorizer
-from spacy.tokens import Span
 
 from pipeline import corpora
 from pipeline.codehash import code_hash
@@ -65,12 +61,16 @@ from pipeline.config import Settings
 from pipeline.corpora import CORPUS_XREFS, NER_TYPES, TRAIN_SPLITS, corpus_ids
 from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities import species
-from pipeline.entities.abbreviations import find_abbreviations
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
 from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.models import linker_dir
 from pipeline.records.store import Store
+
+# scispaCy is imported where the linker is built or opened (its candidate generator imports scikit-learn,
+# 2 s), not by a run that only needs `learned_key`
+if TYPE_CHECKING:
+    from scispacy.candidate_generation import CandidateGenerator
 
 KB_FILE = "kb.jsonl"
 BUILD_FILE = "build.json"
@@ -82,10 +82,7 @@ ANN_THRESHOLD = 0.75
 
 KB_NAME_ATTR = "kb_name"
 SPECIES_ATTR = "species"  # a gene's organism, "NCBITaxon:10090" (pipeline.entities.species)
-SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism
-for _attr in (KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR):
-    if not Span.has_extension(_attr):
-        Span.set_extension(_attr, default="")
+SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism (the Span attributes: ner.py)
 
 
 def _say(progress: bool, message: str) -> None:
@@ -99,6 +96,8 @@ def _say(progress: bool, message: str) -> None:
 def export_kb(kb: KnowledgeBase, path: Path, concept_ids: Collection[str] | None = None) -> int:
     """Write the KB (or the named concepts) as scispaCy's KB jsonl: one Entity per concept,
     its litmine type as the entity's only type. Returns the number of concepts written."""
+    from scispacy.linking_utils import Entity
+
     aliases: dict[str, set[str]] = {}
     types: dict[str, str] = {}
     for entry in kb.entries():
@@ -125,6 +124,11 @@ def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[s
     directory = Path(directory)
     if (directory / BUILD_FILE).is_file():
         return directory
+    import joblib
+    from scispacy.candidate_generation import LinkerPaths
+    from scispacy.linking_utils import KnowledgeBase as ScispacyKB
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     tmp = directory.with_name(f"{directory.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -206,6 +210,9 @@ class Linker:
     @classmethod
     def open(cls, kb: KnowledgeBase, directory: Path) -> Linker:
         """A linker over the artifacts `build_index` wrote to `directory`, without corpus names."""
+        from scispacy.candidate_generation import CandidateGenerator, LinkerPaths
+        from scispacy.linking_utils import KnowledgeBase as ScispacyKB
+
         paths = LinkerPaths.from_directory(directory)
         index = ExactIndex(scipy.sparse.load_npz(paths.tfidf_vectors))
         generator = CandidateGenerator(index, paths.get_tfidf_vectorizer(), paths.get_concept_aliases(),
@@ -261,6 +268,8 @@ class Linker:
         """One Mention per (start, end, litmine type) span, with id "" where no candidate
         is good enough. `abbreviations` (short -> long form) default to those the text defines."""
         if abbreviations is None:
+            from pipeline.entities.abbreviations import find_abbreviations  # imports spaCy: only when linking
+
             abbreviations = find_abbreviations(text)
         chosen = []
         for start, end, type_ in spans:

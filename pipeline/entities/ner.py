@@ -4,13 +4,10 @@ the linker, behind the `EntityTagger` protocol the rest of litmine uses.
 The pipeline is tokenizer > KB features > the NER models (pipeline.training.spacy_models.MODELS) >
 litmine_abbreviations (pipeline.entities.abbreviations) > litmine_entity_rules > litmine_linker
 (`LinkerComponent` below,
-over pipeline.entities.linking).
+over pipeline.entities.linking). Which models, and the pipeline's version: pipeline.entities.versions.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -24,21 +21,16 @@ from spacy.tokens import Doc, Span
 # the entity rules and the linker
 import pipeline.entities.abbreviations  # noqa: F401
 import pipeline.entities.nlp  # noqa: F401
-from pipeline.codehash import code_hash, import_closure
 from pipeline.config import Settings
 from pipeline.datatypes import Mention
-from pipeline.entities.dictionary import STOPLIST_PATH
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
-                                       learned_key)
-from pipeline.models import ModelsMissing, model_dir
-from pipeline.records.store import Store
+from pipeline.entities.linking import ANN_K, ANN_THRESHOLD, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker
+from pipeline.entities.versions import NER_MODELS, model_versions, ner_order, pipeline_version, resolve_models
 
-# litmine's NER models in order of precedence: where two find overlapping mentions, the
-# first one's stands (spaCy's NER keeps entities already set, predicting around them).
-NER_MODELS = ("ner_bc5cdr", "ner_gene", "ner_biored")
-# The model trained on each corpus's guidelines: it goes first when litmine is scored on that corpus.
-CORPUS_MODELS = {"bc5cdr": "ner_bc5cdr", "biored": "ner_biored", "nlm_gene": "ner_gene"}
+# what the linker component sets on each entity
+for _attr in (KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR):
+    if not Span.has_extension(_attr):
+        Span.set_extension(_attr, default="")
 
 
 def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> Language:
@@ -67,62 +59,9 @@ def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[st
     nlp.add_pipe("litmine_linker").use(linker)
     if own:
         nlp.get_pipe("kb_features").use(linker.tagger)
-    nlp.meta["litmine_models"] = dict(_model_versions(models))
+    nlp.meta["litmine_models"] = dict(model_versions(models))
     nlp.meta["litmine_linker"] = {"kb": kb.version, "corpus_names": len(linker.lexicon)}
     return nlp
-
-
-def resolve_models(settings: Settings, ner_models: Sequence[str]) -> list[tuple[str, Path | str]]:
-    """Where each NER model is: litmine's own (NER_MODELS) as its trained folder, any other
-    name as an installed spaCy package (scispaCy's en_ner_bc5cdr_md, ...) or a pipeline folder.
-    ModelsMissing names what is missing and how to get it."""
-    found: list[tuple[str, Path | str]] = []
-    unbuilt, unknown = [], []
-    for name in ner_models:
-        if name in NER_MODELS:
-            path = model_dir(settings, name)
-            if path:
-                found.append((name, path))
-            else:
-                unbuilt.append(name)
-        elif spacy.util.is_package(name) or (Path(name) / "meta.json").is_file():
-            found.append((Path(name).name, name))
-        else:
-            unknown.append(name)
-    if unbuilt:
-        raise ModelsMissing(f"models not built: {', '.join(unbuilt)} (under {settings.models}); "
-                            "run `litmine models build` (or `make models`)")
-    if unknown:
-        raise ModelsMissing(f"NER models not found: {', '.join(unknown)}; name litmine's own "
-                            f"({', '.join(NER_MODELS)}), an installed spaCy package or a pipeline folder")
-    return found
-
-
-def _model_versions(models: list[tuple[str, Path | str]]) -> Iterator[tuple[str, str]]:
-    """Each model's identity: a litmine model's key (config + data + code), an external
-    pipeline's meta (name, version, ...) as a hash."""
-    for name, where in models:
-        if isinstance(where, Path):
-            yield name, where.parent.name
-        else:
-            path = spacy.util.get_package_path(where) if spacy.util.is_package(where) else Path(where)
-            meta = json.dumps(spacy.util.get_model_meta(path), sort_keys=True, default=str)
-            yield name, hashlib.sha256(meta.encode()).hexdigest()[:12]
-
-
-def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> str:
-    """What the pipeline would tag with, known without loading it (seconds saved on every
-    cached run): the NER models' identities, the KB, the train-corpus names the linker
-    learns and the code of the components."""
-    models = [f"{name}={version}" for name, version in _model_versions(resolve_models(settings, ner_models))]
-    taught = ""
-    if settings.store_path.exists():
-        with Store(settings.store_path) as store:
-            taught = learned_key(store)
-    # the code of every component and of what they import (the corpus crosswalk the linker learns through)
-    code = code_hash(*import_closure(sys.modules[__name__]), STOPLIST_PATH)
-    digest = hashlib.sha256("|".join([*models, taught, code]).encode()).hexdigest()[:12]
-    return f"pipeline-{digest}+kb-{kb.version}"
 
 
 # ---------------------------------------------------------------------------- external models
@@ -212,15 +151,6 @@ def _trimmed(span: Span) -> Span:
                 start += 1
         if (start, end) == before:
             return Span(doc, start, end, label=span.label_)
-
-
-def ner_order(settings: Settings, corpus: str | None = None) -> list[str]:
-    """The NER models settings name, else NER_MODELS with the corpus's own model first, so
-    a benchmark sees its guidelines' boundaries."""
-    if settings.ner_models:
-        return list(settings.ner_models)
-    own = CORPUS_MODELS.get(corpus or "")
-    return [own, *(m for m in NER_MODELS if m != own)] if own else list(NER_MODELS)
 
 
 class PipelineTagger:

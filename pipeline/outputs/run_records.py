@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,9 @@ class RunExport:
 def write_run_records(out: Path, records: dict[str, Record], extracted: dict[str, ExtractedRecord]) -> Path:
     """One JSON line per record, in uid order, gzipped without a timestamp: the same run gives
     the same bytes."""
-    lines = [json.dumps({"record": asdict(records[uid]),
+    lines = [json.dumps({"record": records[uid],
                          "extracted": _extraction_json(extracted.get(uid, ExtractedRecord(uid)))},
-                        ensure_ascii=False) + "\n" for uid in sorted(records)]
+                        ensure_ascii=False, default=_fields) + "\n" for uid in sorted(records)]
     out.mkdir(parents=True, exist_ok=True)
     path = out / RECORDS_FILE
     with replacing(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle:
@@ -47,10 +47,15 @@ def write_run_records(out: Path, records: dict[str, Record], extracted: dict[str
     return path
 
 
+def _fields(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields, as json.dumps meets it (`asdict` deep-copies every value first: half
+    a second of a cached run)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
 def _extraction_json(extracted: ExtractedRecord) -> dict[str, Any]:
-    return {"uid": extracted.uid, "relations": [asdict(r) for r in extracted.relations],
-            "concepts": sorted(extracted.concepts),
-            "sentences": [[text, [asdict(m) for m in mentions]] for text, mentions in extracted.sentences]}
+    return {"uid": extracted.uid, "relations": extracted.relations, "concepts": sorted(extracted.concepts),
+            "sentences": extracted.sentences}
 
 
 def _build(cls: type, values: dict[str, Any], **parts: Any) -> Any:

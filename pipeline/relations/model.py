@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from pipeline.corpora import BIORED_TYPES, CHEMPROT_GROUPS, DRUGPROT_TYPES, EMITTED, SUBJECT_FIRST, to_vocabulary
 from pipeline.datatypes import Mention, Relation
@@ -149,6 +148,8 @@ def feature_matrix(vocabulary: dict[str, int], feature_lists: Sequence[Sequence[
             dense: np.ndarray | None = None) -> sp.csr_matrix:
     """Binary features, each row L2-normalized, with dense columns appended after normalizing
     (scaled by DENSE_SCALE: raw SVM scores beside them keep liblinear from converging)."""
+    from sklearn.preprocessing import normalize  # scikit-learn takes 2 s to import; a cached run never gets here
+
     indices: list[int] = []
     indptr = [0]
     for features in feature_lists:

@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from spacy.lang.en.stop_words import STOP_WORDS
-
 from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record, ResolvedReference
 from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
@@ -90,6 +88,13 @@ def mesh_heading(mention: Mention, kb: KnowledgeBase) -> str | None:
     return None if concept.id.startswith(("CLASS:", "FAMILY:")) else concept.name
 
 
+def _query_words(text: str) -> list[str]:
+    """The words a statement without entities is searched by: no stop words, none under 3 letters."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # spaCy takes over a second to import: not on a cached run's path
+
+    return [w for w in _WORD.findall(text) if w.lower() not in STOP_WORDS and len(w) > 2][:QUERY_WORDS]
+
+
 def search_query(claim: Claim, kb: KnowledgeBase) -> tuple[str, str]:
     """The claim as (PubMed esearch term, BM25 query text). A triple asks for both of its sides,
     each by its names and MeSH heading; a statement for its entities and its words."""
@@ -98,8 +103,7 @@ def search_query(claim: Claim, kb: KnowledgeBase) -> tuple[str, str]:
         for mention in claim.entities[:QUERY_ENTITIES]:
             names = query_names(mention, kb)[:2]
             terms.append("(" + " OR ".join(f'"{n}"[tiab]' for n in names) + ")")
-        words = [w for w in _WORD.findall(claim.text) if w.lower() not in STOP_WORDS and len(w) > 2]
-        term = " AND ".join(terms) if terms else " ".join(f"{w}[tiab]" for w in words[:QUERY_WORDS])
+        term = " AND ".join(terms) if terms else " ".join(f"{w}[tiab]" for w in _query_words(claim.text))
         return term, claim.text
     rel = claim.relation
     groups: list[str] = []
@@ -171,7 +175,7 @@ def bears_on(claim: Claim, record: Record, kb: KnowledgeBase) -> bool:
                                                                            claim.relation.object))
     if claim.entities:
         return all(_mentions_side(text, query_names(m, kb)) for m in claim.entities[:QUERY_ENTITIES])
-    words = [w for w in _WORD.findall(claim.text) if w.lower() not in STOP_WORDS and len(w) > 2][:QUERY_WORDS]
+    words = _query_words(claim.text)
     return sum(_mentions_side(text, [w]) for w in words) * 2 >= len(words) > 0
 
 

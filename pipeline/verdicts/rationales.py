@@ -22,19 +22,20 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from math import fsum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.pipeline import Pipeline
-from spacy.lang.en.stop_words import STOP_WORDS
 from threadpoolctl import threadpool_limits
 
 from pipeline.datatypes import Record
 from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.verdicts.stance import stance_features
+
+if TYPE_CHECKING:  # scikit-learn takes 2 s to import: only where a model is fitted or loaded
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
 
 LABELS = ("SUPPORT", "CONTRADICT", "NOINFO")
 STEM_LENGTH = 6  # tokens cut to this many characters: best BM25 recall@3 on SciFact train (5 and 7 tried)
@@ -55,6 +56,8 @@ def _ascii(text: str) -> str:
 
 def stems(text: str) -> list[str]:
     """Content words cut to STEM_LENGTH characters: a crude stemmer that suits BM25 here."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # spaCy takes over a second to import: not on a cached run's path
+
     return [w[:STEM_LENGTH] for w in _WORD.findall(_ascii(text.lower())) if w not in STOP_WORDS]
 
 
@@ -85,6 +88,8 @@ class Bm25:
     record scores the same wherever it was found (the store, PubMed, a citation)."""
 
     def __init__(self, texts: list[str], k1: float = 1.2, b: float = 0.75):
+        from sklearn.feature_extraction.text import CountVectorizer
+
         self.k1, self.b = k1, b
         self._vectorizer = CountVectorizer(tokenizer=stems, lowercase=False, token_pattern=None)
         counts = self._vectorizer.fit_transform(texts).tocsc()
@@ -121,6 +126,8 @@ class TextSpace:
     """Vectorizers fitted once on the training text (titles and sentences), kept with the model."""
 
     def __init__(self, passages: list[Passage]):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         texts = [s for p in passages for s in (p.title, *p.sentences)]
         self.bm25 = Bm25([p.text for p in passages])
         self.words = TfidfVectorizer(tokenizer=stems, lowercase=False, token_pattern=None, ngram_range=(1, 2),
