@@ -32,7 +32,6 @@ class Recheck:
 class Added:
     """What PubMed added since the last check, for the claims that are searched for."""
 
-    since: str  # the day of the last check, as esearch takes it: "2026/12/01"
     records: list[Record] = field(default_factory=list)
     failure: str = ""  # why the esearch or the fetch could not be done in full
 
@@ -44,7 +43,7 @@ def esearch_day(started_at: str) -> str:
 
 def added_since(claims: list[Claim], client: EntrezClient, kb: KnowledgeBase, since: str) -> Added:
     """PubMed's records added since `since` that any of `claims`' searches would ask for."""
-    added = Added(since)
+    added = Added()
     terms = list(dict.fromkeys(search_query(claim, kb)[0] for claim in claims))
     pmids: list[str] = []
     try:
