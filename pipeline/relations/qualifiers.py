@@ -107,7 +107,7 @@ _SYSTEM = (
                          r"parturients|outpatients|inpatients)\b", re.I)),
     ("animal", re.compile(r"\b(?:rats?|mice|mouse|murine|rodents?|monkeys?|primates|rabbits?|guinea pigs?|"
                           r"hamsters?|zebrafish|dogs?|cats|pigs|sheep|animals|animal models?|equine|canine|bovine|"
-                          r"porcine|feline|Wistar|Sprague[- ]Dawley|SHRs?)\b")),
+                          r"porcine|feline|Wistar|Sprague[- ]Dawley|SHRs?)\b", re.I)),
     ("in vitro", re.compile(r"\b(?:in vitro|cultured|cell lines?|cell cultures?|HEK[- ]?293\w*|CHO(?:-K1)? cells|"
                             r"HeLa|PC12|SH-SY5Y|COS-?7|HepG2|MCF-?7|Jurkat|U937|oocytes|(?:brain|hippocampal|"
                             r"cortical|striatal) slices|transfected|microsomes|synaptosomes|homogenates?|"
