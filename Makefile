@@ -32,7 +32,7 @@ models: setup
 
 demo: models
 	$(LITMINE) run --offline --out data/processed/runs/demo $(SHARED)/documents/*
-	@echo "outputs: $(abspath data/processed/runs/demo)/{claims,evidence,triples,references}.csv"
+	@echo "outputs: $(abspath data/processed/runs/demo)/{claims,evidence,triples,references,citations}.csv and report.html"
 
 test: setup
 	.venv/bin/python -m pytest -q

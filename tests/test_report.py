@@ -186,10 +186,12 @@ def test_a_recheck_opens_on_what_changed(tmp_path, run):
     changes = [Change("note", "note:0:0", "Sertraline inhibits Kir4.1 [1].", "newly_retracted", "supported",
                       "no_evidence", "1"),
                Change("note", "note:0:0", "Sertraline inhibits Kir4.1 [1].", "verdict_changed", "supported",
-                      "no_evidence", "")]
+                      "no_evidence", ""),
+               Change("note", "note:9:0", "More studies are needed.", "claim_removed", "no_evidence", "", "")]
     page = write_report(tmp_path / "recheck", docs, results, references, changes).read_text(encoding="utf-8")
     section = page[page.index("What changed since the last check"):page.index('<section class="card chart">')]
     assert page.index("What changed") < page.index("Verdicts per document")
     assert 'href="#note:0:0"' in section and "newly retracted" in section and "supported → no evidence" in section
+    assert 'href="#note:9:0"' not in section and "was no evidence" in section  # a removed claim is not on the page
     unchanged = write_report(tmp_path / "same", docs, results, references, []).read_text(encoding="utf-8")
     assert "Nothing: the same claims" in unchanged
