@@ -178,6 +178,10 @@ def test_a_paper_of_doubtful_standing_is_tagged_with_its_notice(tmp_path, run):
     item = replace(results[0].evidence[0], record=retracted)
     page = render(tmp_path, (documents, [replace(results[0], evidence=[item]), *results[1:]], references))
     assert re.search(r'title="shown, not counted">retracted: notice PMID 90000001</span>', page)
+    cited = [replace(references[0], record=retracted), *references[1:]]
+    page = render(tmp_path, (documents, results, cited), name="cited")
+    references_table = page[page.index("<h3>References</h3>"):]
+    assert re.search(r"<td>retracted<span class=\"reason\">notice PMID 90000001</span></td>", references_table)
 
 
 def test_a_recheck_opens_on_what_changed(tmp_path, run):

@@ -22,6 +22,7 @@ from pipeline.datatypes import (RELATED, VERDICTS, ClaimResult, DocSentence, Doc
                                 ResolvedReference, publication_kind, species)
 from pipeline.outputs.files import replacing
 from pipeline.outputs.runs import Change
+from pipeline.records.reference_check import check_reference
 from pipeline.relations.qualifiers import evidence_qualifiers
 
 REPORT_FILE = "report.html"
@@ -228,6 +229,7 @@ def render_report(documents: list[Document], results: list[ClaimResult], referen
     env.filters["record_link"] = record_link
     env.filters["species"] = species
     env.filters["publication_kind"] = publication_kind
+    env.filters["reference_check"] = check_reference
     env.filters["qualifiers"] = lambda item: evidence_qualifiers(item.sentence, item.relation).summary()
     return env.get_template("report.html").render(
         generated=generated.strftime("%Y-%m-%d %H:%M UTC"), documents=views, chart=_chart(views),
