@@ -142,13 +142,14 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
     by_marker = {(ref.document, ref.marker): ref for ref in references}
     cited = {c.claim_id: [by_marker[(c.document, m)] for m in c.citations if (c.document, m) in by_marker]
              for c in claims}
-    searched = [c for c in claims if needs_search(c, cited[c.claim_id])]
-    read_before = recheck.read_before if recheck else {}
-    added = (added_since([c for c in searched if runs.claim_key(c) in read_before], kit.client, kit.kb,
-                         recheck.since) if recheck else None)
+    # a re-check's claims that are searched for and were read last time: claim id -> uids read then
+    read_before = {c.claim_id: uids for c in claims if recheck and needs_search(c, cited[c.claim_id])
+                   and (uids := recheck.read_before.get(runs.claim_key(c))) is not None}
+    added = added_since([c for c in claims if c.claim_id in read_before], kit.client, kit.kb,
+                        recheck.since) if recheck else None
     gathered: Gathered = {}
     for claim in claims:
-        before = read_before.get(runs.claim_key(claim))
+        before = read_before.get(claim.claim_id)
         again = (read_again(claim, [r for uid in before if (r := kit.store.get(uid))], added, kit.kb)
                  if added is not None and before is not None else None)
         gathered[claim.claim_id] = gather(claim, cited[claim.claim_id], kit.client, kit.kb,

@@ -10,7 +10,7 @@ reads exactly what it read before, so its verdict changes only when the literatu
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pipeline.datatypes import Claim, Record
 from pipeline.entities.kb import KnowledgeBase
@@ -28,22 +28,14 @@ class Recheck:
     read_before: dict[str, list[str]]  # claim key (pipeline.outputs.runs.claim_key) -> uids read
 
 
-@dataclass
-class Added:
-    """What PubMed added since the last check, for the claims that are searched for."""
-
-    records: list[Record] = field(default_factory=list)
-    failure: str = ""  # why the esearch or the fetch could not be done in full
-
-
 def esearch_day(started_at: str) -> str:
     """An ISO 8601 time ("2026-12-01T03:00:00+00:00") as the day esearch's mindate takes."""
     return started_at[:10].replace("-", "/")
 
 
-def added_since(claims: list[Claim], client: EntrezClient, kb: KnowledgeBase, since: str) -> Added:
-    """PubMed's records added since `since` that any of `claims`' searches would ask for."""
-    added = Added()
+def added_since(claims: list[Claim], client: EntrezClient, kb: KnowledgeBase, since: str) -> Found:
+    """PubMed's records added since `since` that any of `claims`' searches would ask for, and why
+    the asking fell short if it did."""
     terms = list(dict.fromkeys(search_query(claim, kb)[0] for claim in claims))
     pmids: list[str] = []
     try:
@@ -52,14 +44,13 @@ def added_since(claims: list[Claim], client: EntrezClient, kb: KnowledgeBase, si
             pmids += client.esearch(" OR ".join(f"({t})" for t in group), retmax=POOL * len(group),
                                     added_since=since)
         fetched = client.fetch_records(list(dict.fromkeys(pmids)))
-        added.records = [fetched.records[p] for p in dict.fromkeys(pmids) if p in fetched.records]
-        added.failure = next(iter(fetched.failures.values()), "")
     except EntrezError as exc:
-        added.failure = failure_reason(exc)
-    return added
+        return Found([], failure_reason(exc))
+    return Found([fetched.records[p] for p in dict.fromkeys(pmids) if p in fetched.records],
+                 next(iter(fetched.failures.values()), ""))
 
 
-def read_again(claim: Claim, read_before: list[Record], added: Added, kb: KnowledgeBase) -> Found:
+def read_again(claim: Claim, read_before: list[Record], added: Found, kb: KnowledgeBase) -> Found:
     """The pool a claim's re-check ranks: what it read last time and the new records bearing on it."""
     new = [r for r in added.records if bears_on(claim, r, kb)]
     pool = list({r.uid: r for r in [*read_before, *new]}.values())
