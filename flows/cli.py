@@ -171,7 +171,8 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
         offline: OfflineOption = False,
         refresh: Annotated[bool, typer.Option(help="Refetch cited records even if stored.")] = False,
         fresh: Annotated[bool, typer.Option(
-            help="Ignore the search, extraction and verdict caches; a re-check searches anew for every claim.")] = False,
+            help="Ignore the search, extraction and verdict caches; a re-check searches anew for every "
+                 "claim.")] = False,
         top_k: TopKOption = None,
         runner: RunnerOption = "default",
         dask_address: Annotated[str | None, typer.Option(help="Scheduler of an existing Dask cluster.")] = None,
