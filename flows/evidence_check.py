@@ -171,7 +171,7 @@ def extract(records: list[Record], settings: Settings) -> dict[str, ExtractedRec
 def check_claims(claims: list[Claim], gathered: Gathered, extracted: dict[str, ExtractedRecord],
                  settings: Settings) -> list[ClaimResult]:
     kit = open_toolkit(settings)
-    return [verify_claim(c, gathered[c.claim_id], extracted, kit.kb, kit.verifier, kit.dictionary_tagger)
+    return [verify_claim(c, gathered[c.claim_id], extracted, kit.kb, kit.verifier, kit.dictionary_tagger, kit.links)
             for c in claims]
 
 

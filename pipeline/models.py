@@ -13,6 +13,7 @@ from pipeline.entities.kb import KnowledgeBase
 # The corpora whose relation models the evidence-check flow reads.
 FLOW_CORPORA = ("drugprot", "biored")
 VERIFIER = "verifier"  # the sentence-level verifier (pipeline.verdicts.rationales)
+LINKS = "links"  # the co-mention link model (pipeline.verdicts.comentions)
 
 
 class ModelsMissing(RuntimeError):
@@ -60,4 +61,17 @@ def current_verifier(settings: Settings) -> Path:
     path = verifier_dir(settings) / pointer.read_text().strip() / "model.pkl" if pointer.is_file() else None
     if path is None or not path.is_file():
         raise ModelsMissing(f"model not built: {VERIFIER} (under {settings.models}); run `litmine models build`")
+    return path
+
+
+def links_dir(settings: Settings) -> Path:
+    return settings.models / LINKS
+
+
+def current_links(settings: Settings) -> Path:
+    """The current co-mention link model's file; ModelsMissing when it is not built."""
+    pointer = links_dir(settings) / "current"
+    path = links_dir(settings) / pointer.read_text().strip() / "model.pkl" if pointer.is_file() else None
+    if path is None or not path.is_file():
+        raise ModelsMissing(f"model not built: {LINKS} (under {settings.models}); run `litmine models build`")
     return path

@@ -28,7 +28,7 @@ from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.versions import ner_order, pipeline_version
-from pipeline.models import current_relation_models, current_verifier
+from pipeline.models import current_links, current_relation_models, current_verifier
 from pipeline.records import references
 from pipeline.records.entrez import EntrezClient
 from pipeline.records.store import Store
@@ -37,6 +37,7 @@ from pipeline.relations.dependencies import DependencyParser
 from pipeline.relations.model import ModelExtractor
 from pipeline.relations.triggers import RelationExtractor, TriggerExtractor
 from pipeline.verdicts import evidence, rationales, verifier
+from pipeline.verdicts.comentions import LinkModel
 from pipeline.verdicts.rationales import SentenceModel
 
 if TYPE_CHECKING:  # imports spaCy (over a second): only where the pipeline loads
@@ -62,6 +63,7 @@ class Toolkit:
     pipeline_version: str  # the entity pipeline's, known without loading it (pipeline.entities.versions)
     relation_models: list[Path]  # the evidence extractor's models, whose folder names are their versions
     verifier_path: Path  # the sentence-level verifier's model file, in a folder named by its key
+    links_path: Path  # the co-mention link model's file, in a folder named by its key
 
     @cached_property
     def tagger(self) -> PipelineTagger:
@@ -73,6 +75,10 @@ class Toolkit:
     @cached_property
     def verifier(self) -> SentenceModel:
         return pickle.loads(self.verifier_path.read_bytes())
+
+    @cached_property
+    def links(self) -> LinkModel:
+        return pickle.loads(self.links_path.read_bytes())
 
     @cached_property
     def dictionary_tagger(self) -> DictionaryTagger:
@@ -99,7 +105,7 @@ class Toolkit:
     def verdict_version(self) -> str:
         """Changes whenever verdicts could change: claims, evidence, or the code that compares."""
         return (f"{self.claims_version}+{self.extraction_version}+{closure_hash(*VERDICT_ROOTS)}"
-                f"+verifier-{self.verifier_path.parent.name}")
+                f"+verifier-{self.verifier_path.parent.name}+links-{self.links_path.parent.name}")
 
 
 @lru_cache(maxsize=4)
@@ -110,6 +116,7 @@ def open_toolkit(settings: Settings) -> Toolkit:
     version = pipeline_version(settings, kb, ner_order(settings))
     relation_models = current_relation_models(settings)
     verifier_path = current_verifier(settings)
+    links_path = current_links(settings)
     store = Store(settings.store_path)
     return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor(), version, relation_models,
-                   verifier_path)
+                   verifier_path, links_path)

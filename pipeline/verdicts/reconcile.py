@@ -110,7 +110,7 @@ def _phrase_span(sentence: str, phrase: str) -> tuple[int, int] | None:
     return (min(s for s, _ in spans), max(e for _, e in spans)) if spans else None
 
 
-def _side_spans(side: Mention, sentence: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
+def side_spans(side: Mention, sentence: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
     """Where a claim side occurs in an evidence sentence: its tagged mentions, or its words."""
     if side.id:
         return [m for m in mentions if _scope(side, m, kb) is not None]
@@ -132,8 +132,8 @@ def phrase_relations(claimed: Relation, extracted: ExtractedRecord, kb: Knowledg
     between them (or just after the later one: "dopamine release was reduced by fluoxetine")."""
     found = []
     for index, (sentence, mentions) in enumerate(extracted.sentences):
-        subjects = _side_spans(claimed.subject, sentence, mentions, kb)
-        objects = _side_spans(claimed.object, sentence, mentions, kb) if subjects else []
+        subjects = side_spans(claimed.subject, sentence, mentions, kb)
+        objects = side_spans(claimed.object, sentence, mentions, kb) if subjects else []
         for s in subjects:
             for o in objects:
                 if s.start < o.end and o.start < s.end:

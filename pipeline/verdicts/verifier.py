@@ -28,9 +28,11 @@ from pipeline.datatypes import (BOTH, CONCERN, CONTRADICTS, NOT_COUNTED, RELATED
                                 Claim, ClaimResult, EvidenceItem, ExtractedRecord, Record)
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
+from pipeline.verdicts.comentions import LinkModel, comentions, link_side, read_link
 from pipeline.verdicts.evidence import LOCAL_STORE, Candidates
 from pipeline.verdicts.rationales import Judgement, SentenceModel, judge, passage
-from pipeline.verdicts.reconcile import MIXED, members_covered, paper_stance, record_evidence, verdict_for
+from pipeline.verdicts.reconcile import (MIXED, members_covered, paper_stance, record_evidence, side_spans,
+                                         verdict_for)
 
 MIXED_SHARE = 0.25  # the weaker side's share of the weight above which a verdict is mixed
 # A relation read with less confidence than this takes no side: on the pharma claims of the train
@@ -54,8 +56,22 @@ def _sentence_item(claim: Claim, record: Record, judgement: Judgement, found_by:
                         " ".join(judgement.sentences[:1]), round(judgement.confidence, 3), SENTENCE, found_by)
 
 
+def _link_item(claim: Claim, record: Record, extracted: ExtractedRecord, kb: KnowledgeBase, links: LinkModel,
+               found_by: str) -> EvidenceItem | None:
+    """The side a record takes by the words around its co-mentions of a triple claim's two sides
+    (`pipeline.verdicts.comentions`), as an evidence item; None when it takes none."""
+    found = comentions(claim.relation, extracted.sentences, lambda side, text, mentions: side_spans(
+        side, text, mentions, kb))
+    link = read_link(links, found)
+    side, weight = link_side(claim.relation, link, links, found_by == "cited") if link else (0, 0.0)
+    if not side:
+        return None
+    return EvidenceItem(claim.claim_id, record, SUPPORTS if side > 0 else CONTRADICTS, None, link.sentence,
+                        round(weight, 3), SENTENCE, found_by)
+
+
 def _paper(claim: Claim, record: Record, cited: bool, structured: list[EvidenceItem],
-           judgement: Judgement | None) -> tuple[dict[str, float], list[EvidenceItem]]:
+           judgement: Judgement | None, linked: EvidenceItem | None) -> tuple[dict[str, float], list[EvidenceItem]]:
     """The sides one paper takes with their weights (both when its sentences are mixed, see
     `paper_stance`; none when it takes no side), and its evidence items, best first.
 
@@ -83,6 +99,8 @@ def _paper(claim: Claim, record: Record, cited: bool, structured: list[EvidenceI
                 structured = [replace(i, signal=BOTH) if i.stance == stance else i for i in structured]
             return {stance: weight}, structured
         structured = [replace(i, stance=RELATED) for i in structured]  # read, but not a side taken
+    if linked is not None:  # no relation read takes a side: the words around the two names may
+        return {linked.stance: linked.confidence}, [linked, *structured]
     if said and judgement is not None and claim.relation is None:
         return {said: judgement.confidence}, [_sentence_item(claim, record, judgement, "cited" if cited else "search"),
                                               *structured]
@@ -90,9 +108,10 @@ def _paper(claim: Claim, record: Record, cited: bool, structured: list[EvidenceI
 
 
 def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, ExtractedRecord], kb: KnowledgeBase,
-                 model: SentenceModel | None, tagger: EntityTagger | None) -> ClaimResult:
+                 model: SentenceModel | None, tagger: EntityTagger | None,
+                 links: LinkModel | None = None) -> ClaimResult:
     """The claim's verdict, its confidence and its evidence, from the records gathered for it
-    (from the structured signal alone when `model` is None)."""
+    (from the structured signal alone when `model` and `links` are None)."""
     checked = [r for r in candidates.records if r.uid in extracted]
     cited = [r for r in checked if r.uid in candidates.cited]
     found = [r for r in checked if r.uid not in candidates.cited]
@@ -106,7 +125,9 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
     for record in checked:
         found_by = "cited" if record.uid in candidates.cited else "search"
         structured = [replace(i, found_by=found_by) for i in record_evidence(claim, record, extracted[record.uid], kb)]
-        sides, items = _paper(claim, record, found_by == "cited", structured, judgements.get(record.uid))
+        linked = _link_item(claim, record, extracted[record.uid], kb, links, found_by) \
+            if links is not None and claim.relation is not None else None
+        sides, items = _paper(claim, record, found_by == "cited", structured, judgements.get(record.uid), linked)
         evidence.extend(items)
         if record.status in (*NOT_COUNTED, CONCERN):
             standing.update((record.status, side) for side in sides)
