@@ -27,11 +27,8 @@ transient ``Search Backend failed``), and an HTML page served as a 200. Besides
 these, a time-boxed 429 storm, PMIDs PubMed "does not have" and PMIDs whose
 record comes back broken (an efetch batch with one bad id).
 
-A query of field-tagged words (``ketamine[ti]``, ``"De Luca"[au]``, ``2015:2017[dp]``) joined by
-AND, OR, NOT and parentheses is answered as PubMed answers it, from the articles the fake holds
-(the pool, `serve`d and `add`ed ones): a title word matches a word of the title, an author a
-surname (whatever the initials), a date a year or a range of years. The matches are ranked by
-how many of the query's title words they hold, the fake's stand-in for PubMed's relevance.
+A query of field-tagged words (``ketamine[ti] AND "De Luca"[au]``) is answered from the articles
+the fake holds (the pool, `serve`d and `add`ed ones) by tests/pubmed_query.py.
 """
 from __future__ import annotations
 
@@ -41,7 +38,6 @@ import socket
 import struct
 import threading
 import time
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +46,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from pubmed_query import field_search
 
 ENTREZ = Path(__file__).resolve().parents[2] / "shared" / "entrez"
 BIOPYTHON = ENTREZ / "biopython"
@@ -376,7 +373,7 @@ class FakeEutils:
             ids = [pmid] if pmid else []
         elif term in self.search_results:
             ids = self.search_results[term]
-        elif (found := self._field_search(term)) is not None:
+        elif (found := field_search(term, self.by_pmid)) is not None:
             ids = found
         elif self.any_search is not None:
             ids = self.any_search
@@ -394,20 +391,6 @@ class FakeEutils:
         root.find("Count").text = str(len(ids))
         root.find("RetMax").text = str(min(retmax, len(ids)))
         return _render(header, root)
-
-    def _field_search(self, term: str) -> list[str] | None:
-        """The held articles a query of field-tagged words matches, most title words first; None
-        for any other query."""
-        tokens = _QUERY_TOKEN.findall(term)
-        if not tokens or any(t not in ("(", ")", "AND", "OR", "NOT") and not _FIELD_TERM.fullmatch(t)
-                             for t in tokens):
-            return None
-        ranked = []
-        for order, (pmid, article) in enumerate(self.by_pmid.items()):
-            matched, score = _Query(tokens, article).evaluate()
-            if matched:
-                ranked.append((-score, order, pmid))
-        return [pmid for *_, pmid in sorted(ranked)]
 
     def _esummary(self, one: dict[str, str]) -> bytes:
         ids = self._requested_ids(one)
@@ -463,58 +446,6 @@ class FakeEutils:
             pmid = self.citations.get((journal.lower(), year, page), "NOT_FOUND")
             lines.append(f"{journal.lower()}|{year}|{volume}|{page}|{author.lower()}|{key}|{pmid}")
         return ("\n".join(lines) + "\n").encode()
-
-
-_QUERY_TOKEN = re.compile(r'\(|\)|"[^"]*"\[\w+\]|[^\s()"]+\[\w+\]|[^\s()]+')
-_FIELD_TERM = re.compile(r'"?([^"]*?)"?\[(ti|au|dp)\]')
-
-
-def _words(text: str) -> list[str]:
-    """PubMed's index terms of a text, as far as the fake needs: lower case, accents dropped."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return re.findall(r"[a-z0-9]+", "".join(c for c in text if not unicodedata.combining(c)))
-
-
-class _Query:
-    """One query evaluated over one article, left to right as PubMed does; the score counts the
-    title words matched."""
-
-    def __init__(self, tokens: list[str], article: ET.Element):
-        self.tokens, self.at = tokens, 0
-        body = article.find("MedlineCitation/Article")
-        self.title = set(_words("".join(body.find("ArticleTitle").itertext())))
-        self.authors = {"".join(_words(a.findtext("LastName") or "")) for a in body.iterfind("AuthorList/Author")}
-        date = body.find("Journal/JournalIssue/PubDate")
-        written = (date.findtext("Year") or date.findtext("MedlineDate") or "") if date is not None else ""
-        year = re.search(r"\d{4}", written)
-        self.year = int(year.group()) if year else None
-
-    def evaluate(self) -> tuple[bool, int]:
-        matched, score = self._operand()
-        while self.at < len(self.tokens) and self.tokens[self.at] in ("AND", "OR", "NOT"):
-            operator = self.tokens[self.at]
-            self.at += 1
-            right, more = self._operand()
-            matched = (matched and right if operator == "AND" else matched or right if operator == "OR"
-                       else matched and not right)
-            score += more
-        return matched, score
-
-    def _operand(self) -> tuple[bool, int]:
-        token = self.tokens[self.at]
-        self.at += 1
-        if token == "(":
-            found = self.evaluate()
-            self.at += 1  # the closing parenthesis
-            return found
-        value, tag = _FIELD_TERM.fullmatch(token).groups()
-        if tag == "ti":
-            matched = set(_words(value)) <= self.title
-            return matched, int(matched)
-        if tag == "au":
-            return "".join(_words(value)) in self.authors, 0
-        first, _, last = value.partition(":")
-        return self.year is not None and int(first) <= self.year <= int(last or first), 0
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from fake_clock import FakeClock
 from fake_eutils import POOL_FILES, FakeEutils
+from pubmed_query import field_search
 
 from pipeline.config import Settings
 from pipeline.datatypes import Record, ResolvedReference
@@ -44,6 +45,15 @@ def resolve(settings: Settings, offline: bool = False, text: str = NOTE) -> dict
 
 def found(refs: dict[str, ResolvedReference]) -> dict[str, tuple[str | None, str]]:
     return {m: (r.pmid, check_reference(r)[0]) for m, r in refs.items() if r.resolved_by == "title_search"}
+
+
+def test_the_fake_answers_field_tagged_queries_as_pubmed_does(fake_eutils: FakeEutils):
+    held = fake_eutils.by_pmid
+    assert field_search('(telomere[ti] OR asthma[ti]) AND ("Bao"[au] OR 2018[dp])', held) == ["27797938",
+                                                                                            "29768149"]
+    assert field_search('(leucocyte[ti] OR telomere[ti] OR asthma[ti]) AND 2016:2020[dp]', held)[0] == "27797938"
+    assert field_search('telomere[ti] NOT "bao"[au]', held) == []
+    assert field_search('"sertraline"[tiab]', held) is None  # not its kind of query: the fake's other answers
 
 
 def test_title_query_asks_for_the_title_words_by_the_first_author_or_in_the_year():
