@@ -18,7 +18,19 @@ TITLE_MATCH is chosen on the dev seed (BC5CDR development titles): the sweep is 
 value taken is the highest F1 with precision at least 0.95 (the middle of a plateau). Figures
 are reported on the test seed (BC5CDR test titles), which is never tuned on.
 
-    .venv/bin/python benchmarks/reference_check.py
+Title search: each title is cited once more as free text, without PMID or DOI, so ECitMatch
+(which the fake answers with no match) is followed by the title search. Gold: the entry's PMID
+for a reference as written, with typos, cut short, the year off by one or 2-10 years off, the
+author without initials or the title in lower case; not_found for a fabricated one: a real title
+of the BC5CDR training set, which the fake does not hold, under a made-up author and year
+(invented), or the first half of the entry's title joined to the second half of another's under
+the entry's own author and year (chimera). TITLE_FOUND is chosen on the dev seed's candidates
+(what PubMed's search offers each reference) the same way, by the F1 of finding the right PMID.
+On the test seed, a tenth are resolved with NCBI out of reach and must be unavailable; reported
+are precision and recall of finding the right PMID, and of not_found, live (through the fake
+server) and offline (BM25 over a store holding the bibliography).
+
+    .venv/bin/python benchmarks/reference_check.py   # about 10 minutes: the fake is asked at NCBI's rate
 """
 from __future__ import annotations
 
@@ -36,9 +48,11 @@ from pipeline.config import Settings, load_settings
 from pipeline.datatypes import Document, Reference, ResolvedReference
 from pipeline.records.entrez import EntrezClient
 from pipeline.records.reference_check import MISMATCH, NOT_FOUND, TITLE_MATCH, check_reference, disagreements
-from pipeline.records.references import resolve_references
+from pipeline.documents.citations import parse_reference_list
+from pipeline.records.references import TITLE_SEARCH, resolve_references
 from pipeline.records.retries import Backoff
 from pipeline.records.store import Store
+from pipeline.records.title_search import TITLE_FOUND, best_match, pubmed_candidates, searchable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fake_eutils import FakeEutils  # noqa: E402
@@ -54,6 +68,10 @@ MISMATCH_KINDS = ("swapped_id", "swapped_title", "wrong_year", "wrong_author")
 FOUND_KINDS = ("fabricated_pmid", "fabricated_doi")
 UNREACHABLE_SHARE = 0.1
 SWEEP = [round(0.4 + 0.05 * i, 2) for i in range(11)]
+FREE_KINDS = ("as_written", "typos", "truncated", "year_off_by_one", "wrong_year", "no_initials", "lower_case")
+FABRICATED_KINDS = ("invented", "chimera")
+INVENTED_FROM = "CDR_TrainingSet.PubTator.txt"  # titles the fake does not hold
+TITLE_SWEEP = [round(0.5 + 0.05 * i, 2) for i in range(10)]
 
 
 @dataclass
@@ -116,13 +134,21 @@ def typos(title: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
+def truncated(title: str, rng: random.Random) -> str:
+    """The title cut to 40-80% of its words (three at least)."""
+    words = title.split()
+    return " ".join(words[:max(3, int(len(words) * rng.uniform(0.4, 0.8)))]) + "..."
+
+
 def cite(entry: Entry, title: str | None = None, surname: str | None = None, year: int | None = None,
-         initials: bool = True, ident: str = "") -> str:
-    """A Vancouver reference: "Smith J, et al. Title. J Neurosci. 2001;12:100-10. PMID: 1"."""
+         initials: bool = True, ident: str = "", free: bool = False) -> str:
+    """A Vancouver reference: "Smith J, et al. Title. J Neurosci. 2001;12:100-10. PMID: 1", without
+    an id when `free`."""
     author = surname or entry.surname
     author = f"{author} {entry.initials}" if initials else author
-    return (f"{author}, et al. {title or entry.title} {entry.journal}. {year or entry.year};{entry.volume}:"
-            f"{entry.pages}. {ident or f'PMID: {entry.pmid}'}")
+    text = (f"{author}, et al. {title or entry.title} {entry.journal}. {year or entry.year};{entry.volume}:"
+            f"{entry.pages}.")
+    return text if free else f"{text} {ident or f'PMID: {entry.pmid}'}"
 
 
 def perturbed(entries: list[Entry], rng: random.Random) -> list[Case]:
@@ -135,9 +161,7 @@ def perturbed(entries: list[Entry], rng: random.Random) -> list[Case]:
         raw = {
             "as_written": lambda: cite(entry, ident=ident),
             "typos": lambda: cite(entry, typos(entry.title, rng), ident=ident),
-            "truncated": lambda: cite(entry, " ".join(entry.title.split()[:max(3, int(len(entry.title.split())
-                                                                                     * rng.uniform(0.4, 0.8)))])
-                                      + "...", ident=ident),
+            "truncated": lambda: cite(entry, truncated(entry.title, rng), ident=ident),
             "year_off_by_one": lambda: cite(entry, year=entry.year + rng.choice((-1, 1)), ident=ident),
             "no_initials": lambda: cite(entry, initials=False, ident=ident),
             "lower_case": lambda: cite(entry, entry.title.lower(), ident=ident),
@@ -158,6 +182,30 @@ def perturbed(entries: list[Entry], rng: random.Random) -> list[Case]:
     return cases
 
 
+def free_text(entries: list[Entry], invented: list[str], rng: random.Random) -> list[Case]:
+    """Each entry cited once as free text, without ids, perturbed or fabricated (see the docstring)."""
+    cases = []
+    for n, entry in enumerate(entries, 1):
+        kind = rng.choice(FREE_KINDS + FABRICATED_KINDS)
+        other = rng.choice([e for e in entries if e is not entry])
+        words, others = entry.title.split(), other.title.split()
+        raw = {
+            "as_written": lambda: cite(entry, free=True),
+            "typos": lambda: cite(entry, typos(entry.title, rng), free=True),
+            "truncated": lambda: cite(entry, truncated(entry.title, rng), free=True),
+            "year_off_by_one": lambda: cite(entry, year=entry.year + rng.choice((-1, 1)), free=True),
+            "wrong_year": lambda: cite(entry, year=entry.year + rng.choice((-1, 1)) * rng.randint(2, 10), free=True),
+            "no_initials": lambda: cite(entry, initials=False, free=True),
+            "lower_case": lambda: cite(entry, entry.title.lower(), free=True),
+            "invented": lambda: cite(entry, rng.choice(invented), rng.choice(SURNAMES), rng.randint(1975, 2020),
+                                     free=True),
+            "chimera": lambda: cite(entry, " ".join(words[:len(words) // 2] + others[len(others) // 2:]), free=True),
+        }[kind]()
+        (reference,) = parse_reference_list([f"{n}. {raw}"]).values()
+        cases.append(Case(str(n), kind, NOT_FOUND if kind in FABRICATED_KINDS else entry.pmid, reference))
+    return cases
+
+
 def _ids(raw: str) -> list[tuple[str, str]]:
     tail = raw.rsplit(". ", 1)[-1]
     return [("pmid", tail[6:])] if tail.startswith("PMID: ") else [("doi", tail[4:].lower())]
@@ -169,7 +217,10 @@ def _article(template: ET.Element, entry: Entry) -> ET.Element:
     citation = article.find("MedlineCitation")
     citation.find("PMID").text = entry.pmid
     body = citation.find("Article")
-    body.find("ArticleTitle").text = entry.title
+    title = body.find("ArticleTitle")
+    for markup in list(title):  # the template's "<i>TERT</i> gene region ...", which would stay behind
+        title.remove(markup)
+    title.text = entry.title
     body.find("Journal/JournalIssue/PubDate/Year").text = str(entry.year)
     body.find("Journal/JournalIssue/Volume").text = entry.volume
     body.find("Pagination/MedlinePgn").text = entry.pages
@@ -187,12 +238,23 @@ def _article(template: ET.Element, entry: Entry) -> ET.Element:
     return article
 
 
-def resolve(cases: list[Case], entries: list[Entry], rng: random.Random) -> list[tuple[Case, ResolvedReference]]:
-    """Resolve every case through the fake E-utilities; a share of them with NCBI out of reach."""
+def serving(entries: list[Entry]) -> FakeEutils:
+    """A started fake E-utilities server holding the bibliography, and nothing else."""
     fake = FakeEutils(only_known=True).start()
     template = fake.by_pmid["27797938"]
     fake.by_pmid = {e.pmid: _article(template, e) for e in entries}
     fake.ids = {("doi", e.doi): e.pmid for e in entries}
+    return fake
+
+
+def client_for(data: Path, url: str, store: Store, offline: bool = False) -> EntrezClient:
+    settings = Settings(data=data, eutils_url=url, ncbi_api_key="benchmark", ncbi_email="benchmark@example.org")
+    return EntrezClient(settings, store, offline=offline, backoff=Backoff(budget=0.05, base=0.01))
+
+
+def resolve(cases: list[Case], entries: list[Entry], rng: random.Random) -> list[tuple[Case, ResolvedReference]]:
+    """Resolve every case through the fake E-utilities; a share of them with NCBI out of reach."""
+    fake = serving(entries)
     unreachable = [c for c in cases if c.gold != MISMATCH and rng.random() < UNREACHABLE_SHARE]
     for case in unreachable:
         case.gold = "unavailable"
@@ -201,16 +263,88 @@ def resolve(cases: list[Case], entries: list[Entry], rng: random.Random) -> list
             resolved = []
             for group, url in ((unreachable, "http://127.0.0.1:9/"),
                                ([c for c in cases if c not in unreachable], fake.url)):
-                settings = Settings(data=Path(tmp), eutils_url=url, ncbi_api_key="benchmark",
-                                    ncbi_email="benchmark@example.org")
                 with Store(Path(tmp) / "litmine.sqlite") as store:
-                    client = EntrezClient(settings, store, backoff=Backoff(budget=0.05, base=0.01))
+                    client = client_for(Path(tmp), url, store)
                     document = Document("bench.txt", "bench", "", "", [], {c.marker: c.reference for c in group}, "")
                     found = {r.marker: r for r in resolve_references(document, client)}
                 resolved += [(c, found[c.marker]) for c in group]
     finally:
         fake.stop()
     return resolved
+
+
+def resolve_offline(cases: list[Case], entries: list[Entry]) -> list[tuple[Case, ResolvedReference]]:
+    """Resolve the cases offline, from a store holding the bibliography's records (fetched first)."""
+    fake = serving(entries)
+    try:
+        with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "litmine.sqlite") as store:
+            client_for(Path(tmp), fake.url, store).fetch_records([e.pmid for e in entries])
+            document = Document("bench.txt", "bench", "", "", [], {c.marker: c.reference for c in cases}, "")
+            found = {r.marker: r for r in resolve_references(document, client_for(Path(tmp), fake.url, store, True))}
+    finally:
+        fake.stop()
+    return [(c, found[c.marker]) for c in cases]
+
+
+def candidates(cases: list[Case], entries: list[Entry]) -> list[tuple[Case, list]]:
+    """What PubMed's title search offers each case, for the sweep of TITLE_FOUND."""
+    fake = serving(entries)
+    try:
+        with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "litmine.sqlite") as store:
+            client = client_for(Path(tmp), fake.url, store)
+            return [(case, pubmed_candidates(case.reference.citation, client)[0]
+                     if searchable(case.reference.citation) else []) for case in cases]
+    finally:
+        fake.stop()
+
+
+def found_as(case: Case, ref: ResolvedReference) -> str:
+    """What a free-text case came to: the PMID its title search found, not_found, unavailable or none."""
+    if ref.record is not None and ref.resolved_by == TITLE_SEARCH:
+        return ref.pmid or ""
+    return check_reference(ref)[0] or "none"
+
+
+def found_scores(pairs: list[tuple[str, str]]) -> tuple[float, float, int, int, int]:
+    """Finding the right PMID over (gold, outcome): precision, recall, right, found, gold PMIDs."""
+    gold_ids = [g for g, _ in pairs if g.isdigit()]
+    found = [(g, p) for g, p in pairs if p.isdigit()]
+    right = sum(g == p for g, p in found)
+    return (right / len(found) if found else 1.0), (right / len(gold_ids) if gold_ids else 1.0), right, \
+        len(found), len(gold_ids)
+
+
+def title_sweep(offered: list[tuple[Case, list]]) -> float:
+    """Print finding and not_found per TITLE_FOUND value; the best finding F1, the middle of a plateau."""
+    found: dict[float, float] = {}
+    print("TITLE_FOUND  found P   R     F1    not_found P   R")
+    for threshold in TITLE_SWEEP:
+        pairs = []
+        for case, records in offered:
+            record = best_match(case.reference.citation, records, title_found=threshold)
+            pairs.append((case.gold, record.pmid if record else NOT_FOUND))
+        p, r, *_ = found_scores(pairs)
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        np_, nr, _, _ = scores(pairs, NOT_FOUND)
+        print(f"{threshold:>11.2f}  {p:>7.3f} {r:.3f} {f1:.3f}  {np_:>11.3f} {nr:.3f}")
+        found[threshold] = round(f1, 3)
+    best = [t for t, f1 in found.items() if f1 == max(found.values())]
+    return best[len(best) // 2]
+
+
+def title_report(resolved: list[tuple[Case, ResolvedReference]], label: str) -> None:
+    pairs = [(case.gold, found_as(case, ref)) for case, ref in resolved]
+    p, r, right, found, gold = found_scores(pairs)
+    print(f"{label}: right PMID precision {p:.3f}  recall {r:.3f}  ({right} right of {found} found; {gold} to find)")
+    p, r, tp, gold = scores(pairs, NOT_FOUND)
+    print(f"{label}: not_found  precision {p:.3f}  recall {r:.3f}  ({tp} of {gold} found)")
+    by_kind: dict[str, Counter[str]] = {}
+    for (case, _), (gold_label, outcome) in zip(resolved, pairs):
+        gold_label = "pmid" if gold_label.isdigit() else gold_label
+        outcome = ("right pmid" if outcome == case.gold else "wrong pmid") if outcome.isdigit() else outcome
+        by_kind.setdefault(f"{case.kind} ({gold_label})", Counter())[outcome] += 1
+    for kind, counts in sorted(by_kind.items()):
+        print(f"  {kind:<38} " + ", ".join(f"{outcome} {n}" for outcome, n in counts.most_common()))
 
 
 def scores(pairs: list[tuple[str, str]], label: str) -> tuple[float, float, int, int]:
@@ -256,16 +390,28 @@ def report(resolved: list[tuple[Case, ResolvedReference]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.parse_args()
-    results = {}
+    results, free, entries_of, free_rng = {}, {}, {}, {}
+    invented = [title for _, title in titles(INVENTED_FROM)]
     for split, (name, seed) in SEEDS.items():
         rng = random.Random(seed)
-        entries = bibliography(name, rng)
+        entries = entries_of[split] = bibliography(name, rng)
         results[split] = resolve(perturbed(entries, rng), entries, rng)
+        free_rng[split] = random.Random(seed + 100)  # its own, so the references above stay as they were
+        free[split] = free_text(entries, invented, free_rng[split])
     print(f"dev seed ({len(results['dev'])} references, BC5CDR development titles):")
     chosen = sweep(results["dev"])
     print(f"chosen on dev: {chosen}; pipeline.records.reference_check.TITLE_MATCH = {TITLE_MATCH}")
     print(f"\ntest seed ({len(results['test'])} references, BC5CDR test titles), reported:")
     report(results["test"])
+    print(f"\ntitle search, dev seed ({len(free['dev'])} free-text references):")
+    chosen = title_sweep(candidates(free["dev"], entries_of["dev"]))
+    print(f"chosen on dev: {chosen}; pipeline.records.title_search.TITLE_FOUND = {TITLE_FOUND}")
+    live = resolve(free["test"], entries_of["test"], free_rng["test"])
+    print(f"\ntitle search, test seed ({len(live)} free-text references), reported:")
+    title_report(live, "live")
+    unreachable = [found_as(c, r) for c, r in live if c.gold == "unavailable"]
+    print(f"live, NCBI out of reach: unavailable {unreachable.count('unavailable')} of {len(unreachable)}")
+    title_report(resolve_offline([c for c in free["test"] if c.gold != "unavailable"], entries_of["test"]), "offline")
 
 
 if __name__ == "__main__":

@@ -276,8 +276,9 @@ class Reference:
     pmid: str | None = None
     pmcid: str | None = None  # upper case, "PMC4335176"
     doi: str | None = None  # lower case, without "https://doi.org/"
-    resolved_by: str = ""  # pmid | pmcid | doi | url | citation (free text, for ECitMatch) | "" (unresolved)
-    # free-text references, for ECitMatch: first_author, authors, title, journal, year, volume, first_page
+    resolved_by: str = ""  # pmid | pmcid | doi | url | citation (free text, for ECitMatch and title search) | ""
+    # free-text references, for ECitMatch and title search: first_author, authors, title, journal, year, volume,
+    # first_page
     citation: dict[str, str] = field(default_factory=dict)
 
 
@@ -312,7 +313,7 @@ class ResolvedReference:
     pmid: str | None
     pmcid: str | None
     doi: str | None
-    resolved_by: str
+    resolved_by: str  # the reference's, or title_search when its title search found the record
     status: str
     reason: str = ""
     record: Record | None = field(default=None, repr=False)

@@ -26,6 +26,9 @@ Content-Length, dropped and reset connections, NCBI's ``<ERROR>`` documents (its
 transient ``Search Backend failed``), and an HTML page served as a 200. Besides
 these, a time-boxed 429 storm, PMIDs PubMed "does not have" and PMIDs whose
 record comes back broken (an efetch batch with one bad id).
+
+A query of field-tagged words (``ketamine[ti] AND "De Luca"[au]``) is answered from the articles
+the fake holds (the pool, `serve`d and `add`ed ones) by tests/pubmed_query.py.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from pubmed_query import field_search
 
 ENTREZ = Path(__file__).resolve().parents[2] / "shared" / "entrez"
 BIOPYTHON = ENTREZ / "biopython"
@@ -369,6 +373,8 @@ class FakeEutils:
             ids = [pmid] if pmid else []
         elif term in self.search_results:
             ids = self.search_results[term]
+        elif (found := field_search(term, self.by_pmid)) is not None:
+            ids = found
         elif self.any_search is not None:
             ids = self.any_search
         else:

@@ -154,6 +154,14 @@ def test_parse_reference_list_apa_and_urls() -> None:
     assert refs["3"].resolved_by == "url"
 
 
+def test_a_vancouver_reference_with_the_year_alone_gives_its_title_and_journal() -> None:
+    """Online first, or a bibliography without volume and pages: what title search needs."""
+    (ref,) = parse_reference_list(["1. Bao Y, Prescott J, et al. Telomere length in 1990 and 2010 cohorts. Gut. 2017."]
+                                  ).values()
+    assert ref.citation == {"first_author": "Bao", "authors": "Bao Y, Prescott J, et al",
+                            "title": "Telomere length in 1990 and 2010 cohorts", "journal": "Gut", "year": "2017"}
+
+
 def test_author_year_markers_resolve_against_unnumbered_list() -> None:
     doc = load_document(FIXTURES / "author-year.txt")
     assert containing(doc, "NMDA receptors (Anis").markers == ["Anis1983"]

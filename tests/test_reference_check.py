@@ -12,9 +12,9 @@ from pipeline.config import Settings
 from pipeline.datatypes import Notice, Record, ResolvedReference
 from pipeline.documents.reading import parse_document
 from pipeline.outputs.export import write_tables
+from pipeline.records.citation_match import normalise, title_similarity
 from pipeline.records.entrez import EntrezClient
-from pipeline.records.reference_check import (REFERENCE_CHECKS, check_reference, disagreements, normalise,
-                                              title_similarity)
+from pipeline.records.reference_check import REFERENCE_CHECKS, check_reference, disagreements
 from pipeline.records.references import resolve_references
 from pipeline.records.store import Store
 

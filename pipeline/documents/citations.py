@@ -203,8 +203,9 @@ def resolved_kind(ref: Reference) -> str:
 
 
 def parse_citation(text: str) -> dict[str, str]:
-    """The fields ECitMatch needs from a Vancouver ("Smith J, et al. Title. J Neurosci.
-    2007;27(3):123-9.") or APA ("Smith, J. (2007). Title. Journal, 27(3), 123–129.") reference."""
+    """The fields ECitMatch and title search need from a Vancouver ("Smith J, et al. Title. J Neurosci.
+    2007;27(3):123-9.", or with the year alone) or APA ("Smith, J. (2007). Title. Journal, 27(3),
+    123–129.") reference."""
     fields: dict[str, str] = {}
     if apa := _APA_YEAR.search(text):
         authors, rest = text[:apa.start()], text[apa.end():].lstrip(" .")
@@ -219,6 +220,9 @@ def parse_citation(text: str) -> dict[str, str]:
     elif source := _APA_SOURCE.search(rest):
         fields.update(volume=source.group(1), first_page=source.group(2))
         before = rest[:source.start()]
+    elif not apa and (years := list(_YEAR.finditer(rest))):  # "Title. Journal. 2017." (online first)
+        fields["year"] = years[-1].group(1)
+        before = rest[:years[-1].start()]
     else:
         before = ""
     if before.strip(" .,"):
