@@ -11,6 +11,8 @@ error as its reason, and the others go on.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pipeline.datatypes import Document, Record, Reference, ResolvedReference
 from pipeline.records.entrez import NOT_A_PMID, NOT_IN_PUBMED, EntrezClient, EntrezError, failure_reason, is_failure
 
@@ -62,11 +64,24 @@ def _lookup(ref: Reference, client: EntrezClient) -> tuple[Record | None, str | 
     return None, None, "the document gives no reference for this marker", False
 
 
-def resolve_references(document: Document, client: EntrezClient, refresh: bool = False) -> list[ResolvedReference]:
-    """Every reference of the document with its record where one can be had."""
-    identified = [(ref, *_identify(ref, client)) for ref in document.references.values()]
+def _ignore(done: int) -> None:
+    pass
+
+
+def resolve_references(document: Document, client: EntrezClient, refresh: bool = False,
+                       settled: Callable[[int], None] = _ignore) -> list[ResolvedReference]:
+    """Every reference of the document with its record where one can be had. `settled` is told
+    how many more references are settled, for a progress display: one by one as they are
+    identified, those whose records must be fetched once the fetch is over."""
+    identified = []
+    for ref in document.references.values():
+        record, pmid, reason, not_found = _identify(ref, client)
+        identified.append((ref, record, pmid, reason, not_found))
+        if record is not None or not pmid:  # in the store, or nothing to fetch
+            settled(1)
     wanted = [pmid for _, record, pmid, _, _ in identified if record is None and pmid]
     fetched = client.fetch_records(wanted, refresh=refresh) if wanted else None
+    settled(len(wanted))
     resolved: list[ResolvedReference] = []
     for ref, record, pmid, reason, not_found in identified:
         if record is None and pmid and fetched is not None:
