@@ -50,8 +50,18 @@ class _LogFormat(logging.Formatter):
         return super().formatMessage(logging.makeLogRecord({**record.__dict__, "run": f"{run} - " if run else ""}))
 
 
+class _RunLinesWhenVerbose(logging.Filter):
+    """Prefect's flow and task run lines, whatever their level, only with --verbose: a run that
+    fails reaches the user as the command's own error (one line for a document it cannot read),
+    not also as Prefect's traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _verbosity is Verbosity.VERBOSE or not record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+
+
 _handler = logging.StreamHandler(_Stderr())
 _handler.setFormatter(_LogFormat(LOG_FORMAT))
+_handler.addFilter(_RunLinesWhenVerbose())
 
 
 def set_verbosity(verbosity: Verbosity) -> None:

@@ -7,6 +7,7 @@ import pty
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 from pathlib import Path
@@ -95,9 +96,9 @@ def litmine(harness, note, trained):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(PYTHONPATH=str(ROOT), PREFECT_API_URL=PREFECT_API_URL.value(), COLUMNS="120")
 
-    def run(*options: str, **streams) -> subprocess.CompletedProcess:
-        out = note.parent / f"out{len(options)}{''.join(options)}"
-        command = [sys.executable, "-m", "flows.cli", "run", *options, "--offline", "--out", str(out), str(note)]
+    def run(*arguments: str, **streams) -> subprocess.CompletedProcess:
+        out = tempfile.mkdtemp(prefix="out", dir=note.parent)
+        command = [sys.executable, "-m", "flows.cli", "run", "--offline", "--out", out, *arguments, str(note)]
         return subprocess.run(command, env=env, text=True, timeout=600, **({"capture_output": True} | streams))
 
     return run
@@ -122,6 +123,16 @@ def test_by_default_a_pipe_gets_a_line_per_stage_and_no_prefect_log(litmine):
     assert lines[4].startswith("2 claims from 1 document, 1 record read; verdicts: ") and len(lines) == 5
     assert "\x1b" not in result.stderr and "\r" not in result.stderr and "━" not in result.stderr
     assert "prefect" not in result.stderr.lower() and "INFO" not in result.stderr
+
+
+def test_an_unreadable_document_is_one_error_line_not_prefects_traceback(litmine, note):
+    (note.parent / "scan.txt").write_bytes(b"\x00\x01\x02PDF-ish\x00" * 20)
+    result = litmine(str(note.parent / "scan.txt"))
+    assert result.returncode == 2 and result.stdout == ""
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("error: 1 of 2 documents could not be read (the others are checked")
+    assert error.endswith("scan.txt: binary content, not a text document")
+    assert "Traceback" not in result.stderr and "prefect" not in result.stderr.lower()
 
 
 def test_verbose_shows_prefects_log_lines(litmine):
