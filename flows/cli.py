@@ -7,7 +7,6 @@ and the problem, with exit status 2.
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +17,7 @@ from rich.table import Table
 
 from flows.commands import check_documents, fail, open_store, settings_or_exit
 from flows.evaluate import evaluate_app
+from flows.terminal import Verbosity, set_verbosity, verbosity
 
 app = typer.Typer(help="Check what documents claim about drugs against the biomedical literature.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -26,15 +26,24 @@ console = Console(stderr=True)
 app.add_typer(evaluate_app, name="evaluate")
 
 OfflineOption = Annotated[bool, typer.Option("--offline", help="Use only the local store; never call NCBI.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Show only errors and the command's output "
+                                                                  "(no progress, no warnings).")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show log lines, Prefect's included.")]
+
+
+def _verbosity(quiet: bool, verbose: bool) -> Verbosity | None:
+    """What --quiet or --verbose asks for; None: neither."""
+    if quiet and verbose:
+        fail("--quiet and --verbose: choose one")
+    return Verbosity.QUIET if quiet else Verbosity.VERBOSE if verbose else None
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False) -> None:
-    """Before any command: logging, and Prefect's settings (no command has imported Prefect yet)."""
+def main(quiet: QuietOption = False, verbose: VerboseOption = False) -> None:
+    """Before any command: how much to show, and Prefect's settings (no command has imported Prefect yet)."""
     from flows.prefect_settings import apply_prefect_defaults
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    set_verbosity(_verbosity(quiet, verbose) or Verbosity.DEFAULT)
     apply_prefect_defaults(settings_or_exit())
 
 
@@ -48,7 +57,8 @@ def import_(paths: Annotated[list[Path], typer.Argument(help="Files or folders o
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
     store = open_store(settings_or_exit())
-    report = import_paths(paths, store, progress=progress and sys.stderr.isatty())
+    shown = progress and sys.stderr.isatty() and verbosity() is not Verbosity.QUIET
+    report = import_paths(paths, store, progress=shown)
     table = Table("source", "added", "updated", "unchanged", title="records")
     for source, counts in sorted(report.per_source.items()):
         table.add_row(source, str(counts.added), str(counts.updated), str(counts.unchanged))
@@ -182,8 +192,16 @@ def run(documents: Annotated[list[str], typer.Argument(help="Document files (.tx
         server: Annotated[bool, typer.Option(
             help="Use litmine's Prefect server, started in the background if none runs and stopped after "
                  "LITMINE_SERVER_IDLE_MINUTES (default 30) unused; --no-server: a temporary API for this run "
-                 "(10-25 s to start).")] = True) -> None:
-    """Check every claim in the documents; write claims/evidence/triples/references/citations CSVs and report.html."""
+                 "(10-25 s to start).")] = True,
+        quiet: QuietOption = False, verbose: VerboseOption = False) -> None:
+    """Check every claim in the documents; write claims/evidence/triples/references/citations CSVs and report.html.
+
+    Standard output gets the output files' paths, one a line. Standard error gets a progress display
+    per stage (bars on a terminal, else a line as each stage ends) and a one-line summary; --quiet:
+    errors only; --verbose: log lines too, Prefect's included."""
+    chosen = _verbosity(quiet, verbose)
+    if chosen:
+        set_verbosity(chosen)
     paths = check_documents(documents, out, offline=offline, refresh=refresh, fresh=fresh, top_k=top_k, runner=runner,
                             dask_address=dask_address, workers=workers,
                             bibliography=str(bibliography) if bibliography else None, no_server=not server)

@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import typer
 
+from flows.terminal import Verbosity, showing_progress, verbosity
 from pipeline.config import ConfigError, Settings, load_settings
 from pipeline.documents.reading import DocumentError
 from pipeline.records.store import Store, StoreError
@@ -32,8 +33,9 @@ def fail(message: str) -> NoReturn:
 
 
 def note(message: str) -> None:
-    """Tell the user something they did not ask for but should know, as one line on stderr."""
-    typer.echo(message, err=True)
+    """Tell the user something they did not ask for but should know, as one line on stderr (not when quiet)."""
+    if verbosity() is not Verbosity.QUIET:
+        typer.echo(message, err=True)
 
 
 def open_store(settings: Settings) -> Store:
@@ -46,7 +48,8 @@ def open_store(settings: Settings) -> Store:
 
 def check_documents(documents: list[str], out: Path | None, runner: str = "default", dask_address: str | None = None,
                     workers: int = 2, no_server: bool = False, **flow_options: object) -> list[str]:
-    """Run the evidence-check flow on `documents`, as `litmine run` does; returns its output paths.
+    """Run the evidence-check flow on `documents`, as `litmine run` does, showing its progress on stderr
+    as the verbosity asks (flows.terminal); returns its output paths.
     `no_server`: a temporary Prefect API for this run, not a background server."""
     missing = [doc for doc in documents if "://" not in doc and not Path(doc).is_file()]
     if missing and len(missing) == len(documents):  # nothing to check: say so before starting Prefect
@@ -68,7 +71,7 @@ def check_documents(documents: list[str], out: Path | None, runner: str = "defau
         check = with_runner(runner, dask_address, workers)
         # No flow-run heartbeats: they let a server mark a run crashed once they stop, and this run
         # lives in the user's own terminal; stopping their thread (it wakes once a second) cost up to 1 s.
-        with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        with temporary_settings(updates={"flows.heartbeat_frequency": None}), showing_progress():
             return check(documents, out=str(out) if out else None, **flow_options)
     except (DocumentError, ValueError) as exc:
         fail(str(exc))

@@ -12,6 +12,8 @@ the tasks that call it are not retried by Prefect on top.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from prefect.runtime import flow_run
 from prefect.transactions import get_transaction
 from prefect.utilities.annotations import quote
 
+from flows.terminal import counted, progress
 from pipeline.claims.statements import document_claims
 from pipeline.codehash import closure_hash
 from pipeline.config import Settings, load_settings
@@ -41,6 +44,8 @@ from pipeline.verdicts.recheck import Recheck, added_since, esearch_day, read_ag
 from pipeline.verdicts.verifier import verify_claim
 
 EXTRACT_BATCH = 50
+# the stages a run shows its progress in (flows.terminal), each counted where its work is done
+REFERENCES, FETCHED, READ, CHECKED = "references resolved", "records fetched", "records read", "claims checked"
 Gathered = dict[str, Candidates]  # claim_id -> the records to read for it
 
 
@@ -99,7 +104,9 @@ def verdict_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> st
 def resolve(documents: list[Document], settings: Settings, refresh: bool) -> list[ResolvedReference]:
     """Cited records, fetched or read from the store (Entrez pacing stays inside the client)."""
     client = open_toolkit(settings).client
-    return [ref for doc in documents for ref in resolve_references(doc, client, refresh=refresh)]
+    settled = progress().advance
+    return [ref for doc in documents
+            for ref in resolve_references(doc, client, refresh, lambda done: settled(REFERENCES, done))]
 
 
 def claims_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
@@ -155,6 +162,7 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
         gathered[claim.claim_id] = gather(claim, cited[claim.claim_id], kit.client, kit.kb,
                                           top_k or kit.verifier.top_k,
                                           lambda text, pool: rank_records(kit.verifier, text, pool), again)
+        progress().advance(FETCHED)
     if any(c.search_failure for c in gathered.values()):
         _not_cached()
     return gathered
@@ -163,16 +171,22 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
 @task(cache_key_fn=extraction_cache_key, persist_result=True, cache_expiration=None)
 def extract(records: list[Record], settings: Settings) -> dict[str, ExtractedRecord]:
     """Entities and relations of a batch of records."""
-    kit = open_toolkit(settings)
-    return {r.uid: extract_record(r, kit.tagger, kit.evidence_extractor) for r in records}
+    kit, extracted = open_toolkit(settings), {}
+    for record in records:
+        extracted[record.uid] = extract_record(record, kit.tagger, kit.evidence_extractor)
+        progress().advance(READ)
+    return extracted
 
 
 @task(cache_key_fn=verdict_cache_key, persist_result=True, cache_expiration=None)
 def check_claims(claims: list[Claim], gathered: Gathered, extracted: dict[str, ExtractedRecord],
                  settings: Settings) -> list[ClaimResult]:
-    kit = open_toolkit(settings)
-    return [verify_claim(c, gathered[c.claim_id], extracted, kit.kb, kit.verifier, kit.dictionary_tagger, kit.links)
-            for c in claims]
+    kit, results = open_toolkit(settings), []
+    for claim in claims:
+        results.append(verify_claim(claim, gathered[claim.claim_id], extracted, kit.kb, kit.verifier,
+                                    kit.dictionary_tagger, kit.links))
+        progress().advance(CHECKED)
+    return results
 
 
 @task(cache_policy=NO_CACHE)
@@ -223,6 +237,11 @@ def default_out_dir(settings: Settings) -> Path:
     return settings.runs_dir / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
 
 
+def _tally(labels: Iterable[str]) -> str:
+    """"2 resolved, 1 unavailable": how many of each label, for the progress display."""
+    return ", ".join(f"{n} {label}" for label, n in sorted(Counter(labels).items()))
+
+
 def _batches(records: list[Record]) -> list[list[Record]]:
     ordered = sorted(records, key=lambda r: r.uid)
     return [ordered[i:i + EXTRACT_BATCH] for i in range(0, len(ordered), EXTRACT_BATCH)]
@@ -250,18 +269,27 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     recheck = None if fresh else last_check(run_id, paths_checked, settings)
     if recheck:
         print(f"re-check: asking PubMed only for what it added since {recheck.since}; cited records fetched again")
+    shown = progress()  # each stage ends here too, for the tasks a cache answered or another process ran
+    shown.begin(REFERENCES, sum(len(d.references) for d in docs), "references")
     references = resolve(docs, settings, refresh or recheck is not None)
+    shown.end(REFERENCES, _tally(r.status for r in references))
     claims = find_claims.with_options(refresh_cache=fresh or None)(quote(docs), settings)
+    shown.begin(FETCHED, len(claims), "claims")
     gathered = fetch_records.with_options(refresh_cache=fresh or refresh or None)(claims, references, settings, top_k,
                                                                                   recheck)
     records = {r.uid: r for candidates in gathered.values() for r in candidates.records}
+    shown.end(FETCHED, counted(len(records), "records"))
+    shown.begin(READ, len(records), "records")
     extracted: dict[str, ExtractedRecord] = {}
     extraction = extract.with_options(refresh_cache=fresh or None)
     for future in extraction.map(_batches(list(records.values())), settings=unmapped(settings)):
         extracted.update(future.result())
+    shown.end(READ)
+    shown.begin(CHECKED, len(claims), "claims")
     # quote(): large inputs Prefect need not walk looking for futures
     results = check_claims.with_options(refresh_cache=fresh or None)(claims, quote(gathered), quote(extracted),
                                                                      settings)
+    shown.end(CHECKED)
     changes = compare_runs(run_id, paths_checked, quote(results), quote(references), settings)
     paths = export(out_dir, quote(docs), quote(results), quote(references), quote(records), quote(extracted),
                    quote(changes))
@@ -271,8 +299,11 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     if changes:
         create_table_artifact([vars(c) for c in changes], key="evidence-check-changes",
                               description="What changed since the previous run of these documents")
-    print(f"{len(claims)} claims from {len(docs)} documents, {len(records)} records read; "
-          f"verdicts {counts}; tables in {out_dir}")
+    summary = (f"{counted(len(claims), 'claims')} from {counted(len(docs), 'documents')}, "
+               f"{counted(len(records), 'records')} read; verdicts: "
+               + (_tally(r.verdict for r in results) or "none") + f"; tables in {out_dir}")
+    print(summary)  # the flow's log: a server's UI, --verbose
+    shown.finish(summary)
     if unreadable:  # the run fails, as a whole, only after the readable documents are checked and written
         raise DocumentError(f"{len(unreadable)} of {len(documents)} documents could not be read "
                             f"(the others are checked, tables in {out_dir}): " + "; ".join(unreadable))

@@ -9,6 +9,7 @@ from pipeline.config import Settings
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # offline
+    "DO_NOT_TRACK": "1",  # nor the client's usage data, whose first-run notice would come between a run's bars
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",  # a busy 2-core machine
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }

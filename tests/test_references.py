@@ -21,10 +21,12 @@ References
 """
 
 
-def resolve(settings: Settings, offline: bool) -> dict[str, tuple[str | None, str]]:
+def resolve(settings: Settings, offline: bool, settled: list[int] | None = None) -> dict[str, tuple[str | None, str]]:
+    """The references' PMIDs and statuses; `settled` gets what resolving told a progress display."""
+    told: list[int] = [] if settled is None else settled
     with Store(settings.data / "litmine.sqlite") as store:
         client = EntrezClient(settings, store, offline=offline)
-        refs = resolve_references(parse_document(NOTE, path="note.txt"), client)
+        refs = resolve_references(parse_document(NOTE, path="note.txt"), client, settled=told.append)
     return {r.marker: (r.pmid, r.status) for r in refs}
 
 
@@ -34,12 +36,15 @@ def test_every_kind_of_reference_resolves_online_and_is_remembered_offline(tmp_p
     fake_eutils.ids[("doi", "10.1000/xyz")] = "22222222"
     fake_eutils.citations[("j neurosci", "2007", "123")] = "33333333"
     settings = Settings(data=tmp_path, eutils_url=fake_eutils.url, ncbi_email="tests@example.org")
-    online = resolve(settings, offline=False)
+    settled: list[int] = []
+    online = resolve(settings, offline=False, settled=settled)
+    assert settled == [1, 4]  # for a progress display: the unresolved one at once, the four to fetch once fetched
     assert online == {"1": ("27797938", "resolved"), "2": ("11111111", "resolved"),
                       "3": ("22222222", "resolved"), "4": ("33333333", "resolved"),
                       "5": (None, "unresolved")}
-    requests = len(fake_eutils.log)
-    assert resolve(settings, offline=True) == online  # conversions and records come from the store
+    requests, settled = len(fake_eutils.log), []
+    assert resolve(settings, offline=True, settled=settled) == online  # conversions and records come from the store
+    assert sum(settled) == len(online)
     assert len(fake_eutils.log) == requests
 
 

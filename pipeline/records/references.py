@@ -16,6 +16,7 @@ could be made answered that PubMed has no such paper, never when one of them fai
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from pipeline.datatypes import Document, Record, Reference, ResolvedReference
@@ -112,11 +113,24 @@ def _by_citation(citation: dict[str, str], client: EntrezClient) -> Identified:
                       not_found=none)
 
 
-def resolve_references(document: Document, client: EntrezClient, refresh: bool = False) -> list[ResolvedReference]:
-    """Every reference of the document with its record where one can be had."""
-    identified = [(ref, *_identify(ref, client)) for ref in document.references.values()]
+def _ignore(done: int) -> None:
+    pass
+
+
+def resolve_references(document: Document, client: EntrezClient, refresh: bool = False,
+                       settled: Callable[[int], None] = _ignore) -> list[ResolvedReference]:
+    """Every reference of the document with its record where one can be had. `settled` is told
+    how many more references are settled, for a progress display: one by one as they are
+    identified, those whose records must be fetched once the fetch is over."""
+    identified = []
+    for ref in document.references.values():
+        found = _identify(ref, client)
+        identified.append((ref, *found))
+        if found.record is not None or not found.pmid:  # in the store, or nothing to fetch
+            settled(1)
     wanted = [pmid for _, record, pmid, *_ in identified if record is None and pmid]
     fetched = client.fetch_records(wanted, refresh=refresh) if wanted else None
+    settled(len(wanted))
     resolved: list[ResolvedReference] = []
     for ref, record, pmid, reason, not_found, by in identified:
         if record is None and pmid and fetched is not None:
