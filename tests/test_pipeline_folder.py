@@ -53,7 +53,8 @@ def test_a_copy_of_the_saved_pipeline_loads_alone_and_tags_alike(trained, kb, pi
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LITMINE_", "NCBI_"))} | {"HOME": str(tmp_path)}
     result = subprocess.run([sys.executable, "-c", LOAD, str(elsewhere)], input=json.dumps(texts), env=env,
                             cwd=tmp_path, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, (f"{result.stderr[-3000:]}\nspaCy finds litmine's components through the entry "
+                                    "points of pyproject.toml: `make setup` installs them")
     loaded = json.loads(result.stdout)
     assembled = load_pipeline(trained, kb, ner_order(trained))
     assert loaded["names"] == assembled.pipe_names == pipeline_tagger.nlp.pipe_names
