@@ -66,8 +66,10 @@ def litmine(*args: str, env: dict[str, str]) -> None:
     subprocess.run([str(LITMINE), *args], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-# Folder names that are keys: <model>/<key>/, relations/<corpus>-<key>, linker/<KB version>.
-KEY_FOLDER = re.compile(r"^(?:\w+/([0-9a-f]{12})/|relations/\w+-([0-9a-f]{12})|linker/([0-9a-f]{16})/)")
+# Folder names that are keys: <model>/<key>/, relations/<corpus>-<key>, linker/<KB version>,
+# pipeline/pipeline-<key>+kb-<KB version>/.
+KEY_FOLDER = re.compile(r"^(?:\w+/([0-9a-f]{12})/|relations/\w+-([0-9a-f]{12})|linker/([0-9a-f]{16})/"
+                        r"|pipeline/pipeline-([0-9a-f]{12})\+kb-([0-9a-f]{16})/)")
 
 
 def digests(models: Path) -> tuple[dict[str, str], list[str]]:

@@ -7,6 +7,7 @@ and the problem, with exit status 2.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -145,21 +146,24 @@ def models_build(reduced: Annotated[bool, typer.Option(
         help="The quick CI recipe: 100 documents and 300 steps a spaCy model, "
              "200 documents a split for relations, 300 claims for the verifier.")] = False) -> None:
     """Train the tagger/parser, NER and relation models and the sentence-level verifier from
-    ../shared (those not built yet), index the KB for linking and teach the linker the train
-    corpora's names."""
+    ../shared (those not built yet), index the KB for linking, teach the linker the train
+    corpora's names and save the entity pipeline as one spaCy folder."""
     from pipeline.entities.kb_build import ensure_kb
-    from pipeline.entities.linking import Linker, build_index
-    from pipeline.models import linker_dir
+    from pipeline.entities.linking import build_index
+    from pipeline.entities.ner import pipeline_folder
+    from pipeline.entities.versions import ner_order
+    from pipeline.models import ModelsMissing, linker_dir
     from pipeline.training.spacy_models import build_models
 
     settings = settings_or_exit()
     kb = ensure_kb(settings)
     try:
         built = build_models(settings, open_store(settings), kb, reduced=reduced)
-    except ValueError as exc:
+        built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
+        # the pipeline with its linker, taught the train corpora's names (into the linker's folder first)
+        built["pipeline"] = pipeline_folder(settings, kb, ner_order(settings))
+    except (ValueError, ModelsMissing) as exc:
         fail(str(exc))
-    built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
-    Linker.load(settings, kb)  # what the train corpora teach it, into the same folder
     table = Table("model", "path", "build s", "MB", title="models")
     for name, path in built.items():
         built_by = path / "build.json"  # relation models trained before litmine wrote one lack it
@@ -167,6 +171,27 @@ def models_build(reduced: Annotated[bool, typer.Option(
         table.add_row(name, str(path), f"{record['seconds']:.0f}" if record else "-",
                       f"{record['bytes'] / 1e6:.1f}" if record else "-")
     Console().print(table)
+
+
+@models_app.command("export")
+def models_export(folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="A folder that does not exist yet.")]
+                  ) -> None:
+    """Write the entity pipeline `litmine run` uses to FOLDER, whole: `spacy.load(FOLDER)` loads it
+    wherever litmine is installed, without its settings, store, models or shared data."""
+    from pipeline.entities.kb_build import ensure_kb
+    from pipeline.entities.ner import pipeline_folder
+    from pipeline.entities.versions import ner_order
+    from pipeline.models import ModelsMissing
+
+    settings = settings_or_exit()
+    if folder.exists():
+        fail(f"{folder}: already exists")
+    try:
+        source = pipeline_folder(settings, ensure_kb(settings), ner_order(settings))
+    except ModelsMissing as exc:
+        fail(str(exc))
+    shutil.copytree(source, folder)
+    console.print(f"entity pipeline {source.name} written to {folder}")
 
 
 RunnerOption = Annotated[str, typer.Option(help="Task runner for extraction: 'default' (threads) or 'dask'.")]

@@ -51,6 +51,11 @@ def linker_dir(settings: Settings, kb: KnowledgeBase) -> Path:
     return settings.models / "linker" / kb.version
 
 
+def pipeline_dir(settings: Settings) -> Path:
+    """Where the entity pipelines are saved whole, each in a folder named by its version."""
+    return settings.models / "pipeline"
+
+
 def verifier_dir(settings: Settings) -> Path:
     return settings.models / VERIFIER
 

@@ -21,7 +21,8 @@ def data(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("command", [[], ["import"], ["stats"], ["search"], ["fetch"], ["kb"], ["run"], ["server"],
                                      ["server", "start"], ["server", "stop"], ["deploy"], ["trigger"],
-                                     ["status"], ["export"], ["evaluate"], ["evaluate", "claims"],
+                                     ["status"], ["export"], ["models", "build"], ["models", "export"],
+                                     ["evaluate"], ["evaluate", "claims"],
                                      ["evaluate", "verdicts"], ["evaluate", "relations"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])

@@ -196,6 +196,42 @@ def test_the_linker_takes_its_settings_from_the_pipeline_config(linker: Linker) 
     assert (nlp.get_pipe("litmine_linker").linker.k, nlp.get_pipe("litmine_linker").linker.threshold) == (5, 0.9)
 
 
+def test_a_saved_linker_component_keeps_its_config_and_links_alike(species_linker: Linker, tmp_path: Path) -> None:
+    """to_disk writes the linker whole (KB, index, what it was taught); spacy.load reads it back with the
+    config's k and threshold, and links as the original, here a threshold no misspelling reaches."""
+    text = "Patients on sertralin showed Kir4.1 loss in rats."
+    taught = species_linker.with_tables({**species_linker.tables(), "orthologs": [["HGNC:4419", MOUSE, "14714"]],
+                                         "lexicon": [["toxicity", "Disease", "MESH:D064420"]]})
+    pipelines = []
+    for config in ({}, {"k": 5, "threshold": 0.99}):
+        nlp = spacy.blank("en")
+        nlp.add_pipe("entity_ruler").add_patterns([{"label": "Chemical", "pattern": "sertralin"},
+                                                   {"label": "Gene", "pattern": "Kir4.1"}])
+        nlp.add_pipe("litmine_linker", config=config).use(taught)
+        pipelines.append(nlp)
+    default, strict = ([(e.text, e.kb_id_, e._.get(SPECIES_GENE_ATTR)) for e in nlp(text).ents] for nlp in pipelines)
+    assert default == [("sertralin", "DrugBank:DB01104", ""), ("Kir4.1", "HGNC:6256", "29718")]
+    assert strict == [("sertralin", "", ""), ("Kir4.1", "HGNC:6256", "29718")]
+    pipelines[1].to_disk(tmp_path / "saved")
+    assert {p.name for p in (tmp_path / "saved" / "litmine_linker").iterdir()} == {
+        "kb.sqlite", KB_FILE, BUILD_FILE, "tfidf_vectorizer.joblib", "tfidf_vectors_sparse.npz", "concept_aliases.json",
+        "tables.json.gz"}
+    loaded = spacy.load(tmp_path / "saved")
+    component = loaded.get_pipe("litmine_linker")
+    assert loaded.config["components"]["litmine_linker"] == {"factory": "litmine_linker", "k": 5, "threshold": 0.99}
+    assert (component.linker.k, component.linker.threshold) == (5, 0.99)
+    assert component.linker.tables() == taught.tables()
+    assert [(e.text, e.kb_id_, e._.get(SPECIES_GENE_ATTR)) for e in loaded(text).ents] == strict
+    assert loaded.get_pipe("litmine_linker").linker.kb.version == species_linker.kb.version
+
+
+def test_a_linker_not_opened_from_its_folder_cannot_be_saved(linker: Linker, tmp_path: Path) -> None:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("litmine_linker").use(replace(linker, index=None))
+    with pytest.raises(ValueError, match="index folder"):
+        nlp.to_disk(tmp_path / "saved")
+
+
 def test_train_corpus_names_teach_conventions(kb: KnowledgeBase, linker: Linker, tmp_path: Path) -> None:
     text = "Lithium toxicity and seizures."
     entities = [GoldEntity("T1", 0, 7, "Lithium", "Chemical", "D008094"),

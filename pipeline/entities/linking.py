@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 
 KB_FILE = "kb.jsonl"
 BUILD_FILE = "build.json"
+LEARNED = ("lexicon", "orthologs")  # the tables (Linker.tables) the train corpora teach: learned-<key>.json.gz
 MIN_DF = 10  # scispaCy's: 3-grams in fewer aliases are left out of the vectorizer
 ANN_K = 30  # neighbours asked of the index per name (scispaCy's default; 100 changed nothing on dev)
 # The cosine similarity a nearest-neighbour candidate needs. On BC5CDR + BioRED dev, such links
@@ -88,6 +89,18 @@ SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism (the 
 def _say(progress: bool, message: str) -> None:
     if progress:
         print(f"linker: {message}", file=sys.stderr, flush=True)
+
+
+def write_tables(path: Path, tables: dict[str, list[list[str]]]) -> None:
+    """Linker tables as gzipped JSON, whole or not at all, the same bytes for the same tables."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with gzip.GzipFile(tmp, "wb", mtime=0) as f:
+        f.write(json.dumps(tables).encode())
+    os.replace(tmp, path)
+
+
+def read_tables(path: Path) -> dict[str, list[list[str]]]:
+    return json.loads(gzip.decompress(path.read_bytes()))
 
 
 # ---------------------------------------------------------------------------- artifacts
@@ -205,6 +218,7 @@ class Linker:
     orthologs: Orthologs = field(default_factory=Orthologs)  # for gene_species
     k: int = ANN_K
     threshold: float = ANN_THRESHOLD
+    index: Path | None = None  # the folder of scispaCy artifacts `open` read
     _cache: dict[tuple[str, str], list[Candidate]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -217,7 +231,7 @@ class Linker:
         index = ExactIndex(scipy.sparse.load_npz(paths.tfidf_vectors))
         generator = CandidateGenerator(index, paths.get_tfidf_vectorizer(), paths.get_concept_aliases(),
                                        ScispacyKB(str(Path(directory) / KB_FILE)))
-        return cls(kb, DictionaryTagger(kb), generator)
+        return cls(kb, DictionaryTagger(kb), generator, index=Path(directory))
 
     @classmethod
     def load(cls, settings: Settings, kb: KnowledgeBase, progress: bool = True) -> Linker:
@@ -237,19 +251,10 @@ class Linker:
         `directory` that holds it for these corpora and this code, written there first if missing."""
         path = Path(directory) / f"learned-{learned_key(store)}.json.gz"
         if path.is_file():
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                learned = json.load(f)
-            return replace(self, lexicon={(name, type_): cid for name, type_, cid in learned["lexicon"]}, _cache={},
-                           orthologs=replace(self.orthologs, learned={
-                               (cid, taxon): gene for cid, taxon, gene in learned["orthologs"]}))
+            return self.with_tables(read_tables(path))
         _say(progress, "learning the names and orthologs annotated in the train corpora")
         linker = self.learn(store)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with gzip.GzipFile(tmp, "wb", mtime=0) as f:  # the same bytes for the same corpora
-            f.write(json.dumps({"lexicon": sorted([*key, cid] for key, cid in linker.lexicon.items()),
-                                "orthologs": sorted([*key, gene] for key, gene in linker.orthologs.learned.items())
-                                }).encode())
-        os.replace(tmp, path)
+        write_tables(path, {name: rows for name, rows in linker.tables().items() if name in LEARNED})
         return linker
 
     def learn(self, store: Store, exclude: Collection[str] = ()) -> Linker:
@@ -257,6 +262,19 @@ class Linker:
         the train corpora teach, leaving out documents in `exclude`."""
         named = replace(self, lexicon=corpus_lexicon(store, self, exclude), _cache={})
         return replace(named, orthologs=replace(self.orthologs, learned=corpus_orthologs(store, named, exclude)))
+
+    def tables(self) -> dict[str, list[list[str]]]:
+        """What the linker knows besides its KB and index, as sorted rows: the names the train corpora
+        taught, the orthologs they taught, and GtoPdb's."""
+        return {"lexicon": sorted([*key, cid] for key, cid in self.lexicon.items()),
+                "orthologs": sorted([*key, gene] for key, gene in self.orthologs.learned.items()),
+                "gtopdb_orthologs": sorted([*key, gene] for key, gene in self.orthologs.curated.items())}
+
+    def with_tables(self, tables: dict[str, list[list[str]]]) -> Linker:
+        """This linker with the tables of `tables()` that `tables` holds."""
+        rows = {name: {tuple(row[:-1]): row[-1] for row in table} for name, table in tables.items()}
+        return replace(self, lexicon=rows["lexicon"], _cache={}, orthologs=Orthologs(
+            rows.get("gtopdb_orthologs", self.orthologs.curated), rows["orthologs"]))
 
     @property
     def concept_types(self) -> dict[str, str]:

@@ -3,11 +3,23 @@ the linker, behind the `EntityTagger` protocol the rest of litmine uses.
 
 The pipeline is tokenizer > KB features > the NER models (pipeline.training.spacy_models.MODELS) >
 litmine_abbreviations (pipeline.entities.abbreviations) > litmine_entity_rules > litmine_linker
-(`LinkerComponent` below,
-over pipeline.entities.linking). Which models, and the pipeline's version: pipeline.entities.versions.
+(`LinkerComponent` below, over pipeline.entities.linking). Which models, and the pipeline's version:
+pipeline.entities.versions.
+
+Each component carries its own state, as spaCy's and scispaCy's do: settings in its factory's
+config, what it learned written by its `to_disk` and read by its `from_disk`. `load_pipeline`
+assembles the pipeline from the trained models, the KB and the linker's folder; `pipeline_folder`
+saves it as one folder, and litmine reads it back with `spacy.load` like anyone else, so
+`spacy.load(folder)` is the same pipeline on any machine, without litmine's settings, store or
+shared data. The factories are registered when their modules are imported (as scispaCy's are) and
+through the `spacy_factories`, `spacy_tokenizers` and `spacy_architectures` entry points
+(pyproject.toml), which spaCy follows by itself.
 """
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -20,12 +32,14 @@ from spacy.tokens import Doc, Span
 # registered there: litmine's tokenizer, KB features and layers (nlp) and litmine_abbreviations; here:
 # the entity rules and the linker
 import pipeline.entities.abbreviations  # noqa: F401
-import pipeline.entities.nlp  # noqa: F401
 from pipeline.config import Settings
 from pipeline.datatypes import Mention
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.entities.linking import ANN_K, ANN_THRESHOLD, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker
+from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR,
+                                       SPECIES_GENE_ATTR, Linker, read_tables, write_tables)
+from pipeline.entities.nlp import KBFeatures
 from pipeline.entities.versions import NER_MODELS, model_versions, ner_order, pipeline_version, resolve_models
+from pipeline.models import pipeline_dir
 
 # what the linker component sets on each entity
 for _attr in (KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR):
@@ -39,16 +53,16 @@ def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[st
     the entity rules and the linker over `kb`."""
     models = resolve_models(settings, ner_models)
     own = [name for name, where in models if isinstance(where, Path)]
-    (first, where), rest = models[0], models[1:]
-    if isinstance(where, Path):
-        nlp = spacy.load(where)
-        nlp.rename_pipe("ner", first)
+    where = models[0][1]
+    if isinstance(where, Path):  # its tokenizer, vocab and KB features; its NER is added as the others'
+        nlp = spacy.load(where, exclude=["ner"])
+        # a saved pipeline needs no KB path: the linker carries the KB (this one is the training machine's)
+        nlp.config["initialize"]["components"].pop("kb_features", None)
     else:  # litmine's tokenizer still, so entities keep their gold-aligned boundaries
         nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
         if own:
             nlp.add_pipe("litmine_kb_features", name="kb_features")
-        rest = models
-    for name, where in rest:
+    for name, where in models:
         if isinstance(where, Path):
             nlp.add_pipe("ner", name=name, source=spacy.load(where, exclude=["kb_features"]))
         else:
@@ -56,12 +70,34 @@ def load_pipeline(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[st
     nlp.add_pipe("litmine_abbreviations")
     nlp.add_pipe("litmine_entity_rules")
     linker = Linker.load(settings, kb, progress=False)
-    nlp.add_pipe("litmine_linker").use(linker)
-    if own:
-        nlp.get_pipe("kb_features").use(linker.tagger)
+    nlp.add_pipe("litmine_linker").use(linker)  # and the KB features its dictionary
     nlp.meta["litmine_models"] = dict(model_versions(models))
     nlp.meta["litmine_linker"] = {"kb": kb.version, "corpus_names": len(linker.lexicon)}
     return nlp
+
+
+def pipeline_folder(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> Path:
+    """The pipeline of `ner_models` saved as one folder, models/pipeline/<its version>: assembled by
+    `load_pipeline` and saved the first time it is asked for (`litmine models build` asks for the
+    flow's), whole or not at all."""
+    version = pipeline_version(settings, kb, ner_models)
+    folder = pipeline_dir(settings) / version
+    if (folder / "meta.json").is_file():
+        return folder
+    nlp = load_pipeline(settings, kb, ner_models)
+    nlp.meta["litmine_pipeline"] = version
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=folder.parent))
+    try:
+        tmp.chmod(0o755)
+        nlp.to_disk(tmp)
+        os.replace(tmp, folder)
+    except OSError:
+        if not (folder / "meta.json").is_file():  # else another process saved it first
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
 
 
 # ---------------------------------------------------------------------------- external models
@@ -81,10 +117,25 @@ class ExternalNER:
     """An NER pipeline litmine did not train, run on the text with its own tokenizer and
     vectors (so nothing of it needs to match litmine's). Its entities, typed by
     EXTERNAL_LABELS, join the document's where they overlap none already found, as a
-    later NER model's would."""
+    later NER model's would. It is loaded by its name (a package or folder) when first used,
+    unless read from a saved pipeline, which holds a copy of it."""
 
-    def __init__(self, external: Language):
-        self.external = external
+    def __init__(self, model: str):
+        self.model = model
+        self._external: Language | None = None
+
+    @property
+    def external(self) -> Language:
+        if self._external is None:
+            self._external = spacy.load(self.model)
+        return self._external
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        self.external.to_disk(path)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> ExternalNER:
+        self._external = spacy.load(path)
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
         taken = {i for ent in doc.ents for i in range(ent.start, ent.end)}
@@ -101,7 +152,7 @@ class ExternalNER:
 
 @Language.factory("litmine_external_ner", default_config={"model": ""})
 def external_ner(nlp: Language, name: str, model: str) -> ExternalNER:
-    return ExternalNER(spacy.load(model))
+    return ExternalNER(model)
 
 
 # ---------------------------------------------------------------------------- entity rules
@@ -168,9 +219,9 @@ class PipelineTagger:
 
     @classmethod
     def load(cls, settings: Settings, kb: KnowledgeBase, corpus: str | None = None) -> PipelineTagger:
-        """The pipeline of `ner_order`'s models."""
-        order = ner_order(settings, corpus)
-        return cls(load_pipeline(settings, kb, order), kb, pipeline_version(settings, kb, order))
+        """The pipeline of `ner_order`'s models, read by `spacy.load` from its folder (`pipeline_folder`)."""
+        folder = pipeline_folder(settings, kb, ner_order(settings, corpus))
+        return cls(spacy.load(folder), kb, folder.name)
 
     def tag(self, text: str) -> list[Mention]:
         with self._lock:
@@ -187,30 +238,70 @@ class PipelineTagger:
                         ent._.species, ent._.species_gene_id) for ent in doc.ents]
 
 
+# What a saved linker holds beside its index: the KB, and the tables of Linker.tables.
+SAVED_KB, SAVED_TABLES = "kb.sqlite", "tables.json.gz"
+
+
+def _place(source: Path, target: Path) -> None:
+    """`source` at `target`: a hard link where the file system allows, else a copy."""
+    if target.exists() and target.samefile(source):
+        return
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 class LinkerComponent:
     """Links ``doc.ents``: sets each entity's ``kb_id_`` and ``._.kb_name``, resolving the
     abbreviations `litmine_abbreviations` (or scispaCy's AbbreviationDetector) found before, and a gene's
     ``._.species`` and ``._.species_gene_id`` (Linker.gene_species).
 
     Its settings are the factory's config (`k` neighbours asked of the index, the similarity
-    `threshold` a neighbour needs); the linker itself (KB, index, what the train corpora taught,
-    read from the linker's folder by `Linker.load`) is handed over with `use`, as `load_pipeline`
-    does: loading it costs seconds, and a pipeline may be assembled without one.
+    `threshold` a neighbour needs). The linker itself (KB, index, what the train corpora and GtoPdb
+    taught) is read by `from_disk` from a saved pipeline, or handed over with `use`, as `load_pipeline`
+    does with the one `Linker.load` reads from the linker's folder. Either way it gives the pipeline's
+    KB features the linker's dictionary, so the KB travels once.
     """
 
-    def __init__(self, k: int = ANN_K, threshold: float = ANN_THRESHOLD) -> None:
-        self.k, self.threshold = k, threshold
+    def __init__(self, nlp: Language, k: int = ANN_K, threshold: float = ANN_THRESHOLD) -> None:
+        self.nlp, self.k, self.threshold = nlp, k, threshold
         self._linker: Linker | None = None
 
     def use(self, linker: Linker) -> None:
         self._linker = replace(linker, k=self.k, threshold=self.threshold, _cache={})
+        for _, component in self.nlp.components:
+            if isinstance(component, KBFeatures):
+                component.use(linker.tagger)
 
     @property
     def linker(self) -> Linker:
         if self._linker is None:
-            raise ValueError("litmine_linker has no linker: pass it one with .use(Linker.load(settings, kb)), "
-                             "as pipeline.entities.ner.load_pipeline does")
+            raise ValueError("litmine_linker has no linker: load a saved pipeline with spacy.load, or pass it one "
+                             "with .use(Linker.load(settings, kb)), as pipeline.entities.ner.load_pipeline does")
         return self._linker
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """The linker whole: its KB, its index (scispaCy's files) and the tables of what it was taught. The
+        KB and index are hard-linked where the file system allows (neither is ever changed in place)."""
+        from scispacy.candidate_generation import LinkerPaths
+
+        linker, path = self.linker, Path(path)
+        if linker.index is None:
+            raise ValueError("litmine_linker: only a linker opened from its index folder can be saved")
+        index = LinkerPaths.from_directory(linker.index)
+        path.mkdir(parents=True, exist_ok=True)
+        _place(linker.kb.path, path / SAVED_KB)
+        for source in (index.tfidf_vectorizer, index.tfidf_vectors, index.concept_aliases_list,
+                       linker.index / KB_FILE, linker.index / BUILD_FILE):
+            _place(Path(source), path / Path(source).name)
+        write_tables(path / SAVED_TABLES, linker.tables())
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> LinkerComponent:
+        path = Path(path)
+        self.use(Linker.open(KnowledgeBase.open(path / SAVED_KB), path).with_tables(read_tables(path / SAVED_TABLES)))
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
@@ -245,4 +336,4 @@ def _detected_abbreviations(doc: Doc) -> dict[str, str] | None:
 
 @Language.factory("litmine_linker", default_config={"k": ANN_K, "threshold": ANN_THRESHOLD})
 def make_linker(nlp: Language, name: str, k: int, threshold: float) -> LinkerComponent:
-    return LinkerComponent(k, threshold)
+    return LinkerComponent(nlp, k, threshold)

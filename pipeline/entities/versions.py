@@ -75,7 +75,7 @@ def model_versions(models: list[tuple[str, Path | str]]) -> Iterator[tuple[str, 
 def pipeline_version(settings: Settings, kb: KnowledgeBase, ner_models: Sequence[str] = NER_MODELS) -> str:
     """What the pipeline would tag with, known without loading it (seconds saved on every
     cached run): the NER models' identities, the KB, the train-corpus names the linker
-    learns and the code of the components."""
+    learns and the code of the components. Its saved folder is named by it."""
     models = [f"{name}={version}" for name, version in model_versions(resolve_models(settings, ner_models))]
     taught = ""
     if settings.store_path.exists():
