@@ -47,8 +47,9 @@ def import_(paths: Annotated[list[Path], typer.Argument(help="Files or folders o
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
-    store = open_store(settings_or_exit())
-    report = import_paths(paths, store, progress=progress and sys.stderr.isatty())
+    settings = settings_or_exit()
+    store = open_store(settings)
+    report = import_paths(paths, store, progress=progress and sys.stderr.isatty(), max_bytes=settings.max_import_bytes)
     table = Table("source", "added", "updated", "unchanged", title="records")
     for source, counts in sorted(report.per_source.items()):
         table.add_row(source, str(counts.added), str(counts.updated), str(counts.unchanged))

@@ -8,10 +8,17 @@ everything it affects. Results persist under `LITMINE_DATA/cache`. A fetch that 
 not get everything (NCBI errors, an outage) is not cached: the next run asks again.
 NCBI retries live in the Entrez client (a time budget, `pipeline.records.retries`), so
 the tasks that call it are not retried by Prefect on top.
+
+A served deployment (`serve`) checks only what it was deployed with: anyone who can reach
+the Prefect API can start its runs, with parameters of their choosing, so the serving process
+pins them (`PINNED_ENV`, which its flow-run processes inherit) and a run asking for other
+documents, another output folder or other settings fails before it reads anything.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -41,6 +48,7 @@ from pipeline.verdicts.recheck import Recheck, added_since, esearch_day, read_ag
 from pipeline.verdicts.verifier import verify_claim
 
 EXTRACT_BATCH = 50
+PINNED_ENV = "LITMINE_DEPLOYMENT_PARAMETERS"  # JSON: the parameters a served deployment runs with
 Gathered = dict[str, Candidates]  # claim_id -> the records to read for it
 
 
@@ -239,9 +247,11 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     depth it was trained to judge, chosen by cross-validation on SciFact train); `bibliography`
     (.bib, .ris, CSL-JSON) resolves the documents' citation keys.
     """
+    refuse_unpinned({"documents": documents, "out": out, "offline": offline, "top_k": top_k,
+                     "bibliography": bibliography})
     settings = load_settings().with_overrides(offline=offline or None)
     out_dir = Path(out) if out else default_out_dir(settings)
-    docs, unreadable = read_documents(documents, bibliography)
+    docs, unreadable = read_documents(documents, bibliography, settings)
     for error in unreadable:
         print(f"skipped: {error}")
     if not docs:
@@ -294,11 +304,26 @@ def with_runner(runner: str = "default", address: str | None = None, workers: in
     return evidence_check.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))
 
 
+def refuse_unpinned(given: dict[str, Any]) -> None:
+    """In a served deployment's process, refuse a run whose parameters differ from the deployment's
+    (`refresh` and `fresh` may differ: they only make it fetch and compute anew)."""
+    pinned = os.environ.get(PINNED_ENV)
+    if not pinned:
+        return
+    changed = sorted(name for name, value in json.loads(pinned).items() if given.get(name) != value)
+    if changed:
+        raise ValueError(f"this deployment checks only the documents it was deployed with; refused a run "
+                         f"that changes {', '.join(changed)}")
+
+
 def serve(documents: list[str], name: str, cron: str, timezone: str = "UTC", offline: bool = False,
           top_k: int | None = None) -> None:
-    """Register a cron-scheduled deployment of the evidence check and serve it until stopped."""
+    """Register a cron-scheduled deployment of the evidence check and serve it until stopped; its
+    runs check only these documents, with these settings, into the default runs folder."""
     from prefect.schedules import Cron
 
-    evidence_check.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
-                         parameters={"documents": [str(Path(d).resolve()) for d in documents],
-                                     "offline": offline, "top_k": top_k})
+    parameters = {"documents": [d if "://" in d else str(Path(d).resolve()) for d in documents], "out": None,
+                  "offline": offline,
+                  "top_k": top_k, "bibliography": None}
+    os.environ[PINNED_ENV] = json.dumps(parameters)
+    evidence_check.serve(name=name, schedules=[Cron(cron, timezone=timezone)], parameters=parameters)

@@ -27,7 +27,12 @@ _PANDOC_KEY = re.compile(r"(?<![\w@])-?@(\w(?:[\w:.#$%&+?<>~/-]*\w)?)")
 _PARENTHETICAL = re.compile(r"\(([^()]*\b(?:19|20)\d{2}[a-z]?)\)")
 _CITE_PART = re.compile(
     rf"(?:(?:e\.g\.|i\.e\.|see(?:\s+also)?|cf\.|reviewed\s+in)[,\s]+)?{_AUTHORS},?\s+(?P<years>{_YEARS})")
-_NARRATIVE = re.compile(rf"\b{_AUTHORS}\s+\((?P<years>{_YEARS})\)")
+# A narrative citation, "Smith and Lee (2019)", looked for only as far back as NARRATIVE_REACH
+# characters from each "(2019)": searched for from every capitalised word, a long list of names
+# with no year after it took time quadratic in its length.
+_NARRATIVE = re.compile(rf"\b{_AUTHORS}\s+\((?P<years>{_YEARS})\)\Z")
+_NARRATIVE_YEARS = re.compile(rf"\s\((?:{_YEARS})\)")
+NARRATIVE_REACH = 200
 _ID = re.compile(
     r"(?P<url>https?://[^\s<>\"'\]]+)"
     r"|\bdoi:?\s*(?P<doi>10\.\d{4,9}/[^\s<>\"]+)"
@@ -57,7 +62,7 @@ def citation_markers(text: str, keys: Collection[str] = ()) -> list[tuple[int, R
             if cite:
                 found += [(offset, ref) for ref in _author_year(cite)]
             offset += len(part) + 1
-    found += [(m.start(), ref) for m in _NARRATIVE.finditer(text) for ref in _author_year(m)]
+    found += [(m.start(), ref) for m in _narratives(text) for ref in _author_year(m)]
     for start, raw, kind, value in identifiers(text):
         if kind != "url":
             found.append((start, Reference(id_key(kind, value), raw, resolved_by=kind, **{kind: value})))
@@ -72,6 +77,16 @@ def without_markers(text: str) -> str:
     text = _PARENTHETICAL.sub(lambda m: "" if all(_CITE_PART.fullmatch(part.strip())
                                                    for part in m.group(1).split(";")) else m.group(0), text)
     return re.sub(r"\s+([.,;:])", r"\1", re.sub(r"\s{2,}", " ", text)).strip()
+
+
+def _narratives(text: str) -> list[re.Match[str]]:
+    """Each narrative citation, found back from its "(years)"."""
+    found = []
+    for years in _NARRATIVE_YEARS.finditer(text):
+        start = max(years.start() - NARRATIVE_REACH, found[-1].end() if found else 0)
+        if m := _NARRATIVE.search(text, start, years.end()):
+            found.append(m)
+    return found
 
 
 def _expand(group: str) -> list[str]:
