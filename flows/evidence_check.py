@@ -28,6 +28,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
+from prefect.states import Failed
 from prefect.transactions import get_transaction
 from prefect.utilities.annotations import quote
 
@@ -247,15 +248,17 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     depth it was trained to judge, chosen by cross-validation on SciFact train); `bibliography`
     (.bib, .ris, CSL-JSON) resolves the documents' citation keys.
     """
-    refuse_unpinned({"documents": documents, "out": out, "offline": offline, "top_k": top_k,
-                     "bibliography": bibliography})
+    refused = unpinned({"documents": documents, "out": out, "offline": offline, "top_k": top_k,
+                        "bibliography": bibliography})
+    if refused:
+        return _failed(ValueError(refused))
     settings = load_settings().with_overrides(offline=offline or None)
     out_dir = Path(out) if out else default_out_dir(settings)
     docs, unreadable = read_documents(documents, bibliography, settings)
     for error in unreadable:
         print(f"skipped: {error}")
     if not docs:
-        raise DocumentError("no document could be read: " + "; ".join(unreadable))
+        return _failed(DocumentError("\n".join(["no document could be read:", *unreadable])))
     run_id, paths_checked = str(flow_run.id or out_dir.name), [d.path for d in docs]
     recheck = None if fresh else last_check(run_id, paths_checked, settings)
     if recheck:
@@ -284,9 +287,16 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     print(f"{len(claims)} claims from {len(docs)} documents, {len(records)} records read; "
           f"verdicts {counts}; tables in {out_dir}")
     if unreadable:  # the run fails, as a whole, only after the readable documents are checked and written
-        raise DocumentError(f"{len(unreadable)} of {len(documents)} documents could not be read "
-                            f"(the others are checked, tables in {out_dir}): " + "; ".join(unreadable))
+        return _failed(DocumentError("\n".join([f"{len(unreadable)} of {len(documents)} documents could not be "
+                                                f"read (the others are checked, tables in {out_dir}):",
+                                                *unreadable])))
     return [str(p) for p in paths]
+
+
+def _failed(error: ValueError) -> Any:
+    """The run's end as a Failed state holding `error`, which the caller of the flow gets raised:
+    bad input is the user's to fix, not a crash, so Prefect logs no traceback for it."""
+    return Failed(message=str(error).split("\n", 1)[0], data=error)
 
 
 def with_runner(runner: str = "default", address: str | None = None, workers: int = 2) -> Any:
@@ -304,16 +314,13 @@ def with_runner(runner: str = "default", address: str | None = None, workers: in
     return evidence_check.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))
 
 
-def refuse_unpinned(given: dict[str, Any]) -> None:
-    """In a served deployment's process, refuse a run whose parameters differ from the deployment's
-    (`refresh` and `fresh` may differ: they only make it fetch and compute anew)."""
+def unpinned(given: dict[str, Any]) -> str:
+    """In a served deployment's process, why a run whose parameters differ from the deployment's is
+    refused ("" when they do not; `refresh` and `fresh` may differ: they only fetch and compute anew)."""
     pinned = os.environ.get(PINNED_ENV)
-    if not pinned:
-        return
-    changed = sorted(name for name, value in json.loads(pinned).items() if given.get(name) != value)
-    if changed:
-        raise ValueError(f"this deployment checks only the documents it was deployed with; refused a run "
-                         f"that changes {', '.join(changed)}")
+    changed = sorted(name for name, value in json.loads(pinned).items() if given.get(name) != value) if pinned else []
+    return (f"this deployment checks only the documents it was deployed with; refused a run that changes "
+            f"{', '.join(changed)}") if changed else ""
 
 
 def serve(documents: list[str], name: str, cron: str, timezone: str = "UTC", offline: bool = False,

@@ -35,7 +35,7 @@ def from_docx(data: bytes, max_bytes: int) -> PlainText:
     try:
         _check_parts(data, max_bytes)
         document = docx.Document(io.BytesIO(data))
-    except safexml.UnsafeXML:
+    except _Refused:
         raise
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
         raise ValueError(f"not a readable Word document ({exc or type(exc).__name__})") from exc
@@ -45,6 +45,10 @@ def from_docx(data: bytes, max_bytes: int) -> PlainText:
     return reader.finish()
 
 
+class _Refused(ValueError):
+    """A Word package refused before it is read: too large unpacked, or XML that declares entities."""
+
+
 def _check_parts(data: bytes, max_bytes: int) -> None:
     """Refuse a package whose parts unpack past `max_bytes` (their sizes as the zip declares
     them, which is all zipfile will unpack) or whose XML declares entities."""
@@ -52,14 +56,14 @@ def _check_parts(data: bytes, max_bytes: int) -> None:
         parts = package.infolist()
         unpacked = sum(part.file_size for part in parts)
         if unpacked > max_bytes:
-            raise ValueError(f"unpacks to {unpacked / 2**20:.0f} MB, past the limit of {max_bytes / 2**20:g} MB "
+            raise _Refused(f"unpacks to {unpacked / 2**20:.0f} MB, past the limit of {max_bytes / 2**20:g} MB "
                              "(LITMINE_MAX_DOCUMENT_MB; a zip bomb?)")
         for part in parts:
             if part.filename.endswith((".xml", ".rels")):
                 try:
                     safexml.check(package.read(part))
                 except safexml.UnsafeXML as exc:
-                    raise safexml.UnsafeXML(f"{part.filename} {exc}") from None
+                    raise _Refused(f"{part.filename} {exc}") from None
 
 
 def _paragraphs(container) -> Iterator:
