@@ -14,10 +14,25 @@ from pipeline.datatypes import Reference
 
 # --- citation markers and identifiers ----------------------------------------
 
+def _letters(kind: str) -> str:
+    """A character class of the upper- or lower-case letters of the Latin (accents included),
+    Greek and Cyrillic alphabets: a surname may be "Šimić" or "Łukasiewicz", not only [A-Z]."""
+    codes = [code for code in range(0x0530) if getattr(chr(code), f"is{kind}")() and chr(code).isalpha()]
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in runs)
+
+
+_UPPER, _LOWER = _letters("upper"), _letters("lower")
+
 # A numeric marker: "[4]", "[4-6]", "[4, 6-8]" (its group: the numbers inside the brackets).
 NUMERIC_MARKER = re.compile(
     r"\[(\d{1,3}(?:\s*[-–—]\s*\d{1,3})?(?:\s*[,;]\s*\d{1,3}(?:\s*[-–—]\s*\d{1,3})?)*)\]")
-_SURNAME = r"(?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[A-ZÀ-Þ][a-zà-ÿ'’][\w'’\-]*"
+_SURNAME = rf"(?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[{_UPPER}][{_LOWER}'’][\w'’\-]*"
 _AUTHORS = (rf"(?P<surname>{_SURNAME})(?:(?:\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&)\s+){_SURNAME})*"
             r"(?:\s+et\s+al\.?)?")
 _YEARS = r"(?:19|20)\d{2}[a-z]?(?:\s*,\s*(?:19|20)\d{2}[a-z]?)*"
@@ -163,7 +178,7 @@ _YEAR = re.compile(r"\b((?:19|20)\d{2})[a-z]?\b")
 _VANCOUVER_SOURCE = re.compile(r"\b((?:19|20)\d{2})[^;]{0,20};\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*([A-Za-z]?\d+)")
 _APA_SOURCE = re.compile(r",\s*(\d+)\s*(?:\([^)]*\))?\s*,\s*([A-Za-z]?\d+)\s*[-–]")
 _TITLE_END = re.compile(r"[.?!]\s+")
-_FIRST_AUTHOR = re.compile(r"\s*((?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[A-ZÀ-Þ][\w'’\-]+)")
+_FIRST_AUTHOR = re.compile(rf"\s*((?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[{_UPPER}][\w'’\-]+)")
 
 
 def parse_reference_list(lines: list[str]) -> dict[str, Reference]:
