@@ -117,10 +117,11 @@ CASES: dict[str, Case] = {
         "(PMID: 12ab34, PMID: -5, PMID: 0, PMID: 99999999999999).\n"), None),
     "deep.html": Case(text("<html><body>" + "<div>" * 50_000 + "<p>Sertraline inhibits Kir4.1 channels.</p>"
                            + "</div>" * 50_000 + "</body></html>"), None),
-    "names.txt": Case(text("Notes\n\nThanks to " + ", ".join(f"Author{chr(97 + i % 26)}son" for i in range(9000)) + ".\n"),
-                      None),
+    "names.txt": Case(text("Notes\n\nThanks to " + ", ".join(f"Author{chr(97 + i % 26)}son" for i in range(9000))
+                           + ".\n"), None),
     "xxe.docx": Case(xxe_docx, r"word/document\.xml declares the XML entity &xxe;"),
-    "bomb.docx": Case(zip_bomb_docx, r"unpacks to 30 MB, past the limit of 25 MB \(LITMINE_MAX_DOCUMENT_MB; a zip bomb\?\)$"),
+    "bomb.docx": Case(zip_bomb_docx,
+                      r"unpacks to 30 MB, past the limit of 25 MB \(LITMINE_MAX_DOCUMENT_MB; a zip bomb\?\)$"),
     "broken.docx": Case(broken_docx, r"not a readable Word document \("),
     "cut.pdf": Case(text(b"%PDF-1.7\n1 0 obj << /Type /Catalog"), r"not a readable PDF \("),
     "folder.md": Case(lambda path: path.mkdir(), r"is a directory, not a document$"),

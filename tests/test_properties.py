@@ -70,7 +70,8 @@ DOI_SUFFIX = st.text(alphabet=string.ascii_letters + string.digits + "._-/()", m
 
 
 @given(registrant=st.integers(min_value=1000, max_value=999_999_999), suffix=DOI_SUFFIX,
-       end=st.sampled_from(["", ".", ",", ";", ")."]), prefix=st.sampled_from(["doi:", "doi: ", "https://doi.org/", ""]))
+       end=st.sampled_from(["", ".", ",", ";", ")."]),
+       prefix=st.sampled_from(["doi:", "doi: ", "https://doi.org/", ""]))
 def test_a_doi_is_read_whole_without_the_punctuation_after_it(registrant: int, suffix: str, end: str,
                                                              prefix: str) -> None:
     doi = f"10.{registrant}/{suffix}"

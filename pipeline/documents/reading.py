@@ -133,7 +133,8 @@ def _convert(data: bytes, source: str, fmt: str, settings: Settings, charset: st
     except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than a parser walks
         if isinstance(exc, DocumentError):
             raise
-        raise DocumentError(f"{source}: {exc if isinstance(exc, ValueError) else 'nested too deeply to read'}") from None
+        problem = exc if isinstance(exc, ValueError) else "nested too deeply to read"
+        raise DocumentError(f"{source}: {problem}") from None
 
 
 def _with_bibliography(plain: PlainText, source: str, files: list[Path]) -> PlainText:

@@ -17,7 +17,6 @@ import http.client
 import ipaddress
 import socket
 import threading
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field

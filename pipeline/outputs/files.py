@@ -4,10 +4,11 @@ A run killed mid-write must not leave a truncated table that looks complete, so 
 is written to a temporary file beside its destination and moved into place (`os.replace` is
 atomic on one file system). The temporary file has a name no one can guess and is created
 only where nothing is (no link followed), and a link at the destination is replaced, not
-followed: nothing written for `--out` lands outside it. A sentence, name or reference line that starts with "=", "+", "-",
-"@", a tab or a carriage return would be read as a formula by Excel or LibreOffice ("CSV
-injection"); such text cells get a leading apostrophe, as OWASP recommends. Numbers are left
-as they are.
+followed: nothing written for `--out` lands outside it.
+
+A sentence, name or reference line that starts with "=", "+", "-", "@", a tab or a carriage
+return would be read as a formula by Excel or LibreOffice ("CSV injection"); such text cells
+get a leading apostrophe, as OWASP recommends. Numbers are left as they are.
 """
 from __future__ import annotations
 
