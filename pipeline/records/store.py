@@ -351,14 +351,10 @@ class Store:
                        (kind, key, pmid, now_iso()))
 
     def recall_id(self, kind: str, key: str, misses_since: datetime | None = None) -> str | None:
-        """A cached conversion: the PMID, '' for a known miss, None if never asked (or, with
-        `misses_since`, a miss known only from before then: worth asking again)."""
-        row = self._db.execute("SELECT pmid, checked_at FROM id_map WHERE kind = ? AND key = ?",
-                               (kind, key)).fetchone()
-        if row is None or (not row["pmid"] and misses_since is not None
-                           and datetime.fromisoformat(row["checked_at"]) < misses_since):
-            return None
-        return row["pmid"]
+        """A cached conversion: the PMID, '' for a known miss, None if never asked or a miss before `misses_since`."""
+        row = self._db.execute("SELECT pmid, checked_at FROM id_map WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        stale = row and not row["pmid"] and misses_since and datetime.fromisoformat(row["checked_at"]) < misses_since
+        return None if row is None or stale else row["pmid"]
 
     # -- gold corpora -------------------------------------------------------
     def add_gold_documents(self, documents: Iterable[GoldDocument]) -> UpsertCounts:
