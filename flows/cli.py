@@ -57,9 +57,10 @@ def import_(paths: Annotated[list[Path], typer.Argument(help="Files or folders o
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
-    store = open_store(settings_or_exit())
+    settings = settings_or_exit()
+    store = open_store(settings)
     shown = progress and sys.stderr.isatty() and verbosity() is not Verbosity.QUIET
-    report = import_paths(paths, store, progress=shown)
+    report = import_paths(paths, store, progress=shown, max_bytes=settings.max_import_bytes)
     table = Table("source", "added", "updated", "unchanged", title="records")
     for source, counts in sorted(report.per_source.items()):
         table.add_row(source, str(counts.added), str(counts.updated), str(counts.unchanged))

@@ -27,8 +27,9 @@ def settings_or_exit(offline: bool = False) -> Settings:
 
 
 def fail(message: str) -> NoReturn:
-    """Report a problem as one line on stderr and exit with status 2."""
-    typer.echo(f"error: {message}", err=True)
+    """Report a problem as one line on stderr (each line of a list of them) and exit with status 2."""
+    for line in message.split("\n"):
+        typer.echo(f"error: {line}", err=True)
     raise typer.Exit(2)
 
 

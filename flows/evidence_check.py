@@ -8,10 +8,17 @@ everything it affects. Results persist under `LITMINE_DATA/cache`. A fetch that 
 not get everything (NCBI errors, an outage) is not cached: the next run asks again.
 NCBI retries live in the Entrez client (a time budget, `pipeline.records.retries`), so
 the tasks that call it are not retried by Prefect on top.
+
+A served deployment (`serve`) checks only what it was deployed with: anyone who can reach
+the Prefect API can start its runs, with parameters of their choosing, so the serving process
+pins them (`PINNED_ENV`, which its flow-run processes inherit) and a run asking for other
+documents, another output folder or other settings fails before it reads anything.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -23,6 +30,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.runtime import flow_run
+from prefect.states import Failed
 from prefect.transactions import get_transaction
 from prefect.utilities.annotations import quote
 
@@ -46,6 +54,7 @@ from pipeline.verdicts.verifier import verify_claim
 EXTRACT_BATCH = 50
 # the stages a run shows its progress in (flows.terminal), each counted where its work is done
 REFERENCES, FETCHED, READ, CHECKED = "references resolved", "records fetched", "records read", "claims checked"
+PINNED_ENV = "LITMINE_DEPLOYMENT_PARAMETERS"  # JSON: the parameters a served deployment runs with
 Gathered = dict[str, Candidates]  # claim_id -> the records to read for it
 
 
@@ -258,13 +267,17 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     depth it was trained to judge, chosen by cross-validation on SciFact train); `bibliography`
     (.bib, .ris, CSL-JSON) resolves the documents' citation keys.
     """
+    refused = unpinned({"documents": documents, "out": out, "offline": offline, "top_k": top_k,
+                        "bibliography": bibliography})
+    if refused:
+        return _failed(ValueError(refused))
     settings = load_settings().with_overrides(offline=offline or None)
     out_dir = Path(out) if out else default_out_dir(settings)
-    docs, unreadable = read_documents(documents, bibliography)
+    docs, unreadable = read_documents(documents, bibliography, settings)
     for error in unreadable:
         print(f"skipped: {error}")
     if not docs:
-        raise DocumentError("no document could be read: " + "; ".join(unreadable))
+        return _failed(DocumentError("\n".join(["no document could be read:", *unreadable])))
     run_id, paths_checked = str(flow_run.id or out_dir.name), [d.path for d in docs]
     recheck = None if fresh else last_check(run_id, paths_checked, settings)
     if recheck:
@@ -305,9 +318,16 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     print(summary)  # the flow's log: a server's UI, --verbose
     shown.finish(summary)
     if unreadable:  # the run fails, as a whole, only after the readable documents are checked and written
-        raise DocumentError(f"{len(unreadable)} of {len(documents)} documents could not be read "
-                            f"(the others are checked, tables in {out_dir}): " + "; ".join(unreadable))
+        return _failed(DocumentError("\n".join([f"{len(unreadable)} of {len(documents)} documents could not be "
+                                                f"read (the others are checked, tables in {out_dir}):",
+                                                *unreadable])))
     return [str(p) for p in paths]
+
+
+def _failed(error: ValueError) -> Any:
+    """The run's end as a Failed state holding `error`, which the caller of the flow gets raised:
+    bad input is the user's to fix, not a crash, so Prefect logs no traceback for it."""
+    return Failed(message=str(error).split("\n", 1)[0], data=error)
 
 
 def with_runner(runner: str = "default", address: str | None = None, workers: int = 2) -> Any:
@@ -325,11 +345,23 @@ def with_runner(runner: str = "default", address: str | None = None, workers: in
     return evidence_check.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))
 
 
+def unpinned(given: dict[str, Any]) -> str:
+    """In a served deployment's process, why a run whose parameters differ from the deployment's is
+    refused ("" when they do not; `refresh` and `fresh` may differ: they only fetch and compute anew)."""
+    pinned = os.environ.get(PINNED_ENV)
+    changed = sorted(name for name, value in json.loads(pinned).items() if given.get(name) != value) if pinned else []
+    return (f"this deployment checks only the documents it was deployed with; refused a run that changes "
+            f"{', '.join(changed)}") if changed else ""
+
+
 def serve(documents: list[str], name: str, cron: str, timezone: str = "UTC", offline: bool = False,
           top_k: int | None = None) -> None:
-    """Register a cron-scheduled deployment of the evidence check and serve it until stopped."""
+    """Register a cron-scheduled deployment of the evidence check and serve it until stopped; its
+    runs check only these documents, with these settings, into the default runs folder."""
     from prefect.schedules import Cron
 
-    evidence_check.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
-                         parameters={"documents": [str(Path(d).resolve()) for d in documents],
-                                     "offline": offline, "top_k": top_k})
+    parameters = {"documents": [d if "://" in d else str(Path(d).resolve()) for d in documents], "out": None,
+                  "offline": offline,
+                  "top_k": top_k, "bibliography": None}
+    os.environ[PINNED_ENV] = json.dumps(parameters)
+    evidence_check.serve(name=name, schedules=[Cron(cron, timezone=timezone)], parameters=parameters)

@@ -200,11 +200,21 @@ def background_server(prefect_home: Path, idle: float, timeout: float = STARTUP_
     return start_server(prefect_home, free_port(), timeout, idle=idle)
 
 
+def server_env(prefect_home: Path, port: int) -> dict[str, str]:
+    """The server's environment: its home, no analytics, and its port told to the UI too (which
+    otherwise looks for its API on Prefect's default port, 4200, whatever `--port` says)."""
+    env = dict(os.environ, PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_UI_ENABLED=os.environ.get("PREFECT_UI_ENABLED", "true"),
+               PREFECT_SERVER_API_HOST="127.0.0.1", PREFECT_SERVER_API_PORT=str(port),
+               PREFECT_SERVER_UI_API_URL=f"http://127.0.0.1:{port}/api")
+    for name in ("PREFECT_API_URL", "PREFECT_UI_API_URL"):  # the client's, and the UI's older name
+        env.pop(name, None)
+    return env
+
+
 def _launch(prefect_home: Path, port: int, timeout: float) -> ServerInfo:
     log = prefect_home / "server.log"
-    env = dict(os.environ, PREFECT_HOME=str(prefect_home), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_UI_ENABLED=os.environ.get("PREFECT_UI_ENABLED", "true"))
-    env.pop("PREFECT_API_URL", None)
+    env = server_env(prefect_home, port)
     with log.open("ab") as handle:
         process = subprocess.Popen(
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],

@@ -4,7 +4,7 @@ The config file is ``$LITMINE_CONFIG`` if set, else ``./litmine.toml`` if it
 exists, else ``~/.config/litmine/config.toml``. Its keys are the lower-case
 names below without the prefix (``data``, ``models``, ``eutils_url``,
 ``ncbi_email``, ``ncbi_api_key``, ``ncbi_tool``, ``shared``, ``offline``, ``ner_models``,
-``retry_budget``).
+``retry_budget``, ``max_document_mb``, ``url_timeout``, ``allow_private_urls``, ``max_import_mb``).
 
 ``eutils_url`` is checked here, when settings load: a URL urllib cannot open would otherwise
 fail inside a request, whose error text carries the request URL and so the API key.
@@ -41,6 +41,10 @@ ENV_VARS = {
     "offline": "LITMINE_OFFLINE",
     "ner_models": "LITMINE_NER_MODELS",
     "retry_budget": "LITMINE_RETRY_BUDGET",
+    "max_document_mb": "LITMINE_MAX_DOCUMENT_MB",
+    "url_timeout": "LITMINE_URL_TIMEOUT",
+    "allow_private_urls": "LITMINE_ALLOW_PRIVATE_URLS",
+    "max_import_mb": "LITMINE_MAX_IMPORT_MB",
 }
 DEFAULT_RETRY_BUDGET = 300.0  # seconds one NCBI request may keep retrying (see pipeline.records.retries)
 
@@ -61,6 +65,12 @@ class Settings:
     offline: bool = False
     ner_models: tuple[str, ...] = ()  # () = litmine's own, see pipeline.entities.versions
     retry_budget: float = DEFAULT_RETRY_BUDGET
+    # what one document may cost: its size (a file, a download, a Word file unpacked) and, for a
+    # URL, the whole fetch's time; a URL leading to a private or local address is refused unless allowed
+    max_document_mb: float = 25.0
+    url_timeout: float = 60.0
+    allow_private_urls: bool = False
+    max_import_mb: float = 1024.0  # one imported file, decompressed (a .gz that unpacks past it is a bomb)
 
     @property
     def store_path(self) -> Path:
@@ -73,6 +83,14 @@ class Settings:
     @property
     def kb_path(self) -> Path:
         return self.data / "kb.sqlite"
+
+    @property
+    def max_document_bytes(self) -> int:
+        return int(self.max_document_mb * 2**20)
+
+    @property
+    def max_import_bytes(self) -> int:
+        return int(self.max_import_mb * 2**20)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -87,10 +105,14 @@ def _config_file(env: dict[str, str]) -> Path | None:
     return None
 
 
+_AMOUNTS = {"retry_budget": "seconds", "url_timeout": "seconds", "max_document_mb": "megabytes",
+            "max_import_mb": "megabytes"}
+
+
 def _coerce(name: str, value: object, source: str) -> object:
     if name in ("data", "models", "shared"):
         return Path(str(value)).expanduser()
-    if name == "offline":
+    if name in ("offline", "allow_private_urls"):
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
@@ -98,7 +120,7 @@ def _coerce(name: str, value: object, source: str) -> object:
             return True
         if text in ("", "0", "false", "no", "off"):
             return False
-        raise ConfigError(f"{source}: offline must be true or false, got {value!r}")
+        raise ConfigError(f"{source}: {name} must be true or false, got {value!r}")
     if name == "ner_models":
         names = value.split(",") if isinstance(value, str) else value
         if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
@@ -106,14 +128,15 @@ def _coerce(name: str, value: object, source: str) -> object:
         return tuple(n.strip() for n in names if n.strip())
     if name == "eutils_url":
         return _eutils_url(str(value), source)
-    if name == "retry_budget":
+    if name in _AMOUNTS:
         try:
-            seconds = float(value)  # type: ignore[arg-type]
+            amount = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            seconds = -1.0
-        if not 0 <= seconds < float("inf"):
-            raise ConfigError(f"{source}: retry_budget must be a number of seconds, got {value!r}")
-        return seconds
+            amount = -1.0
+        if not 0 <= amount < float("inf") or (amount == 0 and name != "retry_budget"):
+            raise ConfigError(f"{source}: {name} must be a {'positive ' if name != 'retry_budget' else ''}"
+                              f"number of {_AMOUNTS[name]}, got {value!r}")
+        return amount
     return str(value)
 
 

@@ -72,12 +72,13 @@ class Hit:
 
 @dataclass
 class Fault:
-    kind: str  # status | truncate | malformed | incomplete | drop | reset | slow | ncbi_error | html
+    kind: str  # status | truncate | malformed | incomplete | drop | reset | slow | ncbi_error | html | crafted
     util: str | None = None  # only requests to this util; None: any
     status: int = 429
     retry_after: float | None = None
     seconds: float = 0.0
     message: str = ""
+    craft: Callable[[bytes], bytes] | None = None  # crafted: the true reply -> what is sent
 
 
 SEARCH_BACKEND_FAILED = "Search Backend failed: read request has timed out. peer: 130.14.18.48:7021"
@@ -218,6 +219,10 @@ class FakeEutils:
         """A 200 with an HTML page (text/html) instead of the E-utility's reply, as proxies send."""
         self._faults += [Fault("html", util) for _ in range(n)]
 
+    def craft_next(self, n: int, craft: Callable[[bytes], bytes], util: str | None = None) -> None:
+        """A 200 whose body is `craft` of the true reply (an attacker's rewrite of it, say)."""
+        self._faults += [Fault("crafted", util, craft=craft) for _ in range(n)]
+
     def clear(self) -> None:
         """No more scripted faults."""
         with self._lock:
@@ -277,6 +282,8 @@ class FakeEutils:
         hit.status = status
         if fault is not None and fault.kind == "truncate":
             body = body[: len(body) // 2]
+        if fault is not None and fault.kind == "crafted":
+            body = fault.craft(body)
         if fault is not None and fault.kind == "malformed":
             cut = body.rindex(b"</")
             body = body[:cut] + b"</x-" + body[cut + 2:]

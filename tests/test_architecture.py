@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("documents", "records", "entities", "relations", "claims", "verdicts", "outputs")
 SHARED = {"pipeline", "pipeline.config", "pipeline.datatypes", "pipeline.corpora", "pipeline.models",
-          "pipeline.codehash"}  # what any stage may import
+          "pipeline.codehash", "pipeline.safexml"}  # what any stage may import
 BESIDE = ("pipeline.training", "pipeline.evaluation")  # may import every stage; only they and the CLI import them
 WIRING = {"flows.cli", "flows.evaluate"}  # the CLI wires the training and evaluation commands
 MAX_LINES = 500

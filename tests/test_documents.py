@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config import Settings
 from pipeline.datatypes import Document
 from pipeline.documents.citations import citation_markers, parse_reference_list
 from pipeline.documents.reading import DocumentError, load_document, parse_document, read_documents
@@ -240,11 +241,12 @@ def test_url_is_fetched(tmp_path: Path) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         base = f"http://127.0.0.1:{server.server_port}"
-        doc = load_document(f"{base}/article.html")
+        local = Settings(allow_private_urls=True)  # the test's server is on this machine
+        doc = load_document(f"{base}/article.html", settings=local)
         assert (doc.name, doc.title) == ("article", "Fluoxetine & the 5-HT2C receptor")
         assert doc.path == f"{base}/article.html"
         with pytest.raises(DocumentError, match=r"missing\.html: cannot fetch: HTTP 404"):
-            load_document(f"{base}/missing.html")
+            load_document(f"{base}/missing.html", settings=local)
     finally:
         server.shutdown()
         server.server_close()
@@ -271,7 +273,7 @@ def test_errors_name_the_file_and_problem(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match=r"script\.html: document is empty"):
         load_document(tmp_path / "script.html")
     with pytest.raises(DocumentError, match="http://127.0.0.1:1/x.txt: cannot fetch"):
-        load_document("http://127.0.0.1:1/x.txt")
+        load_document("http://127.0.0.1:1/x.txt", settings=Settings(allow_private_urls=True))
     with pytest.raises(DocumentError, match="unknown format 'pdf'"):
         parse_document("text", fmt="pdf")
 

@@ -390,3 +390,34 @@ def test_ecitmatch_never_caches_a_miss_from_an_error_reply(fake_eutils, settings
         client_for(settings, store, budget=1).ecitmatch([citation])
     fake_eutils.clear()
     assert client_for(settings, store).ecitmatch([citation]) == ["27797938"]  # asked again, not a cached miss
+
+
+def test_ecitmatch_caches_only_ncbis_no_match_and_for_a_month(fake_eutils, settings, store) -> None:
+    """A reply line with nothing, or something else, where the PMID goes answers nothing (never a
+    cached miss); NOT_FOUND is cached, and asked again once it is older than MISS_DAYS."""
+    from datetime import datetime, timedelta, timezone
+
+    from pipeline.records.entrez import MISS_DAYS
+
+    citation = {"journal_title": "Gut", "year": "2017", "volume": "66", "first_page": "1121", "author_name": "Bao Y"}
+    key = "gut|2017|66|1121|bao y"
+    for page, answer in enumerate(("", "Error: the citation service is down")):
+        answered = {"journal_title": "Brain", "year": "2018", "volume": "1", "first_page": str(page),
+                    "author_name": "Li X"}  # beside it, answered: a reply answering nothing at all is retried
+        fake_eutils.citations[("brain", "2018", str(page))] = "30000001"
+        fake_eutils.citations[("gut", "2017", "1121")] = answer
+        with pytest.raises(EntrezError, match="left 1 unanswered"):
+            client_for(settings, store).ecitmatch([citation, answered])
+        assert store.recall_id("citation", key) is None
+    del fake_eutils.citations[("gut", "2017", "1121")]  # NCBI's NOT_FOUND
+    assert client_for(settings, store).ecitmatch([citation]) == [None]
+    asked = len(fake_eutils.requests("ecitmatch"))
+    assert client_for(settings, store).ecitmatch([citation]) == [None]
+    assert len(fake_eutils.requests("ecitmatch")) == asked  # the miss is remembered
+    fake_eutils.citations[("gut", "2017", "1121")] = "27797938"  # indexed since
+    month_ago = (datetime.now(timezone.utc) - timedelta(days=MISS_DAYS + 1)).replace(microsecond=0).isoformat()
+    with store.transaction() as db:
+        db.execute("UPDATE id_map SET checked_at = ? WHERE kind = 'citation'", (month_ago,))
+    assert client_for(settings.with_overrides(offline=True), store).ecitmatch([citation]) == [None]  # offline: kept
+    assert len(fake_eutils.requests("ecitmatch")) == asked
+    assert client_for(settings, store).ecitmatch([citation]) == ["27797938"]  # online: asked again

@@ -257,7 +257,11 @@ def test_a_degraded_fetch_is_not_cached(toolkit, fake, baseline, tmp_path) -> No
 
 def test_the_api_key_never_shows_in_a_faulty_run(toolkit, fake, baseline, tmp_path, caplog, capsys) -> None:
     """A sentinel key through 429s, a 400, resets, HTML pages and an outage: sent to the server,
-    absent from logs, printed output, CSVs, report.html, the records file and every reason."""
+    absent from logs, printed output, CSVs, report.html, the records file and every reason, and
+    from everything else the run left: the store, Prefect's result cache, and what the Prefect
+    API holds (flow and task runs with their parameters, states and logs, and the artifacts)."""
+    from prefect.client.orchestration import get_client
+
     key = "SENTINEL-api-key-4f2b9c"
     caplog.set_level(logging.DEBUG)
 
@@ -275,5 +279,14 @@ def test_the_api_key_never_shows_in_a_faulty_run(toolkit, fake, baseline, tmp_pa
     texts = [caplog.text, *capsys.readouterr()]
     texts += [p.read_text() for p in out.iterdir() if p.suffix in (".csv", ".html")]
     texts.append(gzip.decompress((out / "records.jsonl.gz").read_bytes()).decode())
+    with get_client(sync_client=True) as client:
+        texts += [run.model_dump_json() for run in client.read_flow_runs()]
+        texts += [run.model_dump_json() for run in client.read_task_runs()]
+        texts += [log.model_dump_json() for log in client.read_logs()]
+        texts += [artifact.model_dump_json() for artifact in client.read_artifacts()]
+    assert any("evidence-check-summary" in t for t in texts)  # the API's records are among them
+    written = [p for p in (tmp_path / "run").rglob("*") if p.is_file()]
+    assert any(p.name == "litmine.sqlite" for p in written) and any("prefect-cache" in p.parts for p in written)
+    texts += [p.read_bytes().decode("latin-1") for p in written]
     assert any("HTTP 400" in t for t in texts)  # the faults did reach the outputs...
     assert all(key not in text for text in texts)  # ...the key did not

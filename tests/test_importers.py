@@ -228,3 +228,21 @@ def test_biored_formats_agree_on_the_real_files() -> None:
               for parse, name in ((parse_pubtator, "Dev.PubTator"), (parse_bioc_xml, "Dev.BioC.XML"),
                                   (parse_bioc_json, "Dev.BioC.JSON"))]
     assert len(shapes[0]) == 100 and shapes[0] == shapes[1] == shapes[2]
+
+
+def test_a_gzip_bomb_is_refused_unparsed_and_a_big_file_too(store: Store, tmp_path: Path) -> None:
+    """A .gz is unpacked (to count, nothing kept) before it is parsed: a few kilobytes that unpack
+    past the limit are an error naming the file, and the import goes on."""
+    import gzip
+
+    bomb = tmp_path / "pubmed_bomb.xml.gz"
+    with gzip.open(bomb, "wb") as handle:
+        handle.write(b"<PubmedArticleSet>")
+        for _ in range(3):
+            handle.write(b" " * 2**20)
+    big = tmp_path / "pubmed_big.xml"
+    big.write_bytes(b"<PubmedArticleSet>" + b" " * 3 * 2**20 + b"</PubmedArticleSet>")
+    assert bomb.stat().st_size < 2**14
+    report = import_paths([bomb, big], store, progress=False, max_bytes=2**20)
+    assert report.errors == [f"{bomb}:1: unpacks to more than 1 MB (the limit, LITMINE_MAX_IMPORT_MB; a gzip bomb?)",
+                             f"{big}:1: too large (3 MB; the limit is 1 MB, LITMINE_MAX_IMPORT_MB)"]

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,24 @@ def _wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def test_a_served_deployment_runs_only_with_its_own_parameters(harness, workspace, tmp_path, monkeypatch):
+    """Whoever reaches the Prefect API can start a deployment's run with parameters of their own:
+    in the serving process (PINNED_ENV), one that changes them fails before reading anything."""
+    from flows.evidence_check import PINNED_ENV, evidence_check
+
+    data, note = workspace
+    secret = tmp_path / "private.txt"
+    secret.write_text("Paroxetine inhibits GIRK channels.\n")
+    monkeypatch.setenv(PINNED_ENV, json.dumps({"documents": [str(note)], "out": None, "offline": True, "top_k": None,
+                                               "bibliography": None}))
+    with pytest.raises(ValueError, match=r"checks only the documents it was deployed with; refused a run that "
+                                         r"changes documents, out$"):
+        evidence_check([str(secret)], out=str(tmp_path / "elsewhere"), offline=True)
+    with pytest.raises(ValueError, match=r"refused a run that changes offline, top_k$"):
+        evidence_check([str(note)], offline=False, top_k=100_000)
+    assert not (tmp_path / "elsewhere").exists() and not (data / "runs").exists()
+
+
 @pytest.mark.slow
 def test_real_server_fires_a_cron_schedule_and_a_trigger(tmp_path, data_dir):
     data = data_dir
@@ -157,9 +176,12 @@ def test_real_server_fires_a_cron_schedule_and_a_trigger(tmp_path, data_dir):
         result = subprocess.run([*litmine, "status", "--json"], env=env, capture_output=True, text=True, check=True)
         return json.loads(result.stdout)
 
-    subprocess.run([*litmine, "server", "start", "--port", str(_free_port())], env=env, check=True, timeout=240)
+    port = _free_port()
+    subprocess.run([*litmine, "server", "start", "--port", str(port)], env=env, check=True, timeout=240)
     deploy = None
     try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ui-settings", timeout=10) as response:
+            assert json.load(response)["api_url"] == f"http://127.0.0.1:{port}/api"  # not Prefect's default 4200
         deploy = subprocess.Popen([*litmine, "deploy", str(note), "--cron", "* * * * *", "--name", "ci",
                                    "--offline"], env=env, start_new_session=True,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -169,6 +191,14 @@ def test_real_server_fires_a_cron_schedule_and_a_trigger(tmp_path, data_dir):
         subprocess.run([*litmine, "trigger", "ci"], env=env, check=True, timeout=180)
         runs = status()
         assert len(runs) >= 2
+        elsewhere = tmp_path / "elsewhere"  # a run asked through the API to write somewhere else
+        attack = ("from prefect.deployments import run_deployment; import sys; "
+                  "run = run_deployment('evidence-check/ci', parameters={'documents': [sys.argv[1]], "
+                  "'out': sys.argv[2]}, timeout=150); print(run.state.name)")
+        asked = subprocess.run([sys.executable, "-c", attack, str(note), str(elsewhere)],
+                               env={**env, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}, capture_output=True,
+                               text=True, timeout=180)
+        assert asked.stdout.strip() == "Failed" and not elsewhere.exists()
         assert Path(runs[0]["out_dir"], "changes.csv").is_file()  # compared with the scheduled run
     finally:
         if deploy:

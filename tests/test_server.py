@@ -180,3 +180,15 @@ def test_a_background_server_is_found_again_kept_by_server_start_and_stopped_whe
         assert server.running_server(home) is None and not server.healthy(info.url)
     finally:
         server.stop_server(home)
+
+
+def test_a_server_on_another_port_tells_its_ui_where_its_api_is(home: Path):
+    """`prefect server start --port N` alone serves a UI that looks for its API on 4200; the
+    environment litmine starts it with says N (as Prefect's own settings read it)."""
+    import subprocess
+    import sys
+
+    code = "from prefect.settings import get_current_settings as s; print(s().server.ui.api_url)"
+    env = {**server.server_env(home, 4321), "PREFECT_UI_API_URL": "http://127.0.0.1:4200/api"}  # a stale one too
+    ui_api = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert ui_api.stdout.strip() == "http://127.0.0.1:4321/api"

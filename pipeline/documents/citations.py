@@ -14,10 +14,25 @@ from pipeline.datatypes import Reference
 
 # --- citation markers and identifiers ----------------------------------------
 
+def _letters(kind: str) -> str:
+    """A character class of the upper- or lower-case letters of the Latin (accents included),
+    Greek and Cyrillic alphabets: a surname may be "Šimić" or "Łukasiewicz", not only [A-Z]."""
+    codes = [code for code in range(0x0530) if getattr(chr(code), f"is{kind}")() and chr(code).isalpha()]
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "".join(re.escape(chr(a)) + (f"-{re.escape(chr(b))}" if b > a else "") for a, b in runs)
+
+
+_UPPER, _LOWER = _letters("upper"), _letters("lower")
+
 # A numeric marker: "[4]", "[4-6]", "[4, 6-8]" (its group: the numbers inside the brackets).
 NUMERIC_MARKER = re.compile(
     r"\[(\d{1,3}(?:\s*[-–—]\s*\d{1,3})?(?:\s*[,;]\s*\d{1,3}(?:\s*[-–—]\s*\d{1,3})?)*)\]")
-_SURNAME = r"(?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[A-ZÀ-Þ][a-zà-ÿ'’][\w'’\-]*"
+_SURNAME = rf"(?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[{_UPPER}][{_LOWER}'’][\w'’\-]*"
 _AUTHORS = (rf"(?P<surname>{_SURNAME})(?:(?:\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&)\s+){_SURNAME})*"
             r"(?:\s+et\s+al\.?)?")
 _YEARS = r"(?:19|20)\d{2}[a-z]?(?:\s*,\s*(?:19|20)\d{2}[a-z]?)*"
@@ -27,7 +42,12 @@ _PANDOC_KEY = re.compile(r"(?<![\w@])-?@(\w(?:[\w:.#$%&+?<>~/-]*\w)?)")
 _PARENTHETICAL = re.compile(r"\(([^()]*\b(?:19|20)\d{2}[a-z]?)\)")
 _CITE_PART = re.compile(
     rf"(?:(?:e\.g\.|i\.e\.|see(?:\s+also)?|cf\.|reviewed\s+in)[,\s]+)?{_AUTHORS},?\s+(?P<years>{_YEARS})")
-_NARRATIVE = re.compile(rf"\b{_AUTHORS}\s+\((?P<years>{_YEARS})\)")
+# A narrative citation, "Smith and Lee (2019)", looked for only as far back as NARRATIVE_REACH
+# characters from each "(2019)": searched for from every capitalised word, a long list of names
+# with no year after it took time quadratic in its length.
+_NARRATIVE = re.compile(rf"\b{_AUTHORS}\s+\((?P<years>{_YEARS})\)\Z")
+_NARRATIVE_YEARS = re.compile(rf"\s\((?:{_YEARS})\)")
+NARRATIVE_REACH = 200
 _ID = re.compile(
     r"(?P<url>https?://[^\s<>\"'\]]+)"
     r"|\bdoi:?\s*(?P<doi>10\.\d{4,9}/[^\s<>\"]+)"
@@ -57,7 +77,7 @@ def citation_markers(text: str, keys: Collection[str] = ()) -> list[tuple[int, R
             if cite:
                 found += [(offset, ref) for ref in _author_year(cite)]
             offset += len(part) + 1
-    found += [(m.start(), ref) for m in _NARRATIVE.finditer(text) for ref in _author_year(m)]
+    found += [(m.start(), ref) for m in _narratives(text) for ref in _author_year(m)]
     for start, raw, kind, value in identifiers(text):
         if kind != "url":
             found.append((start, Reference(id_key(kind, value), raw, resolved_by=kind, **{kind: value})))
@@ -72,6 +92,16 @@ def without_markers(text: str) -> str:
     text = _PARENTHETICAL.sub(lambda m: "" if all(_CITE_PART.fullmatch(part.strip())
                                                    for part in m.group(1).split(";")) else m.group(0), text)
     return re.sub(r"\s+([.,;:])", r"\1", re.sub(r"\s{2,}", " ", text)).strip()
+
+
+def _narratives(text: str) -> list[re.Match[str]]:
+    """Each narrative citation, found back from its "(years)"."""
+    found = []
+    for years in _NARRATIVE_YEARS.finditer(text):
+        start = max(years.start() - NARRATIVE_REACH, found[-1].end() if found else 0)
+        if m := _NARRATIVE.search(text, start, years.end()):
+            found.append(m)
+    return found
 
 
 def _expand(group: str) -> list[str]:
@@ -148,7 +178,7 @@ _YEAR = re.compile(r"\b((?:19|20)\d{2})[a-z]?\b")
 _VANCOUVER_SOURCE = re.compile(r"\b((?:19|20)\d{2})[^;]{0,20};\s*(\d+)\s*(?:\([^)]*\))?\s*:\s*([A-Za-z]?\d+)")
 _APA_SOURCE = re.compile(r",\s*(\d+)\s*(?:\([^)]*\))?\s*,\s*([A-Za-z]?\d+)\s*[-–]")
 _TITLE_END = re.compile(r"[.?!]\s+")
-_FIRST_AUTHOR = re.compile(r"\s*((?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[A-ZÀ-Þ][\w'’\-]+)")
+_FIRST_AUTHOR = re.compile(rf"\s*((?:(?:van|von|de|der|den|del|da|di|du|le|la)\s+)*[{_UPPER}][\w'’\-]+)")
 
 
 def parse_reference_list(lines: list[str]) -> dict[str, Reference]:

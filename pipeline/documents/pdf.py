@@ -44,9 +44,10 @@ class _Line:
     text: str = ""
 
 
-def from_pdf(data: bytes) -> PlainText:
-    """The text of a PDF's text layer; ValueError when there is none (a scan) or the file is not a PDF."""
-    pages = _pages(data)
+def from_pdf(data: bytes, max_chars: int) -> PlainText:
+    """The text of a PDF's text layer; ValueError when there is none (a scan), when it holds more
+    than `max_chars` (pypdf caps each stream it unpacks, not their sum) or the file is not a PDF."""
+    pages = _pages(data, max_chars)
     body = Counter()
     for line in (line for lines in pages for line in lines):
         body[(line.size, line.bold)] += len(line.text)
@@ -57,17 +58,28 @@ def from_pdf(data: bytes) -> PlainText:
     return _plain_text(_paragraphs(lines, body_size, body_bold))
 
 
-def _pages(data: bytes) -> list[list[_Line]]:
+class _Refused(Exception):
+    """A readable PDF litmine does not read: password-protected, or too much text."""
+
+
+def _pages(data: bytes, max_chars: int) -> list[list[_Line]]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise PermissionError("the PDF is password-protected")
-        return [_lines(page, number) for number, page in enumerate(reader.pages)]
-    except PermissionError as exc:
-        raise ValueError(str(exc)) from exc
+            raise _Refused("the PDF is password-protected")
+        pages, chars = [], 0
+        for number, page in enumerate(reader.pages):
+            pages.append(_lines(page, number))
+            chars += sum(len(line.text) for line in pages[-1])
+            if chars > max_chars:
+                raise _Refused(f"its text runs past the limit of {max_chars / 2**20:g} MB "
+                                      "(LITMINE_MAX_DOCUMENT_MB)")
+        return pages
+    except _Refused as exc:
+        raise ValueError(str(exc)) from None
     except (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a readable PDF ({exc or type(exc).__name__})") from exc
 

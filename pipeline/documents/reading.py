@@ -15,13 +15,12 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-import urllib.error
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
+from pipeline.config import Settings
 from pipeline.datatypes import DocSentence, Document, Reference
 from pipeline.documents.citations import (LIST_ITEM, NUMBERED_ITEM, NUMERIC_MARKER, REFERENCE_HEADING,
                                           citation_markers, id_key, identifiers, looks_like_reference,
@@ -32,14 +31,13 @@ from pipeline.documents.latex import from_latex
 from pipeline.documents.markup import PlainText, from_html, from_markdown
 from pipeline.documents.pdf import from_pdf
 from pipeline.documents.sentences import split_sentences
+from pipeline.documents.web import FetchError, fetch
 from pipeline.documents.word import from_docx
 
 FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".qmd": "md", ".rmd": "md",
            ".html": "html", ".htm": "html", ".tex": "tex", ".pdf": "pdf", ".docx": "docx"}
 _TEXT_FORMATS = {"txt": PlainText, "md": from_markdown, "html": from_html, "tex": from_latex}
-_BINARY_FORMATS = {"pdf": from_pdf, "docx": from_docx}  # bytes -> PlainText; ValueError names the problem
-_CONTENT_TYPES = {"application/pdf": "pdf",
-                  "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx"}
+_BINARY_FORMATS = {"pdf": from_pdf, "docx": from_docx}  # (bytes, size limit) -> PlainText; ValueError says why
 
 
 class DocumentError(ValueError):
@@ -48,13 +46,14 @@ class DocumentError(ValueError):
 
 # --- loading -----------------------------------------------------------------
 
-def read_documents(sources: list[str], bibliography: str | None = None) -> tuple[list[Document], list[str]]:
+def read_documents(sources: list[str], bibliography: str | None = None,
+                   settings: Settings | None = None) -> tuple[list[Document], list[str]]:
     """Each readable document, named uniquely in the batch (`unique_names`), and the one-line
     error (naming it) of each that is not: one bad file in a batch does not stop the others."""
     documents, errors = [], []
     for source in sources:
         try:
-            documents.append(load_document(source, bibliography))
+            documents.append(load_document(source, bibliography, settings))
         except DocumentError as exc:
             errors.append(str(exc))
     return unique_names(documents), errors
@@ -82,14 +81,19 @@ def _qualified(doc: Document) -> str:
     return f"{folder}/{doc.name}" if folder else doc.name
 
 
-def load_document(source: str | Path, bibliography: str | Path | None = None) -> Document:
+def load_document(source: str | Path, bibliography: str | Path | None = None,
+                  settings: Settings | None = None) -> Document:
     """Read a file, or fetch an http(s) URL, and parse it by its extension or content type; its
     citation keys resolve against `bibliography`, else (Markdown, LaTeX) the files the document
-    names or one of its name beside it ("paper.md" and "paper.bib")."""
-    source = str(source)
+    names or one of its name beside it ("paper.md" and "paper.bib"). `settings` limits its size
+    and, for a URL, the fetch (pipeline.documents.web); by default, the default limits."""
+    source, settings = str(source), settings or Settings()
     if re.match(r"https?://", source, re.I):
-        data, charset, fmt = _fetch(source)
-        plain = _convert(data, source, fmt, charset)
+        try:
+            page = fetch(source, FORMATS, settings)
+        except FetchError as exc:
+            raise DocumentError(f"{source}: {exc}") from None
+        plain = _convert(page.data, source, page.fmt, settings, page.charset or "utf-8")
         return _document(_with_bibliography(plain, source, [Path(bibliography)] if bibliography else []), source)
     path = Path(source)
     if not path.exists():
@@ -101,10 +105,14 @@ def load_document(source: str | Path, bibliography: str | Path | None = None) ->
         raise DocumentError(f"{source}: unsupported file type {path.suffix or '(none)'!r}; "
                             f"expected one of {', '.join(FORMATS)}")
     try:
+        size = path.stat().st_size
+        if size > settings.max_document_bytes:
+            raise DocumentError(f"{source}: too large ({size / 2**20:.1f} MB; the limit is "
+                                f"{settings.max_document_mb:g} MB, LITMINE_MAX_DOCUMENT_MB)")
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{source}: cannot read: {exc.strerror or exc}") from exc
-    plain = _convert(data, source, fmt)
+    plain = _convert(data, source, fmt, settings)
     if bibliography:
         files = [Path(bibliography)]
     elif fmt in ("md", "tex"):
@@ -115,15 +123,18 @@ def load_document(source: str | Path, bibliography: str | Path | None = None) ->
     return _document(_with_bibliography(plain, source, files), source)
 
 
-def _convert(data: bytes, source: str, fmt: str, charset: str = "") -> PlainText:
+def _convert(data: bytes, source: str, fmt: str, settings: Settings, charset: str = "") -> PlainText:
     """The document's plain text; `charset` for a fetched page's text, else BOM or UTF-8."""
-    if fmt in _BINARY_FORMATS:
-        try:
-            return _BINARY_FORMATS[fmt](data)
-        except ValueError as exc:
-            raise DocumentError(f"{source}: {exc}") from exc
-    text = data.decode(charset, errors="replace") if charset else _decode(data, source)
-    return _TEXT_FORMATS[fmt](text.replace("\r\n", "\n").replace("\r", "\n"))
+    try:
+        if fmt in _BINARY_FORMATS:
+            return _BINARY_FORMATS[fmt](data, settings.max_document_bytes)
+        text = _decode(data, source, _known(charset))
+        return _TEXT_FORMATS[fmt](text.replace("\r\n", "\n").replace("\r", "\n"))
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than a parser walks
+        if isinstance(exc, DocumentError):
+            raise
+        problem = exc if isinstance(exc, ValueError) else "nested too deeply to read"
+        raise DocumentError(f"{source}: {problem}") from None
 
 
 def _with_bibliography(plain: PlainText, source: str, files: list[Path]) -> PlainText:
@@ -137,36 +148,33 @@ def _with_bibliography(plain: PlainText, source: str, files: list[Path]) -> Plai
     return plain
 
 
-def _decode(data: bytes, source: str) -> str:
+def _decode(data: bytes, source: str, charset: str = "") -> str:
+    """A file's text: UTF-16 with a BOM, else UTF-8, where a byte that is not UTF-8 (a file saved
+    as Latin-1, or pasted together from two encodings) is an error naming its line; a page's text
+    in the charset it declares, bytes that are not replaced."""
+    wide = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or charset.startswith(("utf-16", "utf-32"))
+    if b"\x00" in data[:8192] and not wide:
+        raise DocumentError(f"{source}: binary content, not a text document")
+    if charset:
+        return data.decode(charset, errors="replace")
     encoding = "utf-16" if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise DocumentError(f"{source}: not readable as {encoding} text (bad byte at {exc.start})") from exc
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DocumentError(f"{source}: not readable as {encoding} text (byte 0x{data[exc.start]:02x} on line {line} "
+                            f"is not {encoding.removesuffix('-sig').upper()}; save the file as UTF-8)") from None
     if "\x00" in text:
         raise DocumentError(f"{source}: binary content, not a text document")
     return text
 
 
-def _fetch(url: str) -> tuple[bytes, str, str]:
-    """The page's bytes, charset and format (from its content type, else its path's extension)."""
-    request = urllib.request.Request(url, headers={"User-Agent": "litmine"})
+def _known(charset: str) -> str:
+    """A charset Python knows, else UTF-8 (a page may declare any name)."""
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            data = response.read()
-            charset = response.headers.get_content_charset() or "utf-8"
-            content_type = response.headers.get_content_type()
-    except urllib.error.HTTPError as exc:
-        raise DocumentError(f"{url}: cannot fetch: HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise DocumentError(f"{url}: cannot fetch: {getattr(exc, 'reason', None) or exc}") from exc
-    try:
-        codecs.lookup(charset)
+        return codecs.lookup(charset).name if charset else ""
     except LookupError:
-        charset = "utf-8"
-    suffix = Path(urlparse(url).path).suffix.lower()
-    fmt = "html" if "html" in content_type else _CONTENT_TYPES.get(content_type) or FORMATS.get(suffix, "txt")
-    return data, charset, fmt
+        return "utf-8"
 
 
 def _name(path: str) -> str:

@@ -4,6 +4,11 @@ Word keeps what a PDF loses, so nothing is guessed: headings are the paragraphs 
 Heading N, list items get the bullet or number Word draws for them, superscript citation numbers
 become bracketed markers and hyperlinks keep their targets. Footnotes and endnotes are numbered
 in the order the text cites them ("[1]") and read as a numbered reference list.
+
+A .docx is a zip of XML parts, so before python-docx opens it the parts' unpacked sizes are held
+to the document size limit (a zip bomb unpacks a few kilobytes into gigabytes) and a part that
+declares XML entities is refused (pipeline.safexml; python-docx would not expand them, but no
+Word file has one).
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 
+from pipeline import safexml
 from pipeline.documents.citations import NUMERIC_MARKER, parse_reference_list
 from pipeline.documents.markup import PlainText
 
@@ -19,14 +25,19 @@ _HEADING_STYLE = re.compile(r"title|heading \d", re.I)
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
-def from_docx(data: bytes) -> PlainText:
-    """The text of a .docx file, a blank line between paragraphs; ValueError when it is not one."""
+def from_docx(data: bytes, max_bytes: int) -> PlainText:
+    """The text of a .docx file, a blank line between paragraphs; ValueError when it is not one,
+    or when its parts unpack to more than `max_bytes` or declare XML entities."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     try:
+        _check_parts(data, max_bytes)
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except _Refused:
+        raise
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
         raise ValueError(f"not a readable Word document ({exc or type(exc).__name__})") from exc
     reader = _Reader(document)
     for paragraph in _paragraphs(document):
@@ -34,20 +45,51 @@ def from_docx(data: bytes) -> PlainText:
     return reader.finish()
 
 
+class _Refused(ValueError):
+    """A Word package refused before it is read: too large unpacked, or XML that declares entities."""
+
+
+def _check_parts(data: bytes, max_bytes: int) -> None:
+    """Refuse a package whose parts unpack past `max_bytes` (their sizes as the zip declares
+    them, which is all zipfile will unpack) or whose XML declares entities."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        parts = package.infolist()
+        unpacked = sum(part.file_size for part in parts)
+        if unpacked > max_bytes:
+            raise _Refused(f"unpacks to {unpacked / 2**20:.0f} MB, past the limit of {max_bytes / 2**20:g} MB "
+                             "(LITMINE_MAX_DOCUMENT_MB; a zip bomb?)")
+        for part in parts:
+            if part.filename.endswith((".xml", ".rels")):
+                try:
+                    safexml.check(package.read(part))
+                except safexml.UnsafeXML as exc:
+                    raise _Refused(f"{part.filename} {exc}") from None
+
+
 def _paragraphs(container) -> Iterator:
-    """The paragraphs of the body (or a table cell) in order, those of its tables cell by cell."""
+    """The paragraphs of the body (or a table cell) in order, those of its tables cell by cell;
+    tables in cells walked with a stack of its own, not recursion (a crafted file nests deep)."""
     from docx.table import Table
 
-    for block in container.iter_inner_content():
-        if isinstance(block, Table):
-            seen = set()
-            for row in block.rows:
-                for cell in row.cells:
-                    if id(cell._tc) not in seen:  # a merged cell is listed once per column it spans
-                        seen.add(id(cell._tc))
-                        yield from _paragraphs(cell)
+    stack = [iter(container.iter_inner_content())]
+    while stack:
+        block = next(stack[-1], None)
+        if block is None:
+            stack.pop()
+        elif isinstance(block, Table):
+            stack.append(_cells(block))
         else:
             yield block
+
+
+def _cells(table) -> Iterator:
+    """The blocks of a table's cells, row by row; a merged cell once, not once per column it spans."""
+    seen = set()
+    for row in table.rows:
+        for cell in row.cells:
+            if id(cell._tc) not in seen:
+                seen.add(id(cell._tc))
+                yield from cell.iter_inner_content()
 
 
 class _Reader:

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from pipeline import safexml
 from pipeline.datatypes import GoldDocument, GoldEntity, GoldRelation, Record
 from pipeline.records.corpus_files import (Batch, ImportFailure, at_line, batch_of, corpus_document, line_of,
                                            numbered_lines, parse_json, read_text, tsv_columns)
@@ -58,7 +59,9 @@ def parse_bioc_xml(path: Path) -> Batch:
     """BioC XML (BC5CDR, BioRED, NLM-Gene), read into BioC JSON's shape and built from there."""
     text = read_text(path)
     try:
-        root = ET.fromstring(text)
+        root = safexml.fromstring(text)
+    except safexml.UnsafeXML as exc:
+        raise ImportFailure(f"{path}:1: {exc}") from exc
     except ET.ParseError as exc:
         raise ImportFailure(f"{path}:{exc.position[0]}: malformed XML: {str(exc).split(':')[0]}") from exc
     if root.tag != "collection":

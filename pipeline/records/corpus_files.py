@@ -46,6 +46,27 @@ def load_bytes(path: Path, limit: int = -1) -> bytes:
         raise ImportFailure(f"{path}:1: cannot read: {exc}") from exc
 
 
+def check_size(path: Path, max_bytes: int) -> None:
+    """Refuse a file that is, or unpacks to, more than `max_bytes`: a gzip bomb packs terabytes
+    into kilobytes, so a .gz is unpacked once to count (nothing kept) before it is parsed."""
+    if not path.name.endswith(".gz"):
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ImportFailure(f"{path}:1: too large ({size / 2**20:.0f} MB; the limit is "
+                                f"{max_bytes / 2**20:g} MB, LITMINE_MAX_IMPORT_MB)")
+        return
+    unpacked = 0
+    try:
+        with gzip.open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                unpacked += len(chunk)
+                if unpacked > max_bytes:
+                    raise ImportFailure(f"{path}:1: unpacks to more than {max_bytes / 2**20:g} MB (the limit, "
+                                        "LITMINE_MAX_IMPORT_MB; a gzip bomb?)")
+    except _READ_ERRORS as exc:
+        raise ImportFailure(f"{path}:1: cannot read: {exc}") from exc
+
+
 def read_text(path: Path) -> str:
     """The file's text, which must be UTF-8."""
     data = load_bytes(path)

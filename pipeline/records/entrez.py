@@ -31,6 +31,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.error import HTTPError, URLError
@@ -38,6 +39,7 @@ from urllib.error import HTTPError, URLError
 from Bio import Entrez
 from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError
 
+from pipeline import safexml
 from pipeline.config import Settings
 from pipeline.datatypes import Record
 from pipeline.records.pubmed import TruncatedXMLError, parse_pubmed_xml
@@ -53,6 +55,8 @@ HISTORY_PAGE = 500  # records per efetch page from the history server
 # NCBI <ERROR> texts that mean "try again": its search backend timing out or restarting
 _TRANSIENT_NCBI = re.compile(r"search backend failed|temporarily unavailable|try again later", re.I)
 _PMID = re.compile(r"^[1-9]\d{0,9}$")
+_NO_MATCH = ("NOT_FOUND", "AMBIGUOUS")  # ecitmatch's answers for a citation it matches to no single PMID
+MISS_DAYS = 30  # a citation PubMed matched to nothing is asked again after this long: it may be indexed since
 # Why a requested PMID is missing when NCBI was asked and answered: efetch leaves out a PMID it
 # does not have (HTTP 200, an empty PubmedArticleSet), or the id cannot be one.
 NOT_IN_PUBMED, NOT_A_PMID = "not found in PubMed", "not a PMID"
@@ -119,6 +123,7 @@ def _read_xml(data: bytes, what: str) -> Any:
     """Bio.Entrez.read over a response; partial or non-XML replies and NCBI's transient
     <ERROR>s are retryable, other NCBI <ERROR>s are not."""
     try:
+        safexml.check(data)  # Biopython would expand what the prolog declares
         return Entrez.read(io.BytesIO(data), validate=False)
     except (CorruptedXMLError, NotXMLError) as exc:
         raise TruncatedXMLError(f"{what}: {exc}") from exc
@@ -141,7 +146,11 @@ def _citation_answers(data: bytes, ask: list[str], what: str) -> dict[str, str]:
     for line in data.decode("utf-8", "replace").splitlines():
         parts = line.strip().split("|")
         if len(parts) >= 7 and parts[5].isdigit() and int(parts[5]) < len(ask):
-            answers[ask[int(parts[5])]] = parts[6].strip() if _PMID.match(parts[6].strip()) else ""
+            answer = parts[6].strip()
+            if _PMID.match(answer):
+                answers[ask[int(parts[5])]] = answer
+            elif answer.upper().startswith(_NO_MATCH):  # anything else answers nothing: never a cached miss
+                answers[ask[int(parts[5])]] = ""
     if not answers:
         raise _Transient(f"{what}: the reply answers none of the citations")
     return answers
@@ -337,15 +346,17 @@ class EntrezClient:
         """PMIDs for citations (journal_title, year, volume, first_page, author_name), cached.
 
         None for no match; with ``self.offline`` set it may also mean NCBI could not be asked.
-        Only NCBI's answers are cached: a reply that leaves a citation unanswered raises
+        Only NCBI's answers are cached, a miss (NOT_FOUND, AMBIGUOUS) for MISS_DAYS when online: a
+        reply that leaves a citation unanswered, or answers it with anything else, raises
         EntrezError (after caching the rest), one that answers none is retried.
         """
         fields = ("journal_title", "year", "volume", "first_page", "author_name")
         keys = ["|".join(c.get(f, "").replace("|", " ").strip().lower() for f in fields) for c in citations]
         found: dict[str, str] = {}
         if self.store is not None:
+            misses_since = None if self.offline else (datetime.now(timezone.utc) - timedelta(days=MISS_DAYS))
             for key in keys:
-                cached = self.store.recall_id("citation", key)
+                cached = self.store.recall_id("citation", key, misses_since)
                 if cached is not None:
                     found[key] = cached
         ask = list(dict.fromkeys(k for k in keys if k not in found))

@@ -29,11 +29,13 @@ from typing import Any
 
 from rich.progress import MofNCompleteColumn, Progress
 
+from pipeline import safexml
+from pipeline.config import Settings
 from pipeline.datatypes import GoldDocument, Record
 from pipeline.records.bioc_pubtator import parse_bioc_json, parse_bioc_xml, parse_pubtator
 from pipeline.records.claim_corpora import (parse_check_covid_claims, parse_pubmedqa, parse_scifact_claims,
                                             parse_sentence_corpus)
-from pipeline.records.corpus_files import Batch, ImportFailure, load_bytes
+from pipeline.records.corpus_files import Batch, ImportFailure, check_size, load_bytes
 from pipeline.records.corpus_formats import detect_format
 from pipeline.records.prot_tsv import parse_prot_split
 from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
@@ -55,11 +57,13 @@ class ImportReport:
 # ---------------------------------------------------------------- driver
 
 
-def import_paths(paths: Iterable[Path], store: Store, progress: bool = True) -> ImportReport:
+def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
+                 max_bytes: int = Settings().max_import_bytes) -> ImportReport:
     """Import files and folders (walked recursively, in sorted order), file by file.
 
-    Each file is parsed in full before any of it is stored, so a malformed one
-    lands in ``errors`` with nothing of it stored, and the import goes on.
+    Each file is parsed in full before any of it is stored, so a malformed one, or one larger
+    than `max_bytes` once unpacked, lands in ``errors`` with nothing of it stored, and the
+    import goes on.
     """
     report = ImportReport()
     jobs = _plan([Path(p) for p in paths], report)
@@ -70,6 +74,7 @@ def import_paths(paths: Iterable[Path], store: Store, progress: bool = True) -> 
         for path, fmt in jobs:
             bar.update(files, description=path.name)
             try:
+                check_size(path, max_bytes)
                 batch = PARSERS[fmt](path)
             except ImportFailure as exc:
                 report.errors.append(str(exc))
@@ -157,6 +162,8 @@ def _entrez(parse: Callable[[bytes, str], list[Record]], source: str, path: Path
     """A PubMed or PMC XML file parsed by `parse`; a truncated one is an ImportFailure at its line."""
     try:
         return Batch(records=parse(load_bytes(path), source))
+    except safexml.UnsafeXML as exc:
+        raise ImportFailure(f"{path}:1: {str(exc).removeprefix(f'{source}: ')}") from exc
     except TruncatedXMLError as exc:
         cause = exc.__cause__
         line = cause.position[0] if isinstance(cause, ET.ParseError) else 1

@@ -2,7 +2,9 @@
 
 The standard library's ElementTree (expat) is used on purpose: it never loads
 the DTDs these documents declare, so parsing works offline, and a document cut
-short anywhere fails to parse instead of yielding the records read so far.
+short anywhere fails to parse instead of yielding the records read so far. A
+document that declares entities is refused (pipeline.safexml), and nesting is
+walked without recursion, so no crafted file exhausts memory or the stack.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
+from pipeline import safexml
 from pipeline.datatypes import NOTICE_TYPES, Notice, Record, Section, record_uid
 
 
@@ -24,11 +27,14 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
 def _parse(data: bytes, source: str, roots: tuple[str, ...]) -> ET.Element:
-    """Parse a whole document or raise TruncatedXMLError naming the source and line."""
+    """Parse a whole document or raise TruncatedXMLError naming the source and line (UnsafeXML
+    where it declares entities)."""
     if not data or not data.strip():
         raise TruncatedXMLError(f"{source}: empty response")
     try:
-        root = ET.fromstring(data)
+        root = safexml.fromstring(data)
+    except safexml.UnsafeXML as exc:  # not a cut reply: asking again would not help
+        raise safexml.UnsafeXML(f"{source}: {exc}") from None
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]
@@ -292,16 +298,21 @@ def _jats_body(body: ET.Element | None) -> list[Section]:
 
 
 def _block_lines(element: ET.Element, top: bool) -> list[str]:
-    """Paragraph lines of a section; nested section titles become their own lines."""
+    """Paragraph lines of a section in document order; nested section titles become their own
+    lines. Walked with a stack of its own: a crafted file nests <sec> deeper than Python recurses."""
     lines: list[str] = []
-    for child in element:
+    stack = [(iter(element), top)]
+    while stack:
+        children, at_top = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            continue
         tag = _local(child.tag)
-        if tag in _SKIPPED_JATS or (tag == "title" and top):
+        if tag in _SKIPPED_JATS or (tag == "title" and at_top):
             continue
         if tag in ("sec", "list", "list-item", "boxed-text", "def-list", "statement"):
-            lines.extend(_block_lines(child, top=False))
-        else:
-            text = _text(child)
-            if text:
-                lines.append(text)
+            stack.append((iter(child), False))
+        elif text := _text(child):
+            lines.append(text)
     return lines

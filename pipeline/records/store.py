@@ -350,10 +350,11 @@ class Store:
             db.execute("INSERT OR REPLACE INTO id_map(kind, key, pmid, checked_at) VALUES (?, ?, ?, ?)",
                        (kind, key, pmid, now_iso()))
 
-    def recall_id(self, kind: str, key: str) -> str | None:
-        """A cached conversion: the PMID, '' for a known miss, None if never asked."""
-        row = self._db.execute("SELECT pmid FROM id_map WHERE kind = ? AND key = ?", (kind, key)).fetchone()
-        return row["pmid"] if row else None
+    def recall_id(self, kind: str, key: str, misses_since: datetime | None = None) -> str | None:
+        """A cached conversion: the PMID, '' for a known miss, None if never asked or a miss before `misses_since`."""
+        row = self._db.execute("SELECT pmid, checked_at FROM id_map WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        stale = row and not row["pmid"] and misses_since and datetime.fromisoformat(row["checked_at"]) < misses_since
+        return None if row is None or stale else row["pmid"]
 
     # -- gold corpora -------------------------------------------------------
     def add_gold_documents(self, documents: Iterable[GoldDocument]) -> UpsertCounts:
