@@ -145,21 +145,25 @@ app.add_typer(models_app, name="models")
 @models_app.command("build")
 def models_build(reduced: Annotated[bool, typer.Option(
         help="The quick CI recipe: 100 documents and 300 steps a spaCy model, "
-             "200 documents a split for relations, 300 claims for the verifier.")] = False) -> None:
-    """Train the tagger/parser, NER and relation models and the sentence-level verifier from
-    ../shared (those not built yet), index the KB for linking, teach the linker the train
+             "200 documents a split for relations, 300 claims for the verifier, "
+             "150 documents a corpus for the link model.")] = False) -> None:
+    """Train the tagger/parser, NER and relation models, the sentence-level verifier and the
+    co-mention link model from ../shared (those not built yet), index the KB for linking, teach the linker the train
     corpora's names and save the entity pipeline as one spaCy folder."""
     from pipeline.entities.kb_build import ensure_kb
     from pipeline.entities.linking import build_index
     from pipeline.entities.ner import pipeline_folder
     from pipeline.entities.versions import ner_order
     from pipeline.models import ModelsMissing, linker_dir
+    from pipeline.training.comentions import REDUCED_LINK_DOCUMENTS, build_links
     from pipeline.training.spacy_models import build_models
 
     settings = settings_or_exit()
     kb = ensure_kb(settings)
     try:
-        built = build_models(settings, open_store(settings), kb, reduced=reduced)
+        store = open_store(settings)
+        built = build_models(settings, store, kb, reduced=reduced)
+        built["links"] = build_links(settings, store, limit=REDUCED_LINK_DOCUMENTS if reduced else None)
         built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
         # the pipeline with its linker, taught the train corpora's names (into the linker's folder first)
         built["pipeline"] = pipeline_folder(settings, kb, ner_order(settings))

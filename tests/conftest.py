@@ -92,6 +92,7 @@ def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Sett
     data/processed/test-models and are rebuilt only when the recipe, the data or the code
     changes (minutes on two cores)."""
     from pipeline.records.importers import import_paths
+    from pipeline.training.comentions import REDUCED_LINK_DOCUMENTS, build_links
     from pipeline.training.spacy_models import build_models
 
     settings = load_settings()
@@ -103,6 +104,7 @@ def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Sett
     with Store(settings.store_path) as store:
         import_paths(corpora, store, progress=False)
         build_models(settings, store, kb, reduced=True)
+        build_links(settings, store, limit=REDUCED_LINK_DOCUMENTS)
     shutil.copy(kb.path, settings.kb_path)
     return settings
 

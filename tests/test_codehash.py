@@ -83,7 +83,7 @@ def test_a_code_change_changes_the_hash(tmp_path: Path) -> None:
 
 def _toolkit() -> toolkit.Toolkit:
     return toolkit.Toolkit(Settings(), None, None, None, TriggerExtractor(), "pipeline-x", [Path("drugprot-1")],
-                           Path("verifier-1/model.pkl"))
+                           Path("verifier-1/model.pkl"), Path("links-1/model.pkl"))
 
 
 def test_the_extraction_key_follows_sentence_splitting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

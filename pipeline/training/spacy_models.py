@@ -166,16 +166,15 @@ REDUCED_RELATION_DOCUMENTS = 200
 
 def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: bool = False) -> dict[str, Path]:
     """Every model in MODELS, trained where its key has none yet, then the relation models
-    the flow reads (they use the parser), the sentence-level verifier and the co-mention link model; returns their
+    the flow reads (they use the parser) and the sentence-level verifier; returns their
     folders (each with a build.json)."""
     from pipeline.entities.dictionary import DictionaryTagger
     from pipeline.models import FLOW_CORPORA
     from pipeline.relations.dependencies import DependencyParser
     from pipeline.training.relation_models import build_relation_models
-    from pipeline.training.comentions import REDUCED_LINK_DOCUMENTS, build_links
     from pipeline.training.verifier import REDUCED_VERIFIER_CLAIMS, build_verifier
 
-    total = len(MODELS) + 3
+    total = len(MODELS) + 2
     built = {}
     for number, spec in enumerate(MODELS, 1):
         print(f"model {number}/{total}: {spec.name}", file=sys.stderr)
@@ -183,11 +182,9 @@ def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: b
     print(f"model {total - 1}/{total}: relations ({', '.join(FLOW_CORPORA)})", file=sys.stderr)
     built |= build_relation_models(settings, store, DependencyParser.load(settings),
                                    REDUCED_RELATION_DOCUMENTS if reduced else None)
-    print(f"model {total - 1}/{total}: verifier", file=sys.stderr)
+    print(f"model {total}/{total}: verifier", file=sys.stderr)
     built["verifier"] = build_verifier(settings, store, DictionaryTagger(kb),
                                        REDUCED_VERIFIER_CLAIMS if reduced else None)
-    print(f"model {total}/{total}: links", file=sys.stderr)
-    built["links"] = build_links(settings, store, limit=REDUCED_LINK_DOCUMENTS if reduced else None)
     return built
 
 
