@@ -56,27 +56,11 @@ def pipeline_dir(settings: Settings) -> Path:
     return settings.models / "pipeline"
 
 
-def verifier_dir(settings: Settings) -> Path:
-    return settings.models / VERIFIER
-
-
-def current_verifier(settings: Settings) -> Path:
-    """The current sentence-level verifier's model file; ModelsMissing when it is not built."""
-    pointer = verifier_dir(settings) / "current"
-    path = verifier_dir(settings) / pointer.read_text().strip() / "model.pkl" if pointer.is_file() else None
+def current_pickle(settings: Settings, name: str) -> Path:
+    """The current file of a model saved whole (VERIFIER, LINKS: `pipeline.training.pickled`);
+    ModelsMissing when it is not built."""
+    pointer = settings.models / name / "current"
+    path = settings.models / name / pointer.read_text().strip() / "model.pkl" if pointer.is_file() else None
     if path is None or not path.is_file():
-        raise ModelsMissing(f"model not built: {VERIFIER} (under {settings.models}); run `litmine models build`")
-    return path
-
-
-def links_dir(settings: Settings) -> Path:
-    return settings.models / LINKS
-
-
-def current_links(settings: Settings) -> Path:
-    """The current co-mention link model's file; ModelsMissing when it is not built."""
-    pointer = links_dir(settings) / "current"
-    path = links_dir(settings) / pointer.read_text().strip() / "model.pkl" if pointer.is_file() else None
-    if path is None or not path.is_file():
-        raise ModelsMissing(f"model not built: {LINKS} (under {settings.models}); run `litmine models build`")
+        raise ModelsMissing(f"model not built: {name} (under {settings.models}); run `litmine models build`")
     return path

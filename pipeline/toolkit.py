@@ -28,7 +28,7 @@ from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.kb_build import ensure_kb
 from pipeline.entities.versions import ner_order, pipeline_version
-from pipeline.models import current_links, current_relation_models, current_verifier
+from pipeline.models import LINKS, VERIFIER, current_pickle, current_relation_models
 from pipeline.records import references
 from pipeline.records.entrez import EntrezClient
 from pipeline.records.store import Store
@@ -115,8 +115,8 @@ def open_toolkit(settings: Settings) -> Toolkit:
     # models missing: say so now, not mid-flow
     version = pipeline_version(settings, kb, ner_order(settings))
     relation_models = current_relation_models(settings)
-    verifier_path = current_verifier(settings)
-    links_path = current_links(settings)
+    verifier_path = current_pickle(settings, VERIFIER)
+    links_path = current_pickle(settings, LINKS)
     store = Store(settings.store_path)
     return Toolkit(settings, store, EntrezClient(settings, store), kb, TriggerExtractor(), version, relation_models,
                    verifier_path, links_path)

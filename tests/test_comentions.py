@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, GoldDocument, GoldEntity, GoldRelation, Mention,
                                 Record, Relation)
-from pipeline.models import current_links
+from pipeline.models import LINKS, current_pickle
 from pipeline.training.comentions import document_examples
 from pipeline.verdicts.comentions import CoMention, Link, LinkModel, comention_features, link_side, read_link
 from pipeline.verdicts.evidence import Candidates
@@ -69,7 +69,7 @@ def test_a_link_takes_a_side_only_with_a_direction_and_enough_confidence(relatio
 
 @pytest.fixture(scope="module")
 def links(trained) -> LinkModel:
-    return pickle.loads(current_links(trained).read_bytes())
+    return pickle.loads(current_pickle(trained, LINKS).read_bytes())
 
 
 def comention(sentence: str, subject: str, obj: str, target: str) -> list[tuple[int, CoMention]]:
@@ -89,7 +89,7 @@ def test_the_trained_model_reads_which_way_a_drug_goes(links):
 
 def test_a_cited_paper_that_names_both_sides_takes_the_side_its_words_say(links, kb):
     sertraline, kir = kb.lookup("sertraline")[0].id, kb.lookup("KCNJ10")[0].id
-    sentence = "Sertraline potently inhibited the Kir4.1 channel in a concentration-dependent manner."
+    sentence = "Sertraline is a potent inhibitor of Kir4.1 channels."
     (s, e), (o, f) = spans(sentence, "Sertraline", "Kir4.1")
     mentions = [Mention(s, e, "Sertraline", "Chemical", sertraline), Mention(o, f, "Kir4.1", "Gene", kir)]
     extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {sertraline, kir}, [(sentence, mentions)])}

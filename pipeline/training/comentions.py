@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import sys
-import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,8 +31,9 @@ from pipeline.corpora import ENTITY_TYPES
 from pipeline.datatypes import GoldDocument, GoldEntity, Mention, Relation
 from pipeline.documents.sentences import split_sentences
 from pipeline.evaluation.pharma import CHEMICAL_TYPES, TARGET_TYPES
-from pipeline.models import LINKS, links_dir
+from pipeline.models import LINKS
 from pipeline.records.store import Store
+from pipeline.training.pickled import build_pickled
 from pipeline.verdicts import comentions
 from pipeline.verdicts.comentions import CoMention, LinkModel, record_features
 
@@ -202,21 +201,5 @@ def build_links(settings: Settings, store: Store, config: LinkConfig = LinkConfi
     if not examples:
         raise ValueError(f"the link model trains on BioRED, BC5CDR and DrugProt train: import ../shared/corpora "
                          f"into {store.path}")
-    key = links_key(examples, config)
-    folder = links_dir(settings) / key
-    if (folder / "model.pkl").is_file():
-        print(f"[{LINKS}] up to date: {folder}", file=sys.stderr)
-    else:
-        print(f"[{LINKS}] training on {len(examples)} chemical-target pairs", file=sys.stderr)
-        started = time.monotonic()
-        model = train_links(examples, config)
-        model.key = key
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / "model.tmp"
-        partial.write_bytes(pickle.dumps(model))
-        partial.replace(folder / "model.pkl")
-        (folder / "build.json").write_text(json.dumps({
-            "model": LINKS, "examples": len(examples), "config": asdict(config),
-            "cross_validation": model.cross_validation, "seconds": round(time.monotonic() - started, 1)}, indent=2))
-    (links_dir(settings) / "current").write_text(key)
-    return folder
+    return build_pickled(settings, LINKS, links_key(examples, config), f"{len(examples)} chemical-target pairs",
+                         lambda: train_links(examples, config), {"examples": len(examples), "config": asdict(config)})

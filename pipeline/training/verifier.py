@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import sys
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,8 +28,9 @@ from pipeline.config import Settings
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.evaluation.scifact import ScifactClaim, load_claims, load_passages, macro_f1, rationale_scores
 from pipeline.evaluation.entities import prf
-from pipeline.models import VERIFIER, verifier_dir
+from pipeline.models import VERIFIER
 from pipeline.records.store import Store
+from pipeline.training.pickled import build_pickled
 from pipeline.relations import triggers
 from pipeline.verdicts import rationales, stance
 from pipeline.verdicts.rationales import (Passage, PassageView, SentenceModel, TextSpace, claim_view, doc_features,
@@ -254,22 +253,7 @@ def build_verifier(settings: Settings, store: Store, tagger: EntityTagger | None
         passages = {uid: passages[uid] for uid in passages if uid in cited or uid in others}
     if not claims or not passages:
         raise ValueError(f"the verifier trains on SciFact train: import ../shared/corpora/scifact into {store.path}")
-    key = verifier_key(passages, claims, tagger, config)
-    folder = verifier_dir(settings) / key
-    if (folder / "model.pkl").is_file():
-        print(f"[{VERIFIER}] up to date: {folder}", file=sys.stderr)
-    else:
-        print(f"[{VERIFIER}] training on {len(claims)} SciFact train claims", file=sys.stderr)
-        started = time.monotonic()
-        model = train_verifier(passages, claims, tagger, config)
-        model.key = key
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / "model.tmp"
-        partial.write_bytes(pickle.dumps(model))
-        partial.replace(folder / "model.pkl")
-        (folder / "build.json").write_text(json.dumps({
-            "model": VERIFIER, "claims": len(claims), "config": asdict(config),
-            "cross_validation": model.cross_validation,
-            "seconds": round(time.monotonic() - started, 1), "bytes": (folder / "model.pkl").stat().st_size}, indent=2))
-    (verifier_dir(settings) / "current").write_text(key)
-    return folder
+    return build_pickled(settings, VERIFIER, verifier_key(passages, claims, tagger, config),
+                         f"{len(claims)} SciFact train claims",
+                         lambda: train_verifier(passages, claims, tagger, config),
+                         {"claims": len(claims), "config": asdict(config)})
