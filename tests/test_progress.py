@@ -129,9 +129,9 @@ def test_an_unreadable_document_is_one_error_line_not_prefects_traceback(litmine
     (note.parent / "scan.txt").write_bytes(b"\x00\x01\x02PDF-ish\x00" * 20)
     result = litmine(str(note.parent / "scan.txt"))
     assert result.returncode == 2 and result.stdout == ""
-    error = result.stderr.splitlines()[-1]
-    assert error.startswith("error: 1 of 2 documents could not be read (the others are checked")
-    assert error.endswith("scan.txt: binary content, not a text document")
+    summary, error = result.stderr.splitlines()[-2:]  # the run's summary, then one line per unreadable document
+    assert summary.startswith("error: 1 of 2 documents could not be read (the others are checked")
+    assert error.startswith("error: ") and error.endswith("scan.txt: binary content, not a text document")
     assert "Traceback" not in result.stderr and "prefect" not in result.stderr.lower()
 
 
