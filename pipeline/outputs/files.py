@@ -2,14 +2,17 @@
 
 A run killed mid-write must not leave a truncated table that looks complete, so every output
 is written to a temporary file beside its destination and moved into place (`os.replace` is
-atomic on one file system). A sentence, name or reference line that starts with "=", "+", "-",
-"@", a tab or a carriage return would be read as a formula by Excel or LibreOffice ("CSV
-injection"); such text cells get a leading apostrophe, as OWASP recommends. Numbers are left
-as they are.
+atomic on one file system). A writer killed before the move leaves its temporary file behind,
+named by its process id; the next write of the same file removes it.
+
+A sentence, name or reference line that starts with "=", "+", "-", "@", a tab or a carriage
+return would be read as a formula by Excel or LibreOffice ("CSV injection"); such text cells
+get a leading apostrophe, as OWASP recommends. Numbers are left as they are.
 """
 from __future__ import annotations
 
 import csv
+import glob
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -29,6 +32,7 @@ def replacing(path: Path, mode: str = "w") -> Iterator[IO]:
     """A handle on a temporary file that replaces `path` when the block ends without an error,
     and is removed when it does not."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, mode, **({} if "b" in mode else {"newline": "", "encoding": "utf-8"})) as handle:
@@ -36,6 +40,32 @@ def replacing(path: Path, mode: str = "w") -> Iterator[IO]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """The temporary files of `path` whose writers no longer run (killed before the move)."""
+    prefix = f".{path.name}."
+    for tmp in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = tmp.name[len(prefix):-len(".tmp")]
+        if pid.isdigit() and not _running(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def write_text(path: Path, text: str) -> Path:
+    """A UTF-8 text file written whole or not at all."""
+    with replacing(path) as handle:
+        handle.write(text)
+    return path
 
 
 def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, object]]) -> Path:
