@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 from entrez_variants import variant
 
-from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, Section
+from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, RunClaim, Section
 from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION
 from pipeline.records.store import Store, StoreError
@@ -231,3 +231,16 @@ def test_two_processes_creating_one_store_both_open_it(tmp_path, monkeypatch):
     assert [r.schema_version for r in results] == [SCHEMA_VERSION] * 2
     assert results[0].row_counts()["records"] == 0
 
+
+def test_a_run_repeated_into_its_folder_replaces_it_and_compares_with_the_one_before(store):
+    """A run killed after it was recorded, then run again into the same folder, is one run: the
+    history keeps one per folder, and the repeat compares with what came before the first try."""
+    claims = [RunClaim("k", "note:0:0", "note", "S.", "supported", [], [])]
+    store.add_run("monday", "docs", ["note.txt"], "/runs/monday", {"supported": 1}, claims)
+    store.add_run("first-try", "docs", ["note.txt"], "/runs/today", {"supported": 1}, claims)
+    assert store.previous_run("docs", before="second-try", out_dir="/runs/today") == "monday"
+    store.add_run("second-try", "docs", ["note.txt"], "/runs/today", {"supported": 1}, claims)
+    assert [r["run_id"] for r in store.recent_runs()] == ["second-try", "monday"]
+    assert store.run_claims("first-try") == [] and store.row_counts()["run_claims"] == 2
+    store.add_run("other-docs", "other", ["b.txt"], "/runs/today", {}, [])  # other documents: a run of their own
+    assert len(store.recent_runs()) == 3

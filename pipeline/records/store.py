@@ -362,10 +362,15 @@ class Store:
     # -- run history --------------------------------------------------------
     def add_run(self, run_id: str, documents_key: str, documents: list[str], out_dir: str,
                 summary: dict[str, int], claims: list[RunClaim]) -> None:
-        """Remember a run's verdicts; a re-recorded run id replaces the earlier record."""
+        """Remember a run's verdicts. A re-recorded run id replaces the earlier record, and so does
+        a run of the same documents into the same folder: the run is repeated there (after it was
+        interrupted, say), and the folder holds only the latest tables."""
         with self.transaction() as db:
-            db.execute("DELETE FROM run_claims WHERE run_id = ?", (run_id,))
-            db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+            replaced = "run_id = ? OR (documents_key = ? AND out_dir = ?)"
+            db.execute(f"DELETE FROM run_claims WHERE run_id IN (SELECT run_id FROM runs WHERE {replaced})",
+                       (run_id, documents_key, out_dir))
+            db.execute(f"DELETE FROM runs WHERE {replaced}", (run_id, documents_key, out_dir))
+            db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                        (run_id, documents_key, json.dumps(documents), now_iso(), out_dir, json.dumps(summary)))
             db.executemany("INSERT INTO run_claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 (run_id, c.claim_key, c.claim_id, c.document, c.sentence, c.verdict, json.dumps(c.evidence),
@@ -375,12 +380,13 @@ class Store:
         """When a run started (ISO 8601, UTC)."""
         return self._db.execute("SELECT started_at FROM runs WHERE run_id = ?", (run_id,)).fetchone()["started_at"]
 
-    def previous_run(self, documents_key: str, before: str) -> str | None:
-        """The latest earlier run over the same documents, other than `before`."""
+    def previous_run(self, documents_key: str, before: str, out_dir: str = "") -> str | None:
+        """The latest earlier run over the same documents, other than `before` and other than the
+        one recorded in `before`'s folder `out_dir`, which `before` will replace (`add_run`)."""
         row = self._db.execute(
-            "SELECT run_id FROM runs WHERE documents_key = ? AND run_id != ? AND started_at <= "
+            "SELECT run_id FROM runs WHERE documents_key = ? AND run_id != ? AND out_dir != ? AND started_at <= "
             "COALESCE((SELECT started_at FROM runs WHERE run_id = ?), '9999') "
-            "ORDER BY started_at DESC, rowid DESC LIMIT 1", (documents_key, before, before)).fetchone()
+            "ORDER BY started_at DESC, rowid DESC LIMIT 1", (documents_key, before, out_dir, before)).fetchone()
         return row["run_id"] if row else None
 
     def run_claims(self, run_id: str) -> list[RunClaim]:
