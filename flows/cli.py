@@ -246,6 +246,7 @@ def export_(run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR",
             out: Annotated[Path | None, typer.Option(metavar="FILE",
                                                      help="File to write (default: standard output).")] = None) -> None:
     """Write the records a run read, with their mentions and relations, as BioC JSON or PubTator."""
+    from pipeline.outputs.files import write_text
     from pipeline.outputs.run_records import export_run
 
     try:
@@ -257,8 +258,7 @@ def export_(run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR",
     if out is None:
         sys.stdout.write(exported.text)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(exported.text, encoding="utf-8")
+    write_text(out, exported.text)
     console.print(f"{exported.written} records written to {out}", highlight=False)
 
 

@@ -199,11 +199,12 @@ def check_claims(claims: list[Claim], gathered: Gathered, extracted: dict[str, E
 
 
 @task(cache_policy=NO_CACHE)
-def compare_runs(run_id: str, documents: list[str], results: list[ClaimResult], references: list[ResolvedReference],
-                 settings: Settings) -> list[runs.Change] | None:
-    """What changed since the previous run of the same documents (None when there was none)."""
+def compare_runs(run_id: str, documents: list[str], out: Path, results: list[ClaimResult],
+                 references: list[ResolvedReference], settings: Settings) -> list[runs.Change] | None:
+    """What changed since the previous run of the same documents (None when there was none); a run
+    into the folder of an earlier one repeats it, and compares with the run before that."""
     store = open_toolkit(settings).store
-    previous = store.previous_run(runs.documents_key(documents), before=run_id)
+    previous = store.previous_run(runs.documents_key(documents), before=run_id, out_dir=str(out))
     return runs.diff(store.run_claims(previous), runs.snapshot(results, references)) if previous else None
 
 
@@ -214,8 +215,8 @@ def export(out: Path, documents: list[Document], results: list[ClaimResult], ref
     """The CSV tables (changes.csv where an earlier run compares), the HTML report, and the records
     read with their extraction (for `litmine export`)."""
     tables = write_tables(out, results, references, records, extracted)
-    if changes is not None:
-        tables.append(runs.write_changes(out / "changes.csv", changes))
+    if (changed := runs.write_changes(out / "changes.csv", changes)) is not None:
+        tables.append(changed)
     return [*tables, write_report(out, documents, results, references, changes),
             write_run_records(out, records, extracted)]
 
@@ -231,11 +232,12 @@ def record_run(run_id: str, documents: list[str], out: Path, results: list[Claim
     return counts
 
 
-def last_check(run_id: str, documents: list[str], settings: Settings) -> Recheck | None:
-    """An online run over documents checked before is a re-check (`fetch_records`): since that
-    check's day, and with what each claim read then."""
+def last_check(run_id: str, documents: list[str], out: Path, settings: Settings) -> Recheck | None:
+    """An online run over documents checked before (in another folder: see `compare_runs`) is a
+    re-check (`fetch_records`): since that check's day, and with what each claim read then."""
     kit = open_toolkit(settings)
-    previous = None if kit.client.offline else kit.store.previous_run(runs.documents_key(documents), before=run_id)
+    previous = None if kit.client.offline else kit.store.previous_run(runs.documents_key(documents), before=run_id,
+                                                                       out_dir=str(out))
     if previous is None:
         return None
     read = {c.claim_key: c.read for c in kit.store.run_claims(previous) if c.read}
@@ -272,14 +274,14 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     if refused:
         return _failed(ValueError(refused))
     settings = load_settings().with_overrides(offline=offline or None)
-    out_dir = Path(out) if out else default_out_dir(settings)
+    out_dir = (Path(out) if out else default_out_dir(settings)).resolve()  # the run history's name for it
     docs, unreadable = read_documents(documents, bibliography, settings)
     for error in unreadable:
         print(f"skipped: {error}")
     if not docs:
         return _failed(DocumentError("\n".join(["no document could be read:", *unreadable])))
     run_id, paths_checked = str(flow_run.id or out_dir.name), [d.path for d in docs]
-    recheck = None if fresh else last_check(run_id, paths_checked, settings)
+    recheck = None if fresh else last_check(run_id, paths_checked, out_dir, settings)
     if recheck:
         print(f"re-check: asking PubMed only for what it added since {recheck.since}; cited records fetched again")
     shown = progress()  # each stage ends here too, for the tasks a cache answered or another process ran
@@ -303,7 +305,7 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     results = check_claims.with_options(refresh_cache=fresh or None)(claims, quote(gathered), quote(extracted),
                                                                      settings)
     shown.end(CHECKED)
-    changes = compare_runs(run_id, paths_checked, quote(results), quote(references), settings)
+    changes = compare_runs(run_id, paths_checked, out_dir, quote(results), quote(references), settings)
     paths = export(out_dir, quote(docs), quote(results), quote(references), quote(records), quote(extracted),
                    quote(changes))
     counts = record_run(run_id, paths_checked, out_dir, quote(results), quote(references), quote(gathered), settings)

@@ -28,6 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.outputs.files import write_text
+
 STARTUP_TIMEOUT = 180  # seconds: a busy 2-core machine takes a while to migrate and start
 DEFAULT_PORT = 4200
 IDLE_ENV = "LITMINE_SERVER_IDLE_MINUTES"
@@ -230,7 +232,9 @@ def _launch(prefect_home: Path, port: int, timeout: float) -> ServerInfo:
 
 
 def _save(prefect_home: Path, info: ServerInfo) -> None:
-    _state_file(prefect_home).write_text(json.dumps(vars(info)))
+    """Whole or not at all: a state file cut short would hide a running server from later commands,
+    which would start another."""
+    write_text(_state_file(prefect_home), json.dumps(vars(info)))
 
 
 def _terminate(pid: int, grace: float = 15) -> None:

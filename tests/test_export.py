@@ -78,3 +78,27 @@ def test_an_interrupted_write_leaves_the_last_whole_file(tmp_path):
         write_csv(path, ["a"], rows())
     assert read(path) == [{"a": "before"}]
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # no temporary file left behind
+
+
+def test_a_temporary_file_a_killed_writer_left_is_removed_by_the_next_write(tmp_path):
+    """SIGKILL runs no cleanup: the writer's temporary file stays until the file is written again.
+    A live writer's (this process's pid, here a stand-in) is left alone."""
+    import os
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs
+    abandoned = tmp_path / f".t.csv.{gone.pid}.tmp"
+    abandoned.write_text("a\npart")
+    live = tmp_path / f".t.csv.{os.getppid()}.tmp"
+    live.write_text("a\n")
+    write_csv(tmp_path / "t.csv", ["a"], [{"a": "whole"}])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["t.csv", live.name])
+    assert read(tmp_path / "t.csv") == [{"a": "whole"}]
+
+
+def test_text_files_are_written_whole_too(tmp_path):
+    from pipeline.outputs.files import write_text
+
+    path = write_text(tmp_path / "sub" / "state.json", '{"pid": 1}')
+    assert path.read_text() == '{"pid": 1}' and [p.name for p in path.parent.iterdir()] == ["state.json"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -157,6 +158,42 @@ def test_malformed_files_are_errors_with_line_and_leave_earlier_imports(store: S
     assert [store.get_by_pmid(pmid) for pmid in ("9002", "5101", "2101", "1101")] == [None] * 4
     assert store.gold_documents("drugprot", "dev") == [] and store.gold_claims("scifact", "dev") == []
     assert store.get("scifact:7001") is not None and store.get_by_pmid("8001") is not None
+
+
+def test_a_long_import_lets_other_commands_write_between_its_batches(tmp_path: Path, monkeypatch) -> None:
+    """A file stored in one transaction held the write lock for as long as it took; another
+    command's write (a `litmine run` storing what it fetched) gave up after the busy timeout with
+    "database is locked". Stored a batch a transaction, pausing once a second of holding the
+    lock, it lets the other in within about a second."""
+    import pipeline.records.importers as importers
+    import pipeline.records.store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT", 2.5)  # seconds; the file takes 4
+    monkeypatch.setattr(importers, "IMPORT_BATCH", 100)
+    corpus = tmp_path / "bc5cdr" / "CDR_TrainingSet.PubTator.txt"
+    corpus.parent.mkdir()
+    corpus.write_text("".join(f"{9000 + i}|t|Title {i}\n{9000 + i}|a|Abstract {i}.\n\n" for i in range(800)))
+    importing, upsert = threading.Event(), store_module.Store._upsert
+
+    def slow_upsert(self, db, record):  # 5 ms a record: 0.5 s a batch, 4 s the file
+        importing.set()
+        time.sleep(0.005)
+        return upsert(self, db, record)
+
+    monkeypatch.setattr(store_module.Store, "_upsert", slow_upsert)
+    path = tmp_path / "litmine.sqlite"
+    store = Store(path)
+    importer = threading.Thread(target=import_paths, args=([corpus], store), kwargs={"progress": False})
+    importer.start()
+    assert importing.wait(10)
+    try:
+        with Store(path) as other:
+            other.remember_id("doi", "10.1/run", "42")  # what a run stores while the import goes on
+            waited_until = time.monotonic()
+    finally:
+        importer.join()
+    assert store.recall_id("doi", "10.1/run") == "42" and store.row_counts()["records"] == 800
+    assert time.monotonic() - waited_until > 1  # it got in while the import went on
 
 
 # ---------------------------------------------------------------- the shared corpora, end to end

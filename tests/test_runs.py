@@ -40,3 +40,13 @@ def test_an_erratum_and_an_expression_of_concern_are_changes_of_their_own():
     for record, kind in ((corrected, "newly_corrected"), (doubted, "newly_under_concern")):
         after = snapshot(*pair(record))
         assert [(c.change, c.detail) for c in diff(before, after)] == [(kind, "1")]
+
+
+def test_changes_csv_is_written_only_where_there_is_an_earlier_run(tmp_path):
+    """A run with nothing to compare with leaves no changes.csv, not even one an earlier run into
+    the same folder wrote."""
+    from pipeline.outputs.runs import write_changes
+
+    path = tmp_path / "changes.csv"
+    assert write_changes(path, []) == path and path.read_text().startswith("document,claim_id")
+    assert write_changes(path, None) is None and not path.exists()

@@ -1,13 +1,15 @@
 """The record store: idempotent upserts, source merging, search, gold tables, migrations."""
 import sqlite3
+import threading
 from dataclasses import replace
 
 import pytest
 from entrez_variants import variant
 
-from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, Section
+from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, RunClaim, Section
 from pipeline.records.pubmed import parse_pubmed_xml
-from pipeline.records.store import MIGRATIONS, SCHEMA_VERSION, Store, StoreError
+from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION
+from pipeline.records.store import Store, StoreError
 
 
 
@@ -164,3 +166,81 @@ def test_nested_transactions_land_together(store):
             store.add_gold_claims([GoldClaim("scifact", "dev", "1", "c", "1", "SUPPORT")])
             raise RuntimeError("disk full")
     assert store.row_counts()["records"] == 0 and store.gold_claims("scifact", "dev") == []
+
+
+# -- several connections at once: two `litmine run`s, an import, a scheduled run on one store --------
+
+def _both_at_once(*calls) -> list[object]:
+    """Run `calls` in threads at the same time; their results, an exception standing for its call's."""
+    results: list[object] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:  # noqa: BLE001 - the test looks at what each call raised
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _meeting(monkeypatch, cls, name: str, parties: int = 2) -> None:
+    """Make each thread's first call of `cls.name` wait (up to 2 s) until every thread has made
+    it: the interleaving in which two connections both look before either writes."""
+    barrier, original, met = threading.Barrier(parties, timeout=2), getattr(cls, name), set()
+
+    def waiting(self, *args, **kwargs):
+        value = original.fget(self) if isinstance(original, property) else original(self, *args, **kwargs)
+        if threading.get_ident() not in met:
+            met.add(threading.get_ident())
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:  # the other connection waits for this one's lock
+                pass
+        return value
+
+    monkeypatch.setattr(cls, name, property(waiting) if isinstance(original, property) else waiting)
+
+
+def test_two_connections_adding_the_same_new_record_both_succeed(tmp_path, monkeypatch):
+    """Both look for PMID 1, find nothing, and insert it: the second used to fail with
+    IntegrityError, its look having run before its transaction began."""
+    path = tmp_path / "litmine.sqlite"
+    Store(path).close()
+    one, two = Store(path), Store(path)
+    _meeting(monkeypatch, Store, "_find_existing")
+    results = _both_at_once(lambda: one.upsert_records([corpus_record(year=2019)]),
+                            lambda: two.upsert_records([corpus_record(source="biored", mesh_terms=["Rats"])]))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted((r.added, r.updated) for r in results) == [(0, 1), (1, 0)]  # the second merged the first
+    record = one.get("pmid:1")
+    assert one.row_counts()["records"] == 1 and (record.year, record.mesh_terms) == (2019, ["Rats"])
+
+
+def test_two_processes_creating_one_store_both_open_it(tmp_path, monkeypatch):
+    """Both read schema version 0 and migrate: the second used to fail on "table records already
+    exists"; the version is read again inside the write transaction."""
+    path = tmp_path / "new.sqlite"
+    _meeting(monkeypatch, Store, "schema_version")
+    results = _both_at_once(lambda: Store(path), lambda: Store(path))
+    assert all(isinstance(r, Store) for r in results), results
+    assert [r.schema_version for r in results] == [SCHEMA_VERSION] * 2
+    assert results[0].row_counts()["records"] == 0
+
+
+def test_a_run_repeated_into_its_folder_replaces_it_and_compares_with_the_one_before(store):
+    """A run killed after it was recorded, then run again into the same folder, is one run: the
+    history keeps one per folder, and the repeat compares with what came before the first try."""
+    claims = [RunClaim("k", "note:0:0", "note", "S.", "supported", [], [])]
+    store.add_run("monday", "docs", ["note.txt"], "/runs/monday", {"supported": 1}, claims)
+    store.add_run("first-try", "docs", ["note.txt"], "/runs/today", {"supported": 1}, claims)
+    assert store.previous_run("docs", before="second-try", out_dir="/runs/today") == "monday"
+    store.add_run("second-try", "docs", ["note.txt"], "/runs/today", {"supported": 1}, claims)
+    assert [r["run_id"] for r in store.recent_runs()] == ["second-try", "monday"]
+    assert store.run_claims("first-try") == [] and store.row_counts()["run_claims"] == 2
+    store.add_run("other-docs", "other", ["b.txt"], "/runs/today", {}, [])  # other documents: a run of their own
+    assert len(store.recent_runs()) == 3

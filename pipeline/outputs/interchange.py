@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.datatypes import Mention, Record, Relation
+from pipeline.outputs.files import write_text
 
 
 @dataclass
@@ -103,8 +104,7 @@ def bioc_text(records: Iterable[AnnotatedRecord]) -> str:
 
 
 def write_bioc_json(path: Path, records: Iterable[AnnotatedRecord]) -> Path:
-    path.write_text(bioc_text(records))
-    return path
+    return write_text(path, bioc_text(records))
 
 
 def has_pubtator_id(record: Record) -> bool:
@@ -136,5 +136,4 @@ def _one_line(text: str) -> str:
 
 
 def write_pubtator(path: Path, records: Iterable[AnnotatedRecord]) -> Path:
-    path.write_text(pubtator(records))
-    return path
+    return write_text(path, pubtator(records))

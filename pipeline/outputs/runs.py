@@ -109,7 +109,12 @@ def diff(previous: list[RunClaim], current: list[RunClaim]) -> list[Change]:
     return changes
 
 
-def write_changes(path: Path, changes: list[Change]) -> Path:
+def write_changes(path: Path, changes: list[Change] | None) -> Path | None:
+    """changes.csv; with None (no earlier run to compare with) none, and none left from an earlier
+    run into the same folder."""
+    if changes is None:
+        path.unlink(missing_ok=True)
+        return None
     return write_csv(path, CHANGE_COLUMNS, (asdict(c) for c in changes))
 
 

@@ -16,7 +16,11 @@ choices it makes for its corpora.
 
 Each file is parsed in full before anything is stored, so malformed input
 stores nothing from that file; mentions whose text does not match their
-offsets are kept as the corpus has them and counted as warnings.
+offsets are kept as the corpus has them and counted as warnings. A parsed file
+is stored `IMPORT_BATCH` items a transaction: a corpus of thousands of documents
+in one transaction held the store's write lock past other commands' wait for it
+(`litmine run` beside a long import failed with "database is locked"). An import
+cut short keeps the batches it stored; importing again adds the rest.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubm
 from pipeline.records.store import Store, UpsertCounts
 
 _BIG_FILE = 1000  # records, above which a file gets its own progress bar
+IMPORT_BATCH = 500  # records, documents or claims stored per transaction
 
 
 @dataclass
@@ -113,15 +118,23 @@ def _plan(paths: list[Path], report: ImportReport) -> list[tuple[Path, str]]:
 
 
 def _store(path: Path, batch: Batch, store: Store, report: ImportReport, tick: Callable[[], None]) -> None:
-    """Store one parsed file in one transaction and count what it added, per source and per gold split."""
-    with store.transaction():
-        for source, records in _grouped(batch.records, lambda r: r.source).items():
-            _tally(report.per_source, source, store.upsert_records(_ticking(records, tick)))
-        for key, documents in _grouped(batch.documents, lambda d: f"{d.corpus}/{d.split}").items():
-            _tally(report.gold, key, store.add_gold_documents(_ticking(documents, tick)))
-            _count_mismatches(path, key, documents, report)
-        for key, claims in _grouped(batch.claims, lambda c: f"{c.corpus}/{c.split}").items():
-            _tally(report.gold, key, store.add_gold_claims(_ticking(claims, tick)))
+    """Store one parsed file, IMPORT_BATCH items a transaction, and count what it added, per
+    source and per gold split."""
+    for source, records in _grouped(batch.records, lambda r: r.source).items():
+        for part in _parts(records):
+            _tally(report.per_source, source, store.upsert_records(_ticking(part, tick)))
+    for key, documents in _grouped(batch.documents, lambda d: f"{d.corpus}/{d.split}").items():
+        for part in _parts(documents):
+            _tally(report.gold, key, store.add_gold_documents(_ticking(part, tick)))
+        _count_mismatches(path, key, documents, report)
+    for key, claims in _grouped(batch.claims, lambda c: f"{c.corpus}/{c.split}").items():
+        for part in _parts(claims):
+            _tally(report.gold, key, store.add_gold_claims(_ticking(part, tick)))
+
+
+def _parts(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), IMPORT_BATCH):
+        yield items[start:start + IMPORT_BATCH]
 
 
 def _tally(totals: dict[str, UpsertCounts], key: str, counts: UpsertCounts) -> None:

@@ -5,6 +5,12 @@ has already fetched. Upserts are idempotent (a record whose content hash is
 unchanged is not rewritten), full-text search uses FTS5 with BM25 ranking, and
 the schema is versioned through ``PRAGMA user_version`` with forward-only
 migrations.
+
+Several processes share one store (two `litmine run`s, an import, a scheduled run). Every
+write is one `BEGIN IMMEDIATE` transaction: it takes the write lock before it reads what it
+will change (an existing record, the schema version), so two writers never both decide on
+what they saw before the other wrote, and a writer waits for the lock (`BUSY_TIMEOUT`)
+rather than failing on a read lock it cannot upgrade.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
@@ -20,111 +27,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, RunClaim, Section
+from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION, statements
 
-# Each entry migrates the schema from version i to i + 1.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE records (
-        uid TEXT PRIMARY KEY,
-        pmid TEXT UNIQUE,
-        pmcid TEXT,
-        doi TEXT,
-        title TEXT NOT NULL DEFAULT '',
-        abstract TEXT NOT NULL DEFAULT '',
-        sections TEXT NOT NULL DEFAULT '[]',
-        journal TEXT NOT NULL DEFAULT '',
-        year INTEGER,
-        publication_types TEXT NOT NULL DEFAULT '[]',
-        mesh_terms TEXT NOT NULL DEFAULT '[]',
-        source TEXT NOT NULL DEFAULT '',
-        fetched_at TEXT,
-        content_hash TEXT NOT NULL
-    );
-    CREATE INDEX records_pmcid ON records(pmcid);
-    CREATE INDEX records_doi ON records(doi);
-    CREATE TABLE record_sources (
-        uid TEXT NOT NULL REFERENCES records(uid),
-        source TEXT NOT NULL,
-        PRIMARY KEY (uid, source)
-    );
-    CREATE VIRTUAL TABLE records_fts USING fts5(
-        uid UNINDEXED, title, abstract, body, tokenize = 'porter unicode61'
-    );
-    CREATE TABLE id_map (
-        kind TEXT NOT NULL,          -- pmcid | doi | citation
-        key TEXT NOT NULL,
-        pmid TEXT NOT NULL,          -- '' when NCBI said there is none
-        checked_at TEXT NOT NULL,
-        PRIMARY KEY (kind, key)
-    );
-    CREATE TABLE gold_documents (
-        corpus TEXT NOT NULL, split TEXT NOT NULL, doc_id TEXT NOT NULL,
-        text TEXT NOT NULL, annotations_hash TEXT NOT NULL,
-        PRIMARY KEY (corpus, split, doc_id)
-    );
-    CREATE TABLE gold_entities (
-        corpus TEXT NOT NULL, split TEXT NOT NULL, doc_id TEXT NOT NULL, ann_id TEXT NOT NULL,
-        start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-        type TEXT NOT NULL, identifiers TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (corpus, split, doc_id, ann_id)
-    );
-    CREATE TABLE gold_relations (
-        corpus TEXT NOT NULL, split TEXT NOT NULL, doc_id TEXT NOT NULL,
-        type TEXT NOT NULL, arg1 TEXT NOT NULL, arg2 TEXT NOT NULL,
-        rel_id TEXT NOT NULL DEFAULT '', novelty TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (corpus, split, doc_id, type, arg1, arg2)
-    );
-    CREATE TABLE gold_claims (
-        corpus TEXT NOT NULL, split TEXT NOT NULL, claim_id TEXT NOT NULL, doc_id TEXT NOT NULL,
-        claim TEXT NOT NULL, label TEXT NOT NULL DEFAULT '', sentences TEXT NOT NULL DEFAULT '[]',
-        PRIMARY KEY (corpus, split, claim_id, doc_id)
-    );
-    """,
-    # 2: run history, so a run can say what changed since the previous run of the same documents
-    """
-    CREATE TABLE runs (
-        run_id TEXT PRIMARY KEY,
-        documents_key TEXT NOT NULL,
-        documents TEXT NOT NULL,          -- JSON list of the documents checked
-        started_at TEXT NOT NULL,
-        out_dir TEXT NOT NULL,
-        summary TEXT NOT NULL             -- JSON: verdict -> number of claims
-    );
-    CREATE INDEX runs_documents ON runs(documents_key, started_at);
-    CREATE TABLE run_claims (
-        run_id TEXT NOT NULL REFERENCES runs(run_id),
-        claim_key TEXT NOT NULL,
-        claim_id TEXT NOT NULL,
-        document TEXT NOT NULL,
-        sentence TEXT NOT NULL,
-        verdict TEXT NOT NULL,
-        evidence TEXT NOT NULL,           -- JSON list of evidence PMIDs/uids
-        unavailable TEXT NOT NULL,        -- JSON list of cited markers whose records could not be had
-        PRIMARY KEY (run_id, claim_key)
-    );
-    """,
-    # 3: a generation counter, bumped whenever records change, so searches can be cached safely
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    INSERT INTO meta(key, value) VALUES ('generation', 0);
-    """,
-    # 4: what a reference check needs (authors, volume, pages) and PubMed's notices on a record's
-    # standing (retractions, expressions of concern, errata); records stored before have none
-    # until they are fetched again
-    """
-    ALTER TABLE records ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE records ADD COLUMN volume TEXT NOT NULL DEFAULT '';
-    ALTER TABLE records ADD COLUMN pages TEXT NOT NULL DEFAULT '';
-    ALTER TABLE records ADD COLUMN notices TEXT NOT NULL DEFAULT '[]';
-    """,
-    # 5: the standing of each claim's cited records in a run, so the next run can say which were
-    # retracted or corrected since, and the records gathered for it, which a re-check reads again
-    """
-    ALTER TABLE run_claims ADD COLUMN standing TEXT NOT NULL DEFAULT '[]';
-    ALTER TABLE run_claims ADD COLUMN read TEXT NOT NULL DEFAULT '[]';
-    """,
-]
-SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT = 60.0  # seconds a write waits for another connection's transaction to end
+# SQLite hands the write lock to no one in particular: a writer that commits and begins again at
+# once keeps it, while the others' busy handlers sleep between tries (100 ms at most). A
+# connection that has held the lock TURN seconds in all pauses TURN_PAUSE after its transaction,
+# so a long import (IMPORT_BATCH items a transaction) lets a run's writes in within about a second.
+TURN = 1.0
+TURN_PAUSE = 0.12
 
 # Where two sources hold the same record, text from the higher rank wins;
 # on a tie the first one stored is kept, so re-imports never flip-flop.
@@ -188,15 +99,18 @@ class Store:
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=60)
+            # autocommit: transactions are begun explicitly, BEGIN IMMEDIATE (`transaction`)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT,
+                                       isolation_level=None)
             self._db.row_factory = sqlite3.Row
+            self._lock = threading.RLock()
+            self._depth = 0
+            self._held = 0.0  # seconds this connection has held the write lock since it last paused
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable litmine store: {exc}") from exc
-        self._lock = threading.RLock()
-        self._depth = 0
 
     # -- schema -------------------------------------------------------------
     @property
@@ -204,13 +118,22 @@ class Store:
         return self._db.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
+        """Bring the schema up to date. The version is read again inside the write transaction:
+        another process may have migrated the store since this one first looked."""
+        if self._check_version() == SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            for target in range(self._check_version(), SCHEMA_VERSION):
+                for statement in statements(MIGRATIONS[target]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {target + 1}")
+
+    def _check_version(self) -> int:
         version = self.schema_version
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: schema version {version} is newer than this litmine "
                              f"({SCHEMA_VERSION}); upgrade litmine")
-        for target in range(version, SCHEMA_VERSION):
-            with self._db:
-                self._db.executescript(f"BEGIN; {MIGRATIONS[target]} PRAGMA user_version = {target + 1}; COMMIT;")
+        return version
 
     def close(self) -> None:
         self._db.close()
@@ -234,10 +157,20 @@ class Store:
                 return
             self._depth += 1
             try:
-                with self._db:
+                self._db.execute("BEGIN IMMEDIATE")
+                began = time.monotonic()
+                try:
                     yield self._db
+                except BaseException:
+                    self._db.rollback()
+                    raise
+                self._db.commit()
+                self._held += time.monotonic() - began
             finally:
                 self._depth -= 1
+        if self._held >= TURN:  # outside the lock: this process's other threads need not wait
+            self._held = 0.0
+            time.sleep(TURN_PAUSE)
 
     # -- records ------------------------------------------------------------
     def upsert_records(self, records: Iterable[Record]) -> UpsertCounts:
@@ -430,10 +363,15 @@ class Store:
     # -- run history --------------------------------------------------------
     def add_run(self, run_id: str, documents_key: str, documents: list[str], out_dir: str,
                 summary: dict[str, int], claims: list[RunClaim]) -> None:
-        """Remember a run's verdicts; a re-recorded run id replaces the earlier record."""
+        """Remember a run's verdicts. A re-recorded run id replaces the earlier record, and so does
+        a run of the same documents into the same folder: the run is repeated there (after it was
+        interrupted, say), and the folder holds only the latest tables."""
         with self.transaction() as db:
-            db.execute("DELETE FROM run_claims WHERE run_id = ?", (run_id,))
-            db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+            replaced = "run_id = ? OR (documents_key = ? AND out_dir = ?)"
+            db.execute(f"DELETE FROM run_claims WHERE run_id IN (SELECT run_id FROM runs WHERE {replaced})",
+                       (run_id, documents_key, out_dir))
+            db.execute(f"DELETE FROM runs WHERE {replaced}", (run_id, documents_key, out_dir))
+            db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                        (run_id, documents_key, json.dumps(documents), now_iso(), out_dir, json.dumps(summary)))
             db.executemany("INSERT INTO run_claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 (run_id, c.claim_key, c.claim_id, c.document, c.sentence, c.verdict, json.dumps(c.evidence),
@@ -443,12 +381,13 @@ class Store:
         """When a run started (ISO 8601, UTC)."""
         return self._db.execute("SELECT started_at FROM runs WHERE run_id = ?", (run_id,)).fetchone()["started_at"]
 
-    def previous_run(self, documents_key: str, before: str) -> str | None:
-        """The latest earlier run over the same documents, other than `before`."""
+    def previous_run(self, documents_key: str, before: str, out_dir: str = "") -> str | None:
+        """The latest earlier run over the same documents, other than `before` and other than the
+        one recorded in `before`'s folder `out_dir`, which `before` will replace (`add_run`)."""
         row = self._db.execute(
-            "SELECT run_id FROM runs WHERE documents_key = ? AND run_id != ? AND started_at <= "
+            "SELECT run_id FROM runs WHERE documents_key = ? AND run_id != ? AND out_dir != ? AND started_at <= "
             "COALESCE((SELECT started_at FROM runs WHERE run_id = ?), '9999') "
-            "ORDER BY started_at DESC, rowid DESC LIMIT 1", (documents_key, before, before)).fetchone()
+            "ORDER BY started_at DESC, rowid DESC LIMIT 1", (documents_key, before, out_dir, before)).fetchone()
         return row["run_id"] if row else None
 
     def run_claims(self, run_id: str) -> list[RunClaim]:
