@@ -49,6 +49,7 @@ import pytest
 from conftest import KIR_PAPER
 from fake_eutils import BIOPYTHON, FakeEutils
 from kill_points import COUNTS_ENV, KILL_ENV, PHASES
+from test_faults import DOCUMENT, SEARCHED  # the fault suite's notes and what its fake PubMed finds
 from pipeline.records.store import Store
 
 pytestmark = pytest.mark.skipif(not BIOPYTHON.is_dir(), reason="../shared/entrez is missing")
@@ -59,19 +60,6 @@ SEED = 18  # issue 18: the same kill points on every run of the suite
 KILLS = 20  # at least, of the 24 kill points drawn (a run may finish before a random moment)
 EARLY, LATE = PHASES[:5], PHASES[5:]  # work a resumed run may find done; what every run does
 IMPORTED = 20_000  # documents the import beside two runs stores (about 5 s alone)
-SEARCHED = ["99000001", "31000002"]  # what the fake PubMed's search finds for the uncited claim
-DOCUMENT = """Notes on Kir4.1 and asthma
-
-Sertraline inhibits Kir4.1 channels in astrocytes [1]. Fluoxetine activates Kir4.1 channels [2].
-Budesonide reduces severe asthma exacerbations [3].
-
-Sertraline blocks Kir4.1 currents.
-
-References
-1. PMID: 31415926
-2. PMID: 30108519
-3. https://doi.org/10.1056/NEJMoa1715274
-"""
 OUTPUTS = ("claims.csv", "evidence.csv", "triples.csv", "references.csv", "citations.csv", "report.html",
            "records.jsonl.gz")
 RUN_AT = re.compile(rb'<p class="run-time">Run at [^<]*</p>')
