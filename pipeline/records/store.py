@@ -4,7 +4,7 @@ SQLite is the embedded default because litmine must work offline from what it
 has already fetched. Upserts are idempotent (a record whose content hash is
 unchanged is not rewritten), full-text search uses FTS5 with BM25 ranking, and
 the schema is versioned through ``PRAGMA user_version`` with forward-only
-migrations.
+migrations (pipeline.records.schema).
 
 Several processes share one store (two `litmine run`s, an import, a scheduled run). Every
 write is one `BEGIN IMMEDIATE` transaction: it takes the write lock before it reads what it
