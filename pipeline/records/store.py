@@ -4,7 +4,7 @@ SQLite is the embedded default because litmine must work offline from what it
 has already fetched. Upserts are idempotent (a record whose content hash is
 unchanged is not rewritten), full-text search uses FTS5 with BM25 ranking, and
 the schema is versioned through ``PRAGMA user_version`` with forward-only
-migrations.
+migrations (pipeline.records.schema).
 
 Several processes share one store (two `litmine run`s, an import, a scheduled run). Every
 write is one `BEGIN IMMEDIATE` transaction: it takes the write lock before it reads what it
@@ -106,11 +106,24 @@ class Store:
             self._lock = threading.RLock()
             self._depth = 0
             self._held = 0.0  # seconds this connection has held the write lock since it last paused
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable litmine store: {exc}") from exc
+
+    def _use_wal(self) -> None:
+        """Write-ahead logging, set once in the file. Where two connections set it on a new file at
+        once, SQLite answers one "database is locked" without waiting for the other: it tries again."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     # -- schema -------------------------------------------------------------
     @property
