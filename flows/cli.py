@@ -329,8 +329,12 @@ def trigger(name: Annotated[str, typer.Argument(help="Deployment name (as given 
     """Start a run of a deployment now."""
     _require_api()
     from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
 
-    flow_run = run_deployment(f"evidence-check/{name}", timeout=None if wait else 0)
+    try:
+        flow_run = run_deployment(f"evidence-check/{name}", timeout=None if wait else 0)
+    except ObjectNotFound:
+        fail(f"no deployment named {name!r} on this Prefect server (`litmine deploy --name {name}` makes one)")
     console.print(f"flow run {flow_run.name} ({flow_run.id}): {flow_run.state.name if flow_run.state else '?'}")
     if wait and not (flow_run.state and flow_run.state.is_completed()):
         raise typer.Exit(1)

@@ -189,6 +189,9 @@ def test_real_server_fires_a_cron_schedule_and_a_trigger(tmp_path, data_dir):
         assert scheduled[0]["summary"] and Path(scheduled[0]["out_dir"], "claims.csv").is_file()
 
         subprocess.run([*litmine, "trigger", "ci"], env=env, check=True, timeout=180)
+        unknown = subprocess.run([*litmine, "trigger", "nosuch"], env=env, capture_output=True, text=True, timeout=180)
+        assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+        assert unknown.stderr.strip().splitlines()[-1].startswith("error: no deployment named 'nosuch'")
         runs = status()
         assert len(runs) >= 2
         elsewhere = tmp_path / "elsewhere"  # a run asked through the API to write somewhere else
