@@ -1,16 +1,18 @@
 """The claim verifier: from a claim and the records gathered for it to a verdict.
 
 One verifier serves `litmine run` and every `litmine evaluate verdicts` corpus. It reads each
-record two ways and says which decided:
+record three ways and says which decided:
 
 - the structured signal (`pipeline.verdicts.reconcile`): relations the models read in the
   record between the claim's two concepts (or a member of them), with polarity, negation and
   class logic - precise where it fires, for triple claims only;
 - the sentence-level verifier (`pipeline.verdicts.rationales`): the record's rationale
-  sentences for the claim's text and their stance, for every claim.
+  sentences for the claim's text and their stance, for every claim;
+- the co-mentions (`pipeline.verdicts.comentions`): which way the words around the claim's two
+  sides take them, in the sentences naming both, for triple claims no relation read decides.
 
 A statement takes each paper's side from the sentence model; a triple from its relations, which
-the sentence model may corroborate (`_paper` says why). A paper
+the sentence model may corroborate (`_paper` says why), else from its co-mentions. A paper
 counts once; its weight is the confidence of the signal that decided (a paper whose sentences take both
 sides counts on both). The verdict weighs the papers on each side: `mixed` only when the weaker side
 carries at least MIXED_SHARE of the weight.
