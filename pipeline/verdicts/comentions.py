@@ -146,10 +146,10 @@ class LinkModel:
     key: str = ""
     cross_validation: dict[str, float] = field(default_factory=dict)
 
-    def probabilities(self, items: list[CoMention]) -> dict[int, float]:
-        """P(down), P(none), P(up) of one record's co-mentions of a pair."""
-        row = self.classifier.predict_proba([record_features(items)])[0]
-        return {int(sign): float(p) for sign, p in zip(self.classifier.classes_, row)}
+    def probabilities(self, groups: list[list[CoMention]]) -> list[dict[int, float]]:
+        """P(down), P(none), P(up) of each group of co-mentions of a pair, in one call of the model."""
+        rows = self.classifier.predict_proba([record_features(items) for items in groups])
+        return [{int(sign): float(p) for sign, p in zip(self.classifier.classes_, row)} for row in rows]
 
 
 @dataclass(frozen=True)
@@ -192,10 +192,10 @@ def read_link(model: LinkModel, found: list[tuple[int, CoMention]]) -> Link | No
     """The record's link between the two sides, or None when it names them together nowhere."""
     if not found:
         return None
-    p = model.probabilities([c for _, c in found])
+    # the record's co-mentions together, then each alone (the sentence that says most)
+    p, *alone = model.probabilities([[c for _, c in found], *([c] for _, c in found)])
     sign, direction = _direction(p)
-    # the sentence that says most: the co-mention alone surest of that direction
-    best = max(found, key=lambda f: model.probabilities([f[1]]).get(sign, 0.0))
+    best = found[max(range(len(found)), key=lambda i: alone[i].get(sign, 0.0))]
     return Link(sign, direction, 1.0 - p.get(0, 0.0), best[1].sentence, best[0])
 
 
