@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,24 @@ def test_the_flow_and_its_keys_import_no_model_library() -> None:
             "print(sorted({'spacy', 'scispacy', 'sklearn', 'thinc', 'torch', 'pandas'} & set(sys.modules)))")
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert imported.strip() == "[]"
+
+
+def test_a_parse_kept_for_the_next_process_gives_the_same_hash_until_the_source_changes(tmp_path: Path) -> None:
+    """The parse each process used to redo is kept beside the bytecode; a kept parse of other
+    source, or one that cannot be kept, changes nothing but the time."""
+    hashed = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import one;"
+              "from pipeline.codehash import code_hash; print(code_hash(one))", str(tmp_path)]
+    (tmp_path / "one.py").write_text(ONE)
+    first = subprocess.run(hashed, capture_output=True, text=True, check=True).stdout
+    kept = tmp_path / "__pycache__" / "one.codehash.json"
+    assert kept.is_file()
+    assert subprocess.run(hashed, capture_output=True, text=True, check=True).stdout == first
+    assert first.strip() == code_hash(module(tmp_path / "fresh_one.py", ONE))
+
+    (tmp_path / "one.py").write_text(ONE.replace("LIMIT = 3", "LIMIT = 4"))
+    changed = subprocess.run(hashed, capture_output=True, text=True, check=True).stdout
+    assert changed != first
+
+    shutil.rmtree(tmp_path / "__pycache__")
+    (tmp_path / "__pycache__").write_text("not a folder: nothing can be kept")
+    assert subprocess.run(hashed, capture_output=True, text=True, check=True).stdout == changed
