@@ -135,3 +135,15 @@ def test_bc5cdr_dev_floor(tagger: DictionaryTagger) -> None:
     precision = counts["tp"] / (counts["tp"] + counts["fp"])
     recall = counts["tp"] / (counts["tp"] + counts["fn"])
     assert precision > 0.85 and recall > 0.75, (precision, recall)
+
+
+def test_a_text_tagged_again_gets_the_same_mentions_from_memory(kb: KnowledgeBase) -> None:
+    """The verifier tags each record once per claim it may bear on: the second time is free,
+    and what a caller does with its list cannot change the next answer."""
+    tagger = DictionaryTagger(kb)
+    text = shared_document("pssd-glutamate.txt")
+    first = tagger.tag(text)
+    first.clear()
+    again = tagger.tag(text)
+    assert again == DictionaryTagger(kb).tag(text) and again
+    assert len(tagger._tagged) == 1
