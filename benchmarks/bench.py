@@ -162,6 +162,7 @@ def measure(parts: dict[str, Callable[[], Part]], quick: bool, argv: list[str]) 
             tables.update(part.tables)
             missing.update(part.missing)
         status[name]["seconds"] = round(time.perf_counter() - started, 1)
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     derive_first_demo(figures, missing, quick)
     for figure, value in figures.items():
         if value is None and figure in FIGURES and figure not in missing:
@@ -258,6 +259,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="warm demo runs (their median is the figure)")
     args = parser.parse_args()
     chosen = args.only.split(",")
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     if unknown := set(chosen) - set(PARTS):
         parser.error(f"unknown parts {', '.join(sorted(unknown))}; choose among {', '.join(PARTS)}")
     settings = load_settings()
