@@ -135,7 +135,7 @@ def first_build_part(models: Path) -> Part:
 
 def measure(parts: dict[str, Callable[[], Part]], quick: bool, argv: list[str]) -> dict:
     """Every part in turn, each on its own: one that fails leaves its figures None with the reason."""
-    dirty, now = git("status", "--porcelain"), datetime.now()
+    dirty, now = git("status", "--porcelain", "--", ".", ":(exclude)benchmarks/results"), datetime.now()
     result: dict = {"date": now.strftime("%Y-%m-%d"), "started_at": now.isoformat(timespec="seconds"),
                     "git_commit": git("rev-parse", "HEAD"), "git_dirty": dirty if dirty is None else bool(dirty),
                     "machine": machine(), "quick": quick, "command": argv}
