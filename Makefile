@@ -1,6 +1,8 @@
 # litmine: `make demo` runs the main job on ../shared/documents offline; `make test` runs the tests.
 # Both bootstrap everything on a fresh clone (uv in .uv/, the locked environment in .venv/).
 # `make test-faults` runs the NCBI fault-injection suite alone and prints its table (make test runs it too).
+# `make bench` measures every figure side by side and prints one table (after `make demo`: it needs the models);
+# `make bench BENCH_ARGS=--quick` skips the slow parts.
 SHARED ?= ../shared
 UV_VERSION := 0.13.9
 UV := .uv/bin/uv
@@ -8,7 +10,7 @@ LITMINE := .venv/bin/litmine
 export LITMINE_SHARED := $(abspath $(SHARED))
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup demo test test-faults kb models clean
+.PHONY: setup demo test test-faults bench kb models clean
 
 setup: .venv/.installed
 
@@ -41,6 +43,9 @@ test: setup
 
 test-faults: setup
 	.venv/bin/python -m pytest -q tests/test_faults.py
+
+bench: setup
+	$(LITMINE) bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .uv data/processed/*.sqlite data/processed/runs data/processed/prefect

@@ -340,6 +340,29 @@ def trigger(name: Annotated[str, typer.Argument(help="Deployment name (as given 
         raise typer.Exit(1)
 
 
+BENCH_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench.py"
+QuickOption = Annotated[bool, typer.Option(help="Skip the slow parts: the scaling run and the cold demo run.")]
+PartsOption = Annotated[str | None, typer.Option(metavar="PART,...",
+                                                 help="Only these parts, of first_build, import, entrez, demo, nlp.")]
+
+
+@app.command()
+def bench(quick: QuickOption = False, only: PartsOption = None) -> None:
+    """Measure litmine's figures side by side in one run (throughput, the demo cold and warm, memory, import,
+    Entrez requests) and print them against their targets; writes benchmarks/results/<date>.json and latest.json
+    (--quick: quick.json). Runs benchmarks/bench.py, so needs a source checkout."""
+    import os
+    import subprocess
+
+    if not BENCH_SCRIPT.is_file():
+        fail(f"{BENCH_SCRIPT}: no such file; `litmine bench` runs the benchmarks of a source checkout "
+             f"(git clone), which an installed package does not include")
+    root = BENCH_SCRIPT.parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, str(BENCH_SCRIPT), *(["--quick"] if quick else []), *(["--only", only] if only else [])]
+    raise typer.Exit(subprocess.run(command, cwd=root, env=env).returncode)
+
+
 @app.command()
 def status(limit: Annotated[int, typer.Option(help="How many runs.")] = 10,
            as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:

@@ -21,7 +21,7 @@ def data(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("command", [[], ["import"], ["stats"], ["search"], ["fetch"], ["kb"], ["run"], ["server"],
                                      ["server", "start"], ["server", "stop"], ["deploy"], ["trigger"],
-                                     ["status"], ["export"], ["models", "build"], ["models", "export"],
+                                     ["status"], ["export"], ["bench"], ["models", "build"], ["models", "export"],
                                      ["evaluate"], ["evaluate", "claims"],
                                      ["evaluate", "verdicts"], ["evaluate", "relations"]])
 def test_every_command_has_help(command):

@@ -71,7 +71,7 @@ def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
     import goes on.
     """
     report = ImportReport()
-    jobs = _plan([Path(p) for p in paths], report)
+    jobs = plan_import([Path(p) for p in paths], report)
     columns = (*Progress.get_default_columns(), MofNCompleteColumn())
     with Progress(*columns, disable=not progress) as bar:
         files = bar.add_task("files", total=len(jobs))
@@ -93,8 +93,9 @@ def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
     return report
 
 
-def _plan(paths: list[Path], report: ImportReport) -> list[tuple[Path, str]]:
-    """The files to parse with their formats; non-record files go to ``report.skipped``."""
+def plan_import(paths: list[Path], report: ImportReport) -> list[tuple[Path, str]]:
+    """The files to parse with their formats, a DrugProt/ChemProt split's folder once; non-record
+    files go to ``report.skipped`` (benchmarks/bench.py times parsing them alone)."""
     jobs: list[tuple[Path, str]] = []
     units: set[Path] = set()
     for root in paths:
