@@ -146,35 +146,31 @@ app.add_typer(models_app, name="models")
 def models_build(reduced: Annotated[bool, typer.Option(
         help="The quick CI recipe: 100 documents and 300 steps a spaCy model, "
              "200 documents a split for relations, 300 claims for the verifier, "
-             "150 documents a corpus for the link model.")] = False) -> None:
+             "150 documents a corpus for the link model.")] = False,
+        jobs: Annotated[int | None, typer.Option(
+            min=1, help="Models trained at once, each in a worker process of its own "
+                        "(default: the usable cores; 1: one after another, in this process).")] = None) -> None:
     """Train the tagger/parser, NER and relation models, the sentence-level verifier and the
     co-mention link model from ../shared (those not built yet), index the KB for linking, teach the linker the train
     corpora's names and save the entity pipeline as one spaCy folder."""
     from pipeline.entities.kb_build import ensure_kb
-    from pipeline.entities.linking import build_index
-    from pipeline.entities.ner import pipeline_folder
-    from pipeline.entities.versions import ner_order
-    from pipeline.models import ModelsMissing, linker_dir
-    from pipeline.training.comentions import REDUCED_LINK_DOCUMENTS, build_links
-    from pipeline.training.spacy_models import build_models
+    from pipeline.models import ModelsMissing
+    from pipeline.training.build import SUMMARY, build_all
 
     settings = settings_or_exit()
     kb = ensure_kb(settings)
+    open_store(settings).close()  # a store that cannot be used is one error line, before any training
     try:
-        store = open_store(settings)
-        built = build_models(settings, store, kb, reduced=reduced)
-        built["links"] = build_links(settings, store, limit=REDUCED_LINK_DOCUMENTS if reduced else None)
-        built["linker"] = build_index(kb, linker_dir(settings, kb), progress=True)
-        # the pipeline with its linker, taught the train corpora's names (into the linker's folder first)
-        built["pipeline"] = pipeline_folder(settings, kb, ner_order(settings))
+        build = build_all(settings, kb, reduced=reduced, jobs=jobs)
     except (ValueError, ModelsMissing) as exc:
         fail(str(exc))
-    table = Table("model", "path", "build s", "MB", title="models")
-    for name, path in built.items():
-        built_by = path / "build.json"  # relation models trained before litmine wrote one lack it
+    table = Table("model", "path", "this build", "trained in s", "MB",
+                  title=f"models ({build.seconds:.0f} s, {build.jobs} at a time; {settings.models / SUMMARY})")
+    for name, built in build.models.items():
+        built_by = built.folder / "build.json"  # relation models trained before litmine wrote one lack it
         record = json.loads(built_by.read_text()) if built_by.is_file() else {}
-        table.add_row(name, str(path), f"{record['seconds']:.0f}" if record else "-",
-                      f"{record['bytes'] / 1e6:.1f}" if record else "-")
+        table.add_row(name, str(built.folder), f"trained, {built.seconds:.0f} s" if built.trained else "up to date",
+                      f"{record['seconds']:.0f}" if record else "-", f"{record['bytes'] / 1e6:.1f}" if record else "-")
     Console().print(table)
 
 

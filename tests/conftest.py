@@ -87,13 +87,12 @@ def data_dir(tmp_path: Path, kb: KnowledgeBase, trained: Settings, monkeypatch: 
 
 @pytest.fixture(scope="session")
 def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings whose models folder holds litmine's pipelines, the flow's relation models and verifier,
-    trained by the reduced (CI) recipe from the real ../shared corpora. They live in
-    data/processed/test-models and are rebuilt only when the recipe, the data or the code
-    changes (minutes on two cores)."""
+    """Settings whose models folder holds litmine's pipelines, the flow's relation models, verifier and
+    link model, the linker and the saved entity pipeline, built by the reduced (CI) recipe from the real
+    ../shared corpora (`build_all`, every core). They live in data/processed/test-models and are rebuilt
+    only when the recipe, the data or the code changes (minutes on two cores)."""
     from pipeline.records.importers import import_paths
-    from pipeline.training.comentions import REDUCED_LINK_DOCUMENTS, build_links
-    from pipeline.training.spacy_models import build_models
+    from pipeline.training.build import build_all
 
     settings = load_settings()
     corpora = [settings.shared / "corpora" / name for name in ("bc5cdr", "biored", "nlm_gene", "drugprot", "scifact")]
@@ -103,9 +102,8 @@ def trained(kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory) -> Sett
     settings = settings.with_overrides(data=data, models=PROJECT_ROOT / "data" / "processed" / "test-models")
     with Store(settings.store_path) as store:
         import_paths(corpora, store, progress=False)
-        build_models(settings, store, kb, reduced=True)
-        build_links(settings, store, limit=REDUCED_LINK_DOCUMENTS)
     shutil.copy(kb.path, settings.kb_path)
+    build_all(settings, kb, reduced=True)
     return settings
 
 

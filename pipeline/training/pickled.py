@@ -1,11 +1,12 @@
 """Models trained with scikit-learn, saved whole: one pickle under `models/<name>/<key>/`, made current.
 
 The verifier and the link model are saved the same way: trained only when no model with their key
-exists, written whole or not at all, with a build.json saying what they were trained on, how long it
-took and what cross-validation chose.
+exists, written whole or not at all, the same bytes for the same model (`canonical_pickle`), with a
+build.json saying what they were trained on, how long it took and what cross-validation chose.
 """
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import sys
@@ -31,10 +32,21 @@ def build_pickled(settings: Settings, name: str, key: str, trained_on: str, trai
         model.key = key
         folder.mkdir(parents=True, exist_ok=True)
         partial = folder / "model.tmp"
-        partial.write_bytes(pickle.dumps(model))
+        partial.write_bytes(canonical_pickle(model))
         partial.replace(folder / "model.pkl")
         (folder / "build.json").write_text(json.dumps({
             "model": name, **facts, "cross_validation": model.cross_validation,
             "seconds": round(time.monotonic() - started, 1), "bytes": (folder / "model.pkl").stat().st_size}, indent=2))
     (settings.models / name / "current").write_text(key)
     return folder
+
+
+def canonical_pickle(model: Any) -> bytes:
+    """`model` pickled without pickle's memo, each object written in full wherever it occurs: the bytes
+    then follow from the model's values alone, not from which equal strings a process happened to share
+    (two builds of the same verifier differed so). A model must hold no cycle."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out)
+    pickler.fast = True
+    pickler.dump(model)
+    return out.getvalue()

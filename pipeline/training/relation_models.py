@@ -234,11 +234,11 @@ def train_relation_model(corpus: str, store: Store, out_dir: Path, config: Train
 
 
 def build_relation_models(settings: Settings, store: Store, parser: DependencyParser,
-                          limit: int | None = None) -> dict[str, Path]:
-    """The models the evidence-check flow reads (FLOW_CORPORA), trained where missing, each
-    made current (relations/<corpus>.current names its folder)."""
+                          limit: int | None = None, corpora: Sequence[str] = FLOW_CORPORA) -> dict[str, Path]:
+    """The models the evidence-check flow reads (FLOW_CORPORA, or those of `corpora`), trained where
+    missing, each made current (relations/<corpus>.current names its folder)."""
     built = {}
-    for corpus in FLOW_CORPORA:
+    for corpus in corpora:
         folder = train_relation_model(corpus, store, relation_model_dir(settings), parser=parser, progress=True,
                                       limit=limit)
         (relation_model_dir(settings) / f"{corpus}.current").write_text(folder.name)

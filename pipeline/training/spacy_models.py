@@ -149,7 +149,8 @@ def model_key(spec: ModelSpec, settings: Settings, store: Store, kb_version: str
     digest.update(f"{kb_version}:{spacy.__version__}".encode())
     for corpus, split in (*spec.train, *spec.dev):
         if corpus in TREEBANKS:
-            digest.update(json.dumps([(p.name, p.stat().st_size) for p in treebank_files(settings, corpus, split)]).encode())
+            files = treebank_files(settings, corpus, split)
+            digest.update(json.dumps([(p.name, p.stat().st_size) for p in files]).encode())
         else:
             digest.update(store.gold_fingerprint(corpus, split.split("-")[0]).encode())
     return digest.hexdigest()[:12]
@@ -160,43 +161,14 @@ REDUCED = {"training.max_epochs": 0, "training.max_steps": 300, "training.eval_f
            "corpora.train.limit": 100, "corpora.dev.limit": 50}
 
 
-# The relation models' quick recipe: the first documents of each split.
-REDUCED_RELATION_DOCUMENTS = 200
-
-
-def build_models(settings: Settings, store: Store, kb: KnowledgeBase, reduced: bool = False) -> dict[str, Path]:
-    """Every model in MODELS, trained where its key has none yet, then the relation models
-    the flow reads (they use the parser) and the sentence-level verifier; returns their
-    folders (each with a build.json)."""
-    from pipeline.entities.dictionary import DictionaryTagger
-    from pipeline.models import FLOW_CORPORA
-    from pipeline.relations.dependencies import DependencyParser
-    from pipeline.training.relation_models import build_relation_models
-    from pipeline.training.verifier import REDUCED_VERIFIER_CLAIMS, build_verifier
-
-    total = len(MODELS) + 2
-    built = {}
-    for number, spec in enumerate(MODELS, 1):
-        print(f"model {number}/{total}: {spec.name}", file=sys.stderr)
-        built[spec.name] = build_model(spec, settings, store, kb, REDUCED if reduced else None)
-    print(f"model {total - 1}/{total}: relations ({', '.join(FLOW_CORPORA)})", file=sys.stderr)
-    built |= build_relation_models(settings, store, DependencyParser.load(settings),
-                                   REDUCED_RELATION_DOCUMENTS if reduced else None)
-    print(f"model {total}/{total}: verifier", file=sys.stderr)
-    built["verifier"] = build_verifier(settings, store, DictionaryTagger(kb),
-                                       REDUCED_VERIFIER_CLAIMS if reduced else None)
-    return built
-
-
 def build_model(spec: ModelSpec, settings: Settings, store: Store, kb: KnowledgeBase,
                 overrides: dict[str, object] | None = None) -> Path:
     """Train `spec` unless a model with the same key exists; returns its folder (model-best/, build.json)."""
     overrides = {**spec.overrides, **(overrides or {})}
     key = model_key(ModelSpec(spec.name, spec.config, spec.train, spec.dev, overrides), settings, store, kb.version)
     root = settings.models / spec.name / key
-    best = root / "model-best"
-    if (best / "meta.json").is_file():
-        print(f"[{spec.name}] up to date: {best}", file=sys.stderr)
+    if (root / "build.json").is_file():  # written last: a model-best without it is a training cut short
+        print(f"[{spec.name}] up to date: {root / 'model-best'}", file=sys.stderr)
     else:
         _train(spec, root, settings, store, kb, overrides)
     (settings.models / spec.name / "current").write_text(key)

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -163,10 +164,13 @@ def train_verifier(passages: dict[str, Passage], claims: list[ScifactClaim], tag
     selection_threshold = max(_grid(), key=lambda t: np.mean([rationale_scores(
         dict(enumerate(choose_sentences(p, t))), gold_rationales).f1 for p in probabilities]))
 
+    @cache  # the repeats mostly choose the same sentences of a pair, and the gold ones are often among them
+    def pair_stance(i: int, sentences: tuple[int, ...]) -> dict[str, float]:
+        return stance_features(claims[pairs[i].claim].text, [corpus.passages[pairs[i].uid].sentences[s]
+                                                             for s in sentences])
+
     def stance_rows(rationales_: list[list[int]], indexes: Iterable[int]) -> list[dict[str, float]]:
-        return [stance_features(claims[pairs[i].claim].text,
-                                [corpus.passages[pairs[i].uid].sentences[s] for s in rationales_[i]])
-                for i in indexes]
+        return [pair_stance(i, tuple(rationales_[i])) for i in indexes]
 
     gold_stance = stance_rows([p.rationale for p in pairs], evidence_pairs)
     contradicts = labels[evidence_pairs] == "CONTRADICT"
@@ -211,7 +215,7 @@ def train_verifier(passages: dict[str, Passage], claims: list[ScifactClaim], tag
                                 key=lambda kt: open_f1(*kt))
     docs = doc_matrix([np.mean(ps, axis=0) for ps in zip(*probabilities)])
     return SentenceModel(
-        space=corpus.space,
+        space=_without_addresses(corpus.space),
         selector=_gradient_boosting(config.seed).fit(*_rationale_rows(pairs)),
         evidence=_gradient_boosting(config.seed).fit(docs, has_evidence),
         cited_evidence=_gradient_boosting(config.seed).fit(docs[is_cited], has_evidence[is_cited]),
@@ -224,6 +228,14 @@ def train_verifier(passages: dict[str, Passage], claims: list[ScifactClaim], tag
                                                             gold_rationales).f1 for p in probabilities])),
             "oracle_macro_f1": oracle_f1(oracle_threshold, contradict_threshold),
             "open_f1": open_f1(top_k, open_threshold)})
+
+
+def _without_addresses(space: TextSpace) -> TextSpace:
+    """The space without the address of their stop words that sklearn's vectorizers note to skip checking
+    them again (`_stop_words_id`): it differs in every process, and saved, it made every build's bytes differ."""
+    for vectorizer in (space.bm25._vectorizer, space.words, space.chars):
+        vars(vectorizer).pop("_stop_words_id", None)
+    return space
 
 
 def verifier_key(passages: dict[str, Passage], claims: list[ScifactClaim], tagger: EntityTagger | None,
