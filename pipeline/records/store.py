@@ -22,12 +22,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, RunClaim, Section
 from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION, statements
+from pipeline.records.store_rows import COLUMNS, Pending, annotations_hash, record_row
 
 BUSY_TIMEOUT = 60.0  # seconds a write waits for another connection's transaction to end
 # SQLite hands the write lock to no one in particular: a writer that commits and begins again at
@@ -189,15 +190,15 @@ class Store:
     def upsert_records(self, records: Iterable[Record]) -> UpsertCounts:
         """Insert or merge records in one transaction; unchanged content is not rewritten. The stored
         copies of the lot are looked up at once, and its rows written with one `executemany` a statement."""
-        batch = list(records)
+        batch, counts = list(records), UpsertCounts()
         with self.transaction() as db:
-            pending = _Pending(self._find_existing(batch))
+            pending = Pending(self._find_existing(batch))
             for record in batch:
-                pending.counts += self._upsert(pending, record)
+                counts += self._upsert(pending, record)
             self._write(db, pending)
-            if pending.counts.added or pending.counts.updated:
+            if counts.added or counts.updated:
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-        return pending.counts
+        return counts
 
     @property
     def generation(self) -> int:
@@ -205,7 +206,7 @@ class Store:
         while this stays the same."""
         return self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
 
-    def _upsert(self, pending: _Pending, record: Record) -> UpsertCounts:
+    def _upsert(self, pending: Pending, record: Record) -> UpsertCounts:
         """One record against what the store and the records before it in its batch hold."""
         record.fetched_at = record.fetched_at or now_iso()
         existing = pending.find(record)
@@ -233,20 +234,17 @@ class Store:
                 found.update((row["uid"], _row_to_record(row)) for row in rows)
         return list(found.values())
 
-    def _write(self, db: sqlite3.Connection, pending: _Pending) -> None:
+    def _write(self, db: sqlite3.Connection, pending: Pending) -> None:
         """A batch's new and changed records, their full-text rows and their sources."""
-        columns = ("uid", "pmid", "pmcid", "doi", "title", "abstract", "sections", "journal", "year",
-                   "publication_types", "mesh_terms", "source", "fetched_at", "content_hash", "authors", "volume",
-                   "pages", "notices")
         for records, insert in ((pending.inserts.values(), True), (pending.updates.values(), False)):
-            rows = [_record_row(record) for record in records]
+            rows = [record_row(record) for record in records]
             if not rows:
                 continue
             if insert:
-                db.executemany(f"INSERT INTO records({','.join(columns)}) VALUES ({','.join('?' * len(columns))})",
+                db.executemany(f"INSERT INTO records({','.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})",
                                rows)
             else:
-                db.executemany(f"UPDATE records SET {', '.join(f'{k} = ?' for k in columns)} WHERE uid = ?",
+                db.executemany(f"UPDATE records SET {', '.join(f'{k} = ?' for k in COLUMNS)} WHERE uid = ?",
                                [(*row, row[0]) for row in rows])
                 db.executemany("DELETE FROM records_fts WHERE uid = ?", [(r.uid,) for r in records])
             db.executemany("INSERT INTO records_fts(uid, title, abstract, body) VALUES (?, ?, ?, ?)",
@@ -317,7 +315,7 @@ class Store:
             replaced = set()
             changed: dict[tuple[str, str, str], tuple[GoldDocument, str]] = {}
             for doc in docs:
-                key, digest = (doc.corpus, doc.split, doc.doc_id), _annotations_hash(doc)
+                key, digest = (doc.corpus, doc.split, doc.doc_id), annotations_hash(doc)
                 if hashes.get(key) == digest:
                     counts.unchanged += 1
                     continue
@@ -476,52 +474,4 @@ def _row_to_record(row: sqlite3.Row) -> Record:
     values["sections"] = [Section(**s) for s in json.loads(row["sections"])]
     values["notices"] = [Notice(**n) for n in json.loads(row["notices"])]
     return Record(**values)
-
-
-def _record_row(record: Record) -> tuple:
-    """A record's row of `records`, in the column order of `Store._write`."""
-    return (record.uid, record.pmid, record.pmcid.upper() if record.pmcid else None,
-            record.doi.lower() if record.doi else None, record.title, record.abstract,
-            json.dumps([asdict(s) for s in record.sections]), record.journal, record.year,
-            json.dumps(record.publication_types), json.dumps(record.mesh_terms), record.source, record.fetched_at,
-            record.content_hash(), json.dumps(record.authors), record.volume, record.pages,
-            json.dumps([asdict(n) for n in record.notices]))
-
-
-class _Pending:
-    """What one `upsert_records` call will write: each record's latest version by uid, found by uid,
-    PMID or PMCID among the stored copies and the batch's records before it."""
-
-    def __init__(self, stored: list[Record]):
-        self.inserts: dict[str, Record] = {}
-        self.updates: dict[str, Record] = {}
-        self.sources: set[tuple[str, str]] = set()
-        self.counts = UpsertCounts()
-        self._by: dict[tuple[str, str], Record] = {}
-        for record in stored:
-            self._index(record)
-
-    def find(self, record: Record) -> Record | None:
-        for key in (("uid", record.uid), ("pmid", str(record.pmid or "")), ("pmcid", (record.pmcid or "").upper())):
-            if key[1] and (found := self._by.get(key)) is not None:
-                return found
-        return None
-
-    def keep(self, record: Record, insert: bool) -> None:
-        (self.inserts if insert else self.updates)[record.uid] = record
-        self._index(record)
-
-    def _index(self, record: Record) -> None:
-        self._by[("uid", record.uid)] = record
-        if record.pmid:
-            self._by[("pmid", str(record.pmid))] = record
-        if record.pmcid:
-            self._by[("pmcid", record.pmcid.upper())] = record
-
-
-def _annotations_hash(doc: GoldDocument) -> str:
-    """What a gold document says, hashed: its text, entities and relations (flat dataclasses, so
-    their `__dict__` is what `asdict` would copy at many times the cost)."""
-    payload = [doc.text, [vars(e) for e in doc.entities], [vars(r) for r in doc.relations]]
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
