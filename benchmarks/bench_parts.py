@@ -115,22 +115,27 @@ def insert_plainly(rows: dict[str, list[tuple]], path: Path) -> None:
 def entrez_part(settings: Settings, kb: KnowledgeBase, searches: int, bulk: int) -> Part:
     """Two fetches into empty stores, online against the fake E-utilities server, without an API key:
     a run's (the demo documents' references resolved, then `searches` of their uncited sentences
-    searched as the flow searches a claim, each answered with POOL new records) and one fetch of
-    `bulk` PMIDs at once. The PMIDs are BC5CDR's; the fake serves a real article for each."""
+    searched as the flow searches its claims, `search_pools`: an esearch each, then one fetch for all,
+    each search answered with POOL new records) and one fetch of `bulk` PMIDs at once. The PMIDs
+    are BC5CDR's; the fake serves a real article for each."""
     sys.path.insert(0, str(ROOT / "tests"))
     from fake_eutils import FakeEutils
 
     from pipeline.records.bioc_pubtator import parse_pubtator
     from pipeline.records.entrez import EntrezClient
     from pipeline.records.references import resolve_references
-    from pipeline.verdicts.evidence import POOL, search_query, search_records
+    from pipeline.verdicts.evidence import POOL, search_pools, search_query
 
     corpus = sorted((settings.shared / "corpora" / "bc5cdr").glob("*.PubTator.txt"))
     pmids = list(dict.fromkeys(r.pmid for path in corpus for r in parse_pubtator(path).records if r.pmid))
     documents, claims = demo_statements(settings)
+    by_query: dict[str, Claim] = {}  # the fake answers a query, not a claim: one claim a query
+    for claim in claims:
+        by_query.setdefault(search_query(claim, kb)[0], claim)
+    claims = list(by_query.values())
     if searches > len(claims) or searches * POOL > len(pmids) or bulk > len(pmids):
         raise PartFailed(f"asked for {searches} searches and {bulk} PMIDs; the demo has {len(claims)} uncited "
-                         f"sentences and BC5CDR {len(pmids)} PMIDs")
+                         f"sentences searched by different queries and BC5CDR {len(pmids)} PMIDs")
     fake = FakeEutils().start()
     rows = []
 
@@ -152,7 +157,7 @@ def entrez_part(settings: Settings, kb: KnowledgeBase, searches: int, bulk: int)
             resolve_references(document, client)
         for n, claim in enumerate(claims[:searches]):
             fake.search_results[search_query(claim, kb)[0]] = pmids[n * POOL:(n + 1) * POOL]
-            search_records(claim, client, kb)
+        search_pools(claims[:searches], client, kb)  # as the flow searches its claims: together
 
     try:
         fetched(f"a run: the demo's references, {searches} searches of {POOL}", run_fetch)
@@ -166,10 +171,11 @@ def entrez_part(settings: Settings, kb: KnowledgeBase, searches: int, bulk: int)
 
 
 def demo_statements(settings: Settings) -> tuple[list[Document], list[Claim]]:
-    """The demo's documents, and each sentence of theirs that cites nothing as a statement claim."""
+    """The demo's documents, and each sentence of theirs that cites nothing as a statement claim (ids
+    unique across the documents, as a run's are)."""
     from pipeline.documents.reading import load_document
 
     documents = [load_document(path) for path in sorted((settings.shared / "documents").glob("*.txt"))]
-    return documents, [Claim(doc.name, f"bench{i}", sentence, None) for doc in documents
+    return documents, [Claim(doc.name, f"{doc.name}:{i}", sentence, None) for doc in documents
                        for i, sentence in enumerate(doc.sentences)
                        if sentence.kind in ("prose", "bullet") and not sentence.markers]

@@ -46,7 +46,7 @@ from pipeline.outputs.report import write_report
 from pipeline.outputs.run_records import write_run_records
 from pipeline.records.references import resolve_references
 from pipeline.toolkit import FETCH_ROOTS, open_toolkit
-from pipeline.verdicts.evidence import Candidates, extract_record, gather, needs_search
+from pipeline.verdicts.evidence import Candidates, extract_record, gather, needs_search, search_pools
 from pipeline.verdicts.rationales import rank_records
 from pipeline.verdicts.recheck import Recheck, added_since, esearch_day, read_again
 from pipeline.verdicts.verifier import verify_claim
@@ -151,8 +151,9 @@ def _not_cached() -> None:
 def fetch_records(claims: list[Claim], references: list[ResolvedReference], settings: Settings,
                   top_k: int | None, recheck: Recheck | None = None) -> Gathered:
     """Per claim: its cited records, plus a search where it cites nothing or what it cites is missing.
-    A re-check (`recheck`: the last run's day and what each claim read then) asks PubMed only what
-    it added since, for all the claims at once; a claim new since then has a search of its own.
+    The claims searched for are searched together (`search_pools`: an esearch each, one fetch for
+    all their candidates). A re-check (`recheck`: the last run's day and what each claim read then)
+    asks PubMed only what it added since, for all the claims at once; a claim new since then is searched.
     A search that failed leaves the result uncached (its key says nothing of the failure)."""
     kit = open_toolkit(settings)
     by_marker = {(ref.document, ref.marker): ref for ref in references}
@@ -163,14 +164,16 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
                    and (uids := recheck.read_before.get(runs.claim_key(c))) is not None}
     added = added_since([c for c in claims if c.claim_id in read_before], kit.client, kit.kb,
                         recheck.since) if recheck else None
+    pools = {c.claim_id: read_again(c, [r for uid in read_before[c.claim_id] if (r := kit.store.get(uid))], added,
+                                    kit.kb) for c in claims if added is not None and c.claim_id in read_before}
+    pools |= search_pools([c for c in claims if c.claim_id not in pools and needs_search(c, cited[c.claim_id])],
+                          kit.client, kit.kb)
     gathered: Gathered = {}
     for claim in claims:
-        before = read_before.get(claim.claim_id)
-        again = (read_again(claim, [r for uid in before if (r := kit.store.get(uid))], added, kit.kb)
-                 if added is not None and before is not None else None)
         gathered[claim.claim_id] = gather(claim, cited[claim.claim_id], kit.client, kit.kb,
                                           top_k or kit.verifier.top_k,
-                                          lambda text, pool: rank_records(kit.verifier, text, pool), again)
+                                          lambda text, pool: rank_records(kit.verifier, text, pool),
+                                          pools.get(claim.claim_id))
         progress().advance(FETCHED)
     if any(c.search_failure for c in gathered.values()):
         _not_cached()

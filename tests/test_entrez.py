@@ -421,3 +421,55 @@ def test_ecitmatch_caches_only_ncbis_no_match_and_for_a_month(fake_eutils, setti
     assert client_for(settings.with_overrides(offline=True), store).ecitmatch([citation]) == [None]  # offline: kept
     assert len(fake_eutils.requests("ecitmatch")) == asked
     assert client_for(settings, store).ecitmatch([citation]) == ["27797938"]  # online: asked again
+
+
+# ---------------------------------------------------------------- a run's searches, together
+
+
+def _statements(n: int) -> list:
+    from pipeline.datatypes import Claim, DocSentence
+
+    return [Claim("doc", f"doc:{i}:s", DocSentence(i, f"Compound{i} blunts emotional reactivity in rats.", 0, 40, "",
+                                                   []), None) for i in range(n)]
+
+
+def test_claims_searched_together_fetch_their_candidates_in_one_batch(fake_eutils, settings, store, kb) -> None:
+    """Each claim has its own esearch (PubMed ranks one query at a time), then one fetch takes all
+    their candidates: 20 claims of 50 cost 20 esearches, an epost and two efetch pages, where a
+    search a claim cost 40 requests."""
+    from pipeline.verdicts.evidence import POOL, search_pools, search_query
+
+    claims = _statements(20)
+    for n, claim in enumerate(claims):
+        fake_eutils.search_results[search_query(claim, kb)[0]] = ids(POOL, 30_000_000 + n * POOL)
+    pools = search_pools(claims, client_for(settings, store), kb)
+    assert [util for util in (hit.util for hit in fake_eutils.requests())].count("esearch") == 20
+    assert [hit.util for hit in fake_eutils.requests() if hit.util != "esearch"] == ["epost", "efetch", "efetch"]
+    for n, claim in enumerate(claims):  # each claim's own candidates, in its search's order
+        assert [r.pmid for r in pools[claim.claim_id].records] == ids(POOL, 30_000_000 + n * POOL)
+        assert pools[claim.claim_id].failure == ""
+    assert store.stats()["records"] == 20 * POOL and fake_eutils.peak_rate() <= 3
+
+
+def test_a_failed_search_or_fetch_of_claims_searched_together_says_why_for_each(fake_eutils, settings, store,
+                                                                                kb) -> None:
+    """A claim whose esearch failed says so, and the others are unaffected; a fetch that failed
+    says so for every claim whose candidates it was to bring; each falls back to the store."""
+    from pipeline.datatypes import Record
+    from pipeline.verdicts.evidence import search_pools, search_query
+
+    store.upsert_records([Record(uid="pmid:1", pmid="1", title="Compound0 blunts emotional reactivity.")])
+    claims = _statements(6)
+    for n, claim in enumerate(claims):
+        fake_eutils.search_results[search_query(claim, kb)[0]] = ids(5, 30_000_000 + n * 5)
+    fake_eutils.fail_next(1, status=400, util="esearch")
+    pools = search_pools(claims[:3], client_for(settings, store), kb)
+    assert pools["doc:0:s"].failure.startswith("error: esearch") and "HTTP 400" in pools["doc:0:s"].failure
+    assert pools["doc:0:s"].records[0].uid == "pmid:1"  # the store's BM25 pool
+    assert [(len(pools[c].records), pools[c].failure) for c in ("doc:1:s", "doc:2:s")] == [(5, ""), (5, "")]
+
+    fake_eutils.log.clear()
+    fake_eutils.fail_next(1, status=414, util="efetch")
+    pools = search_pools(claims[3:], client_for(settings, store), kb)
+    assert all(found.failure.startswith("error: efetch") and "HTTP 414" in found.failure for found in pools.values())
+    assert [hit.util for hit in fake_eutils.requests()] == ["esearch"] * 3 + ["efetch"]

@@ -33,9 +33,10 @@ def parse_prot_split(path: Path) -> Batch:
         return documents[pmid.strip()]
 
     if "entities" in files:
-        for number, line in numbered_lines(files["entities"]):
-            pmid, ann_id, kind, start, end, text = tsv_columns(files["entities"], number, line, (6,))
-            with at_line(files["entities"], number):
+        number = 0
+        with at_line(files["entities"], lambda: number):  # once for the file: a context a line cost seconds
+            for number, line in numbered_lines(files["entities"]):
+                pmid, ann_id, kind, start, end, text = tsv_columns(files["entities"], number, line, (6,))
                 document(files["entities"], number, pmid)["entities"].append(
                     GoldEntity(ann_id, int(start), int(end), text, kind))
     relations = files.get("relations") or files.get("gold_standard")

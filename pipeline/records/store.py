@@ -22,12 +22,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, RunClaim, Section
 from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION, statements
+from pipeline.records.store_rows import COLUMNS, Pending, annotations_hash, record_row
 
 BUSY_TIMEOUT = 60.0  # seconds a write waits for another connection's transaction to end
 # SQLite hands the write lock to no one in particular: a writer that commits and begins again at
@@ -187,11 +188,14 @@ class Store:
 
     # -- records ------------------------------------------------------------
     def upsert_records(self, records: Iterable[Record]) -> UpsertCounts:
-        """Insert or merge records in one transaction; unchanged content is not rewritten."""
-        counts = UpsertCounts()
+        """Insert or merge records in one transaction; unchanged content is not rewritten. The stored
+        copies of the lot are looked up at once, and its rows written with one `executemany` a statement."""
+        batch, counts = list(records), UpsertCounts()
         with self.transaction() as db:
-            for record in records:
-                counts += self._upsert(db, record)
+            pending = Pending(self._find_existing(batch))
+            for record in batch:
+                counts += self._upsert(pending, record)
+            self._write(db, pending)
             if counts.added or counts.updated:
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         return counts
@@ -202,53 +206,51 @@ class Store:
         while this stays the same."""
         return self._db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
 
-    def _upsert(self, db: sqlite3.Connection, record: Record) -> UpsertCounts:
+    def _upsert(self, pending: Pending, record: Record) -> UpsertCounts:
+        """One record against what the store and the records before it in its batch hold."""
         record.fetched_at = record.fetched_at or now_iso()
-        existing = self._find_existing(record)
+        existing = pending.find(record)
         if existing is None:
-            self._write(db, record, insert=True)
-            self._add_source(db, record.uid, record.source)
+            pending.keep(record, insert=True)
+            pending.sources.add((record.uid, record.source))
             return UpsertCounts(added=1)
-        self._add_source(db, existing.uid, record.source)
+        pending.sources.add((existing.uid, record.source))
         merged = _merge(existing, record)
         if merged.content_hash() == existing.content_hash() and merged.source == existing.source:
             return UpsertCounts(unchanged=1)
-        self._write(db, merged, insert=False)
+        pending.keep(merged, insert=existing.uid in pending.inserts)
         return UpsertCounts(updated=1)
 
-    def _find_existing(self, record: Record) -> Record | None:
-        found = self.get(record.uid)
-        if found is None and record.pmid:
-            found = self.get_by_pmid(record.pmid)
-        if found is None and record.pmcid:
-            found = self._one("SELECT * FROM records WHERE pmcid = ?", record.pmcid.upper())
-        return found
+    def _find_existing(self, records: list[Record]) -> list[Record]:
+        """The stored records that any of these are a copy of: the same uid, PMID or PMCID."""
+        found: dict[str, Record] = {}
+        for column, values in (("uid", [r.uid for r in records]), ("pmid", [str(r.pmid) for r in records if r.pmid]),
+                               ("pmcid", [r.pmcid.upper() for r in records if r.pmcid])):
+            wanted = list(dict.fromkeys(values))
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i:i + 500]
+                rows = self._db.execute(f"SELECT * FROM records WHERE {column} IN ({','.join('?' * len(chunk))})",
+                                        chunk)
+                found.update((row["uid"], _row_to_record(row)) for row in rows)
+        return list(found.values())
 
-    def _add_source(self, db: sqlite3.Connection, uid: str, source: str) -> None:
-        db.execute("INSERT OR IGNORE INTO record_sources(uid, source) VALUES (?, ?)", (uid, source))
-
-    def _write(self, db: sqlite3.Connection, record: Record, insert: bool) -> None:
-        row = {
-            "uid": record.uid, "pmid": record.pmid, "pmcid": record.pmcid.upper() if record.pmcid else None,
-            "doi": record.doi.lower() if record.doi else None, "title": record.title,
-            "abstract": record.abstract, "sections": json.dumps([asdict(s) for s in record.sections]),
-            "journal": record.journal, "year": record.year,
-            "publication_types": json.dumps(record.publication_types),
-            "mesh_terms": json.dumps(record.mesh_terms), "source": record.source,
-            "fetched_at": record.fetched_at, "content_hash": record.content_hash(),
-            "authors": json.dumps(record.authors), "volume": record.volume, "pages": record.pages,
-            "notices": json.dumps([asdict(n) for n in record.notices]),
-        }
-        if insert:
-            db.execute(f"INSERT INTO records({','.join(row)}) VALUES ({','.join('?' * len(row))})",
-                       tuple(row.values()))
-        else:
-            db.execute(f"UPDATE records SET {', '.join(f'{k} = ?' for k in row)} WHERE uid = ?",
-                       (*row.values(), record.uid))
-            db.execute("DELETE FROM records_fts WHERE uid = ?", (record.uid,))
-        body = "\n".join(f"{s.title}\n{s.text}" for s in record.sections)
-        db.execute("INSERT INTO records_fts(uid, title, abstract, body) VALUES (?, ?, ?, ?)",
-                   (record.uid, record.title, record.abstract, body))
+    def _write(self, db: sqlite3.Connection, pending: Pending) -> None:
+        """A batch's new and changed records, their full-text rows and their sources."""
+        for records, insert in ((pending.inserts.values(), True), (pending.updates.values(), False)):
+            rows = [record_row(record) for record in records]
+            if not rows:
+                continue
+            if insert:
+                db.executemany(f"INSERT INTO records({','.join(COLUMNS)}) VALUES ({','.join('?' * len(COLUMNS))})",
+                               rows)
+            else:
+                db.executemany(f"UPDATE records SET {', '.join(f'{k} = ?' for k in COLUMNS)} WHERE uid = ?",
+                               [(*row, row[0]) for row in rows])
+                db.executemany("DELETE FROM records_fts WHERE uid = ?", [(r.uid,) for r in records])
+            db.executemany("INSERT INTO records_fts(uid, title, abstract, body) VALUES (?, ?, ?, ?)",
+                           [(r.uid, r.title, r.abstract, "\n".join(f"{s.title}\n{s.text}" for s in r.sections))
+                            for r in records])
+        db.executemany("INSERT OR IGNORE INTO record_sources(uid, source) VALUES (?, ?)", sorted(pending.sources))
 
     def _one(self, sql: str, *args: object) -> Record | None:
         row = self._db.execute(sql, args).fetchone()
@@ -304,29 +306,51 @@ class Store:
 
     # -- gold corpora -------------------------------------------------------
     def add_gold_documents(self, documents: Iterable[GoldDocument]) -> UpsertCounts:
-        """Store corpus documents with their annotations; re-adding the same is a no-op."""
+        """Store corpus documents with their annotations; re-adding the same is a no-op. The stored
+        hashes of the lot are looked up at once, and its rows written with one `executemany` a table."""
         counts = UpsertCounts()
+        docs = list(documents)
         with self.transaction() as db:
-            for doc in documents:
-                counts += self._add_gold_document(db, doc)
+            hashes = self._gold_hashes(docs)
+            replaced = set()
+            changed: dict[tuple[str, str, str], tuple[GoldDocument, str]] = {}
+            for doc in docs:
+                key, digest = (doc.corpus, doc.split, doc.doc_id), annotations_hash(doc)
+                if hashes.get(key) == digest:
+                    counts.unchanged += 1
+                    continue
+                if key in hashes:
+                    counts.updated += 1
+                    replaced.add(key)
+                else:
+                    counts.added += 1
+                hashes[key], changed[key] = digest, (doc, digest)
+            for table in ("gold_entities", "gold_relations"):
+                db.executemany(f"DELETE FROM {table} WHERE corpus = ? AND split = ? AND doc_id = ?", sorted(replaced))
+            db.executemany("INSERT OR REPLACE INTO gold_documents VALUES (?, ?, ?, ?, ?)",
+                           [(*key, doc.text, digest) for key, (doc, digest) in changed.items()])
+            db.executemany("INSERT OR REPLACE INTO gold_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(*key, e.ann_id, e.start, e.end, e.text, e.type, e.identifiers)
+                            for key, (doc, _) in changed.items() for e in doc.entities])
+            db.executemany("INSERT OR REPLACE INTO gold_relations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           [(*key, r.type, r.arg1, r.arg2, r.rel_id, r.novelty)
+                            for key, (doc, _) in changed.items() for r in doc.relations])
         return counts
 
-    def _add_gold_document(self, db: sqlite3.Connection, doc: GoldDocument) -> UpsertCounts:
-        payload = [doc.text, [asdict(e) for e in doc.entities], [asdict(r) for r in doc.relations]]
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        key = (doc.corpus, doc.split, doc.doc_id)
-        row = db.execute("SELECT annotations_hash FROM gold_documents WHERE corpus = ? AND split = ? "
-                         "AND doc_id = ?", key).fetchone()
-        if row and row[0] == digest:
-            return UpsertCounts(unchanged=1)
-        for table in ("gold_entities", "gold_relations"):
-            db.execute(f"DELETE FROM {table} WHERE corpus = ? AND split = ? AND doc_id = ?", key)
-        db.execute("INSERT OR REPLACE INTO gold_documents VALUES (?, ?, ?, ?, ?)", (*key, doc.text, digest))
-        db.executemany("INSERT OR REPLACE INTO gold_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       [(*key, e.ann_id, e.start, e.end, e.text, e.type, e.identifiers) for e in doc.entities])
-        db.executemany("INSERT OR REPLACE INTO gold_relations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       [(*key, r.type, r.arg1, r.arg2, r.rel_id, r.novelty) for r in doc.relations])
-        return UpsertCounts(updated=1) if row else UpsertCounts(added=1)
+    def _gold_hashes(self, docs: list[GoldDocument]) -> dict[tuple[str, str, str], str]:
+        """The stored annotation hashes of these documents, by (corpus, split, doc_id)."""
+        found: dict[tuple[str, str, str], str] = {}
+        by_split: dict[tuple[str, str], list[str]] = {}
+        for doc in docs:
+            by_split.setdefault((doc.corpus, doc.split), []).append(doc.doc_id)
+        for (corpus, split), ids in by_split.items():
+            wanted = list(dict.fromkeys(ids))
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i:i + 500]
+                found.update(((corpus, split, doc_id), digest) for doc_id, digest in self._db.execute(
+                    f"SELECT doc_id, annotations_hash FROM gold_documents WHERE corpus = ? AND split = ? "
+                    f"AND doc_id IN ({','.join('?' * len(chunk))})", (corpus, split, *chunk)))
+        return found
 
     def add_gold_claims(self, claims: Iterable[GoldClaim]) -> UpsertCounts:
         counts = UpsertCounts()
@@ -450,3 +474,4 @@ def _row_to_record(row: sqlite3.Row) -> Record:
     values["sections"] = [Section(**s) for s in json.loads(row["sections"])]
     values["notices"] = [Notice(**n) for n in json.loads(row["notices"])]
     return Record(**values)
+

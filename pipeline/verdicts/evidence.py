@@ -21,7 +21,7 @@ from pipeline.datatypes import Claim, ExtractedRecord, Mention, Record, Resolved
 from pipeline.documents.sentences import split_sentences
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.records.entrez import EntrezClient, EntrezError, failure_reason
+from pipeline.records.entrez import EntrezClient, EntrezError, FetchResult, failure_reason
 from pipeline.records.references import RESOLVED
 from pipeline.relations.presupposition import with_presupposed
 from pipeline.relations.triggers import RelationExtractor
@@ -137,23 +137,46 @@ class Found(NamedTuple):
 
 def search_records(claim: Claim, client: EntrezClient, kb: KnowledgeBase, top_k: int = 5,
                    ranker: Ranker | None = None) -> Found:
-    """Up to `top_k` records that may bear on a claim, best first: a pool of POOL candidates from
-    PubMed by relevance (online) or the store's BM25 (offline), re-ranked by `ranker` (the
-    verifier's BM25 over the claim's words), a triple's records naming both its sides first."""
-    term, text = search_query(claim, kb)
-    pool: list[Record] = []
-    failure = client.offline_reason if client.offline and not client.explicitly_offline else ""
-    if not client.offline:
+    """Up to `top_k` records that may bear on a claim, best first: its pool (`search_pools`)
+    re-ranked by `ranker` (the verifier's BM25 over the claim's words), a triple's records naming
+    both its sides first."""
+    found = search_pools([claim], client, kb)[claim.claim_id]
+    return Found(best(claim, found.records, kb, top_k, ranker), found.failure)
+
+
+def search_pools(claims: list[Claim], client: EntrezClient, kb: KnowledgeBase) -> dict[str, Found]:
+    """Each claim's pool of POOL candidates, by claim id, unranked. Online: each claim's own
+    esearch (PubMed ranks one query at a time), then one fetch of all their candidates that the
+    store lacks (the client batches it: an efetch of up to BATCH ids, more through epost and the
+    history server's pages), so 20 claims cost 20 esearches and 3 efetches, not 40 requests. A claim
+    whose search or whose records could not be had gets the store's BM25 pool and says why."""
+    queries = {claim.claim_id: search_query(claim, kb) for claim in claims}
+    ids: dict[str, list[str]] = {}
+    failures: dict[str, str] = {}
+    for claim in claims:
+        if client.offline:
+            failures[claim.claim_id] = "" if client.explicitly_offline else client.offline_reason
+            continue
         try:
-            pmids = client.esearch(term, retmax=POOL)
-            fetched = client.fetch_records(pmids)
-            pool = [fetched.records[p] for p in pmids if p in fetched.records]
-            failure = next(iter(fetched.failures.values()), "")
+            ids[claim.claim_id] = client.esearch(queries[claim.claim_id][0], retmax=POOL)
         except EntrezError as exc:
-            failure = failure_reason(exc)
-    if not pool and client.store is not None:
-        pool = [hit.record for hit in client.store.search(text, limit=POOL)]
-    return Found(best(claim, pool, kb, top_k, ranker), failure)
+            failures[claim.claim_id] = failure_reason(exc)
+    fetched, fetch_failure = FetchResult({}), ""
+    if wanted := [p for pmids in ids.values() for p in pmids]:
+        try:
+            fetched = client.fetch_records(wanted)
+        except EntrezError as exc:
+            fetch_failure = failure_reason(exc)
+    pools: dict[str, Found] = {}
+    for claim in claims:
+        pmids = ids.get(claim.claim_id, [])
+        pool = [fetched.records[p] for p in pmids if p in fetched.records]
+        failure = (failures.get(claim.claim_id) or (fetch_failure if pmids else "")
+                   or next((fetched.failures[p] for p in pmids if p in fetched.failures), ""))
+        if not pool and client.store is not None:
+            pool = [hit.record for hit in client.store.search(queries[claim.claim_id][1], limit=POOL)]
+        pools[claim.claim_id] = Found(pool, failure)
+    return pools
 
 
 def best(claim: Claim, pool: list[Record], kb: KnowledgeBase, top_k: int, ranker: Ranker | None) -> list[Record]:
@@ -203,18 +226,19 @@ def needs_search(claim: Claim, cited: list[ResolvedReference]) -> bool:
 
 
 def gather(claim: Claim, cited: list[ResolvedReference], client: EntrezClient, kb: KnowledgeBase, top_k: int,
-           ranker: Ranker | None = None, searched_before: Found | None = None) -> Candidates:
+           ranker: Ranker | None = None, pool: Found | None = None) -> Candidates:
     """A claim's cited records in hand, plus a search where `needs_search` says so. The search says
     where it looked, and why it fell short if it did: nothing found in the local store of an
-    offline run is not nothing found in PubMed. A re-check passes `searched_before`: the records
-    read last time with those PubMed added since that bear on the claim, re-ranked instead of a
-    search of its own (`pipeline.verdicts.recheck`)."""
+    offline run is not nothing found in PubMed. `pool`, where the caller has it, is re-ranked
+    instead of a search of the claim's own: its pool from a search of many claims at once
+    (`search_pools`), or a re-check's records read last time with those PubMed added since that
+    bear on the claim (`pipeline.verdicts.recheck`)."""
     in_hand = [ref.record for ref in cited if ref.status == RESOLVED and ref.record]
     missing = any(ref.status != RESOLVED for ref in cited) or len(cited) < len(claim.citations)
     records, failure, searched = list(in_hand), "", ""
     if needs_search(claim, cited):
-        found = (Found(best(claim, searched_before.records, kb, top_k, ranker), searched_before.failure)
-                 if searched_before is not None else search_records(claim, client, kb, top_k, ranker))
+        found = (Found(best(claim, pool.records, kb, top_k, ranker), pool.failure)
+                 if pool is not None else search_records(claim, client, kb, top_k, ranker))
         records, failure = records + found.records, found.failure
         searched = LOCAL_STORE if client.offline else PUBMED
     unique = list({r.uid: r for r in records}.values())

@@ -1,0 +1,61 @@
+"""What a batch written to the store becomes: records as rows of the `records` table, the
+records a batch will write (each one's latest version, found by any of its ids), and the hash
+that tells whether a gold document's annotations changed. `Store` writes a batch in one
+`executemany` a statement (pipeline.records.store)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+
+from pipeline.datatypes import GoldDocument, Record
+
+COLUMNS = ("uid", "pmid", "pmcid", "doi", "title", "abstract", "sections", "journal", "year", "publication_types",
+           "mesh_terms", "source", "fetched_at", "content_hash", "authors", "volume", "pages", "notices")
+
+
+def record_row(record: Record) -> tuple:
+    """A record's row of `records`, in the order of COLUMNS."""
+    return (record.uid, record.pmid, record.pmcid.upper() if record.pmcid else None,
+            record.doi.lower() if record.doi else None, record.title, record.abstract,
+            json.dumps([asdict(s) for s in record.sections]), record.journal, record.year,
+            json.dumps(record.publication_types), json.dumps(record.mesh_terms), record.source, record.fetched_at,
+            record.content_hash(), json.dumps(record.authors), record.volume, record.pages,
+            json.dumps([asdict(n) for n in record.notices]))
+
+
+class Pending:
+    """What one `upsert_records` call will write: each record's latest version by uid, found by uid,
+    PMID or PMCID among the stored copies and the batch's records before it."""
+
+    def __init__(self, stored: list[Record]):
+        self.inserts: dict[str, Record] = {}
+        self.updates: dict[str, Record] = {}
+        self.sources: set[tuple[str, str]] = set()
+        self._by: dict[tuple[str, str], Record] = {}
+        for record in stored:
+            self._index(record)
+
+    def find(self, record: Record) -> Record | None:
+        for key in (("uid", record.uid), ("pmid", str(record.pmid or "")), ("pmcid", (record.pmcid or "").upper())):
+            if key[1] and (found := self._by.get(key)) is not None:
+                return found
+        return None
+
+    def keep(self, record: Record, insert: bool) -> None:
+        (self.inserts if insert else self.updates)[record.uid] = record
+        self._index(record)
+
+    def _index(self, record: Record) -> None:
+        self._by[("uid", record.uid)] = record
+        if record.pmid:
+            self._by[("pmid", str(record.pmid))] = record
+        if record.pmcid:
+            self._by[("pmcid", record.pmcid.upper())] = record
+
+
+def annotations_hash(doc: GoldDocument) -> str:
+    """What a gold document says, hashed: its text, entities and relations (flat dataclasses, so
+    their `__dict__` is what `asdict` would copy at many times the cost)."""
+    payload = [doc.text, [vars(e) for e in doc.entities], [vars(r) for r in doc.relations]]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
