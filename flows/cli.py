@@ -151,7 +151,7 @@ def models_build(reduced: Annotated[bool, typer.Option(
     co-mention link model from ../shared (those not built yet), index the KB for linking, teach the linker the train
     corpora's names and save the entity pipeline as one spaCy folder."""
     from pipeline.entities.kb_build import ensure_kb
-    from pipeline.entities.linking import build_index
+    from pipeline.entities.alias_index import build_index
     from pipeline.entities.ner import pipeline_folder
     from pipeline.entities.versions import ner_order
     from pipeline.models import ModelsMissing, linker_dir
