@@ -46,7 +46,8 @@ from pipeline.outputs.report import write_report
 from pipeline.outputs.run_records import write_run_records
 from pipeline.records.references import resolve_references
 from pipeline.toolkit import FETCH_ROOTS, open_toolkit
-from pipeline.verdicts.evidence import Candidates, extract_record, gather, needs_search, search_pools
+from pipeline.verdicts.evidence import Candidates, gather, needs_search, search_pools
+from pipeline.verdicts.pool import POOL_MIN_RECORDS
 from pipeline.verdicts.rationales import rank_records
 from pipeline.verdicts.recheck import Recheck, added_since, esearch_day, read_again
 from pipeline.verdicts.verifier import verify_claim
@@ -181,13 +182,12 @@ def fetch_records(claims: list[Claim], references: list[ResolvedReference], sett
 
 
 @task(cache_key_fn=extraction_cache_key, persist_result=True, cache_expiration=None)
-def extract(records: list[Record], settings: Settings) -> dict[str, ExtractedRecord]:
-    """Entities and relations of a batch of records."""
-    kit, extracted = open_toolkit(settings), {}
-    for record in records:
-        extracted[record.uid] = extract_record(record, kit.tagger, kit.evidence_extractor)
-        progress().advance(READ)
-    return extracted
+def extract(records: list[Record], settings: Settings, pooled: bool = False) -> dict[str, ExtractedRecord]:
+    """Entities and relations of a batch of records, read by the worker processes when `pooled`
+    (a run with many records: the batches' tasks run at once, so every worker has work)."""
+    extracted = open_toolkit(settings).extract(records, pooled)
+    progress().advance(READ, len(records))
+    return {record.uid: found for record, found in zip(records, extracted)}
 
 
 @task(cache_key_fn=verdict_cache_key, persist_result=True, cache_expiration=None)
@@ -300,7 +300,9 @@ def evidence_check(documents: list[str], out: str | None = None, offline: bool =
     shown.begin(READ, len(records), "records")
     extracted: dict[str, ExtractedRecord] = {}
     extraction = extract.with_options(refresh_cache=fresh or None)
-    for future in extraction.map(_batches(list(records.values())), settings=unmapped(settings)):
+    pooled = len(records) >= POOL_MIN_RECORDS
+    for future in extraction.map(_batches(list(records.values())), settings=unmapped(settings),
+                                 pooled=unmapped(pooled)):
         extracted.update(future.result())
     shown.end(READ)
     shown.begin(CHECKED, len(claims), "claims")

@@ -45,6 +45,7 @@ ENV_VARS = {
     "url_timeout": "LITMINE_URL_TIMEOUT",
     "allow_private_urls": "LITMINE_ALLOW_PRIVATE_URLS",
     "max_import_mb": "LITMINE_MAX_IMPORT_MB",
+    "processes": "LITMINE_PROCESSES",
 }
 DEFAULT_RETRY_BUDGET = 300.0  # seconds one NCBI request may keep retrying (see pipeline.records.retries)
 
@@ -71,6 +72,7 @@ class Settings:
     url_timeout: float = 60.0
     allow_private_urls: bool = False
     max_import_mb: float = 1024.0  # one imported file, decompressed (a .gz that unpacks past it is a bomb)
+    processes: int = 2  # worker processes reading records when a run reads many (pipeline.verdicts.pool); 1: none
 
     @property
     def store_path(self) -> Path:
@@ -126,6 +128,11 @@ def _coerce(name: str, value: object, source: str) -> object:
         if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
             raise ConfigError(f"{source}: ner_models must be model names, got {value!r}")
         return tuple(n.strip() for n in names if n.strip())
+    if name == "processes":
+        text = str(value).strip()
+        if not text.isdigit() or int(text) < 1:
+            raise ConfigError(f"{source}: processes must be a whole number of at least 1, got {value!r}")
+        return int(text)
     if name == "eutils_url":
         return _eutils_url(str(value), source)
     if name in _AMOUNTS:

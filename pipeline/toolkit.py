@@ -14,15 +14,18 @@ the trigger baseline: a claim means what its author's verb says ("desensitize",
 """
 from __future__ import annotations
 
+import multiprocessing
 import pickle
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.claims import statements
 from pipeline.codehash import closure_hash
 from pipeline.config import Settings
+from pipeline.datatypes import ExtractedRecord, Record
 from pipeline.documents import reading
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import KnowledgeBase
@@ -38,6 +41,7 @@ from pipeline.relations.model import ModelExtractor
 from pipeline.relations.triggers import RelationExtractor, TriggerExtractor
 from pipeline.verdicts import evidence, rationales, verifier
 from pipeline.verdicts.comentions import LinkModel
+from pipeline.verdicts.pool import ReadingPool
 from pipeline.verdicts.rationales import SentenceModel
 
 if TYPE_CHECKING:  # imports spaCy (over a second): only where the pipeline loads
@@ -51,6 +55,7 @@ CLAIMS_ROOTS = (reading, statements, triggers)
 FETCH_ROOTS = (evidence, references, rationales)
 EXTRACT_ROOTS = (evidence, relation_model, dependencies)
 VERDICT_ROOTS = (verifier,)
+_POOL_LOCK = threading.Lock()
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Toolkit:
     relation_models: list[Path]  # the evidence extractor's models, whose folder names are their versions
     verifier_path: Path  # the sentence-level verifier's model file, in a folder named by its key
     links_path: Path  # the co-mention link model's file, in a folder named by its key
+    _pool: ReadingPool | None = field(default=None, repr=False)
 
     @cached_property
     def tagger(self) -> PipelineTagger:
@@ -89,6 +95,22 @@ class Toolkit:
     def evidence_extractor(self) -> ModelExtractor:
         return ModelExtractor.load(self.relation_models, DependencyParser.load(self.settings))
 
+    def extract(self, records: list[Record], pooled: bool = False) -> list[ExtractedRecord]:
+        """What each record says, read in this process, or, when `pooled` (a run reading
+        POOL_MIN_RECORDS or more), by `settings.processes` worker processes (`reading_pool`). A
+        process that is itself a worker (a Dask worker, whose cluster is its parallelism) reads
+        in itself. Either way the same records (`pipeline.verdicts.pool`)."""
+        if pooled and self.settings.processes > 1 and multiprocessing.parent_process() is None:
+            return self.reading_pool().extract(records)
+        return evidence.extract_records(records, self.tagger, self.evidence_extractor)
+
+    def reading_pool(self) -> ReadingPool:
+        """The worker processes that read records, started on first use and kept for the process's life."""
+        with _POOL_LOCK:  # flow tasks ask from several threads at once
+            if self._pool is None:
+                self._pool = ReadingPool(partial(evidence_readers, self.settings), self.settings.processes)
+            return self._pool
+
     @property
     def claims_version(self) -> str:
         """Changes whenever the claims found in a text could change (for caching)."""
@@ -106,6 +128,12 @@ class Toolkit:
         """Changes whenever verdicts could change: claims, evidence, or the code that compares."""
         return (f"{self.claims_version}+{self.extraction_version}+{closure_hash(*VERDICT_ROOTS)}"
                 f"+verifier-{self.verifier_path.parent.name}+links-{self.links_path.parent.name}")
+
+
+def evidence_readers(settings: Settings) -> tuple[PipelineTagger, ModelExtractor]:
+    """The tagger and extractor evidence is read with, as each pool worker loads them."""
+    kit = open_toolkit(settings)
+    return kit.tagger, kit.evidence_extractor
 
 
 @lru_cache(maxsize=4)

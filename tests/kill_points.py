@@ -11,7 +11,7 @@ from. The checkpoints, in the order a run meets them (PHASES):
 - fetch: an E-utilities reply read and parsed, not stored yet;
 - store: a write statement on the store (fetched records, id mappings), inside its transaction;
 - cache: a Prefect result being written: half of it is on disk when the process dies;
-- extract: a record about to be read by the entity and relation models;
+- extract: a batch of records about to be read by the entity and relation models;
 - verdict: a claim about to be verified;
 - csv: a CSV cell about to be written, its table half written;
 - output: an output file written in full beside its destination, not moved into place yet;
@@ -125,7 +125,7 @@ def install() -> None:
         return write_path(self, path, content, **kwargs)
 
     prefect.filesystems.LocalFileSystem.write_path = torn
-    evidence.extract_record = _before("extract", evidence.extract_record)
+    evidence.extract_records = _before("extract", evidence.extract_records)
     verifier.verify_claim = _before("verdict", verifier.verify_claim)
     files.safe_cell = _before("csv", files.safe_cell)
     replacing = files.replacing

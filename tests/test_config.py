@@ -64,3 +64,15 @@ def test_retry_budget_from_the_environment(tmp_path, monkeypatch):
     for bad in ("soon", "-1", "inf"):
         with pytest.raises(ConfigError, match="LITMINE_RETRY_BUDGET: retry_budget"):
             load_settings({"LITMINE_RETRY_BUDGET": bad})
+
+
+def test_worker_processes_from_the_environment_or_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({"HOME": str(tmp_path)}).processes == 2
+    assert load_settings({"LITMINE_PROCESSES": "1"}).processes == 1
+    config = tmp_path / "litmine.toml"
+    config.write_text("processes = 4\n")
+    assert load_settings({"LITMINE_CONFIG": str(config)}).processes == 4
+    for bad in ("0", "two", "1.5"):
+        with pytest.raises(ConfigError, match="LITMINE_PROCESSES: processes must be a whole number"):
+            load_settings({"LITMINE_PROCESSES": bad})

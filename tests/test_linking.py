@@ -20,8 +20,9 @@ from pipeline.datatypes import GoldDocument, GoldEntity, Mention
 from pipeline.entities import ner  # noqa: F401  (registers litmine_linker)
 from pipeline.entities.abbreviations import find_abbreviations
 from pipeline.entities.kb import KnowledgeBase, normalize_name
-from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR,
-                                       SPECIES_GENE_ATTR, ExactIndex, Linker, build_index, corpus_lexicon)
+from pipeline.entities.alias_index import BUILD_FILE, KB_FILE, ExactIndex, build_index
+from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
+                                       corpus_lexicon)
 from pipeline.entities.species import HUMAN, MOUSE, RAT, GeneSpecies, Orthologs
 from pipeline.evaluation.linking import evaluate_linking
 from pipeline.records.store import Store
@@ -76,6 +77,14 @@ def test_exact_index_finds_the_most_similar_aliases_in_a_fixed_order(index_dir: 
         assert numpy.allclose(distances, 1 - similarities[row, best], atol=1e-6)
     again = ExactIndex(vectors).knnQueryBatch(queries, k=5)
     assert all((a[0] == b[0]).all() for a, b in zip(found, again))
+
+
+def test_exact_index_breaks_ties_at_the_kth_neighbour_by_the_lower_alias() -> None:
+    vectors = scipy.sparse.csr_matrix(numpy.array([[1, 0], [0.6, 0.8], [1, 0], [0.6, 0.8], [0, 1], [1, 0]],
+                                                  numpy.float32))
+    query = scipy.sparse.csr_matrix(numpy.array([[1, 0]], numpy.float32))
+    assert [list(ExactIndex(vectors).knnQueryBatch(query, k=k)[0][0]) for k in (2, 4, 9)] == [
+        [0, 2], [0, 2, 5, 1], [0, 2, 5, 1, 3]]  # aliases sharing no 3-gram with the query are no neighbours
 
 
 def test_index_is_in_scispacys_layout_and_reused(kb: KnowledgeBase, index_dir: Path) -> None:
@@ -162,6 +171,33 @@ def test_a_drug_stands_for_its_mesh_descriptor_not_its_salts(kb: KnowledgeBase) 
     assert set(corpus_ids(kb, "bc5cdr", mention)) == set(mesh)  # all of them, for the inverse map
     heart_block = Mention(0, 20, "complete heart block", "Disease", "HP:0001709")  # HPO has no MeSH id
     assert corpus_id(kb, "bc5cdr", heart_block) == ("D006327",)  # MeSH's "Heart Block"
+
+
+class CountedSearches:
+    """A candidate generator that counts the calls made of it (each vectorizes and searches its names)."""
+
+    def __init__(self, generator) -> None:
+        self.generator, self.kb, self.calls = generator, generator.kb, []
+
+    def __call__(self, names: list[str], k: int):
+        self.calls.append(list(names))
+        return self.generator(names, k)
+
+
+def test_search_ahead_searches_a_batchs_new_names_at_once_and_links_alike(linker: Linker) -> None:
+    documents = [(text, spans(text, *marked), None) for text, marked in [
+        ("Patients on sertralin reported nausea and parkinsonian seizures.",
+         [("sertralin", "Chemical"), ("parkinsonian seizures", "Disease")]),
+        ("Parkinson's diseese (PD) worsened; PD patients took fluoxetin and Kir4.1 blockers.",
+         [("Parkinson's diseese", "Disease"), ("PD", "Disease"), ("fluoxetin", "Chemical"), ("Kir4.1", "Gene")]),
+        ("xyzzy frobnicator", [("xyzzy frobnicator", "Chemical")])]]
+    alone = replace(linker, generator=CountedSearches(linker.generator), _cache={})
+    ahead = replace(linker, generator=CountedSearches(linker.generator), _cache={})
+    ahead.search_ahead(documents)
+    assert [ahead.link(*document) for document in documents] == [alone.link(*document) for document in documents]
+    assert len(ahead.generator.calls) == 1 and len(alone.generator.calls) > 1  # nothing left to search
+    assert {"sertralin", "xyzzy frobnicator"} <= set(ahead.generator.calls[0])
+    assert "Kir4.1" not in ahead.generator.calls[0]  # the dictionary knows it: never searched
 
 
 def test_nothing_similar_enough_gives_no_id(linker: Linker) -> None:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import shared_document
 from flows.cli import app
-from pipeline.entities.linking import BUILD_FILE, KB_FILE
+from pipeline.entities.alias_index import BUILD_FILE, KB_FILE
 from pipeline.entities.ner import PipelineTagger, load_pipeline, pipeline_folder
 from pipeline.entities.versions import NER_MODELS, ner_order
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.config import Settings, load_settings
@@ -91,6 +92,17 @@ def test_evaluation_reports_the_benchmark_micro_f1(drugprot_dir, parser):
     # 250 training abstracts already learn the frequent types
     assert 0.3 < result.micro.f1 < 1 and result.per_type["INHIBITOR"].f1 > 0.4
     assert set(result.per_type) <= set(TASKS["drugprot"].labels)
+
+
+def test_a_batch_of_sentences_scores_as_its_sentences_do_alone(drugprot_dir, parser):
+    """One matrix product a stage for the whole batch (inference, bias selection) changes no score."""
+    model = RelationModel.load(drugprot_dir)
+    batch = make_batch(model.task, prot_docs("drugprot", "development", 30), parser=parser)
+    together = model.scores_many(batch.sentences)
+    alone = [model.scores_many([s]) for s in batch.sentences]
+    assert len(batch.sentences) > 10 and together[1].shape == (len(batch.pairs), len(model.task.classes))
+    for stage in (0, 1):
+        assert np.array_equal(together[stage], np.vstack([scores[stage] for scores in alone]))
 
 
 def test_official_counting_rules():

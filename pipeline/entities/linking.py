@@ -24,17 +24,9 @@ Genes keep their human concept as id; `Linker.gene_species` adds the organism a 
 mention is about and that organism's NCBI Gene id (pipeline.entities.species: mouse Tnf in a mouse
 study), from GtoPdb's orthologs and those the train corpora teach (corpus_orthologs).
 
-The scispaCy artifacts (the KB as scispaCy's jsonl, the vectorizer, the vectors and the alias
-list, in scispaCy's ``LinkerPaths`` layout) live under ``models/linker/<KB version>/``, built
-once per KB version (about 20 s for 315k aliases) and read with scispaCy's own classes.
-scispaCy searches them with an nmslib HNSW index; litmine gives its ``CandidateGenerator``
-an exact index instead (`ExactIndex`): HNSW returned only 94% of the exact top-10 neighbours
-of BC5CDR dev mentions, took 2-4 minutes to build, and built a different graph each time
-(its two threads race, and nmslib seeds its generator once per process), so two builds of
-the same KB linked differently. Exact search costs about 2 ms a name, and names are cached.
-``scispacy.candidate_generation.create_tfidf_ann_index`` is not used either: it stores
-float16 sparse vectors, which scipy >= 1.11 refuses; `build_index` follows its steps with
-float32 vectors.
+The scispaCy artifacts the candidates are searched in, and how: pipeline.entities.alias_index.
+Names are cached; the names a batch of documents needs searched are searched together
+(`Linker.search_ahead`, which the pipeline's linker component calls on each batch).
 """
 from __future__ import annotations
 
@@ -43,16 +35,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
-import time
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy
 import scipy.sparse
 
 from pipeline import corpora
@@ -60,7 +49,8 @@ from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline.corpora import CORPUS_XREFS, NER_TYPES, TRAIN_SPLITS, corpus_ids
 from pipeline.datatypes import GoldDocument, Mention
-from pipeline.entities import species
+from pipeline.entities import alias_index, species
+from pipeline.entities.alias_index import KB_FILE, ExactIndex, build_index, say
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
 from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
@@ -70,12 +60,9 @@ from pipeline.records.store import Store
 # scispaCy is imported where the linker is built or opened (its candidate generator imports scikit-learn,
 # 2 s), not by a run that only needs `learned_key`
 if TYPE_CHECKING:
-    from scispacy.candidate_generation import CandidateGenerator
+    from scispacy.candidate_generation import CandidateGenerator, MentionCandidate
 
-KB_FILE = "kb.jsonl"
-BUILD_FILE = "build.json"
 LEARNED = ("lexicon", "orthologs")  # the tables (Linker.tables) the train corpora teach: learned-<key>.json.gz
-MIN_DF = 10  # scispaCy's: 3-grams in fewer aliases are left out of the vectorizer
 ANN_K = 30  # neighbours asked of the index per name (scispaCy's default; 100 changed nothing on dev)
 # The cosine similarity a nearest-neighbour candidate needs. On BC5CDR + BioRED dev, such links
 # at or above 0.75 were right about half the time (206 of 422), those in 0.70-0.75 less than a third.
@@ -84,11 +71,6 @@ ANN_THRESHOLD = 0.75
 KB_NAME_ATTR = "kb_name"
 SPECIES_ATTR = "species"  # a gene's organism, "NCBITaxon:10090" (pipeline.entities.species)
 SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism (the Span attributes: ner.py)
-
-
-def _say(progress: bool, message: str) -> None:
-    if progress:
-        print(f"linker: {message}", file=sys.stderr, flush=True)
 
 
 def write_tables(path: Path, tables: dict[str, list[list[str]]]) -> None:
@@ -101,100 +83,6 @@ def write_tables(path: Path, tables: dict[str, list[list[str]]]) -> None:
 
 def read_tables(path: Path) -> dict[str, list[list[str]]]:
     return json.loads(gzip.decompress(path.read_bytes()))
-
-
-# ---------------------------------------------------------------------------- artifacts
-
-
-def export_kb(kb: KnowledgeBase, path: Path, concept_ids: Collection[str] | None = None) -> int:
-    """Write the KB (or the named concepts) as scispaCy's KB jsonl: one Entity per concept,
-    its litmine type as the entity's only type. Returns the number of concepts written."""
-    from scispacy.linking_utils import Entity
-
-    aliases: dict[str, set[str]] = {}
-    types: dict[str, str] = {}
-    for entry in kb.entries():
-        if concept_ids is None or entry.concept_id in concept_ids:
-            aliases.setdefault(entry.concept_id, set()).add(entry.name)
-            types[entry.concept_id] = entry.type
-    with open(path, "w", encoding="utf-8") as out:
-        for cid in sorted(aliases):
-            concept = kb.concept(cid)
-            name = concept.name if concept else min(aliases[cid])
-            entity = Entity(cid, name, sorted(aliases[cid] - {name}), [types[cid]])
-            out.write(json.dumps(entity._asdict(), ensure_ascii=False) + "\n")
-    return len(aliases)
-
-
-def build_index(kb: KnowledgeBase, directory: Path, *, concept_ids: Collection[str] | None = None,
-                min_df: int = MIN_DF, progress: bool = True) -> Path:
-    """The scispaCy linker artifacts for `kb` in `directory`, built unless already there.
-
-    The steps of scispaCy's create_tfidf_ann_index (fit the char-3-gram vectorizer on the
-    aliases, drop aliases without a 3-gram, keep the rest's vectors), written where
-    LinkerPaths looks; `ExactIndex` searches the vectors.
-    """
-    directory = Path(directory)
-    if (directory / BUILD_FILE).is_file():
-        return directory
-    import joblib
-    from scispacy.candidate_generation import LinkerPaths
-    from scispacy.linking_utils import KnowledgeBase as ScispacyKB
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    tmp = directory.with_name(f"{directory.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        started = time.perf_counter()
-        _say(progress, f"exporting KB {kb.version} to scispaCy's format")
-        concepts = export_kb(kb, tmp / KB_FILE, concept_ids)
-        aliases = sorted(ScispacyKB(str(tmp / KB_FILE)).alias_to_cuis)
-        _say(progress, f"fitting the tf-idf vectorizer on {len(aliases)} aliases of {concepts} concepts")
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), min_df=min_df, dtype=numpy.float32)
-        vectors = vectorizer.fit_transform(aliases)
-        kept = numpy.asarray(vectors.sum(axis=1)).ravel() != 0
-        aliases = [alias for alias, keep in zip(aliases, kept) if keep]
-        vectors = vectors[kept]
-        paths = LinkerPaths.from_directory(tmp)
-        joblib.dump(vectorizer, paths.tfidf_vectorizer)
-        scipy.sparse.save_npz(paths.tfidf_vectors, vectors)
-        with open(paths.concept_aliases_list, "w", encoding="utf-8") as out:
-            json.dump(aliases, out)
-        seconds = round(time.perf_counter() - started, 1)
-        size = sum(f.stat().st_size for f in tmp.iterdir())
-        build = {"kb_version": kb.version, "concepts": concepts, "aliases": len(aliases),
-                 "dropped_aliases": int((~kept).sum()), "min_df": min_df,
-                 "seconds": seconds, "bytes": size}
-        (tmp / BUILD_FILE).write_text(json.dumps(build, indent=1))
-        shutil.rmtree(directory, ignore_errors=True)
-        os.replace(tmp, directory)
-        _say(progress, f"built {directory} in {seconds} s ({size / 1e6:.0f} MB)")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return directory
-
-
-class ExactIndex:
-    """The alias vectors searched exactly, behind the one method of nmslib's index that
-    scispaCy's CandidateGenerator calls. The vectors are L2-normalized, so a dot product
-    is the cosine similarity; ties go to the lower alias index, so results never vary."""
-
-    def __init__(self, vectors: scipy.sparse.spmatrix):
-        self._by_feature = scipy.sparse.csr_matrix(vectors).T.tocsr()  # 3-grams x aliases
-
-    def knnQueryBatch(self, queries: scipy.sparse.spmatrix, k: int = 10,  # noqa: N802 (nmslib's name)
-                      num_threads: int = 0) -> list[tuple[numpy.ndarray, numpy.ndarray]]:
-        """For each query row, the ids of its `k` most similar aliases and their cosine
-        distances (1 - similarity), nearest first."""
-        scores = scipy.sparse.csr_matrix(queries @ self._by_feature)
-        found = []
-        for row in range(scores.shape[0]):
-            start, end = scores.indptr[row], scores.indptr[row + 1]
-            ids, similarities = scores.indices[start:end], scores.data[start:end]
-            nearest = numpy.lexsort((ids, -similarities))[:k]
-            found.append((ids[nearest], 1.0 - similarities[nearest]))
-        return found
 
 
 # ---------------------------------------------------------------------------- linking
@@ -252,7 +140,7 @@ class Linker:
         path = Path(directory) / f"learned-{learned_key(store)}.json.gz"
         if path.is_file():
             return self.with_tables(read_tables(path))
-        _say(progress, "learning the names and orthologs annotated in the train corpora")
+        say(progress, "learning the names and orthologs annotated in the train corpora")
         linker = self.learn(store)
         write_tables(path, {name: rows for name, rows in linker.tables().items() if name in LEARNED})
         return linker
@@ -285,14 +173,8 @@ class Linker:
              abbreviations: dict[str, str] | None = None) -> list[Mention]:
         """One Mention per (start, end, litmine type) span, with id "" where no candidate
         is good enough. `abbreviations` (short -> long form) default to those the text defines."""
-        if abbreviations is None:
-            from pipeline.entities.abbreviations import find_abbreviations  # imports spaCy: only when linking
-
-            abbreviations = find_abbreviations(text)
         chosen = []
-        for start, end, type_ in spans:
-            surface = text[start:end]
-            names = [abbreviations[surface], surface] if surface in abbreviations else [surface]
+        for (_, _, type_), names in zip(spans, _names(text, spans, abbreviations)):
             best = self.best(names, type_)
             chosen.append(best.concept_id if best else "")
         chosen = self._one_sense(text, spans, chosen)
@@ -381,12 +263,44 @@ class Linker:
         loose = [c.id for c in self.kb.lookup(name) if c.type == type_]
         return [Candidate(cid, 1.0, "dictionary") for cid in dict.fromkeys(exact + loose)]
 
+    def search_ahead(self, documents: Sequence[tuple[str, list[tuple[int, int, str]], dict[str, str] | None]]) -> None:
+        """Cache the candidates of every name that `link` of each (text, spans, abbreviations)
+        will ask for, the names no corpus or dictionary knows searched in the index together:
+        one vectorizer and index call for the documents, not one a name (a name is searched the
+        same alone or with others, so links do not change)."""
+        wanted: dict[tuple[str, str], None] = {}
+        for text, spans, abbreviations in documents:
+            for (_, _, type_), names in zip(spans, _names(text, spans, abbreviations)):
+                for key in ((name, type_) for name in names if (name, type_) not in self._cache):
+                    if known := self._known(*key):
+                        self._cache[key] = known
+                    else:
+                        wanted[key] = None
+        names = list(dict.fromkeys(name for name, _ in wanted))
+        found = dict(zip(names, self.generator(names, self.k)))
+        for name, type_ in wanted:
+            self._cache[(name, type_)] = self._of_type(found[name], type_)
+
     def _ann(self, name: str, type_: str) -> list[Candidate]:
-        found = self.generator([name], self.k)[0]
+        return self._of_type(self.generator([name], self.k)[0], type_)
+
+    def _of_type(self, found: list[MentionCandidate], type_: str) -> list[Candidate]:
+        """The index's neighbours of a name that are of the type, most similar first."""
         types = self.generator.kb.cui_to_entity
         scored = [(max(c.similarities), c.concept_id) for c in found if type_ in types[c.concept_id].types]
         scored.sort(key=lambda s: (-round(s[0], 4), vocabulary_rank(s[1]), s[1]))
         return [Candidate(cid, score, "ann") for score, cid in scored]
+
+
+def _names(text: str, spans: list[tuple[int, int, str]], abbreviations: dict[str, str] | None) -> list[list[str]]:
+    """The names each span is linked by: its long form first where `abbreviations` (short -> long
+    form; default: those the text defines) make it an abbreviation, then itself."""
+    if abbreviations is None:
+        from pipeline.entities.abbreviations import find_abbreviations  # imports spaCy: only when linking
+
+        abbreviations = find_abbreviations(text)
+    surfaces = [text[start:end] for start, end, _ in spans]
+    return [[abbreviations[surface], surface] if surface in abbreviations else [surface] for surface in surfaces]
 
 
 _CONJUNCTION = re.compile(r"\s*(?:/|,|&|\band\b|\bor\b)\s*")
@@ -435,7 +349,7 @@ def corpus_concepts(kb: KnowledgeBase, corpus: str, concept_types: dict[str, str
 def learned_key(store: Store) -> str:
     """What the linker learns depends on: the train splits' annotations and the code that reads them."""
     fingerprints = [store.gold_fingerprint(corpus, split) for corpus, split in TRAIN_SPLITS]
-    code = code_hash(sys.modules[__name__], species, corpus_ids,
+    code = code_hash(sys.modules[__name__], alias_index, species, corpus_ids,
                      *((corpora, name) for name in ("CORPUS_XREFS", "NER_TYPES", "TRAIN_SPLITS")))
     return hashlib.sha256("|".join([*fingerprints, code]).encode()).hexdigest()[:12]
 

@@ -35,8 +35,9 @@ import pipeline.entities.abbreviations  # noqa: F401
 from pipeline.config import Settings
 from pipeline.datatypes import Mention
 from pipeline.entities.kb import KnowledgeBase
-from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, BUILD_FILE, KB_FILE, KB_NAME_ATTR, SPECIES_ATTR,
-                                       SPECIES_GENE_ATTR, Linker, read_tables, write_tables)
+from pipeline.entities.alias_index import BUILD_FILE, KB_FILE
+from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
+                                       read_tables, write_tables)
 from pipeline.entities.nlp import KBFeatures
 from pipeline.entities.versions import NER_MODELS, model_versions, ner_order, pipeline_version, resolve_models
 from pipeline.models import pipeline_dir
@@ -305,8 +306,7 @@ class LinkerComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         ents = list(doc.ents)
-        mentions = self.linker.link(doc.text, [(e.start_char, e.end_char, e.label_) for e in ents],
-                                    _detected_abbreviations(doc))
+        mentions = self.linker.link(*_to_link(doc))
         linked = []
         for ent, mention, gene in zip(ents, mentions, self.linker.gene_species(doc.text, mentions)):
             span = Span(doc, ent.start, ent.end, label=ent.label, kb_id=mention.id)
@@ -317,6 +317,19 @@ class LinkerComponent:
             linked.append(span)
         doc.ents = linked
         return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        """Each doc linked as by `__call__`, a batch at a time: the names of a batch that need the
+        index are searched together first (`Linker.search_ahead`), which is what linking new
+        abstracts costs most."""
+        for batch in spacy.util.minibatch(docs, batch_size):
+            self.linker.search_ahead([_to_link(doc) for doc in batch])
+            yield from map(self, batch)
+
+
+def _to_link(doc: Doc) -> tuple[str, list[tuple[int, int, str]], dict[str, str] | None]:
+    """What the linker links in a doc: its text, its entities' spans and types, the abbreviations found."""
+    return doc.text, [(e.start_char, e.end_char, e.label_) for e in doc.ents], _detected_abbreviations(doc)
 
 
 def _detected_abbreviations(doc: Doc) -> dict[str, str] | None:

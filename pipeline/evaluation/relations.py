@@ -32,6 +32,7 @@ from pipeline.relations.model import TASKS, Candidate, RelationModel
 from pipeline.relations.triggers import RelationExtractor, is_hedged, is_negated
 from pipeline.training.relation_batches import ConceptPair, gold_mentions, make_batch
 from pipeline.training.relation_models import ensure_relation_model, predict_batch
+from pipeline.verdicts.evidence import tag_texts
 
 
 Key = tuple[str, ...]
@@ -97,9 +98,9 @@ def predicted_mentions(docs: list[GoldDocument], corpus: str, tagger: EntityTagg
     or their offsets (mention-level ones, where relations join mentions)."""
     task = TASKS[corpus]
     out = []
-    for doc in docs:
+    for found_by_tagger in tag_texts(tagger, [d.text for d in docs]):
         found = []
-        for m in tagger.tag(doc.text):
+        for m in found_by_tagger:
             ids = corpus_id(kb, corpus, m) if task.document_level else (f"{m.start}-{m.end}",)
             if ids:
                 found.append((m, ids))
@@ -180,7 +181,7 @@ def evaluate_extractor(extractor: RelationExtractor, corpus: str, docs: list[Gol
     baseline has no corpus types), where `evaluate_relations` scores a model by its corpus's rules."""
     task = TASKS[corpus]
     gold: set[Key] = set()
-    predicted: set[Key] = set()
+    sentences: list[tuple[str, str, list[Mention]]] = []  # (document, sentence, its mentions)
     for doc in docs:
         mentions = gold_mentions(task, doc)
         types = {x: m.type for m, ids in mentions for x in ids}
@@ -194,8 +195,10 @@ def evaluate_extractor(extractor: RelationExtractor, corpus: str, docs: list[Gol
             inside = [replace(m, start=m.start - start, end=m.end - start) for m, _ in mentions
                       if start <= m.start and m.end <= end]
             if len(inside) > 1:
-                predicted |= {(doc.doc_id, r.relation, r.subject.id, r.object.id)
-                              for r in extractor.extract(doc.text[start:end], 0, inside) if not r.negated}
+                sentences.append((doc.doc_id, doc.text[start:end], inside))
+    said = extractor.extract_many([(sentence, 0, inside) for _, sentence, inside in sentences])
+    predicted = {(doc_id, r.relation, r.subject.id, r.object.id)
+                 for (doc_id, _, _), relations in zip(sentences, said) for r in relations if not r.negated}
     scores = score(gold, predicted)
     return ExtractorFigures(corpus, extractor.name, scores.micro, scores.per_type)
 

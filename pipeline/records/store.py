@@ -279,6 +279,10 @@ class Store:
             found.update({row["pmid"]: _row_to_record(row) for row in rows})
         return found
 
+    def all_records(self) -> list[Record]:
+        """Every record the store holds, in uid order: a corpus-scale read (`benchmarks/throughput.py --scaling`)."""
+        return [_row_to_record(row) for row in self._db.execute("SELECT * FROM records ORDER BY uid")]
+
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """BM25-ranked records matching any of the query's words (title weighted double)."""
         words = [w for w in re.findall(r"\w+", query.lower()) if len(w) > 1]

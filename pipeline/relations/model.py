@@ -153,8 +153,9 @@ def feature_matrix(vocabulary: dict[str, int], feature_lists: Sequence[Sequence[
     indices: list[int] = []
     indptr = [0]
     for features in feature_lists:
-        columns = sorted({vocabulary[f] for f in features if f in vocabulary})
-        indices.extend(columns)
+        columns = set(map(vocabulary.get, features))
+        columns.discard(None)
+        indices.extend(sorted(columns))  # type: ignore[type-var]
         indptr.append(len(indices))
     matrix = sp.csr_matrix((np.ones(len(indices), np.float32), np.array(indices, np.int32),
                             np.array(indptr, np.int32)), shape=(len(feature_lists), len(vocabulary)))
@@ -211,12 +212,17 @@ class RelationModel:
     first_bias: float  # the same for first-stage (sentence) decisions
     version: str
 
-    def sentence_scores(self, sentence: SentenceCandidates) -> tuple[np.ndarray, np.ndarray]:
-        """First-stage scores of a sentence's pairs and, for mention-level tasks, the second's."""
-        first = self.first.scores([p.features for p in sentence.pairs])
-        if self.task.document_level:
+    def scores_many(self, sentences: Sequence[SentenceCandidates]) -> tuple[np.ndarray, np.ndarray]:
+        """First-stage scores of the sentences' pairs (in order, stacked) and, for mention-level
+        tasks, the second's; one matrix product per stage, whatever the number of sentences. A
+        row's scores depend on its pair and sentence alone, so a sentence scores the same in any batch."""
+        features = [p.features for s in sentences for p in s.pairs]
+        first = self.first.scores(features)
+        if self.task.document_level or not features:
             return first, first
-        return first, self.second.scores([p.features for p in sentence.pairs], context_scores(sentence, first))
+        ends = np.cumsum([len(s.pairs) for s in sentences])
+        context = np.vstack([context_scores(s, first[end - len(s.pairs):end]) for s, end in zip(sentences, ends)])
+        return first, self.second.scores(features, context)
 
     def save(self, folder: Path) -> None:
         """Weights as float16 arrays, feature names as gzipped JSON (written once when both
@@ -308,33 +314,48 @@ class ModelExtractor:
         return cls(routes, parser)
 
     def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]:
-        ordered = sorted(mentions, key=lambda m: (m.start, m.end))
-        with_ids = [(m, (m.id or f"text:{m.text.lower()}",)) for m in ordered]
-        found: dict[tuple[str, str, str], Relation] = {}
-        parse = None
-        for model, pair_types in self.routes:
-            if not has_pair(ordered, pair_types):
-                continue
-            if parse is None:  # once for all routes
-                self.parser = self.parser or default_parser()
-                parse = self.parser.parse([sentence])[0]
-            candidates = candidates_in_sentence(model.task, pair_types, 0, "", sentence_index, 0, sentence, with_ids,
-                                                parse=parse)
-            if not candidates.pairs:
-                continue
-            first, second = model.sentence_scores(candidates)
+        return self.extract_many([(sentence, sentence_index, mentions)])[0]
+
+    def extract_many(self, sentences: Sequence[tuple[str, int, list[Mention]]]) -> list[list[Relation]]:
+        """Each sentence's relations (sentence, its index, its mentions): the sentences holding a
+        pair some model reads parsed in one batch, and each model's pairs of all of them scored
+        in one call, which is what makes many sentences fast; what a sentence yields does not
+        depend on the others."""
+        ordered = [sorted(mentions, key=lambda m: (m.start, m.end)) for _, _, mentions in sentences]
+        routed = [[k for k, (_, pair_types) in enumerate(self.routes) if has_pair(found, pair_types)]
+                  for found in ordered]
+        texts = list(dict.fromkeys(sentences[i][0] for i, routes in enumerate(routed) if routes))
+        if texts:
+            self.parser = self.parser or default_parser()
+        parses = dict(zip(texts, self.parser.parse(texts))) if texts else {}
+        found: list[dict[tuple[str, str, str], Relation]] = [{} for _ in sentences]
+        for k, (model, pair_types) in enumerate(self.routes):
+            read = [i for i, routes in enumerate(routed) if k in routes]
+            candidates = [candidates_in_sentence(model.task, pair_types, 0, "", sentences[i][1], 0, sentences[i][0],
+                                                 [(m, (m.id or f"text:{m.text.lower()}",)) for m in ordered[i]],
+                                                 parse=parses[sentences[i][0]]) for i in read]
+            first, second = model.scores_many(candidates)
             scores, bias = (first, model.first_bias) if model.task.document_level else (second, model.bias)
-            for pair, (label, confidence) in zip(candidates.pairs, decide(scores, model.task.classes, bias)):
-                a, b = ordered[pair.a], ordered[pair.b]
-                relation = to_vocabulary(model.task.corpus, label, (a.type, b.type)) if label != NONE else None
-                if relation is None:
-                    continue
-                subject, obj = (b, a) if (b.type, a.type) in SUBJECT_FIRST else (a, b)
-                found_relation = Relation(
-                    subject=subject, relation=relation, object=obj, sentence=sentence, sentence_index=sentence_index,
-                    negated=is_negated(sentence, a.start, b.end), hedged=is_hedged(sentence),
-                    confidence=round(confidence, 3), extractor=f"{self.name}:{model.task.corpus}")
-                key = (subject.key, relation, obj.key)
-                if key not in found or found[key].confidence < found_relation.confidence:
-                    found[key] = found_relation
-        return list(found.values())
+            decisions = iter(decide(scores, model.task.classes, bias))
+            for i, sentence in zip(read, candidates):
+                for pair, decision in zip(sentence.pairs, decisions):
+                    self._keep(found[i], model, sentences[i][0], sentences[i][1], ordered[i], pair, decision)
+        return [list(relations.values()) for relations in found]
+
+    def _keep(self, found: dict[tuple[str, str, str], Relation], model: RelationModel, sentence: str,
+              sentence_index: int, ordered: list[Mention], pair: Candidate, decision: tuple[str, float]) -> None:
+        """A decided pair as a relation in litmine's vocabulary, kept where it is the most
+        confident of its (subject, relation, object) in the sentence."""
+        label, confidence = decision
+        a, b = ordered[pair.a], ordered[pair.b]
+        relation = to_vocabulary(model.task.corpus, label, (a.type, b.type)) if label != NONE else None
+        if relation is None:
+            return
+        subject, obj = (b, a) if (b.type, a.type) in SUBJECT_FIRST else (a, b)
+        found_relation = Relation(
+            subject=subject, relation=relation, object=obj, sentence=sentence, sentence_index=sentence_index,
+            negated=is_negated(sentence, a.start, b.end), hedged=is_hedged(sentence),
+            confidence=round(confidence, 3), extractor=f"{self.name}:{model.task.corpus}")
+        key = (subject.key, relation, obj.key)
+        if key not in found or found[key].confidence < found_relation.confidence:
+            found[key] = found_relation

@@ -12,6 +12,7 @@ drug–target–effect triples.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -105,6 +106,10 @@ class RelationExtractor(Protocol):
     version: str
 
     def extract(self, sentence: str, sentence_index: int, mentions: list[Mention]) -> list[Relation]: ...
+
+    def extract_many(self, sentences: Sequence[tuple[str, int, list[Mention]]]) -> list[list[Relation]]:
+        """`extract` of each (sentence, index, mentions), in order: what a batch of records reads."""
+        ...
 
 
 def _mask(sentence: str, mentions: list[Mention]) -> str:
@@ -207,6 +212,9 @@ class TriggerExtractor:
                 if key not in relations or relations[key].confidence < found.confidence:
                     relations[key] = found
         return list(relations.values())
+
+    def extract_many(self, sentences: Sequence[tuple[str, int, list[Mention]]]) -> list[list[Relation]]:
+        return [self.extract(*sentence) for sentence in sentences]
 
 
 def _beyond_compound(sentence: str, mentions: list[Mention], a: Mention, b: Mention, at: int) -> bool:

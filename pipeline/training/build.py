@@ -118,7 +118,7 @@ def _links(settings: Settings, kb: KnowledgeBase, store: Store, reduced: bool) -
 
 
 def _linker(settings: Settings, kb: KnowledgeBase, store: Store, reduced: bool) -> Path:
-    from pipeline.entities.linking import build_index
+    from pipeline.entities.alias_index import build_index
 
     return build_index(kb, linker_dir(settings, kb), progress=True)
 

@@ -128,17 +128,11 @@ def fit_model(task: CorpusTask, batch: Batch, config: TrainingConfig, version: s
 def batch_scores(model: RelationModel, batch: Batch, first_stage: bool = False) -> tuple[list[Row], np.ndarray]:
     """The rows the model decides on (candidates, or concept pairs for document-level tasks)
     and their scores: the second stage's unless `first_stage`."""
-    firsts, seconds = [], []
-    for s in batch.sentences:
-        first, second = model.sentence_scores(s)
-        firsts.append(first)
-        seconds.append(second)
-    k = len(model.task.classes)
+    first, second = model.scores_many(batch.sentences)
     if model.task.document_level and not first_stage:
-        features, dense, _, rows = _second_inputs(model.task, batch, firsts)
-        return rows, model.second.scores(features, dense) if rows else np.zeros((0, k))
-    chosen = firsts if first_stage else seconds
-    return list(batch.pairs), np.vstack(chosen) if chosen else np.zeros((0, k))
+        features, dense, _, rows = _second_inputs(model.task, batch, _per_sentence(batch, first))
+        return rows, model.second.scores(features, dense) if rows else np.zeros((0, len(model.task.classes)))
+    return list(batch.pairs), first if first_stage else second
 
 
 def predict_batch(model: RelationModel, batch: Batch, first_stage: bool = False) -> list[tuple[Row, str, float]]:
