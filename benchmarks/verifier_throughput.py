@@ -7,7 +7,7 @@ offline search the flow runs for an uncited claim (the store's BM25 pool, re-ran
 verifier's BM25, top 5); and both, search then judging, which is what an uncited statement
 costs the flow besides entity and relation extraction (see `benchmarks/throughput.py` for
 those). One process, warm (each row runs once on 20 claims first), on the store and models of
-the current settings.
+the current settings. `benchmarks/throughput.py` reads its verifier row from `judge_own`.
 """
 from __future__ import annotations
 
@@ -18,10 +18,21 @@ from rich.table import Table
 
 from pipeline.config import load_settings
 from pipeline.evaluation.scifact import load_claims, statement
-from pipeline.toolkit import open_toolkit
+from pipeline.toolkit import Toolkit, open_toolkit
 from pipeline.verdicts.evidence import search_records
-from pipeline.verdicts.rationales import judge, passage, rank_records
+from pipeline.verdicts.rationales import Passage, judge, passage, rank_records
 from throughput import timed  # benchmarks/ is the script's folder
+
+
+def own_abstracts(kit: Toolkit, claims: list) -> dict[str, list[Passage]]:
+    """Each claim's own abstracts (those SciFact labels for it), as the verifier reads them."""
+    return {c.claim_id: [passage(r) for uid in c.labels if (r := kit.store.get(uid))] for c in claims}
+
+
+def judge_own(kit: Toolkit, claims: list, own: dict[str, list[Passage]]) -> None:
+    """The verifier judging each claim's own abstracts as if the claim cited them (no retrieval)."""
+    for c in claims:
+        judge(kit.verifier, c.text, own[c.claim_id], [], kit.dictionary_tagger)
 
 
 def main() -> None:
@@ -30,16 +41,12 @@ def main() -> None:
     args = parser.parse_args()
     kit = open_toolkit(load_settings().with_overrides(offline=True))
     claims = load_claims(kit.store, "dev")[:args.limit]
-    own = {c.claim_id: [passage(r) for uid in c.labels if (r := kit.store.get(uid))] for c in claims}
+    own = own_abstracts(kit, claims)
     model, tagger = kit.verifier, kit.dictionary_tagger
 
     def search(items):
         return [search_records(statement(c.text), kit.client, kit.kb, 5, lambda t, p: rank_records(model, t, p)).records
                 for c in items]
-
-    def judge_own(items):
-        for c in items:
-            judge(model, c.text, own[c.claim_id], [], tagger)
 
     def search_and_judge(items):
         for c, found in zip(items, search(items)):
@@ -47,8 +54,8 @@ def main() -> None:
 
     table = Table("stage", "claims", "seconds", "claims/s",
                   title=f"verifier throughput, {len(claims)} SciFact dev claims")
-    for name, run in (("judge the claim's own abstracts", judge_own), ("search (top 5)", search),
-                      ("search, then judge the top 5", search_and_judge)):
+    for name, run in (("judge the claim's own abstracts", lambda items: judge_own(kit, items, own)),
+                      ("search (top 5)", search), ("search, then judge the top 5", search_and_judge)):
         seconds = timed(run, claims)
         table.add_row(name, str(len(claims)), f"{seconds:.1f}", f"{len(claims) / seconds:.1f}")
     Console().print(table)

@@ -206,8 +206,8 @@ def pair_features(view: SentenceView, a: int, b: int) -> list[str]:
 
 # Features whose words also count by their first five letters, so that "inhibits",
 # "inhibited" and "inhibitory" share evidence.
-STEMMED = ("bw", "rbw", "tfirst", "tlast", "bfirst", "blast", "CHEMICAL_l1", "CHEMICAL_r1", "GENE_l1", "GENE_r1",
-           "DISEASE_l1", "DISEASE_r1")
+STEMMED = frozenset({"bw", "rbw", "tfirst", "tlast", "bfirst", "blast", "CHEMICAL_l1", "CHEMICAL_r1", "GENE_l1",
+                     "GENE_r1", "DISEASE_l1", "DISEASE_r1"})
 
 
 def _with_stems(features: list[str]) -> list[str]:
@@ -299,15 +299,16 @@ def path_features(parse: Parse, mentions: list[Mention], a: int, b: int, tags: t
     if heads[0] is None or heads[1] is None or heads[0] == heads[1]:
         return []
 
+    shown: dict[int, str] = {}
+
     def word(i: int) -> str:
         """A token as the path shows it: the pair as markers, other mentions as type tokens."""
-        t = parse[i]
-        for k, m in enumerate(mentions):
-            if t.start < m.end and t.end > m.start:
-                if k in (a, b):
-                    return f"@{tags[0] if k == a else tags[1]}@"
-                return f"#{m.type.lower()}#"
-        return _DIGITS.sub("0", t.word)
+        if i not in shown:
+            t = parse[i]
+            owner = next((k for k, m in enumerate(mentions) if t.start < m.end and t.end > m.start), None)
+            shown[i] = (_DIGITS.sub("0", t.word) if owner is None else f"@{tags[0] if owner == a else tags[1]}@"
+                        if owner in (a, b) else f"#{mentions[owner].type.lower()}#")
+        return shown[i]
 
     features = []
     for tag, h in zip(tags, heads):
