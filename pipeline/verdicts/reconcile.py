@@ -100,10 +100,11 @@ def _words(phrase: str) -> list[str]:
 
 
 def _phrase_span(sentence: str, phrase: str) -> tuple[int, int] | None:
-    """Where all of a phrase's content words occur in a sentence (first start, last end)."""
+    """Where all of a phrase's content words occur in a sentence (first start, last end); a word ends
+    at a hyphen its stem does not reach ("Adiol" in "Adiol-induced AR")."""
     spans = []
     for stem in _words(phrase):
-        match = re.search(rf"\b{re.escape(stem)}[\w\-]*", sentence, re.I)
+        match = re.search(rf"\b{re.escape(stem)}\w*", sentence, re.I)
         if match is None:
             return None
         spans.append(match.span())
@@ -119,8 +120,9 @@ def side_spans(side: Mention, sentence: str, mentions: list[Mention], kb: Knowle
 
 
 def _first_trigger(text: str, start: int, end: int) -> tuple[str, int] | None:
-    """The first trigger between two offsets as (relation, its end)."""
-    for word in re.finditer(r"[\w-]+", text[start:end]):
+    """The first trigger between two offsets as (relation, its end); a word starts at a letter or
+    digit, so that "Adiol-induced AR" is read by "induced"."""
+    for word in re.finditer(r"\w[\w-]*", text[start:end]):
         hit = trigger_at(text, start + word.start(), start + word.end())
         if hit:
             return hit
