@@ -342,3 +342,14 @@ def test_a_phrase_side_ends_at_a_hyphen_and_the_trigger_after_it_is_read(kb):
     result = reconcile_claim(claim_of(claimed), [record], extracted, kb)
     assert result.verdict == "supported"
     assert (result.evidence[0].relation.subject.text, result.evidence[0].relation.relation) == ("adiol", "causes")
+
+
+def test_a_relation_about_less_of_a_side_takes_no_side(ids, kb):
+    """ "inhibits Kir4.1 degradation" is no inhibition of Kir4.1, and readers are not trained to turn it."""
+    sentence = "Sertraline inhibits Kir4.1 degradation in astrocytes."
+    found = Relation(Mention(0, 10, "Sertraline", "Chemical", ids["sertraline"]), "inhibits",
+                     Mention(20, 26, "Kir4.1", "Gene", ids["KCNJ10"]), sentence, 0, confidence=0.9)
+    claimed = rel("sertraline", "inhibits", "KCNJ10", ids)
+    assert stance(claimed, found, kb) == "related"
+    plain = replace(found, sentence="Sertraline inhibits Kir4.1 channels in astrocytes.")
+    assert stance(claimed, plain, kb) == "supports"

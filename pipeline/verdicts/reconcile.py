@@ -77,13 +77,30 @@ def _direction(claimed: Relation, found: Relation) -> int:
     return 0 if regulation else -1
 
 
+# Words saying that a sentence speaks of less of a side, not of the side: "low folate intake",
+# "depletion of antioxidant defenses", "vitamin D deficiency", "inhibits elastin degradation". Such a
+# sentence links the side itself the other way than its words say ("low folate intake ... a greater
+# risk of preterm delivery": folate lowers the risk), which neither the relation models nor the link
+# model learned to turn (both read the two examples above the wrong way on the pharma train claims),
+# so it takes no side.
+_LESS_BEFORE = re.compile(r"\b(?:low|lower|deficient|insufficient|inadequate|(?:depletion|deficiency|lack|loss|"
+                          r"absence|withdrawal|deprivation|removal|degradation|breakdown)\s+of(?:\s+the)?)\s+$", re.I)
+_LESS_AFTER = re.compile(r"[\s-]*(?:deficien|depletion|deprivation|withdrawal|insufficien|degradation|breakdown|"
+                         r"catabolism|cleavage|clearance|loss\b)", re.I)
+
+
+def lessened(sentence: str, start: int, end: int) -> bool:
+    """Whether a sentence speaks of less of what it names at start-end ("low folate intake")."""
+    return bool(_LESS_BEFORE.search(sentence, max(0, start - 40), start) or _LESS_AFTER.match(sentence, end))
+
+
 def stance(claimed: Relation, found: Relation, kb: KnowledgeBase) -> str | None:
     """How one evidence relation bears on a claim, or None when it is about other things;
-    RELATED only when it is about a broader class than the claim."""
+    RELATED when it is about a broader class than the claim or about less of a side (`lessened`)."""
     scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
     if None in scopes:
         return None
-    if BROADER in scopes:
+    if BROADER in scopes or any(lessened(found.sentence, m.start, m.end) for m in (found.subject, found.object)):
         return RELATED
     sign = _direction(claimed, found)
     if found.negated:  # "did not inhibit" contradicts "inhibits", says nothing of "activates"
