@@ -8,7 +8,7 @@ from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, GoldDocumen
                                 Record, Relation)
 from pipeline.models import LINKS, current_pickle
 from pipeline.training.comentions import document_examples
-from pipeline.verdicts.comentions import (CoMention, Link, LinkModel, Named, apart, apart_features, comention_features,
+from pipeline.verdicts.comentions import (CoMention, Link, LinkModel, apart, apart_features, comention_features,
                                           comentions, link_side, read_link)
 from pipeline.verdicts.reconcile import lessened
 from pipeline.verdicts.evidence import Candidates
@@ -35,7 +35,8 @@ def test_the_words_between_two_names_are_read_with_other_names_masked():
 
 def named(sentences: list[str], *names: str) -> list[tuple[str, list[Mention]]]:
     """Each sentence with a mention (id = its text) of each name it holds."""
-    return [(s, [Mention(s.index(n), s.index(n) + len(n), n, "Chemical", n) for n in names if n in s]) for s in sentences]
+    return [(s, [Mention(s.index(n), s.index(n) + len(n), n, "Chemical", n) for n in names if n in s])
+            for s in sentences]
 
 
 def by_id(side: Mention, sentence: str, mentions: list[Mention]) -> list[Mention]:
@@ -52,7 +53,8 @@ def test_a_sentence_about_less_of_a_side_is_no_co_mention():
     assert lessened("Depletion of antioxidant defenses raises the risk of skin cancer.", 13, 24)
     assert not lessened("Low-dose aspirin reduced the risk of stroke.", 9, 16)
     sentences = named(["Low folate intake (and a folate intake above 400) raised the risk of preterm delivery.",
-                       "Folate supplements lowered the risk of preterm delivery."], "folate", "Folate", "preterm delivery")
+                       "Folate supplements lowered the risk of preterm delivery."],
+                      "folate", "Folate", "preterm delivery")
     found = comentions(claimed("Folate", "preterm delivery", "decreases"), sentences, by_id)
     assert [index for index, _ in found] == [1]  # any mention of less folate in a sentence: the sentence is left out
 
