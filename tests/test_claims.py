@@ -4,9 +4,11 @@ so these tests fail only when the rules break; the last test reads the trained p
 reduced CI models) and asks only what any adequate model must give."""
 import pytest
 
+from pipeline.claims.candidates import claim_mentions
 from pipeline.claims.extract import extract_claims
 from pipeline.claims.subjects import BULLET_HEAD, ELLIPSIS
 from pipeline.config import load_settings
+from pipeline.datatypes import Mention
 from pipeline.documents.reading import load_document, parse_document
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.relations.triggers import TriggerExtractor
@@ -198,3 +200,32 @@ def test_the_trained_pipeline_reads_the_channel_sentence(pipeline_tagger, kb):
     claims = extract_claims(parse_document(CHANNELS, "note.txt"), pipeline_tagger, TriggerExtractor(), kb)
     kcna5, kcnj10 = kb.lookup("KCNA5")[0].id, kb.lookup("KCNJ10")[0].id
     assert {("sertraline", "inhibits", kcna5), ("sertraline", "inhibits", kcnj10)} <= triples(claims)
+
+
+class VerbSwallowingTagger:
+    """Tags as a trained pipeline may on a three-word sentence: the verb inside a name."""
+
+    def __init__(self, kb, names):
+        self.kb, self.names = kb, names
+
+    def tag(self, text):
+        found = []
+        for name, concept in self.names:
+            if name in text:
+                c = self.kb.lookup(concept)[0]
+                found.append(Mention(text.index(name), text.index(name) + len(name), name, c.type, c.id, c.name))
+        return found
+
+
+def test_a_verb_a_tagger_took_into_a_name_is_no_part_of_it(kb):
+    tagger = VerbSwallowingTagger(kb, [("Pravastatin", "pravastatin"), ("decreases myopathy", "myopathy"),
+                                       ("cAMP inhibits NHE3", "NHE3"), ("increase in locomotor activity", "morphine")])
+    doc = parse_document("Pravastatin decreases myopathy [1].\n\ncAMP inhibits NHE3 [2].\n", path="note.txt")
+    found = {(c.relation.subject.text, c.relation.relation, c.relation.object.text, c.relation.object.id)
+             for c in extract_claims(doc, tagger, TriggerExtractor(), kb)}
+    assert found == {("Pravastatin", "decreases", "myopathy", kb.lookup("myopathy")[0].id),
+                     ("cAMP", "inhibits", "NHE3", kb.lookup("NHE3")[0].id)}
+    # a noun is no verb: "increase in locomotor activity" stays one name
+    text = "Morphine causes increase in locomotor activity."
+    (mention,) = claim_mentions(text, tagger.tag(text), kb)
+    assert mention.text == "increase in locomotor activity"

@@ -8,7 +8,9 @@ from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, GoldDocumen
                                 Record, Relation)
 from pipeline.models import LINKS, current_pickle
 from pipeline.training.comentions import document_examples
-from pipeline.verdicts.comentions import CoMention, Link, LinkModel, comention_features, link_side, read_link
+from pipeline.verdicts.comentions import (CoMention, Link, LinkModel, apart, apart_features, comention_features,
+                                          comentions, link_side, read_link)
+from pipeline.verdicts.reconcile import lessened
 from pipeline.verdicts.evidence import Candidates
 from pipeline.verdicts.verifier import verify_claim
 
@@ -31,6 +33,48 @@ def test_the_words_between_two_names_are_read_with_other_names_masked():
     assert "between=puromy" not in features
 
 
+def named(sentences: list[str], *names: str) -> list[tuple[str, list[Mention]]]:
+    """Each sentence with a mention (id = its text) of each name it holds."""
+    return [(s, [Mention(s.index(n), s.index(n) + len(n), n, "Chemical", n) for n in names if n in s])
+            for s in sentences]
+
+
+def by_id(side: Mention, sentence: str, mentions: list[Mention]) -> list[Mention]:
+    return [m for m in mentions if m.id == side.id]
+
+
+def claimed(subject: str, obj: str, relation: str = "causes") -> Relation:
+    return Relation(Mention(0, 1, subject, "Chemical", subject), relation, Mention(2, 3, obj, "Disease", obj), "", 0)
+
+
+def test_a_sentence_about_less_of_a_side_is_no_co_mention():
+    assert lessened("Women with low folate intake had a greater risk of preterm delivery.", 15, 21)
+    assert lessened("Marimastat inhibits elastin degradation in aneurysms.", 20, 27)
+    assert lessened("Depletion of antioxidant defenses raises the risk of skin cancer.", 13, 24)
+    assert not lessened("Low-dose aspirin reduced the risk of stroke.", 9, 16)
+    sentences = named(["Low folate intake (and a folate intake above 400) raised the risk of preterm delivery.",
+                       "Folate supplements lowered the risk of preterm delivery."],
+                      "folate", "Folate", "preterm delivery")
+    found = comentions(claimed("Folate", "preterm delivery", "decreases"), sentences, by_id)
+    assert [index for index, _ in found] == [1]  # any mention of less folate in a sentence: the sentence is left out
+
+
+def test_a_record_naming_the_drug_before_the_effect_apart_is_read_apart():
+    report = ["Bupropion toxicity.", "Bupropion is an antidepressant.", "Two patients developed cardiac arrhythmias."]
+    found = apart(claimed("Bupropion", "cardiac arrhythmias"), named(report, "Bupropion", "cardiac arrhythmias"),
+                  by_id)
+    assert [n.index for n in found.subject] == [0, 1] and [n.index for n in found.object] == [2]
+    features = apart_features(found)
+    assert {"s_title", "o_before=develo", "o_word=patien", "title_word=toxici", "gap=1"} <= set(features)
+    # the effect named first in the body is as often what the drug was given for: not read
+    complaint = ["Chest pain after GTN.", "A man awoke with chest pain.", "He was given GTN."]
+    assert apart(claimed("GTN", "chest pain"), named(complaint, "GTN", "chest pain"), by_id) is None
+    # named together somewhere: a co-mention, not a record naming them apart
+    assert apart(claimed("Bupropion", "cardiac arrhythmias"),
+                 named([*report, "Bupropion caused cardiac arrhythmias."], "Bupropion", "cardiac arrhythmias"),
+                 by_id) is None
+
+
 def gold(corpus: str, relations: list[GoldRelation]) -> GoldDocument:
     text = "Cisplatin induced nephrotoxicity and raised KIM1 in rats."
     entities = [GoldEntity("T1", 0, 9, "Cisplatin", "ChemicalEntity", "D002945"),
@@ -51,7 +95,20 @@ def test_gold_pairs_become_examples_with_their_direction():
     assert sorted(e.sign for e in document_examples(cdr)) == [1]
 
 
-MODEL = LinkModel(classifier=None, direction_threshold=0.8, cited_link_threshold=0.3, search_link_threshold=0.9)
+def test_pairs_named_apart_are_examples_of_their_own_where_the_corpus_annotates_documents():
+    text = "Cisplatin was given to rats. Nephrotoxicity followed."
+    entities = [GoldEntity("T1", 0, 9, "Cisplatin", "ChemicalEntity", "D002945"),
+                GoldEntity("T2", 29, 43, "Nephrotoxicity", "DiseaseOrPhenotypicFeature", "D007674")]
+    relation = [GoldRelation("Positive_Correlation", "D002945", "D007674")]
+    (example,) = document_examples(GoldDocument("biored", "train", "1", text, entities, relation))
+    assert (example.items, example.sign, [n.index for n in example.apart.object]) == ([], 1, [1])
+    assert "o_word=follow" in example.features()
+    # DrugProt annotates a sentence's links only: a pair named apart says nothing there
+    assert document_examples(GoldDocument("drugprot", "train", "1", text, entities, [])) == []
+
+
+MODEL = LinkModel(classifier=None, direction_threshold=0.8, cited_link_threshold=0.3, search_link_threshold=0.9,
+                  apart_direction_threshold=0.5, apart_link_threshold=0.7)
 
 
 @pytest.mark.parametrize("relation, negated, link, cited, side", [
@@ -61,6 +118,9 @@ MODEL = LinkModel(classifier=None, direction_threshold=0.8, cited_link_threshold
     ("inhibits", False, Link(-1, 0.7, 0.8, "", 0), True, 0),  # unsure of the direction
     ("inhibits", False, Link(-1, 0.95, 0.8, "", 0), False, 0),  # found by search: the link must be surer
     ("binds", False, Link(-1, 0.95, 0.99, "", 0), True, 0),  # a claim without a direction
+    ("causes", False, Link(1, 0.99, 0.8, "", 0, apart=True), True, 1),  # named apart: its own thresholds
+    ("causes", False, Link(1, 0.99, 0.6, "", 0, apart=True), True, 0),
+    ("causes", False, Link(1, 0.99, 0.99, "", 0, apart=True), False, 0),  # never for a record found by search
 ])
 def test_a_link_takes_a_side_only_with_a_direction_and_enough_confidence(relation, negated, link, cited, side):
     claimed = Relation(Mention(0, 1, "a", "Chemical"), relation, Mention(2, 3, "b", "Gene"), "", 0, negated=negated)
@@ -104,3 +164,47 @@ def test_a_cited_paper_that_names_both_sides_takes_the_side_its_words_say(links,
         assert [(e.signal, e.sentence) for e in result.evidence] == [("sentence", sentence)]
         # without the link model, no relation read: nothing decides
         assert verify_claim(claim, candidates, extracted, kb, None, None).verdict == "no_evidence"
+
+
+def test_a_cited_case_report_naming_the_drug_and_later_its_effect_takes_a_side(links, kb):
+    drug, effect = kb.lookup("bupropion")[0], kb.lookup("cardiac arrhythmias")[0]
+    sentences = ["Bupropion (Zyban) toxicity.",
+                 "Bupropion is a monocyclic antidepressant structurally related to amphetamine.",
+                 "Zyban, a sustained-release formulation of bupropion hydrochloride, was released as a smoking "
+                 "cessation aid.", "Two patients developed severe cardiac arrhythmias after an overdose."]
+    tagged = []
+    for sentence in sentences:
+        mentions = [Mention(sentence.index(n), sentence.index(n) + len(n), n, c.type, c.id) for n, c in
+                    (("Bupropion", drug), ("bupropion", drug), ("cardiac arrhythmias", effect)) if n in sentence]
+        tagged.append((sentence, mentions))
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {drug.id, effect.id}, tagged)}
+    record = Record(uid="pmid:1", pmid="1", title=sentences[0], abstract=" ".join(sentences[1:]))
+    for relation, verdict in (("causes", "supported"), ("treats", "contradicted")):
+        rel = Relation(Mention(0, 9, "Bupropion", "Chemical", drug.id), relation,
+                       Mention(17, 36, "cardiac arrhythmias", "Disease", effect.id), f"Bupropion {relation} it.", 0)
+        claim = Claim("doc", "doc:0:0", DocSentence(0, rel.sentence, 0, 10, "", ["1"]), rel)
+        result = verify_claim(claim, Candidates([record], {"pmid:1"}, False), extracted, kb, None, None, links)
+        assert result.verdict == verdict
+        assert result.evidence[0].sentence == f"{sentences[2]} [...] {sentences[3]}"  # the nearest two
+        # found by search, a record naming both apart takes no side: that it names both is why it was found
+        searched = verify_claim(claim, Candidates([record], set(), False), extracted, kb, None, None, links)
+        assert searched.verdict == "no_evidence"
+
+
+@pytest.mark.parametrize("down, none, up, verdict", [(1, 5, 14, "supported"), (1, 10, 9, "no_evidence")])
+def test_a_co_mention_read_with_less_than_even_odds_takes_no_side(kb, down, none, up, verdict):
+    """Odds: the direction's probability times the link's (here 0.93 x 0.75 = 0.7 and 0.9 x 0.5 = 0.45),
+    the chance that the record links the two that way, as the relations' EVEN_ODDS asks of their reading."""
+    from sklearn.dummy import DummyClassifier
+
+    prior = DummyClassifier(strategy="prior").fit([[0]] * 20, [-1] * down + [0] * none + [1] * up)
+    model = LinkModel(prior, direction_threshold=0.8, cited_link_threshold=0.3, search_link_threshold=0.9)
+    sertraline, kir = kb.lookup("sertraline")[0].id, kb.lookup("KCNJ10")[0].id
+    sentence = "Sertraline raised Kir4.1 currents."
+    mentions = [Mention(0, 10, "Sertraline", "Chemical", sertraline), Mention(18, 24, "Kir4.1", "Gene", kir)]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {sertraline, kir}, [(sentence, mentions)])}
+    claimed = Relation(mentions[0], "activates", mentions[1], "Sertraline activates Kir4.1.", 0)
+    claim = Claim("doc", "doc:0:0", DocSentence(0, claimed.sentence, 0, 10, "", ["1"]), claimed)
+    result = verify_claim(claim, Candidates([Record(uid="pmid:1", pmid="1", title=sentence)], {"pmid:1"}, False),
+                          extracted, kb, None, None, model)
+    assert result.verdict == verdict

@@ -326,3 +326,30 @@ def test_a_search_says_where_it_looked_and_an_offline_miss_says_so(ids, kb, tmp_
     assert cited.searched == "" and cited.cited == {"pmid:1"}
     result = verify_claim(uncited, searched, {"pmid:1": ExtractedRecord("pmid:1")}, kb, None, None)
     assert result.verdict == "no_evidence" and result.note == "searched offline: the local store only"
+
+
+def test_a_phrase_side_ends_at_a_hyphen_and_the_trigger_after_it_is_read(kb):
+    """ "Adiol-induced AR": the side the KB lacks is "Adiol", and "induced" (not the "suppressed"
+    that another agent does to the whole compound) says how it bears on AR."""
+    ar = kb.lookup("androgen receptor")[0]
+    sentence = "These compounds further suppressed the Adiol-induced AR transactivation."
+    start = sentence.index("AR ")
+    mentions = [Mention(start, start + 2, "AR", "Gene", ar.id)]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {ar.id}, [(sentence, mentions)])}
+    record = Record(uid="pmid:1", pmid="1", title=sentence)
+    claimed = Relation(Mention(0, 5, "adiol", "Chemical"), "activates", Mention(16, 33, "androgen receptor", "Gene",
+                                                                                 ar.id), "adiol activates AR.", 0)
+    result = reconcile_claim(claim_of(claimed), [record], extracted, kb)
+    assert result.verdict == "supported"
+    assert (result.evidence[0].relation.subject.text, result.evidence[0].relation.relation) == ("adiol", "causes")
+
+
+def test_a_relation_about_less_of_a_side_takes_no_side(ids, kb):
+    """ "inhibits Kir4.1 degradation" is no inhibition of Kir4.1, and readers are not trained to turn it."""
+    sentence = "Sertraline inhibits Kir4.1 degradation in astrocytes."
+    found = Relation(Mention(0, 10, "Sertraline", "Chemical", ids["sertraline"]), "inhibits",
+                     Mention(20, 26, "Kir4.1", "Gene", ids["KCNJ10"]), sentence, 0, confidence=0.9)
+    claimed = rel("sertraline", "inhibits", "KCNJ10", ids)
+    assert stance(claimed, found, kb) == "related"
+    plain = replace(found, sentence="Sertraline inhibits Kir4.1 channels in astrocytes.")
+    assert stance(claimed, plain, kb) == "supports"

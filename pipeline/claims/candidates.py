@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from pipeline.claims.clauses import CLAUSE, Found
-from pipeline.claims.vocabulary import STOPS, is_nominal, trigger_in
+from pipeline.claims.vocabulary import STOPS, is_nominal, trigger_at, trigger_in
 from pipeline.datatypes import Mention, Relation
 from pipeline.entities.dictionary import COORDINATED_HEADS, COORDINATION
 from pipeline.entities.kb import KnowledgeBase
@@ -23,10 +23,41 @@ def claim_mentions(text: str, mentions: list[Mention], kb: KnowledgeBase) -> lis
     """Mentions a claim may be about, with the targets head nouns make of them (`_with_heads`): none
     the linker could not ground (claims meet evidence on KB ids; ungrounded words are read as words,
     "GRIA1 (AMPA1)" as one gene), none cut off inside a phrase ("impairment of"), no species, no
-    "depression" of long-term depression (LTD)."""
-    return [m for m in _with_heads(text, mentions, kb) if m.id and m.type != "Species"
+    "depression" of long-term depression (LTD), none taking in the sentence's verb (`_without_verbs`)."""
+    return [m for m in _with_heads(text, _without_verbs(mentions, kb), kb) if m.id and m.type != "Species"
             and m.text.split()[-1].lower() not in STOPS | {"of"}
             and not (m.type == "Disease" and _LONG_TERM_DEPRESSION.search(text[:m.start]))]
+
+
+_NAME_WORD = re.compile(r"[A-Za-z][\w-]*")
+
+
+def _without_verbs(mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
+    """Mentions cut at a verb they took in. A tagger reading a short sentence may take its verb into
+    a name ("pravastatin decreases myopathy" as "decreases myopathy", "cAMP inhibits NHE3" as one
+    gene), and the claim is lost. A trigger word in the third person ("decreases", "inhibits"; never
+    a noun such as "increase in locomotor activity") is no part of a name: each part keeps the
+    mention's concept where the KB names it so, else takes the concept the KB names it by; a lone
+    part the KB does not name keeps the mention's."""
+    found = []
+    for m in mentions:
+        verbs = [w.span() for w in _NAME_WORD.finditer(m.text) if w.group().lower().endswith("s")
+                 and not is_nominal(w.group()) and trigger_at(m.text, *w.span())]
+        if not verbs:
+            found.append(m)
+            continue
+        bounds = [0, *(i for span in verbs for i in span), len(m.text)]
+        parts = [(a + len(m.text[a:b]) - len(m.text[a:b].lstrip()), b - len(m.text[a:b]) + len(m.text[a:b].rstrip()))
+                 for a, b in zip(bounds[::2], bounds[1::2])]
+        parts = [(a, b) for a, b in parts if b > a]
+        for a, b in parts:
+            concepts = kb.lookup(m.text[a:b])
+            concept = next((c for c in concepts if c.id == m.id), concepts[0] if concepts else None)
+            if concept is not None:
+                found.append(Mention(m.start + a, m.start + b, m.text[a:b], concept.type, concept.id, concept.name))
+            elif len(parts) == 1:
+                found.append(Mention(m.start + a, m.start + b, m.text[a:b], m.type, m.id, m.name))
+    return found
 
 
 _HEAD_AFTER = re.compile(r"[^\s,;:()\[\]]*\s+(\w+)")  # the rest of a word, then the next one: "Na" + "+ channels"

@@ -7,9 +7,12 @@ and down-regulators), none where it annotates a link without one or, in the corp
 annotation of a document's pairs is complete (BioRED, DrugProt), none at all. BC5CDR pairs without
 a CID link are left out: many are treatments, a link the other way that BC5CDR does not annotate.
 DrugProt's agonists count as up and its antagonists as down, as litmine's relation vocabulary has them.
+A pair a BioRED or BC5CDR document names only in different sentences is an example too (`Apart`):
+those corpora annotate a document's links whatever sentences say them; DrugProt annotates a
+sentence's, so its pairs named apart say nothing and are left out.
 
 The confidence above which the model takes a side is chosen on out-of-fold predictions over the
-training documents; no dev or test document is read.
+training documents, apart for the pairs named apart; no dev or test document is read.
 """
 from __future__ import annotations
 
@@ -35,13 +38,14 @@ from pipeline.models import LINKS
 from pipeline.records.store import Store
 from pipeline.training.pickled import build_pickled
 from pipeline.verdicts import comentions
-from pipeline.verdicts.comentions import CoMention, LinkModel, record_features
+from pipeline.verdicts.comentions import Apart, CoMention, LinkModel, apart_features, record_features
 
 CORPORA = ("biored", "bc5cdr", "drugprot")
 SIGN = {"Positive_Correlation": 1, "Negative_Correlation": -1, "CID": 1, "ACTIVATOR": 1, "INHIBITOR": -1,
         "INDIRECT-UPREGULATOR": 1, "INDIRECT-DOWNREGULATOR": -1, "AGONIST": 1, "ANTAGONIST": -1,
         "AGONIST-ACTIVATOR": 1, "AGONIST-INHIBITOR": -1}
 COMPLETE = {"biored", "drugprot"}  # corpora that annotate every linked pair of a document
+DOCUMENT_LEVEL = {"biored", "bc5cdr"}  # corpora that annotate links said across sentences
 REDUCED_LINK_DOCUMENTS = 150  # the quick CI recipe: the first train documents of each corpus
 
 
@@ -62,8 +66,12 @@ class LinkConfig:
 class LinkExample:
     corpus: str
     doc_id: str
-    items: list[CoMention]
+    items: list[CoMention]  # the sentences naming both; none when the pair is named only `apart`
     sign: int
+    apart: Apart | None = None
+
+    def features(self) -> dict[str, float]:
+        return record_features(self.items) if self.items else apart_features(self.apart)
 
 
 def _concept(entity: GoldEntity) -> str:
@@ -100,9 +108,12 @@ def document_examples(doc: GoldDocument) -> list[LinkExample]:
                 continue
             claimed = Relation(Mention(0, 0, "", "Chemical", chemical), "increases",
                                Mention(0, 0, "", target_types[target], target), "", 0)
+            sign = max(found - {0}, default=0)
             items = [c for _, c in comentions.comentions(claimed, sentences, sides)]
             if items:
-                examples.append(LinkExample(doc.corpus, doc.doc_id, items, max(found - {0}, default=0)))
+                examples.append(LinkExample(doc.corpus, doc.doc_id, items, sign))
+            elif doc.corpus in DOCUMENT_LEVEL and (named := comentions.apart(claimed, sentences, sides)):
+                examples.append(LinkExample(doc.corpus, doc.doc_id, [], sign, named))
     return examples
 
 
@@ -164,25 +175,42 @@ def _corpus_weights(corpora: np.ndarray) -> np.ndarray:
     return np.array([share[c] for c in corpora])
 
 
-def train_links(examples: list[LinkExample], config: LinkConfig = LinkConfig()) -> LinkModel:
-    """Fit on every example; choose the thresholds on out-of-fold predictions, documents kept whole."""
-    rows = [record_features(e.items) for e in examples]
+def _out_of_fold(examples: list[LinkExample], config: LinkConfig) -> tuple[Pipeline, np.ndarray]:
+    """A classifier fitted on every example, and each example's probabilities (in `comentions.SIGNS`
+    order) from one fitted without its document's fold."""
+    rows = [e.features() for e in examples]
     signs = np.array([e.sign for e in examples])
     docs = sorted({e.doc_id for e in examples})
     fold_of = dict(zip(docs, np.random.default_rng(config.seed).permutation(len(docs)) % config.folds))
     folds = np.array([fold_of[e.doc_id] for e in examples])
-    corpora = np.array([e.corpus for e in examples])
-    weights = _corpus_weights(corpora)
+    weights = _corpus_weights(np.array([e.corpus for e in examples]))
     probabilities = np.zeros((len(examples), 3))
     for f in range(config.folds):
         model = _classifier(config.c).fit([r for r, k in zip(rows, folds != f) if k], signs[folds != f],
                                           logisticregression__sample_weight=weights[folds != f])
         order = [list(model.classes_).index(s) for s in comentions.SIGNS]
         probabilities[folds == f] = model.predict_proba([r for r, k in zip(rows, folds == f) if k])[:, order]
-    figures = choose_thresholds(probabilities, signs, corpora, config.penalty)
-    model = _classifier(config.c).fit(rows, signs, logisticregression__sample_weight=weights)
-    return LinkModel(model, figures["direction_threshold"],
-                     figures["cited_link_threshold"], figures["search_link_threshold"], cross_validation=figures)
+    return _classifier(config.c).fit(rows, signs, logisticregression__sample_weight=weights), probabilities
+
+
+def train_links(examples: list[LinkExample], config: LinkConfig = LinkConfig()) -> LinkModel:
+    """Fit on every example; choose the thresholds on out-of-fold predictions, documents kept whole. The
+    pairs named apart have a classifier and thresholds of their own (none when there are none)."""
+    together = [e for e in examples if e.apart is None]
+    model, probabilities = _out_of_fold(together, config)
+    figures = choose_thresholds(probabilities, np.array([e.sign for e in together]),
+                                np.array([e.corpus for e in together]), config.penalty)
+    links = LinkModel(model, figures["direction_threshold"], figures["cited_link_threshold"],
+                      figures["search_link_threshold"], cross_validation=figures)
+    apart = [e for e in examples if e.apart is not None]
+    if apart:
+        links.apart_classifier, probabilities = _out_of_fold(apart, config)
+        chosen = choose_thresholds(probabilities, np.array([e.sign for e in apart]),
+                                   np.array([e.corpus for e in apart]), config.penalty)
+        figures.update({f"apart_{name}": value for name, value in chosen.items() if "search" not in name})
+        links.apart_direction_threshold = chosen["direction_threshold"]
+        links.apart_link_threshold = chosen["cited_link_threshold"]
+    return links
 
 
 def links_key(examples: list[LinkExample], config: LinkConfig) -> str:

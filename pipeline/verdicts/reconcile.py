@@ -77,13 +77,30 @@ def _direction(claimed: Relation, found: Relation) -> int:
     return 0 if regulation else -1
 
 
+# Words saying that a sentence speaks of less of a side, not of the side: "low folate intake",
+# "depletion of antioxidant defenses", "vitamin D deficiency", "inhibits elastin degradation". Such a
+# sentence links the side itself the other way than its words say ("low folate intake ... a greater
+# risk of preterm delivery": folate lowers the risk), which neither the relation models nor the link
+# model learned to turn (both read the two examples above the wrong way on the pharma train claims),
+# so it takes no side.
+_LESS_BEFORE = re.compile(r"\b(?:low|lower|deficient|insufficient|inadequate|(?:depletion|deficiency|lack|loss|"
+                          r"absence|withdrawal|deprivation|removal|degradation|breakdown)\s+of(?:\s+the)?)\s+$", re.I)
+_LESS_AFTER = re.compile(r"[\s-]*(?:deficien|depletion|deprivation|withdrawal|insufficien|degradation|breakdown|"
+                         r"catabolism|cleavage|clearance|loss\b)", re.I)
+
+
+def lessened(sentence: str, start: int, end: int) -> bool:
+    """Whether a sentence speaks of less of what it names at start-end ("low folate intake")."""
+    return bool(_LESS_BEFORE.search(sentence, max(0, start - 40), start) or _LESS_AFTER.match(sentence, end))
+
+
 def stance(claimed: Relation, found: Relation, kb: KnowledgeBase) -> str | None:
     """How one evidence relation bears on a claim, or None when it is about other things;
-    RELATED only when it is about a broader class than the claim."""
+    RELATED when it is about a broader class than the claim or about less of a side (`lessened`)."""
     scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
     if None in scopes:
         return None
-    if BROADER in scopes:
+    if BROADER in scopes or any(lessened(found.sentence, m.start, m.end) for m in (found.subject, found.object)):
         return RELATED
     sign = _direction(claimed, found)
     if found.negated:  # "did not inhibit" contradicts "inhibits", says nothing of "activates"
@@ -100,10 +117,11 @@ def _words(phrase: str) -> list[str]:
 
 
 def _phrase_span(sentence: str, phrase: str) -> tuple[int, int] | None:
-    """Where all of a phrase's content words occur in a sentence (first start, last end)."""
+    """Where all of a phrase's content words occur in a sentence (first start, last end); a word ends
+    at a hyphen its stem does not reach ("Adiol" in "Adiol-induced AR")."""
     spans = []
     for stem in _words(phrase):
-        match = re.search(rf"\b{re.escape(stem)}[\w\-]*", sentence, re.I)
+        match = re.search(rf"\b{re.escape(stem)}\w*", sentence, re.I)
         if match is None:
             return None
         spans.append(match.span())
@@ -119,8 +137,9 @@ def side_spans(side: Mention, sentence: str, mentions: list[Mention], kb: Knowle
 
 
 def _first_trigger(text: str, start: int, end: int) -> tuple[str, int] | None:
-    """The first trigger between two offsets as (relation, its end)."""
-    for word in re.finditer(r"[\w-]+", text[start:end]):
+    """The first trigger between two offsets as (relation, its end); a word starts at a letter or
+    digit, so that "Adiol-induced AR" is read by "induced"."""
+    for word in re.finditer(r"\w[\w-]*", text[start:end]):
         hit = trigger_at(text, start + word.start(), start + word.end())
         if hit:
             return hit
