@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from functools import partial
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from flows.cli import app
 from pipeline.config import Settings, load_settings
 from pipeline.entities.kb import KnowledgeBase
+from pipeline.entities.linking import read_tables, write_tables
 from pipeline.records.importers import import_paths
 from pipeline.records.store import Store
 from pipeline.training.build import SUMMARY, BuildFailed, Step, build_all
@@ -129,6 +133,26 @@ def test_steps_that_need_unknown_or_each_other_are_refused(settings: Settings, k
         build_all(settings, kb, steps=[stand_in("a", "b"), stand_in("b", "a")])
 
 
+def test_the_command_names_each_model_that_failed_in_one_error(tmp_path: Path, kb: KnowledgeBase,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"  # ../shared without the CRAFT treebank; and nothing imported into the store
+    (shared / "treebanks").mkdir(parents=True)
+    for path in [*load_settings().shared.iterdir(), *(load_settings().shared / "treebanks").iterdir()]:
+        if path.name not in ("treebanks", "craft"):
+            (shared / path.relative_to(load_settings().shared)).symlink_to(path)
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(kb.path, data / "kb.sqlite")
+    for variable, value in (("LITMINE_SHARED", shared), ("LITMINE_DATA", data), ("LITMINE_MODELS", tmp_path / "m")):
+        monkeypatch.setenv(variable, str(value))
+    result = CliRunner().invoke(app, ["models", "build", "--reduced", "--jobs", "2"])
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert result.exit_code == 2 and "Traceback" not in result.output and len(errors) == 1
+    assert "model parser_craft not built: no CoNLL-U files in" in errors[0]
+    assert "model ner_biored not built: no gold documents for biored train" in errors[0]
+    assert "kept: nothing; not started: ner_bc5cdr" in errors[0]
+
+
 def quick_ner(settings: Settings, kb: KnowledgeBase, store: Store, reduced: bool) -> Path:
     """BioRED's NER recipe on its first 10 documents for 20 steps."""
     return build_model(next(spec for spec in MODELS if spec.name == "ner_biored"), settings, store, kb, {
@@ -161,3 +185,15 @@ def test_a_model_built_in_a_worker_is_the_one_built_in_this_process(settings: Se
                 for p in models.rglob("*") if p.is_file() and p.name not in ("build.json", SUMMARY)}
 
     assert files(here.models) == files(there.models) and len(files(here.models)) > 10
+
+
+def test_the_linkers_tables_are_the_same_bytes_whichever_process_writes_them(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    tables = {"lexicon": [["toxicity", "Disease", "MESH:D064420"]], "orthologs": []}
+    written = []
+    for pid in (101, 20202):  # the temporary file is named by the process
+        monkeypatch.setattr(os, "getpid", lambda: pid)
+        (tmp_path / str(pid)).mkdir()
+        write_tables(tmp_path / str(pid) / "learned-1.json.gz", tables)
+        written.append(tmp_path / str(pid) / "learned-1.json.gz")
+    assert written[0].read_bytes() == written[1].read_bytes() and read_tables(written[0]) == tables

@@ -76,8 +76,8 @@ SPECIES_GENE_ATTR = "species_gene_id"  # its NCBI Gene id in that organism (the 
 def write_tables(path: Path, tables: dict[str, list[list[str]]]) -> None:
     """Linker tables as gzipped JSON, whole or not at all, the same bytes for the same tables."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with gzip.GzipFile(tmp, "wb", mtime=0) as f:
-        f.write(json.dumps(tables).encode())
+    with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as f:  # no name
+        f.write(json.dumps(tables).encode())  # (a header naming the temporary file made each process's bytes differ)
     os.replace(tmp, path)
 
 

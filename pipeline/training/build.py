@@ -145,8 +145,8 @@ STEPS = (
 
 
 def default_jobs() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0))
+    """The cores this process may run on (all the machine's where the system cannot say)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def build_all(settings: Settings, kb: KnowledgeBase, reduced: bool = False, jobs: int | None = None,
