@@ -186,16 +186,20 @@ def _out_of_fold(examples: list[LinkExample], config: LinkConfig) -> tuple[Pipel
     weights = _corpus_weights(np.array([e.corpus for e in examples]))
     probabilities = np.zeros((len(examples), 3))
     for f in range(config.folds):
+        if len(set(signs[folds != f])) < 2:  # a fold of a small sample may hold one sign only: nothing to learn
+            continue
         model = _classifier(config.c).fit([r for r, k in zip(rows, folds != f) if k], signs[folds != f],
                                           logisticregression__sample_weight=weights[folds != f])
-        order = [list(model.classes_).index(s) for s in comentions.SIGNS]
-        probabilities[folds == f] = model.predict_proba([r for r, k in zip(rows, folds == f) if k])[:, order]
+        predicted = model.predict_proba([r for r, k in zip(rows, folds == f) if k])
+        for column, sign in enumerate(comentions.SIGNS):  # a sign the fold never saw keeps probability 0
+            if sign in model.classes_:
+                probabilities[folds == f, column] = predicted[:, list(model.classes_).index(sign)]
     return _classifier(config.c).fit(rows, signs, logisticregression__sample_weight=weights), probabilities
 
 
 def train_links(examples: list[LinkExample], config: LinkConfig = LinkConfig()) -> LinkModel:
     """Fit on every example; choose the thresholds on out-of-fold predictions, documents kept whole. The
-    pairs named apart have a classifier and thresholds of their own (none when there are none)."""
+    pairs named apart have a classifier and thresholds of their own (none when they are all of one sign)."""
     together = [e for e in examples if e.apart is None]
     model, probabilities = _out_of_fold(together, config)
     figures = choose_thresholds(probabilities, np.array([e.sign for e in together]),
@@ -203,7 +207,7 @@ def train_links(examples: list[LinkExample], config: LinkConfig = LinkConfig()) 
     links = LinkModel(model, figures["direction_threshold"], figures["cited_link_threshold"],
                       figures["search_link_threshold"], cross_validation=figures)
     apart = [e for e in examples if e.apart is not None]
-    if apart:
+    if len({e.sign for e in apart}) > 1:
         links.apart_classifier, probabilities = _out_of_fold(apart, config)
         chosen = choose_thresholds(probabilities, np.array([e.sign for e in apart]),
                                    np.array([e.corpus for e in apart]), config.penalty)
