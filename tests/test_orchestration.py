@@ -116,6 +116,22 @@ def test_dask_runner_writes_byte_identical_tables(harness, workspace):
         assert (data / "threads" / name).read_bytes() == (data / "dask" / name).read_bytes(), name
 
 
+def test_worker_processes_write_byte_identical_tables(harness, workspace, monkeypatch):
+    import flows.evidence_check
+    from pipeline.config import load_settings
+    from pipeline.toolkit import open_toolkit
+
+    data, note = workspace
+    run_check(note, data / "one")
+    monkeypatch.setattr(flows.evidence_check, "POOL_MIN_RECORDS", 1)  # this run's records read by two workers
+    run_check(note, data / "pooled", fresh=True)
+    kit = open_toolkit(load_settings().with_overrides(offline=True))  # the flow's toolkit, which holds the workers
+    assert kit._pool is not None and kit._pool.processes == 2
+    kit._pool.close()
+    for name in OUTPUTS:
+        assert (data / "one" / name).read_bytes() == (data / "pooled" / name).read_bytes(), name
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -2,12 +2,14 @@
 relation models once, then reads chunks of records with `extract_records`.
 
 The models run on one core per process (spaCy, the parser and the SVMs hold no thread pool of
-their own here), so a second core doubles how many records are read a second, less what the
-workers cost to start: each loads its own models (about 10 s on two shared cores, both
-workers at once). A pool is therefore worth it only for many records (`POOL_MIN_RECORDS`,
-chosen by `benchmarks/throughput.py`). Workers are spawned, not forked: a forked worker would
-share the parent's open SQLite connections (the KB the linker reads) and whatever locks the
-parent's threads (a flow's tasks) held at that moment.
+their own here), so two workers read up to twice as many records a second (1.55 times,
+measured on two otherwise idle cores), less what they cost to start: each loads its own models
+(7 s on an idle machine, both workers at once). A pool is therefore worth it only for many
+records (`POOL_MIN_RECORDS`). Workers are spawned, not forked: a forked worker would share the
+parent's open SQLite connections (the KB the linker reads) and whatever locks the parent's
+threads (a flow's tasks) held at that moment. spaCy's own `nlp.pipe(n_process=...)` cannot do
+this: it ships docs between processes with `Doc.to_bytes`, which cannot serialize the spans
+`doc._.abbreviations` holds, and it would leave the relation models in one process.
 
 A record reads the same in any chunk and any worker (`extract_records`), and results come back
 in input order, so a pooled read equals a read in one process.
@@ -26,9 +28,10 @@ from pipeline.entities.dictionary import EntityTagger
 from pipeline.relations.triggers import RelationExtractor
 from pipeline.verdicts.evidence import extract_records
 
-# Below this many records one process reads faster than two that must load their models first
-# (benchmarks/throughput.py --pool-start; README "Entities", throughput).
-POOL_MIN_RECORDS = 400
+# Below this many records one process reads faster than two that must load their models first:
+# `benchmarks/throughput.py` put the break-even at 419 abstracts on an idle machine (workers ready in
+# 6.7 s) and at 609 at load average 8 (README "Entities", throughput).
+POOL_MIN_RECORDS = 500
 CHUNK = 50  # records a worker reads in one `extract_records` call: large enough to batch the models' work
 Readers = Callable[[], tuple[EntityTagger, RelationExtractor]]  # picklable: it runs in each worker
 
