@@ -1,7 +1,9 @@
 """`litmine import`: formats, skips, errors and idempotency, on hand-written fixtures and on ../shared."""
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import threading
 import time
 from dataclasses import asdict
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.records.bioc_pubtator import parse_bioc_json, parse_bioc_xml, parse_pubtator
+from pipeline.records.corpus_files import ImportFailure
 from pipeline.records.corpus_formats import detect_format
 from pipeline.records.importers import import_paths
 from pipeline.records.store import Store
@@ -17,6 +20,7 @@ from pipeline.records.store import Store
 DATA = Path(__file__).parent / "data" / "importers"
 VALID, MALFORMED = DATA / "valid", DATA / "malformed"
 SHARED = Path(os.environ.get("LITMINE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 needs_shared = pytest.mark.skipif(not (SHARED / "corpora").is_dir(), reason="../shared/corpora is missing")
 
 
@@ -194,6 +198,40 @@ def test_a_long_import_lets_other_commands_write_between_its_batches(tmp_path: P
         importer.join()
     assert store.recall_id("doi", "10.1/run") == "42" and store.row_counts()["records"] == 800
     assert time.monotonic() - waited_until > 1  # it got in while the import went on
+
+
+def test_a_worker_parsing_ahead_stores_what_one_process_stores(monkeypatch) -> None:
+    """The next file parsed in a spawned worker while one is stored: the same rows in the same
+    order (benchmarks/import_dump.py), the same errors (one line naming the file) and warnings."""
+    import pipeline.records.importers as importers
+    from import_dump import compare, imported
+
+    paths = [VALID, MALFORMED / "entrez/pubmed_truncated.xml", MALFORMED / "drugprot", MALFORMED / "bc5cdr"]
+    alone = imported(paths, processes=1)
+    monkeypatch.setattr(importers, "AHEAD_MIN_BYTES", 0)  # however little there is to parse
+    parsed_ahead = imported(paths, processes=2)
+    assert compare(alone, parsed_ahead) == []
+    assert sum(line.startswith("error\t") for line in alone) == 3
+    assert sum(line.startswith("gold_entities\t") for line in alone) > 20
+
+
+def test_a_worker_that_dies_costs_its_file_only(tmp_path: Path) -> None:
+    """A worker killed while it parses (here: it exits) is one error naming that file; the rest is
+    parsed in this process."""
+    from pipeline.records.read_ahead import parsed_in_order
+
+    jobs = [(tmp_path / "a", "ok"), (tmp_path / "b", "die"), (tmp_path / "c", "ok"), (tmp_path / "d", "ok")]
+    outcomes = list(parsed_in_order(_parse_or_die, jobs, lambda job: job[0], worker=True))
+    assert outcomes[0] == "a parsed" and outcomes[2:] == ["c parsed", "d parsed"]
+    assert isinstance(outcomes[1], ImportFailure)
+    assert str(outcomes[1]).startswith(f"{tmp_path / 'b'}:1: the process parsing it stopped")
+
+
+def _parse_or_die(job: tuple[Path, str]) -> str:
+    """A parser that kills the process it runs in for a job marked "die", unless that is this one."""
+    if job[1] == "die" and multiprocessing.parent_process() is not None:
+        os._exit(1)
+    return f"{job[0].name} parsed"
 
 
 # ---------------------------------------------------------------- the shared corpora, end to end

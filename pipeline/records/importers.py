@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from pipeline.records.corpus_files import Batch, ImportFailure, check_size, load
 from pipeline.records.corpus_formats import detect_format
 from pipeline.records.prot_tsv import parse_prot_split
 from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
+from pipeline.records.read_ahead import AHEAD_MIN_BYTES, parsed_in_order
 from pipeline.records.store import Store, UpsertCounts
 
 _BIG_FILE = 1000  # records, above which a file gets its own progress bar
@@ -63,34 +65,48 @@ class ImportReport:
 
 
 def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
-                 max_bytes: int = Settings().max_import_bytes) -> ImportReport:
+                 max_bytes: int = Settings().max_import_bytes, processes: int = Settings().processes) -> ImportReport:
     """Import files and folders (walked recursively, in sorted order), file by file.
 
     Each file is parsed in full before any of it is stored, so a malformed one, or one larger
     than `max_bytes` once unpacked, lands in ``errors`` with nothing of it stored, and the
-    import goes on.
+    import goes on. With `processes` above 1 and much to parse, the next file is parsed in a
+    worker process while this one is stored (pipeline.records.read_ahead).
     """
     report = ImportReport()
-    jobs = plan_import([Path(p) for p in paths], report)
+    jobs = [(path, fmt, max_bytes) for path, fmt in plan_import([Path(p) for p in paths], report)]
+    worker = processes > 1 and sum(_size(path) for path, _, _ in jobs) >= AHEAD_MIN_BYTES
     columns = (*Progress.get_default_columns(), MofNCompleteColumn())
-    with Progress(*columns, disable=not progress) as bar:
+    parsed = parsed_in_order(parse_job, jobs, lambda job: job[0], worker)
+    with Progress(*columns, disable=not progress) as bar, closing(parsed):
         files = bar.add_task("files", total=len(jobs))
         items = bar.add_task("records", visible=False)
-        for path, fmt in jobs:
+        for (path, _, _), batch in zip(jobs, parsed):
             bar.update(files, description=path.name)
-            try:
-                check_size(path, max_bytes)
-                batch = PARSERS[fmt](path)
-            except ImportFailure as exc:
-                report.errors.append(str(exc))
+            if isinstance(batch, ImportFailure):
+                report.errors.append(str(batch))
             else:
                 size = len(batch.records) + len(batch.documents) + len(batch.claims)
                 bar.reset(items, total=size, visible=size > _BIG_FILE)
-                _store(path, batch, store, report, lambda: bar.advance(items))
+                store_parsed(path, batch, store, report, lambda: bar.advance(items))
             bar.advance(files)
         bar.update(files, description="files")
         bar.update(items, visible=False)
     return report
+
+
+def parse_job(job: tuple[Path, str, int]) -> Batch:
+    """One planned file (path, format, the most bytes it may unpack to) parsed whole."""
+    path, fmt, max_bytes = job
+    check_size(path, max_bytes)
+    return PARSERS[fmt](path)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # the parse says what is wrong with it
 
 
 def plan_import(paths: list[Path], report: ImportReport) -> list[tuple[Path, str]]:
@@ -118,9 +134,10 @@ def plan_import(paths: list[Path], report: ImportReport) -> list[tuple[Path, str
     return jobs
 
 
-def _store(path: Path, batch: Batch, store: Store, report: ImportReport, tick: Callable[[], None]) -> None:
+def store_parsed(path: Path, batch: Batch, store: Store, report: ImportReport,
+                 tick: Callable[[], None] = lambda: None) -> None:
     """Store one parsed file, IMPORT_BATCH items a transaction, and count what it added, per
-    source and per gold split."""
+    source and per gold split (benchmarks/bench.py times it apart from parsing)."""
     for source, records in _grouped(batch.records, lambda r: r.source).items():
         for part in _parts(records):
             _tally(report.per_source, source, store.upsert_records(_ticking(part, tick)))
