@@ -4,16 +4,19 @@ table of it, row by row in the order the rows were written, so that two checkout
     PYTHONPATH=CHECKOUT .venv/bin/python benchmarks/import_dump.py OUT PATH... [--processes N]
     .venv/bin/python benchmarks/import_dump.py --compare A B
 
-The import is `import_paths` of the checkout PYTHONPATH names (run it with an older checkout for
-"before"). OUT holds one line per row, `table<TAB>repr(row)`, tables by name (the full-text index's
-own tables included), rows by rowid (by every column where a table has none). The import's own
-time (`records.fetched_at`) is the only value that differs between two imports of the same
-files, so it is written as "<time>". `--compare` prints the first differing line of each table
-and exits 1 if any differs.
+The import is `import_paths` of the checkout PYTHONPATH names (run it with an older checkout
+for "before"). OUT holds one line per row, `table<TAB>repr(row)`, tables by name, rows by rowid
+(by every column where a table has none). The full-text index's segment tables are replaced by
+what they index (every term's every occurrence: a count and a digest): their layout follows how
+many transactions wrote them, which the import may change without changing what is searchable.
+The import's own time (`records.fetched_at`) is the only value that differs between two imports
+of the same files, so it is written as "<time>". `--compare` prints the first differing line of
+each table and exits 1 if any differs.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sqlite3
 import sys
 import tempfile
@@ -21,14 +24,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TIMES = {("records", "fetched_at")}  # (table, column): when the import ran, not what it stored
+# FTS5's segments: their layout follows the transactions that wrote them (one segment each, merged
+# as they come), so what they index is compared instead (`index_content`)
+SEGMENTS = {"records_fts_data", "records_fts_idx"}
 
 
 def dump(store: Path) -> Iterator[str]:
-    """Every row of every table, `table<TAB>repr(row)`, tables by name, rows in the order written."""
+    """Every row of every table, `table<TAB>repr(row)`, tables by name, rows in the order written;
+    the full-text index's segments as what they index."""
     db = sqlite3.connect(store)
     try:
         names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         for name in names:
+            if name in SEGMENTS:
+                continue
             columns = [c[1] for c in db.execute(f"PRAGMA table_info({name})")]
             try:
                 rows = db.execute(f"SELECT rowid, * FROM {name} ORDER BY rowid").fetchall()
@@ -38,8 +47,20 @@ def dump(store: Path) -> Iterator[str]:
             blank = [i for i, c in enumerate(columns) if (name, c) in TIMES]
             for row in rows:
                 yield f"{name}\t{tuple('<time>' if i in blank else v for i, v in enumerate(row))!r}"
+        yield index_content(db)
     finally:
         db.close()
+
+
+def index_content(db: sqlite3.Connection) -> str:
+    """What the full-text index holds, every (term, rowid, column, offset) in order (fts5vocab's
+    `instance` table), as a count and a digest: millions of rows."""
+    db.execute("CREATE VIRTUAL TABLE temp.fts_instances USING fts5vocab(main, 'records_fts', 'instance')")
+    digest, count = hashlib.sha256(), 0
+    for row in db.execute("SELECT term, doc, col, offset FROM temp.fts_instances"):
+        digest.update(repr(row).encode())
+        count += 1
+    return f"records_fts index\t{count} instances, sha256 {digest.hexdigest()}"
 
 
 def imported(paths: list[Path], processes: int | None = None) -> list[str]:

@@ -1,34 +1,38 @@
-"""Parsing the next file in a worker process while the importer stores the one before.
+"""Parsing the next files in a worker process while the importer stores the one before.
 
 Parsing a corpus file is pure Python work, and so is storing one: in one process the import
-takes the sum of both. One spawned worker parses file i + 1 while the caller stores file i, so on
-two cores it takes about the longer of the two (the first file is parsed in the caller while
-the worker starts). Results come back in the files' order, so the
-store sees exactly what it would from one process: the same merges, in the same order.
+takes the sum of both. One spawned worker parses the files in order (the first in the caller,
+while the worker starts) and sends each back through a pipe while the caller stores the one
+before, so on two cores the import takes about the longer of the two. Results come back in
+the files' order, so the store sees exactly what it would from one process: the same merges,
+in the same order.
 
-At most one file is parsed ahead of the one being stored (two parsed files in memory at once,
-and the one being parsed). The worker is spawned, not forked: a forked worker would share the
-parent's open SQLite connection. It starts in about half a second (a new interpreter that
-imports the parsers), a core's time taken from the caller on a busy machine, so it is only
-worth it for imports with much to parse (`AHEAD_MIN_BYTES`).
-A parser's ImportFailure comes back as that file's outcome; a worker that dies (killed for its
-memory) costs the file it was parsing, named as an ImportFailure, and the rest is parsed here.
+The pipe bounds memory: the worker blocks on sending a parsed file until the caller reads it,
+so at most the file being stored, the one waiting in the pipe and the one being parsed are held.
+A pipe, not a process pool: a pool hands each file over through two threads of the caller's,
+which wait for the GIL the storing thread holds (up to 5 ms a handover), and NLM-Gene is 550
+small files. The worker is spawned, not forked: a forked worker would share the caller's open
+SQLite connection. It starts in about half a second (a new interpreter that imports the parsers),
+a core's time taken from the caller on a busy machine, so it is only worth it for imports with
+much to parse (`AHEAD_MIN_BYTES`). A parser's ImportFailure comes back as that file's outcome;
+a worker that dies (killed for its memory) costs the file it was parsing, named as an
+ImportFailure, and the rest is parsed in the caller.
 """
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pipeline.records.corpus_files import ImportFailure
 
 # Files to parse, in bytes, below which one process imports faster than two: the worker's start
-# (about 0.5 s) is what parsing this much costs (BC5CDR's PubTator and BioC files parse at a few
-# MB a second).
+# (about 0.5 s) is what parsing this much costs (the corpora parse at 10 to 80 MB a second).
 AHEAD_MIN_BYTES = 4 * 2**20
+_STOP_AFTER = 10.0  # seconds a worker has to end once its caller stopped reading
 
 Job = TypeVar("Job", bound=tuple)
 Parsed = TypeVar("Parsed")
@@ -36,28 +40,51 @@ Parsed = TypeVar("Parsed")
 
 def parsed_in_order(parse: Callable[[Job], Parsed], jobs: Sequence[Job], path_of: Callable[[Job], Path],
                     worker: bool) -> Iterator[Parsed | ImportFailure]:
-    """Each job's parse (or the ImportFailure it raised), in order; with `worker`, each next job is
-    parsed in a spawned process while the caller handles the one before. `parse` must be a
-    module-level function (it is pickled by name)."""
+    """Each job's parse (or the ImportFailure it raised), in order; with `worker`, parsed in a
+    spawned process ahead of the caller. `parse` must be a module-level function (it is pickled
+    by name); an exception other than ImportFailure is raised here, as it would be without one."""
     if not worker or len(jobs) < 2:
         yield from (_outcome(parse, job) for job in jobs)
         return
-    executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe(duplex=False)
+    process = context.Process(target=_serve, args=(theirs, parse, list(jobs[1:])), daemon=True)
+    process.start()
+    theirs.close()
     try:
-        ahead: Future = executor.submit(_outcome, parse, jobs[1])  # while the worker starts, the first is parsed here
-        yield _outcome(parse, jobs[0])
-        for index in range(1, len(jobs)):
+        yield _outcome(parse, jobs[0])  # while the worker starts
+        for index, job in enumerate(jobs[1:], 1):
             try:
-                outcome = ahead.result()
-            except BrokenProcessPool as exc:  # the worker died: this file is lost, the rest is parsed here
-                yield ImportFailure(f"{path_of(jobs[index])}:1: the process parsing it stopped ({exc})")
+                failed, outcome = ours.recv()
+            except (EOFError, OSError):  # the worker died: this file is lost, the rest is parsed here
+                yield ImportFailure(f"{path_of(job)}:1: the process parsing it stopped "
+                                    f"(exit code {_ended(process)})")
                 yield from (_outcome(parse, rest) for rest in jobs[index + 1:])
                 return
-            if index + 1 < len(jobs):
-                ahead = executor.submit(_outcome, parse, jobs[index + 1])
+            if failed:
+                raise outcome
             yield outcome
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        ours.close()  # a worker still sending gets a broken pipe and ends
+        process.join(_STOP_AFTER)
+        if process.is_alive():
+            process.kill()
+
+
+def _serve(conn: Connection, parse: Callable[[Any], Any], jobs: list[Any]) -> None:
+    """The worker: each job's outcome sent in order, (False, outcome) or (True, the exception)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; it closes the pipe
+    try:
+        for job in jobs:
+            try:
+                conn.send((False, _outcome(parse, job)))
+            except (BrokenPipeError, ConnectionResetError):
+                return
+            except Exception as exc:  # noqa: BLE001  (raised again in the caller)
+                conn.send((True, exc))
+                return
+    finally:
+        conn.close()
 
 
 def _outcome(parse: Callable[[Job], Parsed], job: Job) -> Parsed | ImportFailure:
@@ -65,3 +92,8 @@ def _outcome(parse: Callable[[Job], Parsed], job: Job) -> Parsed | ImportFailure
         return parse(job)
     except ImportFailure as exc:
         return exc
+
+
+def _ended(process: multiprocessing.process.BaseProcess) -> int | None:
+    process.join(_STOP_AFTER)
+    return process.exitcode

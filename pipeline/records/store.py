@@ -309,17 +309,18 @@ class Store:
         return None if row is None or stale else row["pmid"]
 
     # -- gold corpora -------------------------------------------------------
-    def add_gold_documents(self, documents: Iterable[GoldDocument]) -> UpsertCounts:
+    def add_gold_documents(self, documents: Iterable[GoldDocument], digests: list[str] | None = None) -> UpsertCounts:
         """Store corpus documents with their annotations; re-adding the same is a no-op. The stored
-        hashes of the lot are looked up at once, and its rows written with one `executemany` a table."""
+        hashes of the lot are looked up at once, and its rows written with one `executemany` a table.
+        `digests`: the documents' `annotations_hash`es, where the caller has them already."""
         counts = UpsertCounts()
         docs = list(documents)
         with self.transaction() as db:
             hashes = self._gold_hashes(docs)
             replaced = set()
             changed: dict[tuple[str, str, str], tuple[GoldDocument, str]] = {}
-            for doc in docs:
-                key, digest = (doc.corpus, doc.split, doc.doc_id), annotations_hash(doc)
+            for doc, digest in zip(docs, digests if digests is not None else map(annotations_hash, docs), strict=True):
+                key = (doc.corpus, doc.split, doc.doc_id)
                 if hashes.get(key) == digest:
                     counts.unchanged += 1
                     continue
