@@ -20,6 +20,7 @@ ImportFailure, and the rest is parsed in the caller.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 from collections.abc import Callable, Iterator, Sequence
@@ -74,6 +75,7 @@ def parsed_in_order(parse: Callable[[Job], Parsed], jobs: Sequence[Job], path_of
 def _serve(conn: Connection, parse: Callable[[Any], Any], jobs: list[Any]) -> None:
     """The worker: each job's outcome sent in order, (False, outcome) or (True, the exception)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; it closes the pipe
+    gc.disable()  # parsing makes no cycles, and the worker ends with the import (importers.uncollected)
     try:
         for job in jobs:
             try:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+import sqlite3
+from dataclasses import asdict, fields
 
-from pipeline.datatypes import GoldDocument, Record
+from pipeline.datatypes import GoldDocument, Notice, Record, Section
 
 COLUMNS = ("uid", "pmid", "pmcid", "doi", "title", "abstract", "sections", "journal", "year", "publication_types",
            "mesh_terms", "source", "fetched_at", "content_hash", "authors", "volume", "pages", "notices")
+_RECORD_FIELDS = tuple(f.name for f in fields(Record))
 
 
 def record_row(record: Record) -> tuple:
@@ -27,6 +29,23 @@ def record_row(record: Record) -> tuple:
 def _json(values: list) -> str:
     """A list as JSON; most corpus records' lists are empty, and `json.dumps([])` costs microseconds."""
     return json.dumps(values) if values else "[]"
+
+
+def row_record(row: sqlite3.Row) -> Record:
+    """A row of `records` as a Record (the columns it has: an older store's may lack some). Field
+    names and the row's columns are listed once, and empty lists not parsed: a corpus import
+    reads back 10,000 stored records to merge them."""
+    columns = set(row.keys())
+    values = {name: row[name] for name in _RECORD_FIELDS if name in columns}
+    for name in ("publication_types", "mesh_terms", "authors"):
+        values[name] = _parsed(values[name])
+    values["sections"] = [Section(**s) for s in _parsed(row["sections"])]
+    values["notices"] = [Notice(**n) for n in _parsed(row["notices"])]
+    return Record(**values)
+
+
+def _parsed(text: str) -> list:
+    return [] if text == "[]" else json.loads(text)
 
 
 class Pending:
