@@ -91,7 +91,7 @@ def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
                 size = len(batch.records) + len(batch.documents) + len(batch.claims)
                 bar.reset(items, total=size, visible=size > _BIG_FILE)
                 shared.before(size)
-                store_parsed(path, batch, store, report, lambda: bar.advance(items))
+                store_parsed(path, batch, store, report, lambda done: bar.advance(items, done))
             bar.advance(files)
         bar.update(files, description="files")
         bar.update(items, visible=False)
@@ -177,21 +177,25 @@ def plan_import(paths: list[Path], report: ImportReport) -> list[tuple[Path, str
 
 
 def store_parsed(path: Path, batch: Batch, store: Store, report: ImportReport,
-                 tick: Callable[[], None] = lambda: None) -> None:
+                 stored: Callable[[int], None] = lambda items: None) -> None:
     """Store one parsed file, IMPORT_BATCH items a transaction, and count what it added, per
-    source and per gold split (benchmarks/bench.py times it apart from parsing)."""
+    source and per gold split (benchmarks/bench.py times it apart from parsing); `stored` is told
+    how many items each transaction stored."""
     for source, records in _grouped(batch.records, lambda r: r.source).items():
         for part in _parts(records):
-            _tally(report.per_source, source, store.upsert_records(_ticking(part, tick)))
+            _tally(report.per_source, source, store.upsert_records(part))
+            stored(len(part))
     digests = batch.digests if batch.digests is not None else [annotations_hash(d) for d in batch.documents]
     for key, pairs in _grouped(list(zip(batch.documents, digests)), lambda p: f"{p[0].corpus}/{p[0].split}").items():
         for part in _parts(pairs):
             documents, hashes = [d for d, _ in part], [h for _, h in part]
-            _tally(report.gold, key, store.add_gold_documents(_ticking(documents, tick), hashes))
+            _tally(report.gold, key, store.add_gold_documents(documents, hashes))
+            stored(len(part))
         _count_mismatches(path, key, [d for d, _ in pairs], report)
     for key, claims in _grouped(batch.claims, lambda c: f"{c.corpus}/{c.split}").items():
         for part in _parts(claims):
-            _tally(report.gold, key, store.add_gold_claims(_ticking(part, tick)))
+            _tally(report.gold, key, store.add_gold_claims(part))
+            stored(len(part))
 
 
 def _parts(items: list[Any]) -> Iterator[list[Any]]:
@@ -209,12 +213,6 @@ def _grouped(items: list[Any], key: Callable[[Any], str]) -> dict[str, list[Any]
     for item in items:
         groups.setdefault(key(item), []).append(item)
     return groups
-
-
-def _ticking(items: list[Any], tick: Callable[[], None]) -> Iterator[Any]:
-    for item in items:
-        yield item
-        tick()
 
 
 def _count_mismatches(path: Path, key: str, documents: list[GoldDocument], report: ImportReport) -> None:
