@@ -126,10 +126,13 @@ def _bioc_document(corpus: str, split: str, doc_id: str, document: dict[str, Any
             infons = annotation["infons"]
             if infons.get("CompositeRole") == "IndividualMention":
                 continue
-            spans = [(int(loc["offset"]), int(loc["offset"]) + int(loc["length"])) for loc in annotation["locations"]]
+            starts, ends = [], []  # a discontinuous mention's locations: its span covers them all
+            for location in annotation["locations"]:
+                starts.append(int(location["offset"]))
+                ends.append(starts[-1] + int(location["length"]))
             identifiers = next((infons[k] for k in _BIOC_ID_INFONS if k in infons), "")
-            entities.append(GoldEntity("", min(s for s, _ in spans), max(e for _, e in spans),
-                                       annotation["text"], infons.get("type", "").strip(), identifiers.strip()))
+            entities.append(GoldEntity("", min(starts), max(ends), annotation["text"], infons.get("type", "").strip(),
+                                       identifiers.strip()))
     relations = []
     for relation in document.get("relations", []):
         infons = {key: value.strip() for key, value in relation["infons"].items()}
