@@ -227,10 +227,24 @@ def test_a_worker_that_dies_costs_its_file_only(tmp_path: Path) -> None:
     assert str(outcomes[1]).startswith(f"{tmp_path / 'b'}:1: the process parsing it stopped")
 
 
+def test_an_import_stopped_midway_leaves_no_worker(tmp_path: Path) -> None:
+    """Ctrl-C or a store error while the worker parses ahead: it is ended with the import."""
+    from pipeline.records.read_ahead import parsed_in_order
+
+    jobs = [(tmp_path / name, "slow") for name in "abcd"]
+    parsed = parsed_in_order(_parse_or_die, jobs, lambda job: job[0], worker=True)
+    assert next(parsed) == "a parsed" and multiprocessing.active_children()
+    parsed.close()
+    assert multiprocessing.active_children() == []
+
+
 def _parse_or_die(job: tuple[Path, str]) -> str:
-    """A parser that kills the process it runs in for a job marked "die", unless that is this one."""
+    """A parser that kills the worker it runs in for a job marked "die", and takes its time in it
+    for one marked "slow"."""
     if job[1] == "die" and multiprocessing.parent_process() is not None:
         os._exit(1)
+    if job[1] == "slow" and multiprocessing.parent_process() is not None:
+        time.sleep(30)
     return f"{job[0].name} parsed"
 
 

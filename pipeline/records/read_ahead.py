@@ -33,7 +33,7 @@ from pipeline.records.corpus_files import ImportFailure
 # Files to parse, in bytes, below which one process imports faster than two: the worker's start
 # (about 0.5 s) is what parsing this much costs (the corpora parse at 10 to 80 MB a second).
 AHEAD_MIN_BYTES = 4 * 2**20
-_STOP_AFTER = 10.0  # seconds a worker has to end once its caller stopped reading
+_STOP_AFTER = 1.0  # seconds a worker has to end once its caller stopped reading (it holds nothing to keep)
 
 Job = TypeVar("Job", bound=tuple)
 Parsed = TypeVar("Parsed")
@@ -66,10 +66,11 @@ def parsed_in_order(parse: Callable[[Job], Parsed], jobs: Sequence[Job], path_of
                 raise outcome
             yield outcome
     finally:
-        ours.close()  # a worker still sending gets a broken pipe and ends
+        ours.close()  # a worker still sending gets a broken pipe and ends; one still parsing is killed
         process.join(_STOP_AFTER)
         if process.is_alive():
             process.kill()
+            process.join()
 
 
 def _serve(conn: Connection, parse: Callable[[Any], Any], jobs: list[Any]) -> None:
