@@ -141,6 +141,18 @@ def test_nlm_gene_splits_and_offset_mismatches_are_warnings(store: Store) -> Non
     assert len(report.warnings) == 2 and "'TGF-b1' reads 'TGF-β1'" in report.warnings[0]
 
 
+def test_nlm_gene_lists_read_once_are_read_again_when_they_change(tmp_path: Path) -> None:
+    """NLM-Gene's PMID lists are read once for its 550 files, and again once a list changes."""
+    import shutil
+
+    corpus = shutil.copytree(VALID / "nlm_gene", tmp_path / "nlm_gene")
+    file = corpus / "FINAL" / "4002.BioC.XML"
+    assert [d.split for d in parse_bioc_xml(file).documents] == ["test"]
+    (corpus / "Pmidlist.Test.txt").write_text("tags\n")
+    (corpus / "Pmidlist.Train.txt").write_text("tags\n4001\n4002\n")
+    assert [d.split for d in parse_bioc_xml(file).documents] == ["train"]
+
+
 def test_malformed_files_are_errors_with_line_and_leave_earlier_imports(store: Store) -> None:
     report = import_paths([VALID / "scifact", MALFORMED / "entrez/pubmed_truncated.xml", MALFORMED / "drugprot",
                            MALFORMED / "scifact/claims_dev.jsonl", MALFORMED / "biored", MALFORMED / "bc5cdr",
