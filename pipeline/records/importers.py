@@ -17,10 +17,13 @@ choices it makes for its corpora.
 Each file is parsed in full before anything is stored, so malformed input
 stores nothing from that file; mentions whose text does not match their
 offsets are kept as the corpus has them and counted as warnings. A parsed file
-is stored `IMPORT_BATCH` items a transaction: a corpus of thousands of documents
-in one transaction held the store's write lock past other commands' wait for it
-(`litmine run` beside a long import failed with "database is locked"). An import
-cut short keeps the batches it stored; importing again adds the rest.
+is stored `IMPORT_BATCH` items a transaction (small files share one): a corpus
+of thousands of documents in one transaction held the store's write lock past
+other commands' wait for it (`litmine run` beside a long import failed with
+"database is locked"). An import cut short keeps the transactions it committed;
+importing again adds the rest. With much to parse, the next files are parsed in
+a worker process while one is stored (pipeline.records.read_ahead), in order, so
+the store ends the same.
 """
 from __future__ import annotations
 
@@ -115,9 +118,9 @@ def uncollected() -> Iterator[None]:
 
 class _Shared(ExitStack):
     """Small files stored together, up to IMPORT_BATCH items a transaction: NLM-Gene's 550 files,
-    each in transactions of its own, made 1,100 commits of a record or a document each (and as
-    many segments of the full-text index), a quarter of the import's storing time. A file of
-    IMPORT_BATCH items or more is stored in transactions of its own, as before."""
+    each in transactions of its own, made 1,100 commits of one record or document each (and as
+    many segments of the full-text index). A file of IMPORT_BATCH items or more is stored in
+    transactions of its own, as before."""
 
     def __init__(self, store: Store):
         super().__init__()
