@@ -153,6 +153,27 @@ def test_nlm_gene_lists_read_once_are_read_again_when_they_change(tmp_path: Path
     assert [d.split for d in parse_bioc_xml(file).documents] == ["train"]
 
 
+def test_annotation_hashes_are_those_of_their_json() -> None:
+    """The hash a gold document is stored with (re-imports compare it) is written field by field;
+    it is the hash of json.dumps(..., sort_keys=True) of its fields, whatever they hold."""
+    import hashlib
+    import json
+
+    from pipeline.datatypes import GoldDocument, GoldEntity, GoldRelation
+    from pipeline.records.store_rows import annotations_hash
+
+    documents = [d for path in (VALID / "bc5cdr/CDR_TrainingSet.BioC.xml", VALID / "nlm_gene/FINAL/4001.BioC.XML",
+                                VALID / "biored/Dev.PubTator") for d in (parse_bioc_xml(path) if path.suffix != ".PubTator"
+                                                                         else parse_pubtator(path)).documents]
+    documents.append(GoldDocument("c", "s", "1", 'a "quoted" \\ TGF-\u03b21\n\u2028', [
+        GoldEntity("0", 0, 1, "\u03b2\ud83d\ude00", "T", "x"), GoldEntity("1", 1.0, True, "a", "T", None)],
+        [GoldRelation("R", "a", "b", novelty="\u00e9")]))
+    assert any("\u03b2" in d.text for d in documents[:-1])  # NLM-Gene's TGF-\u03b21
+    for document in documents:
+        payload = [document.text, [vars(e) for e in document.entities], [vars(r) for r in document.relations]]
+        assert annotations_hash(document) == hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
 def test_malformed_files_are_errors_with_line_and_leave_earlier_imports(store: Store) -> None:
     report = import_paths([VALID / "scifact", MALFORMED / "entrez/pubmed_truncated.xml", MALFORMED / "drugprot",
                            MALFORMED / "scifact/claims_dev.jsonl", MALFORMED / "biored", MALFORMED / "bc5cdr",

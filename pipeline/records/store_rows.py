@@ -8,6 +8,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import asdict, fields
+from json.encoder import encode_basestring_ascii
 
 from pipeline.datatypes import GoldDocument, Notice, Record, Section
 
@@ -79,7 +80,25 @@ class Pending:
 
 
 def annotations_hash(doc: GoldDocument) -> str:
-    """What a gold document says, hashed: its text, entities and relations (flat dataclasses, so
-    their `__dict__` is what `asdict` would copy at many times the cost)."""
-    payload = [doc.text, [vars(e) for e in doc.entities], [vars(r) for r in doc.relations]]
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    """What a gold document says, hashed: its text, entities and relations, as `json.dumps` of
+    `[text, [entity fields], [relation fields]]` with sorted keys writes them. Written here field
+    by field, at two thirds of json's cost (a corpus import hashes 340,000 mentions), where the
+    offsets are ints and the other fields strs, as the parsers make them; else by json."""
+    entities = []
+    try:
+        for e in doc.entities:
+            if type(e.start) is not int or type(e.end) is not int:  # json writes a bool or a float otherwise
+                raise TypeError
+            entities.append(_ENTITY % (_str(e.ann_id), e.end, _str(e.identifiers), e.start, _str(e.text), _str(e.type)))
+        relations = [_RELATION % (_str(r.arg1), _str(r.arg2), _str(r.novelty), _str(r.rel_id), _str(r.type))
+                     for r in doc.relations]
+        text = f"[{_str(doc.text)}, [{', '.join(entities)}], [{', '.join(relations)}]]"
+    except TypeError:  # a field that is not a str
+        text = json.dumps([doc.text, [vars(e) for e in doc.entities], [vars(r) for r in doc.relations]], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# json.dumps's own output for an entity's and a relation's fields, keys sorted
+_ENTITY = '{"ann_id": %s, "end": %d, "identifiers": %s, "start": %d, "text": %s, "type": %s}'
+_RELATION = '{"arg1": %s, "arg2": %s, "novelty": %s, "rel_id": %s, "type": %s}'
+_str = encode_basestring_ascii  # how json.dumps writes a str (ensure_ascii)
