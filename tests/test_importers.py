@@ -162,9 +162,9 @@ def test_annotation_hashes_are_those_of_their_json() -> None:
     from pipeline.datatypes import GoldDocument, GoldEntity, GoldRelation
     from pipeline.records.store_rows import annotations_hash
 
-    documents = [d for path in (VALID / "bc5cdr/CDR_TrainingSet.BioC.xml", VALID / "nlm_gene/FINAL/4001.BioC.XML",
-                                VALID / "biored/Dev.PubTator") for d in (parse_bioc_xml(path) if path.suffix != ".PubTator"
-                                                                         else parse_pubtator(path)).documents]
+    documents = [*parse_bioc_xml(VALID / "bc5cdr/CDR_TrainingSet.BioC.xml").documents,
+                 *parse_bioc_xml(VALID / "nlm_gene/FINAL/4001.BioC.XML").documents,
+                 *parse_pubtator(VALID / "biored/Dev.PubTator").documents]
     documents.append(GoldDocument("c", "s", "1", 'a "quoted" \\ TGF-\u03b21\n\u2028', [
         GoldEntity("0", 0, 1, "\u03b2\ud83d\ude00", "T", "x"), GoldEntity("1", 1.0, True, "a", "T", None)],
         [GoldRelation("R", "a", "b", novelty="\u00e9")]))
