@@ -76,7 +76,7 @@ def parsed_in_order(parse: Callable[[Job], Parsed], jobs: Sequence[Job], path_of
 def _serve(conn: Connection, parse: Callable[[Any], Any], jobs: list[Any]) -> None:
     """The worker: each job's outcome sent in order, (False, outcome) or (True, the exception)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; it closes the pipe
-    gc.disable()  # parsing makes no cycles, and the worker ends with the import (importers.uncollected)
+    gc.disable()  # parsing makes no cycles, and the worker ends with the import (importers._uncollected)
     try:
         for job in jobs:
             try:
