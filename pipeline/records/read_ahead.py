@@ -2,27 +2,30 @@
 
 Parsing a corpus file is pure Python work, and so is storing one: in one process the import
 takes the sum of both. One spawned worker parses the files in order (the first in the caller,
-while the worker starts) and sends each back through a pipe while the caller stores the one
-before, so on two cores the import takes about the longer of the two. Results come back in
-the files' order, so the store sees exactly what it would from one process: the same merges,
-in the same order.
+while the worker starts) while the caller stores the ones before, so with a core to spare the
+import takes about the longer of the two. Results come back in the files' order, so the store
+sees exactly what it would from one process: the same merges, in the same order.
 
-The pipe bounds memory: the worker blocks on sending a parsed file until the caller reads it,
-so at most the file being stored, the one waiting in the pipe and the one being parsed are held.
-A pipe, not a process pool: a pool hands each file over through two threads of the caller's,
-which wait for the GIL the storing thread holds (up to 5 ms a handover), and NLM-Gene is 550
-small files. The worker is spawned, not forked: a forked worker would share the caller's open
-SQLite connection. It starts in about half a second (a new interpreter that imports the parsers),
-a core's time taken from the caller on a busy machine, so it is only worth it for imports with
-much to parse (`AHEAD_MIN_BYTES`). A parser's ImportFailure comes back as that file's outcome;
-a worker that dies (killed for its memory) costs the file it was parsing, named as an
-ImportFailure, and the rest is parsed in the caller.
+Each parsed file is pickled into a spool file and only its name goes through the pipe, up to
+AHEAD files ahead of the caller (what bounds memory): a parse that is slow for one file and
+quick for the next evens out. A file's whole pickle through the pipe instead cost a GIL
+handover a 64 kB write whenever the other side was busy, and a process pool hands each file
+over through two threads of the caller's that wait for the GIL the storing thread holds
+(NLM-Gene is 550 small files). The worker is spawned, not forked: a forked worker would share
+the caller's open SQLite connection. It starts in a few tenths of a second (a new interpreter
+that imports the parsers), so it is only worth it for imports with much to parse
+(`AHEAD_MIN_BYTES`). A parser's ImportFailure comes back as that file's outcome; a worker that
+dies (killed for its memory) costs the file it was parsing, named as an ImportFailure, and the
+rest is parsed in the caller.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
+import pickle
 import signal
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -33,6 +36,7 @@ from pipeline.records.corpus_files import ImportFailure
 # Files to parse, in bytes, below which one process imports faster than two: the worker's start
 # (about 0.5 s) is what parsing this much costs (the corpora parse at 10 to 80 MB a second).
 AHEAD_MIN_BYTES = 4 * 2**20
+AHEAD = 4  # files parsed and not yet read by the caller, at most
 _STOP_AFTER = 1.0  # seconds a worker has to end once its caller stopped reading (it holds nothing to keep)
 
 Job = TypeVar("Job", bound=tuple)
@@ -48,44 +52,61 @@ def parsed_in_order(parse: Callable[[Job], Parsed], jobs: Sequence[Job], path_of
         yield from (_outcome(parse, job) for job in jobs)
         return
     context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe(duplex=False)
-    process = context.Process(target=_serve, args=(theirs, parse, list(jobs[1:])), daemon=True)
-    process.start()
-    theirs.close()
-    try:
-        yield _outcome(parse, jobs[0])  # while the worker starts
-        for index, job in enumerate(jobs[1:], 1):
-            try:
-                failed, outcome = ours.recv()
-            except (EOFError, OSError):  # the worker died: this file is lost, the rest is parsed here
-                yield ImportFailure(f"{path_of(job)}:1: the process parsing it stopped "
-                                    f"(exit code {_ended(process)})")
-                yield from (_outcome(parse, rest) for rest in jobs[index + 1:])
-                return
-            if failed:
-                raise outcome
-            yield outcome
-    finally:
-        ours.close()  # a worker still sending gets a broken pipe and ends; one still parsing is killed
-        process.join(_STOP_AFTER)
-        if process.is_alive():
-            process.kill()
-            process.join()
+    with tempfile.TemporaryDirectory(prefix="litmine-import-") as spool:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_serve, args=(theirs, parse, list(jobs[1:]), spool), daemon=True)
+        process.start()
+        theirs.close()
+        try:
+            yield _outcome(parse, jobs[0])  # while the worker starts
+            for index, job in enumerate(jobs[1:], 1):
+                try:
+                    spooled = Path(ours.recv())
+                except (EOFError, OSError):  # the worker died: this file is lost, the rest is parsed here
+                    yield ImportFailure(f"{path_of(job)}:1: the process parsing it stopped "
+                                        f"(exit code {_ended(process)})")
+                    yield from (_outcome(parse, rest) for rest in jobs[index + 1:])
+                    return
+                with spooled.open("rb") as handle:
+                    failed, outcome = pickle.load(handle)
+                spooled.unlink()
+                with contextlib.suppress(OSError):  # a worker that sent its last file has ended
+                    ours.send(None)  # it may parse one more ahead
+                if failed:
+                    raise outcome
+                yield outcome
+        finally:
+            ours.close()  # a worker waiting to go on gets an end of file and ends; one still parsing is killed
+            process.join(_STOP_AFTER)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
-def _serve(conn: Connection, parse: Callable[[Any], Any], jobs: list[Any]) -> None:
-    """The worker: each job's outcome sent in order, (False, outcome) or (True, the exception)."""
+def _serve(conn: Connection, parse: Callable[[Any], Any], jobs: list[Any], spool: str) -> None:
+    """The worker: each job's outcome, (False, outcome) or (True, the exception), pickled into a
+    file of `spool` whose name it sends, at most AHEAD files before the caller has read them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; it closes the pipe
     gc.disable()  # parsing makes no cycles, and the worker ends with the import (importers._uncollected)
+    ahead = 0
     try:
-        for job in jobs:
+        for number, job in enumerate(jobs):
+            while ahead >= AHEAD:
+                conn.recv()  # one read
+                ahead -= 1
             try:
-                conn.send((False, _outcome(parse, job)))
-            except (BrokenPipeError, ConnectionResetError):
-                return
+                message = (False, _outcome(parse, job))
             except Exception as exc:  # noqa: BLE001  (raised again in the caller)
-                conn.send((True, exc))
+                message = (True, exc)
+            path = Path(spool) / f"{number}.pickle"
+            with path.open("wb") as handle:
+                pickle.dump(message, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            conn.send(str(path))
+            ahead += 1
+            if message[0]:
                 return
+    except (EOFError, BrokenPipeError, ConnectionResetError):  # the caller stopped
+        return
     finally:
         conn.close()
 
