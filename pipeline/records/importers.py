@@ -48,7 +48,7 @@ from pipeline.records.corpus_files import Batch, ImportFailure, check_size, load
 from pipeline.records.corpus_formats import detect_format
 from pipeline.records.prot_tsv import parse_prot_split
 from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
-from pipeline.records.read_ahead import AHEAD_MIN_BYTES, parsed_in_order
+from pipeline.records.read_ahead import AHEAD_MIN_BYTES, core_to_spare, parsed_in_order
 from pipeline.records.store import Store, UpsertCounts
 from pipeline.records.store_rows import annotations_hash
 
@@ -75,12 +75,12 @@ def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
 
     Each file is parsed in full before any of it is stored, so a malformed one, or one larger
     than `max_bytes` once unpacked, lands in ``errors`` with nothing of it stored, and the
-    import goes on. With `processes` above 1 and much to parse, the next file is parsed in a
-    worker process while this one is stored (pipeline.records.read_ahead).
+    import goes on. With `processes` above 1, much to parse and a core to spare, the next files
+    are parsed in a worker process while this one is stored (pipeline.records.read_ahead).
     """
     report = ImportReport()
     jobs = [(path, fmt, max_bytes) for path, fmt in plan_import([Path(p) for p in paths], report)]
-    worker = processes > 1 and sum(_size(path) for path, _, _ in jobs) >= AHEAD_MIN_BYTES
+    worker = processes > 1 and sum(_size(path) for path, _, _ in jobs) >= AHEAD_MIN_BYTES and core_to_spare()
     columns = (*Progress.get_default_columns(), MofNCompleteColumn())
     parsed = parsed_in_order(parse_job, jobs, lambda job: job[0], worker)
     with Progress(*columns, disable=not progress) as bar, closing(parsed), _Shared(store) as shared, _uncollected():
