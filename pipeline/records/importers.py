@@ -83,7 +83,7 @@ def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
     worker = processes > 1 and sum(_size(path) for path, _, _ in jobs) >= AHEAD_MIN_BYTES and core_to_spare()
     columns = (*Progress.get_default_columns(), MofNCompleteColumn())
     parsed = parsed_in_order(parse_job, jobs, lambda job: job[0], worker)
-    with Progress(*columns, disable=not progress) as bar, closing(parsed), _Shared(store) as shared, _uncollected():
+    with Progress(*columns, disable=not progress) as bar, closing(parsed), _Shared(store) as shared, uncollected():
         files = bar.add_task("files", total=len(jobs))
         items = bar.add_task("records", visible=False)
         for (path, _, _), batch in zip(jobs, parsed):
@@ -102,7 +102,7 @@ def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
 
 
 @contextmanager
-def _uncollected() -> Iterator[None]:
+def uncollected() -> Iterator[None]:
     """Python's cyclic garbage collector paused: an import allocates millions of objects (rows,
     records, mentions) that hold no cycles and are freed as they go, yet each few thousand
     allocations started a collection, and every few dozen of those walked the whole parsed file

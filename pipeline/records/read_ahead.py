@@ -100,7 +100,7 @@ def _serve(conn: Connection, parse: Callable[[Any], Any], jobs: list[Any], spool
     """The worker: each job's outcome, (False, outcome) or (True, the exception), pickled into a
     file of `spool` whose name it sends, at most AHEAD files before the caller has read them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle; it closes the pipe
-    gc.disable()  # parsing makes no cycles, and the worker ends with the import (importers._uncollected)
+    gc.disable()  # parsing makes no cycles, and the worker ends with the import (importers.uncollected)
     ahead = 0
     try:
         for number, job in enumerate(jobs):
