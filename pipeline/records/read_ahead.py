@@ -7,11 +7,11 @@ import takes about the longer of the two. Results come back in the files' order,
 sees exactly what it would from one process: the same merges, in the same order.
 
 Each parsed file is pickled into a spool file and only its name goes through the pipe, up to
-AHEAD files ahead of the caller (what bounds memory): a parse that is slow for one file and
-quick for the next evens out. A file's whole pickle through the pipe instead cost a GIL
-handover a 64 kB write whenever the other side was busy, and a process pool hands each file
-over through two threads of the caller's that wait for the GIL the storing thread holds
-(NLM-Gene is 550 small files). The worker is spawned, not forked: a forked worker would share
+AHEAD files ahead of the caller (what bounds memory), so a file slow to parse and one slow to
+store even out. A file's whole pickle through the pipe kept the worker one file ahead (it
+waits in its write until the caller reads), and the caller waited twice as long for it; a
+process pool hands each file over through two threads of the caller's that wait for the GIL
+the storing thread holds (NLM-Gene is 550 small files). The worker is spawned, not forked: a forked worker would share
 the caller's open SQLite connection. It starts in a few tenths of a second (a new interpreter
 that imports the parsers), so it is only worth it for imports with much to parse
 (`AHEAD_MIN_BYTES`). A parser's ImportFailure comes back as that file's outcome; a worker that
