@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from pipeline.records.corpus_files import ImportFailure
 
 # Files to parse, in bytes, below which one process imports faster than two: the worker's start
-# (about 0.5 s) is what parsing this much costs (the corpora parse at 10 to 80 MB a second).
+# (a few tenths of a second) is what parsing this much costs (the corpora parse at 10 to 80 MB a second).
 AHEAD_MIN_BYTES = 4 * 2**20
 AHEAD = 4  # files parsed and not yet read by the caller, at most
 _STOP_AFTER = 1.0  # seconds a worker has to end once its caller stopped reading (it holds nothing to keep)
@@ -53,7 +53,7 @@ def parsed_in_order(parse: Callable[[Job], Parsed], jobs: Sequence[Job], path_of
         yield from (_outcome(parse, job) for job in jobs)
         return
     context = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory(prefix="litmine-import-") as spool:
+    with tempfile.TemporaryDirectory(prefix="litmine-import-") as spool:  # only this user's: pickles are loaded
         ours, theirs = context.Pipe()
         process = context.Process(target=_serve, args=(theirs, parse, list(jobs[1:]), spool), daemon=True)
         process.start()
@@ -92,7 +92,7 @@ def core_to_spare() -> bool:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         return cores - os.getloadavg()[0] >= 1
-    except OSError:  # no load average here
+    except (AttributeError, OSError):  # no load average here (Windows)
         return True
 
 
