@@ -272,6 +272,16 @@ def test_an_import_stopped_midway_leaves_no_worker(tmp_path: Path) -> None:
     assert multiprocessing.active_children() == []
 
 
+def test_a_worker_parses_ahead_only_where_a_core_has_been_idle(monkeypatch) -> None:
+    from pipeline.records import read_ahead
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(read_ahead.os, "getloadavg", lambda: (cores - 0.5, 0.0, 0.0))
+    assert not read_ahead.core_to_spare()
+    monkeypatch.setattr(read_ahead.os, "getloadavg", lambda: (cores - 1.5, 0.0, 0.0))
+    assert read_ahead.core_to_spare()
+
+
 def _parse_or_die(job: tuple[Path, str]) -> str:
     """A parser that kills the worker it runs in for a job marked "die", and takes its time in it
     for one marked "slow"."""
