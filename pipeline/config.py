@@ -72,7 +72,9 @@ class Settings:
     url_timeout: float = 60.0
     allow_private_urls: bool = False
     max_import_mb: float = 1024.0  # one imported file, decompressed (a .gz that unpacks past it is a bomb)
-    processes: int = 2  # worker processes reading records when a run reads many (pipeline.verdicts.pool); 1: none
+    # worker processes reading records when a run reads many (pipeline.verdicts.pool), and parsing
+    # ahead in an import (pipeline.records.read_ahead, one); 1: none
+    processes: int = 2
 
     @property
     def store_path(self) -> Path:

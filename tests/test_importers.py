@@ -1,7 +1,9 @@
 """`litmine import`: formats, skips, errors and idempotency, on hand-written fixtures and on ../shared."""
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import threading
 import time
 from dataclasses import asdict
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.records.bioc_pubtator import parse_bioc_json, parse_bioc_xml, parse_pubtator
+from pipeline.records.corpus_files import ImportFailure
 from pipeline.records.corpus_formats import detect_format
 from pipeline.records.importers import import_paths
 from pipeline.records.store import Store
@@ -17,6 +20,7 @@ from pipeline.records.store import Store
 DATA = Path(__file__).parent / "data" / "importers"
 VALID, MALFORMED = DATA / "valid", DATA / "malformed"
 SHARED = Path(os.environ.get("LITMINE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 needs_shared = pytest.mark.skipif(not (SHARED / "corpora").is_dir(), reason="../shared/corpora is missing")
 
 
@@ -137,6 +141,39 @@ def test_nlm_gene_splits_and_offset_mismatches_are_warnings(store: Store) -> Non
     assert len(report.warnings) == 2 and "'TGF-b1' reads 'TGF-β1'" in report.warnings[0]
 
 
+def test_nlm_gene_lists_read_once_are_read_again_when_they_change(tmp_path: Path) -> None:
+    """NLM-Gene's PMID lists are read once for its 550 files, and again once a list changes."""
+    import shutil
+
+    corpus = shutil.copytree(VALID / "nlm_gene", tmp_path / "nlm_gene")
+    file = corpus / "FINAL" / "4002.BioC.XML"
+    assert [d.split for d in parse_bioc_xml(file).documents] == ["test"]
+    (corpus / "Pmidlist.Test.txt").write_text("tags\n")
+    (corpus / "Pmidlist.Train.txt").write_text("tags\n4001\n4002\n")
+    assert [d.split for d in parse_bioc_xml(file).documents] == ["train"]
+
+
+def test_annotation_hashes_are_those_of_their_json() -> None:
+    """The hash a gold document is stored with (re-imports compare it) is written field by field;
+    it is the hash of json.dumps(..., sort_keys=True) of its fields, whatever they hold."""
+    import hashlib
+    import json
+
+    from pipeline.datatypes import GoldDocument, GoldEntity, GoldRelation
+    from pipeline.records.store_rows import annotations_hash
+
+    documents = [*parse_bioc_xml(VALID / "bc5cdr/CDR_TrainingSet.BioC.xml").documents,
+                 *parse_bioc_xml(VALID / "nlm_gene/FINAL/4001.BioC.XML").documents,
+                 *parse_pubtator(VALID / "biored/Dev.PubTator").documents]
+    documents.append(GoldDocument("c", "s", "1", 'a "quoted" \\ TGF-\u03b21\n\u2028', [
+        GoldEntity("0", 0, 1, "\u03b2\ud83d\ude00", "T", "x"), GoldEntity("1", 1.0, True, "a", "T", None)],
+        [GoldRelation("R", "a", "b", novelty="\u00e9")]))
+    assert any("\u03b2" in d.text for d in documents[:-1])  # NLM-Gene's TGF-\u03b21
+    for document in documents:
+        payload = [document.text, [vars(e) for e in document.entities], [vars(r) for r in document.relations]]
+        assert annotations_hash(document) == hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
 def test_malformed_files_are_errors_with_line_and_leave_earlier_imports(store: Store) -> None:
     report = import_paths([VALID / "scifact", MALFORMED / "entrez/pubmed_truncated.xml", MALFORMED / "drugprot",
                            MALFORMED / "scifact/claims_dev.jsonl", MALFORMED / "biored", MALFORMED / "bc5cdr",
@@ -194,6 +231,65 @@ def test_a_long_import_lets_other_commands_write_between_its_batches(tmp_path: P
         importer.join()
     assert store.recall_id("doi", "10.1/run") == "42" and store.row_counts()["records"] == 800
     assert time.monotonic() - waited_until > 1  # it got in while the import went on
+
+
+def test_a_worker_parsing_ahead_stores_what_one_process_stores(monkeypatch) -> None:
+    """The next file parsed in a spawned worker while one is stored: the same rows in the same
+    order (benchmarks/import_dump.py), the same errors (one line naming the file) and warnings."""
+    import pipeline.records.importers as importers
+    from import_dump import compare, imported
+
+    paths = [VALID, MALFORMED / "entrez/pubmed_truncated.xml", MALFORMED / "drugprot", MALFORMED / "bc5cdr"]
+    alone = imported(paths, processes=1)
+    monkeypatch.setattr(importers, "AHEAD_MIN_BYTES", 0)  # however little there is to parse
+    monkeypatch.setattr(importers, "core_to_spare", lambda: True)  # however busy the machine
+    parsed_ahead = imported(paths, processes=2)
+    assert compare(alone, parsed_ahead) == []
+    assert sum(line.startswith("error\t") for line in alone) == 3
+    assert sum(line.startswith("gold_entities\t") for line in alone) > 20
+
+
+def test_a_worker_that_dies_costs_its_file_only(tmp_path: Path) -> None:
+    """A worker killed while it parses (here: it exits) is one error naming that file; the rest is
+    parsed in this process."""
+    from pipeline.records.read_ahead import parsed_in_order
+
+    jobs = [(tmp_path / "a", "ok"), (tmp_path / "b", "die"), (tmp_path / "c", "ok"), (tmp_path / "d", "ok")]
+    outcomes = list(parsed_in_order(_parse_or_die, jobs, lambda job: job[0], worker=True))
+    assert outcomes[0] == "a parsed" and outcomes[2:] == ["c parsed", "d parsed"]
+    assert isinstance(outcomes[1], ImportFailure)
+    assert str(outcomes[1]).startswith(f"{tmp_path / 'b'}:1: the process parsing it stopped")
+
+
+def test_an_import_stopped_midway_leaves_no_worker(tmp_path: Path) -> None:
+    """Ctrl-C or a store error while the worker parses ahead: it is ended with the import."""
+    from pipeline.records.read_ahead import parsed_in_order
+
+    jobs = [(tmp_path / name, "slow") for name in "abcd"]
+    parsed = parsed_in_order(_parse_or_die, jobs, lambda job: job[0], worker=True)
+    assert next(parsed) == "a parsed" and multiprocessing.active_children()
+    parsed.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_parses_ahead_only_where_a_core_has_been_idle(monkeypatch) -> None:
+    from pipeline.records import read_ahead
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(read_ahead.os, "getloadavg", lambda: (cores - 0.5, 0.0, 0.0))
+    assert not read_ahead.core_to_spare()
+    monkeypatch.setattr(read_ahead.os, "getloadavg", lambda: (cores - 1.5, 0.0, 0.0))
+    assert read_ahead.core_to_spare()
+
+
+def _parse_or_die(job: tuple[Path, str]) -> str:
+    """A parser that kills the worker it runs in for a job marked "die", and takes its time in it
+    for one marked "slow"."""
+    if job[1] == "die" and multiprocessing.parent_process() is not None:
+        os._exit(1)
+    if job[1] == "slow" and multiprocessing.parent_process() is not None:
+        time.sleep(30)
+    return f"{job[0].name} parsed"
 
 
 # ---------------------------------------------------------------- the shared corpora, end to end

@@ -8,6 +8,7 @@ beside its BioC files.
 """
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -98,13 +99,14 @@ def _bioc_xml_document(element: ET.Element) -> dict[str, Any]:
 
 def _bioc_batch(path: Path, text: str, documents: list[dict[str, Any]], id_needle: str) -> Batch:
     corpus = corpus_of(path)
+    splits = _nlm_gene_splits(path.parent) if corpus == "nlm_gene" else {}
     pairs = []
     for document in documents:
         doc_id = str(document.get("id", "")) if isinstance(document, dict) else ""
         with at_line(path, lambda: line_of(text, id_needle.format(doc_id))):
             if not doc_id:
                 raise ValueError("document without an id")
-            split = _nlm_gene_splits(path.parent).get(doc_id) if corpus == "nlm_gene" else split_of(path)
+            split = splits.get(doc_id) if corpus == "nlm_gene" else split_of(path)
             if split is None:
                 raise ValueError(f"document {doc_id} is in no Pmidlist.*.txt")
             pairs.append(_bioc_document(corpus, split, doc_id, document))
@@ -124,10 +126,13 @@ def _bioc_document(corpus: str, split: str, doc_id: str, document: dict[str, Any
             infons = annotation["infons"]
             if infons.get("CompositeRole") == "IndividualMention":
                 continue
-            spans = [(int(loc["offset"]), int(loc["offset"]) + int(loc["length"])) for loc in annotation["locations"]]
+            starts, ends = [], []  # a discontinuous mention's locations: its span covers them all
+            for location in annotation["locations"]:
+                starts.append(int(location["offset"]))
+                ends.append(starts[-1] + int(location["length"]))
             identifiers = next((infons[k] for k in _BIOC_ID_INFONS if k in infons), "")
-            entities.append(GoldEntity("", min(s for s, _ in spans), max(e for _, e in spans),
-                                       annotation["text"], infons.get("type", "").strip(), identifiers.strip()))
+            entities.append(GoldEntity("", min(starts), max(ends), annotation["text"], infons.get("type", "").strip(),
+                                       identifiers.strip()))
     relations = []
     for relation in document.get("relations", []):
         infons = {key: value.strip() for key, value in relation["infons"].items()}
@@ -139,9 +144,23 @@ def _bioc_document(corpus: str, split: str, doc_id: str, document: dict[str, Any
 
 
 def _nlm_gene_splits(folder: Path) -> dict[str, str]:
-    """PMID -> split from the Pmidlist.<Split>.txt files in the folder or the one above."""
+    """PMID -> split from the Pmidlist.<Split>.txt files in the folder or the one above. NLM-Gene
+    is 550 files of one document each: the folders' listings and the lists are read once while
+    they are unchanged (by modification time and size), not once a file."""
     splits: dict[str, str] = {}
-    for listing in sorted(folder.glob("Pmidlist.*.txt")) + sorted(folder.parent.glob("Pmidlist.*.txt")):
-        split = split_of(Path(listing.name))
-        splits.update({line.strip(): split for _, line in numbered_lines(listing) if line.strip().isdigit()})
+    for where in (folder, folder.parent):
+        for listing in _pmid_lists(where, where.stat().st_mtime_ns):
+            stat = listing.stat()
+            splits.update(_pmid_list(listing, stat.st_mtime_ns, stat.st_size))
     return splits
+
+
+@functools.lru_cache(maxsize=8)
+def _pmid_lists(folder: Path, modified: int) -> tuple[Path, ...]:
+    return tuple(sorted(folder.glob("Pmidlist.*.txt")))
+
+
+@functools.lru_cache(maxsize=8)
+def _pmid_list(listing: Path, modified: int, size: int) -> dict[str, str]:
+    split = split_of(Path(listing.name))
+    return {line.strip(): split for _, line in numbered_lines(listing) if line.strip().isdigit()}

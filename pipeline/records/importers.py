@@ -17,16 +17,21 @@ choices it makes for its corpora.
 Each file is parsed in full before anything is stored, so malformed input
 stores nothing from that file; mentions whose text does not match their
 offsets are kept as the corpus has them and counted as warnings. A parsed file
-is stored `IMPORT_BATCH` items a transaction: a corpus of thousands of documents
-in one transaction held the store's write lock past other commands' wait for it
-(`litmine run` beside a long import failed with "database is locked"). An import
-cut short keeps the batches it stored; importing again adds the rest.
+is stored `IMPORT_BATCH` items a transaction (small files share one): a corpus
+of thousands of documents in one transaction held the store's write lock past
+other commands' wait for it (`litmine run` beside a long import failed with
+"database is locked"). An import cut short keeps the transactions it committed;
+importing again adds the rest. With much to parse, the next files are parsed in
+a worker process while one is stored (pipeline.records.read_ahead), in order, so
+the store ends the same.
 """
 from __future__ import annotations
 
 import functools
+import gc
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +48,9 @@ from pipeline.records.corpus_files import Batch, ImportFailure, check_size, load
 from pipeline.records.corpus_formats import detect_format
 from pipeline.records.prot_tsv import parse_prot_split
 from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
+from pipeline.records.read_ahead import AHEAD_MIN_BYTES, core_to_spare, parsed_in_order
 from pipeline.records.store import Store, UpsertCounts
+from pipeline.records.store_rows import annotations_hash
 
 _BIG_FILE = 1000  # records, above which a file gets its own progress bar
 IMPORT_BATCH = 500  # records, documents or claims stored per transaction
@@ -63,34 +70,88 @@ class ImportReport:
 
 
 def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
-                 max_bytes: int = Settings().max_import_bytes) -> ImportReport:
+                 max_bytes: int = Settings().max_import_bytes, processes: int = Settings().processes) -> ImportReport:
     """Import files and folders (walked recursively, in sorted order), file by file.
 
     Each file is parsed in full before any of it is stored, so a malformed one, or one larger
     than `max_bytes` once unpacked, lands in ``errors`` with nothing of it stored, and the
-    import goes on.
+    import goes on. With `processes` above 1, much to parse and a core to spare, the next files
+    are parsed in a worker process while this one is stored (pipeline.records.read_ahead).
     """
     report = ImportReport()
-    jobs = plan_import([Path(p) for p in paths], report)
+    jobs = [(path, fmt, max_bytes) for path, fmt in plan_import([Path(p) for p in paths], report)]
+    worker = processes > 1 and sum(_size(path) for path, _, _ in jobs) >= AHEAD_MIN_BYTES and core_to_spare()
     columns = (*Progress.get_default_columns(), MofNCompleteColumn())
-    with Progress(*columns, disable=not progress) as bar:
+    parsed = parsed_in_order(parse_job, jobs, lambda job: job[0], worker)
+    with Progress(*columns, disable=not progress) as bar, closing(parsed), _Shared(store) as shared, uncollected():
         files = bar.add_task("files", total=len(jobs))
         items = bar.add_task("records", visible=False)
-        for path, fmt in jobs:
+        for (path, _, _), batch in zip(jobs, parsed):
             bar.update(files, description=path.name)
-            try:
-                check_size(path, max_bytes)
-                batch = PARSERS[fmt](path)
-            except ImportFailure as exc:
-                report.errors.append(str(exc))
+            if isinstance(batch, ImportFailure):
+                report.errors.append(str(batch))
             else:
                 size = len(batch.records) + len(batch.documents) + len(batch.claims)
                 bar.reset(items, total=size, visible=size > _BIG_FILE)
-                _store(path, batch, store, report, lambda: bar.advance(items))
+                shared.before(size)
+                store_parsed(path, batch, store, report, lambda done: bar.advance(items, done))
             bar.advance(files)
         bar.update(files, description="files")
         bar.update(items, visible=False)
     return report
+
+
+@contextmanager
+def uncollected() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: an import allocates millions of objects (rows,
+    records, mentions) that hold no cycles and are freed as they go, yet each few thousand
+    allocations started a collection, and every few dozen of those walked the whole parsed file
+    (a tenth of the import's time). Whatever cycles it leaves are collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Shared(ExitStack):
+    """Small files stored together, up to IMPORT_BATCH items a transaction: NLM-Gene's 550 files,
+    each in transactions of its own, made 1,100 commits of one record or document each (and as
+    many segments of the full-text index). A file of IMPORT_BATCH items or more is stored in
+    transactions of its own, as before."""
+
+    def __init__(self, store: Store):
+        super().__init__()
+        self.store, self.held, self.open = store, 0, False
+
+    def before(self, size: int) -> None:
+        """Ready the store for a file of `size` items: in the shared transaction if it fits."""
+        if self.open and (self.held + size > IMPORT_BATCH or size >= IMPORT_BATCH):
+            self.close()  # commits
+            self.held, self.open = 0, False
+        if size < IMPORT_BATCH:
+            if not self.open:
+                self.enter_context(self.store.transaction())
+                self.open = True
+            self.held += size
+
+
+def parse_job(job: tuple[Path, str, int]) -> Batch:
+    """One planned file (path, format, the most bytes it may unpack to) parsed whole."""
+    path, fmt, max_bytes = job
+    check_size(path, max_bytes)
+    batch = PARSERS[fmt](path)
+    batch.digests = [annotations_hash(document) for document in batch.documents]  # here, not where it is stored
+    return batch
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # the parse says what is wrong with it
 
 
 def plan_import(paths: list[Path], report: ImportReport) -> list[tuple[Path, str]]:
@@ -118,19 +179,26 @@ def plan_import(paths: list[Path], report: ImportReport) -> list[tuple[Path, str
     return jobs
 
 
-def _store(path: Path, batch: Batch, store: Store, report: ImportReport, tick: Callable[[], None]) -> None:
+def store_parsed(path: Path, batch: Batch, store: Store, report: ImportReport,
+                 stored: Callable[[int], None] = lambda items: None) -> None:
     """Store one parsed file, IMPORT_BATCH items a transaction, and count what it added, per
-    source and per gold split."""
+    source and per gold split (benchmarks/bench.py times it apart from parsing); `stored` is told
+    how many items each transaction stored."""
     for source, records in _grouped(batch.records, lambda r: r.source).items():
         for part in _parts(records):
-            _tally(report.per_source, source, store.upsert_records(_ticking(part, tick)))
-    for key, documents in _grouped(batch.documents, lambda d: f"{d.corpus}/{d.split}").items():
-        for part in _parts(documents):
-            _tally(report.gold, key, store.add_gold_documents(_ticking(part, tick)))
-        _count_mismatches(path, key, documents, report)
+            _tally(report.per_source, source, store.upsert_records(part))
+            stored(len(part))
+    digests = batch.digests if batch.digests is not None else [annotations_hash(d) for d in batch.documents]
+    for key, pairs in _grouped(list(zip(batch.documents, digests)), lambda p: f"{p[0].corpus}/{p[0].split}").items():
+        for part in _parts(pairs):
+            documents, hashes = [d for d, _ in part], [h for _, h in part]
+            _tally(report.gold, key, store.add_gold_documents(documents, hashes))
+            stored(len(part))
+        _count_mismatches(path, key, [d for d, _ in pairs], report)
     for key, claims in _grouped(batch.claims, lambda c: f"{c.corpus}/{c.split}").items():
         for part in _parts(claims):
-            _tally(report.gold, key, store.add_gold_claims(_ticking(part, tick)))
+            _tally(report.gold, key, store.add_gold_claims(part))
+            stored(len(part))
 
 
 def _parts(items: list[Any]) -> Iterator[list[Any]]:
@@ -148,12 +216,6 @@ def _grouped(items: list[Any], key: Callable[[Any], str]) -> dict[str, list[Any]
     for item in items:
         groups.setdefault(key(item), []).append(item)
     return groups
-
-
-def _ticking(items: list[Any], tick: Callable[[], None]) -> Iterator[Any]:
-    for item in items:
-        yield item
-        tick()
 
 
 def _count_mismatches(path: Path, key: str, documents: list[GoldDocument], report: ImportReport) -> None:

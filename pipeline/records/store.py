@@ -22,13 +22,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Notice, Record, RunClaim, Section
+from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, RunClaim
 from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION, statements
-from pipeline.records.store_rows import COLUMNS, Pending, annotations_hash, record_row
+from pipeline.records.store_rows import COLUMNS, Pending, annotations_hash, record_row, row_record
 
 BUSY_TIMEOUT = 60.0  # seconds a write waits for another connection's transaction to end
 # SQLite hands the write lock to no one in particular: a writer that commits and begins again at
@@ -231,7 +231,7 @@ class Store:
                 chunk = wanted[i:i + 500]
                 rows = self._db.execute(f"SELECT * FROM records WHERE {column} IN ({','.join('?' * len(chunk))})",
                                         chunk)
-                found.update((row["uid"], _row_to_record(row)) for row in rows)
+                found.update((row["uid"], row_record(row)) for row in rows)
         return list(found.values())
 
     def _write(self, db: sqlite3.Connection, pending: Pending) -> None:
@@ -254,7 +254,7 @@ class Store:
 
     def _one(self, sql: str, *args: object) -> Record | None:
         row = self._db.execute(sql, args).fetchone()
-        return _row_to_record(row) if row else None
+        return row_record(row) if row else None
 
     def get(self, uid: str) -> Record | None:
         return self._one("SELECT * FROM records WHERE uid = ?", uid)
@@ -276,12 +276,12 @@ class Store:
             chunk = wanted[i:i + 500]
             rows = self._db.execute(
                 f"SELECT * FROM records WHERE pmid IN ({','.join('?' * len(chunk))})", chunk)
-            found.update({row["pmid"]: _row_to_record(row) for row in rows})
+            found.update({row["pmid"]: row_record(row) for row in rows})
         return found
 
     def all_records(self) -> list[Record]:
         """Every record the store holds, in uid order: a corpus-scale read (`benchmarks/throughput.py --scaling`)."""
-        return [_row_to_record(row) for row in self._db.execute("SELECT * FROM records ORDER BY uid")]
+        return [row_record(row) for row in self._db.execute("SELECT * FROM records ORDER BY uid")]
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """BM25-ranked records matching any of the query's words (title weighted double)."""
@@ -309,17 +309,18 @@ class Store:
         return None if row is None or stale else row["pmid"]
 
     # -- gold corpora -------------------------------------------------------
-    def add_gold_documents(self, documents: Iterable[GoldDocument]) -> UpsertCounts:
+    def add_gold_documents(self, documents: Iterable[GoldDocument], digests: list[str] | None = None) -> UpsertCounts:
         """Store corpus documents with their annotations; re-adding the same is a no-op. The stored
-        hashes of the lot are looked up at once, and its rows written with one `executemany` a table."""
+        hashes of the lot are looked up at once, and its rows written with one `executemany` a table.
+        `digests`: the documents' `annotations_hash`es, where the caller has them already."""
         counts = UpsertCounts()
         docs = list(documents)
         with self.transaction() as db:
             hashes = self._gold_hashes(docs)
             replaced = set()
             changed: dict[tuple[str, str, str], tuple[GoldDocument, str]] = {}
-            for doc in docs:
-                key, digest = (doc.corpus, doc.split, doc.doc_id), annotations_hash(doc)
+            for doc, digest in zip(docs, digests if digests is not None else map(annotations_hash, docs), strict=True):
+                key = (doc.corpus, doc.split, doc.doc_id)
                 if hashes.get(key) == digest:
                     counts.unchanged += 1
                     continue
@@ -469,13 +470,3 @@ class Store:
             "id_mappings": counts["id_map"],
             "gold": dict(sorted(gold.items())),
         }
-
-
-def _row_to_record(row: sqlite3.Row) -> Record:
-    values = {f.name: row[f.name] for f in fields(Record) if f.name in row.keys()}
-    for name in ("publication_types", "mesh_terms", "authors"):
-        values[name] = json.loads(values[name])
-    values["sections"] = [Section(**s) for s in json.loads(row["sections"])]
-    values["notices"] = [Notice(**n) for n in json.loads(row["notices"])]
-    return Record(**values)
-
