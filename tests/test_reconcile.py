@@ -6,8 +6,7 @@ import pytest
 from entrez_variants import variant
 
 from pipeline.claims.extract import extract_claims
-from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, Mention, Record, Relation, ResolvedReference,
-                                publication_kind, species)
+from pipeline.datatypes import Claim, DocSentence, ExtractedRecord, Mention, Record, Relation, ResolvedReference
 from pipeline.documents.reading import parse_document
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.outputs.export import write_tables
@@ -166,19 +165,13 @@ def test_evidence_strength_counts_each_paper_once(ids, kb):
     }
     result = reconcile_claim(claim, [review, rats, silent], extracted, kb)
     assert result.n_papers == 2 and result.n_records_checked == 3
-    assert result.species_counts == {"animal": 1, "human": 1, "in vitro": 1}  # MeSH for one, text for the other
-    assert result.publication_counts == {"review": 1}
+    assert result.species_counts == {"animal": 1, "human": 1}  # MeSH for one, the title's words for the other
+    assert result.publication_counts == {"primary study": 1, "review": 1}
+    assert [(s.study_type, s.species) for s in result.strengths] == [("review", ("human",)),
+                                                                     ("animal study", ("animal (rat)",))]
     assert result.year_range == (2010, 2015)
     assert [(i.record.uid, i.stance, i.confidence) for i in result.strongest] == [
         ("pmid:1", "supports", 0.9), ("pmid:2", "related", 0.8)]
-
-
-def test_publication_kind_and_species_from_text_when_pubmed_says_nothing():
-    trial = Record(uid="x:1", title="A randomized, placebo-controlled study of fluoxetine in outpatients")
-    assert publication_kind(trial) == "trial" and species(trial) == "human"
-    assert publication_kind(Record(uid="x:2", title="Kir4.1 in glia", publication_types=["Journal Article"])) == \
-        "primary study"
-    assert publication_kind(Record(uid="x:3", title="Kir4.1 in glia")) == ""
 
 
 def test_a_side_the_kb_lacks_is_found_by_its_words(tagger, kb):
