@@ -95,6 +95,10 @@ def test_what_a_claim_is_about():
         Scope("rat", 'names "rats"')
     assert claim_scope(claim("Sertraline inhibits Kir4.1 in patients.", SERTRALINE, "inhibits", kir)).about == PEOPLE
     assert claim_scope(claim("Sertraline is safe in pregnancy.", entities=(SERTRALINE,))).about == ANY
+    assert claim_scope(claim("Sertraline causes nausea in cultured cells.", SERTRALINE, "causes", nausea)) == \
+        Scope(MECHANISM, 'names "in cultured cells"')
+    assert claim_scope(claim("Sertraline causes nausea in rats and patients.", SERTRALINE, "causes", nausea)) == \
+        Scope(ANY, "names people and animals")
 
 
 def test_weights_follow_the_evidence_hierarchy():

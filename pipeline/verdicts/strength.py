@@ -17,8 +17,8 @@ study types). A paper counts once whatever it is; what it counts for is its conf
   people (one naming people or patients, or a disease: a clinical outcome);
 - INDIRECT, for a claim naming an animal, for a study of other subjects;
 - 1 otherwise: a meta-analysis, a trial, an observational study, a study of unknown kind (nothing
-  is held against what is not known) and, for a mechanistic claim (a drug acting on a target), an
-  animal or in-vitro study: there it is the right kind of evidence.
+  is held against what is not known) and, for a mechanistic claim (a drug acting on a target, or
+  one naming cells), an animal or in-vitro study: there it is the right kind of evidence.
 
 Weights stay in 0-1, so a claim's confidence does too; both sides of a `mixed` verdict keep weight.
 """
@@ -39,7 +39,7 @@ META, RCT, TRIAL, OBSERVATIONAL = "meta-analysis", "randomized controlled trial"
 CASE_REPORT, NARRATIVE, ANIMAL, IN_VITRO, OTHER = "case report", "review", "animal study", "in vitro", "other"
 HUMAN = "human"
 PEOPLE, MECHANISM, ANY = "people", "mechanism", "any"  # what a claim is about (Scope.about), or an animal
-_CLINICAL = (META, RCT, TRIAL, OBSERVATIONAL, CASE_REPORT)
+_CLINICAL = (RCT, TRIAL, OBSERVATIONAL, CASE_REPORT)  # designs of studies of people
 
 # PubMed PublicationTypes per design, the first design that matches deciding ("Case Reports" and
 # "Review" together are a case with a review of the literature).
@@ -149,7 +149,7 @@ def _species_from_words(text: str, mentions: list[str]) -> tuple[list[str], list
     return found, words
 
 
-def _design(record: Record, animal_only: bool) -> tuple[str, str]:
+def _design(record: Record, no_people: bool) -> tuple[str, str]:
     """(study design, what says so) from PubMed, else its words; ("", "") when nothing says. A design
     only words say is no clinical one in a paper studying only animals or cells ("randomly assigned" rats)."""
     for design, types in _PUBLICATION_TYPES:
@@ -161,7 +161,7 @@ def _design(record: Record, animal_only: bool) -> tuple[str, str]:
     for design, in_title, in_abstract in _DESIGN_WORDS:
         for part, cue in (("title", in_title.search(record.title)),
                           ("abstract", (in_abstract or in_title).search(record.abstract))):
-            if cue and not (animal_only and design in _CLINICAL):
+            if cue and not (no_people and design in _CLINICAL):
                 return design, f'{part} "{cue.group()}"'
     return "", ""
 
@@ -213,14 +213,16 @@ def _animal_named(text: str) -> tuple[str, str] | None:
 
 
 def claim_scope(claim: Claim) -> Scope:
-    """A claim naming people or an animal is about them (both: ANY); else a drug acting on a
-    target is MECHANISM, and a claim naming a disease (a clinical outcome) is about PEOPLE."""
+    """A claim naming people or an animal is about them (both: ANY); else one naming cells, or a
+    drug acting on a target, is MECHANISM, and one naming a disease (a clinical outcome) is about PEOPLE."""
     cues = dict(system_cues(claim.text))
     animal = _animal_named(claim.text) or (("animal", cues["animal"]) if "animal" in cues else None)
     if HUMAN in cues:
         return Scope(ANY, "names people and animals") if animal else Scope(PEOPLE, f'names "{cues[HUMAN]}"')
     if animal:
         return Scope(animal[0], f'names "{animal[1]}"')
+    if IN_VITRO in cues:
+        return Scope(MECHANISM, f'names "{cues[IN_VITRO]}"')
     rel = claim.relation
     if rel is not None and rel.object.type in ("Gene", "Variant"):
         return Scope(MECHANISM, "a drug acting on a target")
