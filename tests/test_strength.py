@@ -89,8 +89,10 @@ def test_what_a_claim_is_about():
     nausea = Mention(20, 26, "nausea", "Disease", "MESH:D009325")
     assert claim_scope(claim("Sertraline inhibits Kir4.1.", SERTRALINE, "inhibits", kir)) == \
         Scope(MECHANISM, "a drug acting on a target")
-    assert claim_scope(claim("Sertraline causes nausea.", SERTRALINE, "causes", nausea)) == \
-        Scope(PEOPLE, 'names a clinical outcome, "nausea"')
+    assert claim_scope(claim("Sertraline causes nausea in patients.", SERTRALINE, "causes", nausea)) == \
+        Scope(PEOPLE, 'names "patients"')
+    # a disease alone does not make a claim about people: a drug's effect in a paper on rats is what it says
+    assert claim_scope(claim("Sertraline causes nausea.", SERTRALINE, "causes", nausea)) == Scope(ANY)
     assert claim_scope(claim("Sertraline inhibits Kir4.1 in rats.", SERTRALINE, "inhibits", kir)) == \
         Scope("rat", 'names "rats"')
     assert claim_scope(claim("Sertraline inhibits Kir4.1 in patients.", SERTRALINE, "inhibits", kir)).about == PEOPLE

@@ -14,13 +14,17 @@ study types). A paper counts once whatever it is; what it counts for is its conf
 
 - REVIEW for a narrative review: it says what others found, and those papers may be read too;
 - ANECDOTE for a case report, and INDIRECT for an animal or in-vitro study, for a claim about
-  people (one naming people or patients, or a disease: a clinical outcome);
+  people (one naming them: patients, women, humans...);
 - INDIRECT, for a claim naming an animal, for a study of other subjects;
 - 1 otherwise: a meta-analysis, a trial, an observational study, a study of unknown kind (nothing
   is held against what is not known) and, for a mechanistic claim (a drug acting on a target, or
   one naming cells), an animal or in-vitro study: there it is the right kind of evidence.
 
 Weights stay in 0-1, so a claim's confidence does too; both sides of a `mixed` verdict keep weight.
+A claim naming only a disease is not taken to be about people: on the pharma claims of the train
+splits ("cisplatin causes nephrotoxicity", most citing a study in rats), reading it so halved the
+confidence of 181 right verdicts resting on animal studies, and the confidence then ranked right
+verdicts above wrong ones less well (AUC 0.850 -> 0.701; 0.852 without it). No verdict changed.
 """
 from __future__ import annotations
 
@@ -214,7 +218,7 @@ def _animal_named(text: str) -> tuple[str, str] | None:
 
 def claim_scope(claim: Claim) -> Scope:
     """A claim naming people or an animal is about them (both: ANY); else one naming cells, or a
-    drug acting on a target, is MECHANISM, and one naming a disease (a clinical outcome) is about PEOPLE."""
+    drug acting on a target, is MECHANISM; else ANY (a disease alone says not whose: see the module)."""
     cues = dict(system_cues(claim.text))
     animal = _animal_named(claim.text) or (("animal", cues["animal"]) if "animal" in cues else None)
     if HUMAN in cues:
@@ -223,12 +227,8 @@ def claim_scope(claim: Claim) -> Scope:
         return Scope(animal[0], f'names "{animal[1]}"')
     if IN_VITRO in cues:
         return Scope(MECHANISM, f'names "{cues[IN_VITRO]}"')
-    rel = claim.relation
-    if rel is not None and rel.object.type in ("Gene", "Variant"):
+    if claim.relation is not None and claim.relation.object.type in ("Gene", "Variant"):
         return Scope(MECHANISM, "a drug acting on a target")
-    disease = rel.object if rel is not None else next((m for m in claim.entities if m.type == "Disease"), None)
-    if disease is not None and disease.type == "Disease":
-        return Scope(PEOPLE, f'names a clinical outcome, "{disease.text}"')
     return Scope(ANY)
 
 
