@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
@@ -361,37 +360,33 @@ SUPPORTS, CONTRADICTS, RELATED = "supports", "contradicts", "related"
 STRONGEST = 3  # evidence sentences a report shows per claim
 
 
-SPECIES_TAGS = {
-    "human": ("Humans",),
-    "animal": ("Animals", "Rats", "Mice", "Rats, Wistar", "Rats, Sprague-Dawley", "Mice, Inbred C57BL"),
-    "in vitro": ("In Vitro Techniques", "Cells, Cultured", "Cell Line", "Cell Line, Tumor", "HEK293 Cells"),
-}
+# Study types (`pipeline.verdicts.strength`), strongest design first, each with the coarser kind
+# evidence.csv's `publication_type` and claims.csv's `publication_types` show.
+STUDY_KINDS = {"meta-analysis": "review", "randomized controlled trial": "trial", "clinical trial": "trial",
+               "observational": "primary study", "case report": "case report", "review": "review",
+               "animal study": "primary study", "in vitro": "primary study", "other": "primary study"}
 
 
-# What a title or abstract says about who or what was studied, for records without MeSH check tags.
-SPECIES_CUES = {
-    "human": re.compile(r"\b(?:patients?|volunteers|participants|subjects|outpatients|inpatients|"
-                        r"healthy (?:men|women|adults)|children|adolescents|humans)\b", re.I),
-    "animal": re.compile(r"\b(?:rats?|mice|mouse|murine|rodents?|monkeys?|primates|rabbits?|guinea pigs?|"
-                         r"zebrafish|dogs|in vivo)\b", re.I),
-    "in vitro": re.compile(r"\b(?:in vitro|cultured|cell lines?|cell cultures?|HEK[- ]?293|oocytes|"
-                           r"(?:brain|hippocampal|cortical) slices|transfected|recombinant)\b", re.I),
-}
+@dataclass(frozen=True)
+class Strength:
+    """What kind of evidence a paper is for one claim (`pipeline.verdicts.strength`): its study
+    type and who or what it studied, what said so, and the share of its weight it counts at."""
 
+    study_type: str = ""  # a STUDY_KINDS key, "" when nothing says
+    species: tuple[str, ...] = ()  # "human", "animal (rat)" or "animal" when it says not which, "in vitro"
+    basis: str = ""  # what said so: 'PublicationType "Review"; MeSH "Rats"', 'title "in rats"'
+    weight: float = 1.0  # the share of its confidence the paper counts at for the claim (0-1)
+    weighed: str = ""  # why below 1: "animal study, for a claim about people"
 
-PUBLICATION_KINDS = (
-    ("review", ("Review", "Systematic Review", "Meta-Analysis")),
-    ("trial", ("Clinical Trial", "Randomized Controlled Trial", "Controlled Clinical Trial",
-               "Clinical Trial, Phase II", "Clinical Trial, Phase III", "Clinical Trial, Phase IV")),
-    ("case report", ("Case Reports",)),
-)
+    @property
+    def kinds(self) -> list[str]:
+        """Human, animal and/or in vitro, without which animal."""
+        return list(dict.fromkeys(s.partition(" (")[0] for s in self.species))
 
-
-PUBLICATION_CUES = (
-    ("review", re.compile(r"\b(?:review|meta-analysis|systematic review)\b", re.I)),
-    ("trial", re.compile(r"\b(?:randomi[sz]ed|placebo-controlled|double-blind|clinical trial)\b", re.I)),
-    ("case report", re.compile(r"\bcase report\b|\ba case of\b", re.I)),
-)
+    @property
+    def publication_kind(self) -> str:
+        """Review, trial, case report or primary study; "" when nothing says."""
+        return STUDY_KINDS.get(self.study_type, "")
 
 
 TRIPLE, SENTENCE, BOTH = "triple", "sentence", "both"  # which signal decided a paper's stance
@@ -410,6 +405,7 @@ class EvidenceItem:
     confidence: float = 0.0
     signal: str = TRIPLE
     found_by: str = "cited"  # cited | search
+    strength: Strength = Strength()  # the paper's, for this claim (the verifier sets it)
 
     def __post_init__(self) -> None:
         if self.relation is not None and not self.sentence:
@@ -449,13 +445,18 @@ class ClaimResult:
         return len(self.papers)
 
     @property
+    def strengths(self) -> list[Strength]:
+        """Each paper's strength, once (a paper's items share it)."""
+        return list({e.record.uid: e.strength for e in self.evidence}.values())
+
+    @property
     def species_counts(self) -> dict[str, int]:
         """Papers per kind of study subject; a paper on rats and cultured cells counts for both."""
-        return dict(sorted(Counter(kind for r in self.papers for kind in species(r).split(";") if kind).items()))
+        return dict(sorted(Counter(kind for s in self.strengths for kind in s.kinds).items()))
 
     @property
     def publication_counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(kind for r in self.papers if (kind := publication_kind(r))).items()))
+        return dict(sorted(Counter(kind for s in self.strengths if (kind := s.publication_kind)).items()))
 
     @property
     def year_range(self) -> tuple[int, int] | None:
@@ -471,20 +472,3 @@ class ClaimResult:
         ranked = sorted(best.values(), key=lambda i: (i.stance == RELATED or not i.counted, -i.confidence))
         return ranked[:STRONGEST]
 
-
-def species(record: Record) -> str:
-    """Human, animal and/or in vitro, from MeSH check tags and from what the title and abstract say."""
-    found = [kind for kind, tags in SPECIES_TAGS.items()
-             if any(t in record.mesh_terms for t in tags) or SPECIES_CUES[kind].search(record.text)]
-    return ";".join(found)
-
-
-def publication_kind(record: Record) -> str:
-    """Review, trial, case report or primary study: from PubMed's publication types, else from
-    the title; "" when nothing says."""
-    for kind, types in PUBLICATION_KINDS:
-        if any(t in record.publication_types for t in types):
-            return kind
-    if record.publication_types:
-        return "primary study"
-    return next((kind for kind, cue in PUBLICATION_CUES if cue.search(record.title)), "")

@@ -8,6 +8,7 @@ from pipeline.datatypes import (Claim, ClaimResult, DocSentence, EvidenceItem, E
 from pipeline.outputs.export import (CITATION_COLUMNS, CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS,
                                      TRIPLE_COLUMNS, write_tables)
 from pipeline.outputs.files import write_csv
+from pipeline.verdicts.strength import assess, claim_scope, weigh
 
 SENTENCE = "Sertraline inhibits Kir4.1 [1]."
 
@@ -29,9 +30,10 @@ def test_columns_and_strength(tmp_path):
                    publication_types=["Journal Article"])
     review = Record(uid="pmid:2", pmid="2", year=2019, title="Antidepressants and glia: a review",
                     abstract="Studies in patients and in cultured astrocytes.")
-    evidence = [EvidenceItem(claim.claim_id, cited, "supports", relation()),
-                EvidenceItem(claim.claim_id, cited, "supports", relation()),
-                EvidenceItem(claim.claim_id, review, "contradicts", relation(negated=True))]
+    rats, reviewed = (weigh(assess(r), claim_scope(claim)) for r in (cited, review))  # as the verifier sets them
+    evidence = [EvidenceItem(claim.claim_id, cited, "supports", relation(), strength=rats),
+                EvidenceItem(claim.claim_id, cited, "supports", relation(), strength=rats),
+                EvidenceItem(claim.claim_id, review, "contradicts", relation(negated=True), strength=reviewed)]
     result = ClaimResult(claim, "mixed", 1, 1, 2, evidence, confidence=0.5, citations_say="supports")
     references = [ResolvedReference("note", "1", "PMID: 1", "1", None, None, "pmid", "resolved", record=cited),
                   ResolvedReference("note", "2", "PMID: 2", "2", None, None, "pmid", "unavailable", "offline")]
@@ -51,6 +53,12 @@ def test_columns_and_strength(tmp_path):
     assert (row["kind"], row["verdict_confidence"], row["citations_say"]) == ("triple", "0.5", "supports")
     assert {(r["stance"], r["signal"], r["found_by"]) for r in read(tmp_path / "evidence.csv")} == {
         ("supports", "triple", "cited"), ("contradicts", "triple", "cited")}
+    assert EVIDENCE_COLUMNS[-4:] == ["study_type", "strength_basis", "weight", "weight_reason"]  # new columns go last
+    strengths = {tuple(r[c] for c in ("pmid", "species", "publication_type", "study_type", "strength_basis", "weight",
+                                      "weight_reason")) for r in read(tmp_path / "evidence.csv")}
+    assert strengths == {("1", "animal (rat)", "primary study", "animal study", 'MeSH "Rats"', "1.0", ""),
+                         ("2", "human;in vitro", "review", "review", 'title "review"; abstract "patients", "cultured"',
+                          "0.7", "review")}  # a claim about a drug's target: the animal study counts in full
     checks = {r["marker"]: r["check"] for r in read(tmp_path / "references.csv")}
     assert checks == {"1": "supports", "2": "unavailable"}
 

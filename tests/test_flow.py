@@ -69,7 +69,8 @@ def test_offline_run_gives_every_claim_a_verdict(harness, workspace):
     assert {"HGNC:6256", "HGNC:6224"} <= sertraline  # KCNJ10 (Kir4.1), KCNA5 (Kv1.5)
 
     evidence = [r for r in read(tmp / "out" / "evidence.csv") if r["claim_id"] == supported["claim_id"]]
-    assert evidence[0]["species"] == "animal;in vitro" and evidence[0]["year"] == "2015"
+    first = evidence[0]
+    assert (first["species"], first["study_type"], first["year"]) == ("animal (rat);in vitro", "animal study", "2015")
     triples = read(tmp / "out" / "triples.csv")
     assert any(t["pmid"] == "99000001" and t["target_id"] == "HGNC:6256" and t["target_relation"] == "inhibits"
                and t["extractor"] == "relation-model:drugprot" for t in triples)  # read by the trained model

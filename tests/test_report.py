@@ -9,6 +9,7 @@ from pipeline.datatypes import (Claim, ClaimResult, Document, EvidenceItem, Ment
 from pipeline.documents.reading import parse_document
 from pipeline.outputs.report import REPORT_FILE, highlight, write_report
 from pipeline.outputs.runs import Change
+from pipeline.verdicts.strength import PEOPLE, Scope, assess, claim_scope, weigh
 
 NOTE = """Kir4.1 notes <script>alert('title')</script>
 
@@ -48,8 +49,10 @@ def run() -> tuple[list[Document], list[ClaimResult], list[ResolvedReference]]:
     evidence = relation("Sertraline inhibited Kir4.1 currents in cultured astrocytes.", "Sertraline", "inhibits",
                         "Kir4.1", index=1, confidence=0.9)
     searched = relation("Trazodone did not inhibit HTR2A.", "Trazodone", "inhibits", "HTR2A", negated=True)
+    strength = weigh(assess(RECORD), claim_scope(claims[0]))  # as the verifier sets it
     results = [
-        ClaimResult(claims[0], "supported", 1, 0, 1, [EvidenceItem(claims[0].claim_id, RECORD, "supports", evidence)]),
+        ClaimResult(claims[0], "supported", 1, 0, 1,
+                    [EvidenceItem(claims[0].claim_id, RECORD, "supports", evidence, strength=strength)]),
         ClaimResult(claims[1], "not_checked", 0, 0, 0, [], "cited records unavailable"),
         ClaimResult(claims[2], "contradicted", 0, 1, 3,
                     [EvidenceItem(claims[2].claim_id, SEARCHED, "contradicts", searched)]),
@@ -114,9 +117,19 @@ def test_evidence_has_pubmed_links_highlights_and_provenance(tmp_path, run):
     assert "scifact:42" in page and "pubmed.ncbi.nlm.nih.gov/scifact" not in page  # no PMID, no link
     assert ('<mark class="ent ent-chemical" title="Chemical DrugBank:Sertraline">Sertraline</mark> inhibited '
             '<mark class="ent ent-gene" title="Gene HGNC:Kir4.1">Kir4.1</mark> currents') in page
-    assert "animal, in vitro" in page and "Glia" in page and "2015" in page
+    assert "animal (rat), in vitro" in page and "Glia" in page and "2015" in page
+    assert 'title="MeSH &#34;Rats&#34;, &#34;Cells, Cultured&#34;">animal study</span>' in page  # and what said so
+    assert ">counts " not in page  # a claim about a drug's target: the animal study counts in full
     assert 'class="tag flag">negated</span>' in page
     assert "animal 1, in vitro 1 · published 2015" in page  # the papers' species and years
+
+
+def test_a_paper_counting_for_less_says_so_beside_its_evidence(tmp_path, run):
+    documents, results, references = run
+    item = results[0].evidence[0]
+    weighed = replace(item, strength=weigh(assess(RECORD), Scope(PEOPLE)))
+    page = render(tmp_path, (documents, [replace(results[0], evidence=[weighed]), *results[1:]], references))
+    assert ">counts 0.5: a study of animal (rat) and in vitro, for a claim about people</span>" in page
 
 
 def test_claims_are_grouped_by_section_in_document_order(tmp_path, run):

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.datatypes import (ClaimResult, ExtractedRecord, Record, Relation, ResolvedReference, publication_kind,
-                                species)
+from pipeline.datatypes import ClaimResult, ExtractedRecord, Record, Relation, ResolvedReference
 from pipeline.outputs.files import write_csv
 from pipeline.records.reference_check import check_reference
 from pipeline.relations.qualifiers import evidence_qualifiers
@@ -23,7 +22,7 @@ CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject"
                  "publication_types", "years", "kind", "entities", "verdict_confidence", "citations_say"]
 EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
                     "species", "publication_type", "year", "negated", "hedged", "signal", "found_by", "record_status",
-                    "amounts", "exposure", "system"]
+                    "amounts", "exposure", "system", "study_type", "strength_basis", "weight", "weight_reason"]
 # Each triple's concepts and chain, then its two links: drug -> target, and target (or drug) -> effect.
 TRIPLE_COLUMNS = ["pmid", "chain", "drug", "drug_id", "target", "target_id", "effect", "effect_id", "polarity",
                   "negated", "hedged", "confidence", "extractor",
@@ -86,7 +85,8 @@ def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
     """One row per evidence sentence; `signal` says what read it (a relation, the sentence-level
     verifier, or both agreeing), `found_by` whether the record was cited or found by search,
     `record_status` the paper's standing (a retracted paper's rows are kept, not counted);
-    `amounts`, `exposure` and `system` what the sentence says of how the finding was obtained."""
+    `amounts`, `exposure` and `system` what the sentence says of how the finding was obtained; the
+    paper's study type, what said so, and the weight it counts at for the claim, and why."""
     rows = []
     for item in (item for result in results for item in result.evidence):
         rel = item.relation
@@ -95,11 +95,13 @@ def evidence_rows(results: list[ClaimResult]) -> list[dict[str, object]]:
             "claim_id": item.claim_id, "pmid": item.record.pmid or item.record.uid, "stance": item.stance,
             "relation": rel.relation if rel else "", "subject": rel.subject.text if rel else "",
             "object": rel.object.text if rel else "", "sentence": item.sentence, "confidence": item.confidence,
-            "species": species(item.record), "publication_type": publication_kind(item.record),
+            "species": ";".join(item.strength.species), "publication_type": item.strength.publication_kind,
             "year": item.record.year or "", "negated": _flag(rel.negated) if rel else "",
             "hedged": _flag(rel.hedged) if rel else "", "signal": item.signal, "found_by": item.found_by,
             "record_status": item.record.status, "amounts": "; ".join(said.amounts),
-            "exposure": ";".join(said.exposure), "system": ";".join(said.system)})
+            "exposure": ";".join(said.exposure), "system": ";".join(said.system),
+            "study_type": item.strength.study_type, "strength_basis": item.strength.basis,
+            "weight": item.strength.weight, "weight_reason": item.strength.weighed})
     return rows
 
 

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from pipeline.config import TEMPLATES_DIR
 from pipeline.datatypes import (RELATED, VERDICTS, ClaimResult, DocSentence, Document, EvidenceItem, Mention, Record,
-                                ResolvedReference, publication_kind, species)
+                                ResolvedReference)
 from pipeline.outputs.files import replacing
 from pipeline.outputs.runs import Change
 from pipeline.records.reference_check import check_reference
@@ -144,10 +144,7 @@ def _by_paper(items: list[EvidenceItem]) -> list[tuple[Record, list[EvidenceItem
 
 def _papers(result: ClaimResult) -> tuple[str, str]:
     """Species ("human 2, animal 1") and years ("2003–2015") of the papers behind the evidence."""
-    records = list({i.record.uid: i.record for i in result.evidence}.values())
-    counts = getattr(result, "species_counts", None) or Counter(
-        kind for r in records for kind in species(r).split(";") if kind)
-    years = getattr(result, "year_range", None) or sorted(r.year for r in records if r.year)
+    counts, years = result.species_counts, result.year_range
     span = f"{years[0]}–{years[-1]}" if years and years[0] != years[-1] else str(years[0]) if years else ""
     return ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())), span
 
@@ -227,8 +224,6 @@ def render_report(documents: list[Document], results: list[ClaimResult], referen
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["highlight"] = lambda rel: highlight(rel.sentence, [rel.subject, rel.object])
     env.filters["record_link"] = record_link
-    env.filters["species"] = species
-    env.filters["publication_kind"] = publication_kind
     env.filters["reference_check"] = check_reference
     env.filters["qualifiers"] = lambda item: evidence_qualifiers(item.sentence, item.relation).summary()
     return env.get_template("report.html").render(

@@ -149,12 +149,17 @@ def _has_unit(text: str) -> bool:
     return bool(re.search(r"[A-Za-zµμ]", text))
 
 
+def system_cues(text: str) -> list[tuple[str, str]]:
+    """Who or what a text says was studied: (human, animal or in vitro, the first words that say
+    so), in that order; the record-level evidence strength reads a title or abstract by it too."""
+    return [(kind, match.group()) for kind, cue in _SYSTEM if (match := cue.search(text))]
+
+
 def qualifiers(sentence: str, drugs: Sequence[str] = ()) -> Qualifiers:
     """The amounts, exposure and system one evidence sentence states (`drugs`: the names it gives
     the drugs the evidence is about)."""
     return Qualifiers(tuple(re.sub(r"\s+", " ", sentence[s:e].strip()) for s, e in amount_spans(sentence)),
-                      exposure(sentence, drugs),
-                      tuple(kind for kind, cue in _SYSTEM if cue.search(sentence)))
+                      exposure(sentence, drugs), tuple(kind for kind, _ in system_cues(sentence)))
 
 
 def evidence_qualifiers(sentence: str, relation: Relation | None) -> Qualifiers:

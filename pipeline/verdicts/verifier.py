@@ -14,8 +14,9 @@ record three ways and says which decided:
 A statement takes each paper's side from the sentence model; a triple from its relations, which
 the sentence model may corroborate (`_paper` says why), else from its co-mentions. A paper
 counts once; its weight is the confidence of the signal that decided (a paper whose sentences take both
-sides counts on both). The verdict weighs the papers on each side: `mixed` only when the weaker side
-carries at least MIXED_SHARE of the weight.
+sides counts on both) times what its kind of study counts for with this claim (`pipeline.verdicts.strength`:
+a review, a case report, or an animal study for a claim about people, count for less). The verdict weighs
+the papers on each side: `mixed` only when the weaker side carries at least MIXED_SHARE of the weight.
 
 A paper's standing in PubMed (`Record.status`) bears on what it counts for: a retracted paper (or a
 retraction notice) is read and its evidence kept, but it takes no side; a paper under an expression
@@ -35,6 +36,7 @@ from pipeline.verdicts.evidence import LOCAL_STORE, Candidates
 from pipeline.verdicts.rationales import Judgement, SentenceModel, judge, passage
 from pipeline.verdicts.reconcile import (MIXED, members_covered, paper_stance, record_evidence, side_spans,
                                          verdict_for)
+from pipeline.verdicts.strength import assess, claim_scope, strength_note, weigh
 
 MIXED_SHARE = 0.25  # the weaker side's share of the weight above which a verdict is mixed
 # A relation read with less confidence than this takes no side: on the pharma claims of the train
@@ -54,6 +56,7 @@ EVEN_ODDS = 0.5
 CONCERN_WEIGHT = 0.5
 _STANCE = {"SUPPORT": SUPPORTS, "CONTRADICT": CONTRADICTS}
 _SIDE_WORDS = {SUPPORTS: "supporting", CONTRADICTS: "contradicting"}
+_DECIDING = {"supported": {SUPPORTS}, "contradicted": {CONTRADICTS}, "mixed": {SUPPORTS, CONTRADICTS}}
 
 
 def _sentence_item(claim: Claim, record: Record, judgement: Judgement, found_by: str) -> EvidenceItem:
@@ -131,20 +134,22 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
     cited_stances: set[str] = set()
     standing: Counter[tuple[str, str]] = Counter()  # (status, side) -> papers, for the note
     withheld: set[str] = set()  # uids of the papers that are read but not counted
+    scope = claim_scope(claim)
     for record in checked:
         found_by = "cited" if record.uid in candidates.cited else "search"
         structured = [replace(i, found_by=found_by) for i in record_evidence(claim, record, extracted[record.uid], kb)]
         linked = _link_item(claim, record, extracted[record.uid], kb, links, found_by) \
             if links is not None and claim.relation is not None else None
         sides, items = _paper(claim, record, found_by == "cited", structured, judgements.get(record.uid), linked)
-        evidence.extend(items)
+        strength = weigh(assess(record, extracted[record.uid]), scope)
+        evidence.extend(replace(i, strength=strength) for i in items)
         if record.status in (*NOT_COUNTED, CONCERN):
             standing.update((record.status, side) for side in sides)
         if record.status in NOT_COUNTED:
             withheld.add(record.uid)
             continue
         for side, weight in sides.items():
-            weights[side].append(weight * (CONCERN_WEIGHT if record.status == CONCERN else 1.0))
+            weights[side].append(weight * strength.weight * (CONCERN_WEIGHT if record.status == CONCERN else 1.0))
             if found_by == "cited":
                 cited_stances.add(side)
     verdict, confidence = _weigh(weights, len(checked), candidates.incomplete,
@@ -156,6 +161,7 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
              "searched offline: the local store only" if candidates.searched == LOCAL_STORE and verdict in
              ("no_evidence", "not_checked") else "",
              members_covered(claim, [e for e in evidence if e.counted], kb),
+             strength_note(evidence, _DECIDING.get(verdict, set())),
              *_standing_notes(standing)]
     cited_withheld = any(e.found_by == "cited" and e.stance != RELATED and not e.counted for e in evidence)
     return ClaimResult(claim, verdict, len(weights[SUPPORTS]), len(weights[CONTRADICTS]), len(checked), evidence,
