@@ -74,11 +74,11 @@ def test_a_run_is_scored_per_claim_and_per_abstract() -> None:
     assert "Aspirin lowers fever.\n\nVitamin C cures colds. It also cures flu.\n" in text
     rows = [  # the second claim became two sentences, each a claim row
         {"claim_id": "d:1:statement", "sentence_index": "1", "sentence": "Aspirin lowers fever.",
-         "verdict": "supported", "verdict_confidence": "0.8"},
+         "verdict": "supported", "verdict_confidence_raw": "0.8"},
         {"claim_id": "d:2:statement", "sentence_index": "2", "sentence": "Vitamin C cures colds.",
-         "verdict": "no_evidence", "verdict_confidence": "0.5"},
+         "verdict": "no_evidence", "verdict_confidence_raw": "0.5"},
         {"claim_id": "d:3:statement", "sentence_index": "3", "sentence": "It also cures flu.",
-         "verdict": "contradicted", "verdict_confidence": "0.6"},
+         "verdict": "contradicted", "verdict_confidence_raw": "0.6"},
     ]
     assert [len(r) for r in rows_per_claim(claims, rows)] == [1, 2, 0]
     evidence = [{"claim_id": "d:1:statement", "pmid": "s:1", "stance": "supports", "confidence": "0.8"},

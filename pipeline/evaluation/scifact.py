@@ -154,15 +154,20 @@ def rows_per_claim(claims: list[ScifactClaim], rows: list[dict[str, str]]) -> li
     return found
 
 
-def claim_verdict(rows: list[dict[str, str]]) -> str:
-    """One verdict for a claim whose paragraph gave several claim rows: the most confident row
-    taking a side, else no evidence ("" when it gave none)."""
-    if not rows:
-        return ""
+def claim_row(rows: list[dict[str, str]]) -> dict[str, str] | None:
+    """The row that gives a claim its verdict when its paragraph gave several claim rows: the most
+    confident row taking a side (by the raw confidence, which ranks), else its first row saying no
+    evidence, else its first row (None when it gave none)."""
     sides = [r for r in rows if r["verdict"] in ("supported", "contradicted", "mixed")]
     if sides:
-        return max(sides, key=lambda r: float(r["verdict_confidence"] or 0))["verdict"]
-    return "no_evidence" if any(r["verdict"] == "no_evidence" for r in rows) else rows[0]["verdict"]
+        return max(sides, key=lambda r: float(r["verdict_confidence_raw"] or 0))
+    return next((r for r in rows if r["verdict"] == "no_evidence"), rows[0] if rows else None)
+
+
+def claim_verdict(rows: list[dict[str, str]]) -> str:
+    """One verdict for a claim whose paragraph gave several claim rows (`claim_row`; "" when it gave none)."""
+    row = claim_row(rows)
+    return row["verdict"] if row else ""
 
 
 def abstract_labels(rows: list[dict[str, str]], evidence: list[dict[str, str]]) -> dict[str, str]:

@@ -15,7 +15,8 @@ A statement takes each paper's side from the sentence model; a triple from its r
 the sentence model may corroborate (`_paper` says why), else from its co-mentions. A paper
 counts once; its weight is the confidence of the signal that decided (a paper whose sentences take both
 sides counts on both). The verdict weighs the papers on each side: `mixed` only when the weaker side
-carries at least MIXED_SHARE of the weight.
+carries at least MIXED_SHARE of the weight. The weights give a raw confidence that ranks verdicts;
+`pipeline.verdicts.calibration` maps it to the chance that the verdict is right.
 
 A paper's standing in PubMed (`Record.status`) bears on what it counts for: a retracted paper (or a
 retraction notice) is read and its evidence kept, but it takes no side; a paper under an expression
