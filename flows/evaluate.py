@@ -263,7 +263,7 @@ def evaluate_calibration(runs: Annotated[list[Path], typer.Argument(
                              help="Folders of `litmine evaluate verdicts --out` runs.")],
                          fit: Annotated[bool, typer.Option(
                              "--fit", help="Fit the calibration on these runs first and write it.")] = False,
-                         calibration_file: Annotated[Path, typer.Option(
+                         calibration_file: Annotated[Path | None, typer.Option(
                              "--calibration", help="The calibration to write (--fit) or read.")] = None,
                          as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """How often verdicts are right per confidence band, with the expected calibration error and Brier
