@@ -295,7 +295,7 @@ def evaluate_calibration(runs: Annotated[list[Path], typer.Argument(
         calibration = read_calibration(path)
     except ValueError as exc:
         fail(str(exc))
-    figures = {f"{run['corpus']} {run['split']} ({folder})": reliability(outcomes, calibration)
+    figures = {f"{run['corpus']} {run['split']} ({folder.name})": reliability(outcomes, calibration)
                for folder, run, outcomes in found}
     if as_json:
         print(json.dumps({name: f.as_dict() for name, f in figures.items()}, indent=2))
