@@ -140,7 +140,8 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(
     from pipeline.evaluation.calibration import reliability
 
     title = f"verdicts, {corpus} {split} (tables in {folder / 'run'})"
-    (folder / RUN_FILE).write_text(json.dumps({"corpus": corpus, "split": split, "limit": limit}), encoding="utf-8")
+    (folder / RUN_FILE).write_text(json.dumps({"corpus": corpus, "split": split, "limit": limit,
+                                               "models": _verdict_models(settings)}), encoding="utf-8")
     if corpus == "pharma":
         figures = _pharma_verdicts(settings, split, limit or 100, folder)
         calibration = reliability(_run_outcomes(settings, folder)[1])
@@ -237,6 +238,14 @@ def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: i
     return figures
 
 
+def _verdict_models(settings: Settings) -> dict[str, str]:
+    """The keys of the current sentence verifier and link model: what a verdict evaluation ran with."""
+    from pipeline.models import LINKS, VERIFIER
+
+    return {name: (settings.models / name / "current").read_text().strip()
+            for name in (VERIFIER, LINKS) if (settings.models / name / "current").is_file()}
+
+
 def _run_outcomes(settings: Settings, folder: Path) -> tuple[dict[str, object], list[Outcome]]:
     """A `litmine evaluate verdicts --out` folder's run (corpus, split, limit) and its claims'
     outcomes, against the claims the evaluation wrote (made again from the store)."""
@@ -273,7 +282,6 @@ def evaluate_calibration(runs: Annotated[list[Path], typer.Argument(
     from datetime import datetime, timezone
 
     from pipeline.evaluation.calibration import reliability
-    from pipeline.models import LINKS, VERIFIER
     from pipeline.training.calibration import fit_calibration, fitting_split, write_calibration
     from pipeline.verdicts.calibration import CALIBRATION_PATH, read_calibration
 
@@ -286,9 +294,7 @@ def evaluate_calibration(runs: Annotated[list[Path], typer.Argument(
                 fitting_split(str(run["corpus"]), str(run["split"]))
         except ValueError as exc:
             fail(str(exc))
-        models = {name: (settings.models / name / "current").read_text().strip()
-                  for name in (VERIFIER, LINKS) if (settings.models / name / "current").is_file()}
-        fitted_on = {"date": datetime.now(timezone.utc).date().isoformat(), "models": models,
+        fitted_on = {"date": datetime.now(timezone.utc).date().isoformat(),
                      "runs": [{**run, "claims": len(outcomes)} for _, run, outcomes in found]}
         write_calibration(fit_calibration([o for *_, outcomes in found for o in outcomes], fitted_on), path)
     try:

@@ -133,8 +133,10 @@ def test_an_evaluation_carries_the_calibration_and_fits_one(harness, trained, mo
     assert result.exit_code == 0, result.output
     calibration = read_calibration(fitted)
     assert calibration.curves["all"].claims == figures["claims"]
-    assert calibration.fitted_on["runs"] == [{"corpus": "pharma", "split": "train", "limit": 1,
-                                              "claims": figures["claims"]}]
+    (fitted_run,) = calibration.fitted_on["runs"]
+    assert fitted_run == {"corpus": "pharma", "split": "train", "limit": 1, "claims": figures["claims"],
+                          "models": {"verifier": trained.models.joinpath("verifier", "current").read_text().strip(),
+                                     "links": trained.models.joinpath("links", "current").read_text().strip()}}
     (shown,) = json.loads(result.stdout).values()
     assert shown["claims"] == figures["claims"] and shown["raw_brier"] == figures["raw_brier"]
     refused = runner.invoke(app, ["evaluate", "calibration", str(tmp_path / "nothing-here"), "--fit"])
