@@ -2,8 +2,9 @@
 
 The claims are the outcomes (`pipeline.evaluation.calibration.Outcome`) of `litmine evaluate
 verdicts` runs on splits that are neither reported nor in the verifier's own training: Check-COVID
-dev (uncited news claims, every verdict by search; the sentence verifier never saw Check-COVID) and
-the pharma claims of the relation corpora's train splits (cited triples). The verdicts of SciFact
+dev and train (uncited news claims, every verdict by search; the sentence verifier never saw
+Check-COVID) and the pharma claims of the relation corpora's train splits (cited triples; run with a
+link model that never saw the papers they cite, `benchmarks/held_out_links.py`). The verdicts of SciFact
 train are in-sample for the sentence verifier trained on them, so their confidences would teach the
 map to trust it too much; they are refused here, as are the reported splits (`REPORTED`).
 
