@@ -124,12 +124,16 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(
                           help="pharma: documents per source corpus (default 100); scifact/check_covid: "
                                "the first N claims (default all).")] = None,
                       out: Annotated[Path | None, typer.Option(help="Where the run's tables go.")] = None,
+                      fold: Annotated[str | None, typer.Option(
+                          help="scifact/check_covid: only the claims of fold K/N (e.g. 1/5), a fixed split by "
+                               "claim id, as benchmarks/held_out_verifier.py holds out.")] = None,
                       as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Verdicts as `litmine run` gives them, on claims whose answer is known: the claims are
     written as documents and checked offline by the evidence-check flow. `pharma` writes true,
     flipped and unrelated claims from BioRED, BC5CDR and DrugProt gold relations, each citing the
     abstract it comes from; `scifact` and `check_covid` write the split's claims uncited, so
-    the flow searches the store for their evidence."""
+    the flow searches the store for their evidence. evaluation.json notes the models used and,
+    with --fold, the fold and the fold the verifier was held out from (the calibration's fit checks them)."""
     import tempfile
 
     settings = settings_or_exit(offline=True)
@@ -139,9 +143,13 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(
         fail(f"unknown verdict corpus {corpus!r}: use pharma, scifact or check_covid")
     from pipeline.evaluation.calibration import reliability
 
+    if fold is not None and corpus == "pharma":
+        fail("--fold splits scifact and check_covid claims; pharma claims have no folds")
     title = f"verdicts, {corpus} {split} (tables in {folder / 'run'})"
-    (folder / RUN_FILE).write_text(json.dumps({"corpus": corpus, "split": split, "limit": limit,
-                                               "models": _verdict_models(settings)}), encoding="utf-8")
+    run: dict[str, object] = {"corpus": corpus, "split": split, "limit": limit, "models": _verdict_models(settings)}
+    if fold is not None:
+        run.update(fold=fold, verifier_held_out=_verifier_held_out(settings))
+    (folder / RUN_FILE).write_text(json.dumps(run), encoding="utf-8")
     if corpus == "pharma":
         figures = _pharma_verdicts(settings, split, limit or 100, folder)
         calibration = reliability(_run_outcomes(settings, folder)[1])
@@ -152,7 +160,7 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(
                       for name, f in {**figures.per_corpus, corpus: figures}.items()}, title)
         _print_reliability(calibration, f"{corpus} {split}")
         return
-    figures = _claim_corpus_verdicts(settings, corpus, split, limit, folder)
+    figures = _claim_corpus_verdicts(settings, corpus, split, limit, fold, folder)
     calibration = reliability(_run_outcomes(settings, folder)[1])
     if as_json:
         _print_json(figures, calibration=calibration)
@@ -209,7 +217,7 @@ def _pharma_verdicts(settings: Settings, split: str, limit: int, folder: Path) -
     return pharma.score_corpora(claims, given, split)
 
 
-def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: int | None,
+def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: int | None, fold: str | None,
                            folder: Path) -> ClaimFigures:
     from pipeline.evaluation import scifact
     from pipeline.toolkit import open_toolkit
@@ -217,7 +225,7 @@ def _claim_corpus_verdicts(settings: Settings, corpus: str, split: str, limit: i
     from pipeline.verdicts.rationales import rank_records
 
     with open_store(settings) as store:
-        claims = scifact.load_claims(store, split, corpus)[:limit]
+        claims = _fold_claims(scifact.load_claims(store, split, corpus), fold)[:limit]
     if not claims:
         fail(f"{corpus}/{split} has no claims in {settings.store_path}: import ../shared/corpora/{corpus}")
     if not any(c.labels for c in claims):
@@ -246,6 +254,25 @@ def _verdict_models(settings: Settings) -> dict[str, str]:
             for name in (VERIFIER, LINKS) if (settings.models / name / "current").is_file()}
 
 
+def _verifier_held_out(settings: Settings) -> str | None:
+    """The fold of SciFact train the current verifier was trained without (its build.json), if any."""
+    from pipeline.models import VERIFIER
+
+    current = settings.models / VERIFIER / "current"
+    built = settings.models / VERIFIER / current.read_text().strip() / "build.json" if current.is_file() else None
+    return json.loads(built.read_text()).get("held_out_fold") if built and built.is_file() else None
+
+
+def _fold_claims(claims: list, fold: str | None) -> list:
+    """The claims of `fold` (all without one); a fold that is not K/N fails with one line."""
+    from pipeline.evaluation.scifact import in_fold
+
+    try:
+        return claims if fold is None else [c for c in claims if in_fold(c.claim_id, fold)]
+    except ValueError as exc:
+        fail(f"--fold: {exc}")
+
+
 def _run_outcomes(settings: Settings, folder: Path) -> tuple[dict[str, object], list[Outcome]]:
     """A `litmine evaluate verdicts --out` folder's run (corpus, split, limit) and its claims'
     outcomes, against the claims the evaluation wrote (made again from the store)."""
@@ -263,7 +290,7 @@ def _run_outcomes(settings: Settings, folder: Path) -> tuple[dict[str, object], 
             claims = {source: pharma.pharma_claims(store, source, run["split"], run["limit"] or 100)
                       for source in pharma.CORPORA}
             return run, calibration.pharma_outcomes(claims, rows)
-        claims = scifact.load_claims(store, run["split"], run["corpus"])[:run["limit"]]
+        claims = _fold_claims(scifact.load_claims(store, run["split"], run["corpus"]), run.get("fold"))[:run["limit"]]
     return run, calibration.claim_corpus_outcomes(claims, rows)
 
 
@@ -277,12 +304,12 @@ def evaluate_calibration(runs: Annotated[list[Path], typer.Argument(
                          as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """How often verdicts are right per confidence band, with the expected calibration error and Brier
     score, raw and calibrated, on finished verdict evaluations. With --fit, the calibration is first
-    fitted on them (pharma train, Check-COVID dev or train: never a reported split nor SciFact
-    train) and written where claims.csv's verdict_confidence reads it."""
+    fitted on them (pharma train, Check-COVID dev or train, SciFact train folds run with a verifier
+    held out from them: never a reported split) and written where claims.csv's verdict_confidence reads it."""
     from datetime import datetime, timezone
 
     from pipeline.evaluation.calibration import reliability
-    from pipeline.training.calibration import fit_calibration, fitting_split, write_calibration
+    from pipeline.training.calibration import fit_calibration, fitting_run, write_calibration
     from pipeline.verdicts.calibration import CALIBRATION_PATH, read_calibration
 
     settings = settings_or_exit(offline=True)
@@ -290,8 +317,8 @@ def evaluate_calibration(runs: Annotated[list[Path], typer.Argument(
     found = [(folder, *_run_outcomes(settings, folder)) for folder in runs]
     if fit:
         try:
-            for _, run, _ in found:
-                fitting_split(str(run["corpus"]), str(run["split"]))
+            for folder, run, _ in found:
+                fitting_run(run, folder)
         except ValueError as exc:
             fail(str(exc))
         fitted_on = {"date": datetime.now(timezone.utc).date().isoformat(),

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.evaluation.calibration import Outcome, bands, brier, calibration_error, outcome, reliability
-from pipeline.training.calibration import MIN_CURVE, fit_calibration, fit_curve, fitting_split
+from pipeline.training.calibration import MIN_CURVE, fit_calibration, fit_curve, fitting_run
 from pipeline.verdicts.calibration import (CALIBRATION_PATH, Calibration, Curve, load_calibration, read_calibration,
                                            read_cited)
 from pipeline.verdicts.calibration import calibrated as calibrated_confidence
@@ -83,12 +83,31 @@ def test_fitting_gives_every_group_its_route_and_all():
     assert calibration.curves["all"].claims == 2
 
 
-def test_reported_and_in_sample_splits_are_never_fitted_on():
+def test_reported_and_in_sample_splits_are_never_fitted_on(tmp_path):
     for corpus, split in (("scifact", "dev"), ("pharma", "dev"), ("check_covid", "test"), ("scifact", "train")):
-        with pytest.raises(ValueError, match=f"{corpus} {split}"):
-            fitting_split(corpus, split)
-    fitting_split("pharma", "train")
-    fitting_split("check_covid", "dev")
+        with pytest.raises(ValueError, match=f"{tmp_path}: {corpus} {split}"):
+            fitting_run({"corpus": corpus, "split": split}, tmp_path)
+    fitting_run({"corpus": "pharma", "split": "train"}, tmp_path)
+    fitting_run({"corpus": "check_covid", "split": "dev"}, tmp_path)
+
+
+def test_scifact_train_is_fitted_on_only_out_of_fold(tmp_path):
+    fitting_run({"corpus": "scifact", "split": "train", "fold": "2/5", "verifier_held_out": "2/5"}, tmp_path)
+    for held_out in (None, "1/5"):  # the product's verifier, or one that saw this fold
+        with pytest.raises(ValueError, match="in-sample"):
+            fitting_run({"corpus": "scifact", "split": "train", "fold": "2/5", "verifier_held_out": held_out},
+                        tmp_path)
+    with pytest.raises(ValueError, match="reported"):  # a held-out verifier does not open a reported split
+        fitting_run({"corpus": "scifact", "split": "dev", "fold": "2/5", "verifier_held_out": "2/5"}, tmp_path)
+
+
+def test_the_map_never_shows_certainty():
+    assert Curve(5.0, 10.0, 100)(0.99) == 0.99 and Curve(5.0, -10.0, 100)(0.01) == 0.01
+    assert Curve(0.0, 20.0, 100)(0.5) == 0.99  # a constant too
+    calibration = read_calibration(CALIBRATION_PATH)
+    for verdict in ("supported", "contradicted", "mixed", "no_evidence"):
+        for cited in (True, False):
+            assert all(0.01 <= calibration.probability(raw, verdict, cited) <= 0.99 for raw in (0.0, 1.0))
 
 
 def test_reliability_counts_bands_the_calibration_error_and_brier():
@@ -141,3 +160,27 @@ def test_an_evaluation_carries_the_calibration_and_fits_one(harness, trained, mo
     assert shown["claims"] == figures["claims"] and shown["raw_brier"] == figures["raw_brier"]
     refused = runner.invoke(app, ["evaluate", "calibration", str(tmp_path / "nothing-here"), "--fit"])
     assert refused.exit_code == 2 and "not a finished `litmine evaluate verdicts --out` folder" in refused.output
+
+
+def test_a_fold_of_scifact_train_is_run_and_refused_with_an_in_sample_verifier(harness, trained, monkeypatch,
+                                                                               tmp_path):
+    from flows.cli import app
+    from pipeline.evaluation.scifact import in_fold, load_claims
+    from pipeline.records.store import Store
+
+    monkeypatch.setenv("LITMINE_DATA", str(trained.data))
+    monkeypatch.setenv("LITMINE_MODELS", str(trained.models))
+    runner, run = CliRunner(), tmp_path / "fold"
+    result = runner.invoke(app, ["evaluate", "verdicts", "--corpus", "scifact", "--split", "train", "--fold", "2/5",
+                                 "--limit", "1", "--out", str(run), "--json"])
+    assert result.exit_code == 0, result.output
+    with Store(trained.store_path) as store:
+        first = next(c for c in load_claims(store, "train") if in_fold(c.claim_id, "2/5"))
+    assert first.text in (run / "scifact-train.txt").read_text(encoding="utf-8")
+    recorded = json.loads((run / "evaluation.json").read_text())
+    assert recorded["fold"] == "2/5" and recorded["verifier_held_out"] is None  # the reduced build's verifier
+    refused = runner.invoke(app, ["evaluate", "calibration", str(run), "--fit", "--calibration",
+                                  str(tmp_path / "fitted.json")])
+    assert refused.exit_code == 2 and "in-sample" in refused.output and not (tmp_path / "fitted.json").exists()
+    assert "not K/N" in runner.invoke(app, ["evaluate", "verdicts", "--corpus", "scifact", "--split", "train",
+                                            "--fold", "6/5", "--out", str(tmp_path / "bad")]).output

@@ -15,6 +15,7 @@ It also loads the corpus for training the sentence-level verifier (`pipeline.tra
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
@@ -54,6 +55,20 @@ class ScifactClaim:
         """The verdict the claim should get: its evidence's label, else no evidence."""
         labels = set(self.evidence.values())
         return GOLD_VERDICT[labels.pop()] if len(labels) == 1 else "mixed" if labels else "no_evidence"
+
+
+FOLD_SEED = "0"  # part of every claim's hash: a fixed seed, so that a fold holds the same claims in every process
+
+
+def in_fold(claim_id: str, fold: str) -> bool:
+    """Whether a claim falls in `fold`, "K/N" (the K-th of N, from 1): by a hash of its id, so that a fold
+    holds the same claims whatever else is loaded, and a verifier trained without fold K never saw them
+    (`benchmarks/held_out_verifier.py`). A fold that is not "K/N" with 1 <= K <= N is a ValueError."""
+    k, _, n = fold.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise ValueError(f"fold {fold!r} is not K/N with 1 <= K <= N (e.g. 1/3)")
+    digest = hashlib.sha256(f"{FOLD_SEED}:{claim_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % int(n) == int(k) - 1
 
 
 def load_passages(store: Store, corpus: str = "scifact") -> dict[str, Passage]:

@@ -4,9 +4,11 @@ The claims are the outcomes (`pipeline.evaluation.calibration.Outcome`) of `litm
 verdicts` runs on splits that are neither reported nor in the verifier's own training: Check-COVID
 dev and train (uncited news claims, every verdict by search; the sentence verifier never saw
 Check-COVID) and the pharma claims of the relation corpora's train splits (cited triples; run with a
-link model that never saw the papers they cite, `benchmarks/held_out_links.py`). The verdicts of SciFact
-train are in-sample for the sentence verifier trained on them, so their confidences would teach the
-map to trust it too much; they are refused here, as are the reported splits (`REPORTED`).
+link model that never saw the papers they cite, `benchmarks/held_out_links.py`), and SciFact train
+out of fold: the sentence verifier is trained on SciFact train, so its confidences there would teach
+the map to trust it too much; a SciFact train run is taken only for one fold of its claims, run with a
+verifier trained without them (`benchmarks/held_out_verifier.py`). The reported splits (`REPORTED`)
+are refused.
 
 Each group (`pipeline.verdicts.calibration.group`: a verdict kind and its route), each route and
 all claims together get a curve: a logistic regression of rightness on the raw confidence's
@@ -29,18 +31,23 @@ from pipeline.verdicts.calibration import ALL, Calibration, Curve, group, log_od
 
 MIN_CURVE = 50  # claims a group needs for a curve rather than a constant
 C = 1.0  # the logistic regression's inverse regularization (on the slope only)
-# The splits whose figures the README reports, and SciFact train, on which the sentence verifier is trained.
+# The splits whose figures the README reports, and SciFact train, on which the product's sentence verifier is trained.
 REPORTED = {("scifact", "dev"), ("pharma", "dev"), ("check_covid", "test")}
 IN_SAMPLE = {("scifact", "train")}
 
 
-def fitting_split(corpus: str, split: str) -> None:
-    """Raise ValueError for a split the calibration must not be fitted on (`REPORTED`, `IN_SAMPLE`)."""
+def fitting_run(run: dict[str, object], folder: Path) -> None:
+    """Raise ValueError, naming `folder`, for a verdict evaluation (its evaluation.json, `run`) the calibration
+    must not be fitted on: a `REPORTED` split, or an `IN_SAMPLE` one unless the run holds one fold of it
+    (`fold`) and its verifier was trained without that fold (`verifier_held_out`)."""
+    corpus, split = run["corpus"], run["split"]
     if (corpus, split) in REPORTED:
-        raise ValueError(f"{corpus} {split} is a reported split: fit the calibration on pharma train or "
+        raise ValueError(f"{folder}: {corpus} {split} is a reported split: fit the calibration on pharma train or "
                          "check_covid dev, and read it on the reported splits only")
-    if (corpus, split) in IN_SAMPLE:
-        raise ValueError(f"{corpus} {split} trains the sentence verifier: its confidences there are in-sample")
+    if (corpus, split) in IN_SAMPLE and (run.get("fold") is None or run.get("fold") != run.get("verifier_held_out")):
+        raise ValueError(f"{folder}: {corpus} {split} trains the sentence verifier: its confidences there are "
+                         "in-sample unless a fold is run with a verifier held out from it "
+                         "(benchmarks/held_out_verifier.py, evaluate verdicts --fold)")
 
 
 def fit_curve(outcomes: Sequence[Outcome]) -> Curve:

@@ -28,7 +28,7 @@ from pipeline.datatypes import ClaimResult
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
 ALL = "all"
-EPSILON = 0.01  # raw confidences are clipped to [EPSILON, 1 - EPSILON] before their log-odds
+EPSILON = 0.01  # raw confidences are clipped to [EPSILON, 1 - EPSILON] before their log-odds, as is the map
 
 
 def log_odds(raw: float) -> float:
@@ -49,14 +49,16 @@ def group(verdict: str, cited: bool) -> str:
 
 @dataclass(frozen=True)
 class Curve:
-    """p = 1 / (1 + exp(-(slope * log_odds(raw) + intercept))); slope 0 is a constant."""
+    """p = 1 / (1 + exp(-(slope * log_odds(raw) + intercept))), kept within [EPSILON, 1 - EPSILON]: no fitted
+    curve knows a verdict to be certainly right or wrong; slope 0 is a constant."""
 
     slope: float
     intercept: float
     claims: int  # the claims it was fitted on
 
     def __call__(self, raw: float) -> float:
-        return 1.0 / (1.0 + math.exp(-(self.slope * log_odds(raw) + self.intercept)))
+        p = 1.0 / (1.0 + math.exp(-(self.slope * log_odds(raw) + self.intercept)))
+        return min(max(p, EPSILON), 1.0 - EPSILON)
 
 
 @dataclass
