@@ -3,7 +3,9 @@ the reliability figures, and, end to end on the reduced models, a verdict evalua
 carrying it and `litmine evaluate calibration --fit` fitting one on the run."""
 import csv
 import json
+import logging
 import math
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -131,7 +133,25 @@ def test_a_row_without_a_confidence_has_no_outcome():
 
 
 @pytest.mark.slow
-def test_an_evaluation_carries_the_calibration_and_fits_one(harness, trained, monkeypatch, tmp_path):
+def _reopen_log_streams() -> None:
+    """Log handlers that a `CliRunner.invoke` running a flow left on its stderr, closed since, write to the
+    real one again: the next flow run or CLI test in this process otherwise fails logging into it."""
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        for handler in getattr(logger, "handlers", []):
+            if getattr(getattr(handler, "stream", None), "closed", False):
+                handler.stream = sys.stderr  # not setStream: it flushes the closed one
+                if hasattr(handler, "console"):
+                    handler.console.file = sys.stderr
+
+
+@pytest.fixture
+def log_streams():
+    _reopen_log_streams()
+    yield
+    _reopen_log_streams()
+
+
+def test_an_evaluation_carries_the_calibration_and_fits_one(harness, trained, log_streams, monkeypatch, tmp_path):
     from flows.cli import app
 
     monkeypatch.setenv("LITMINE_DATA", str(trained.data))
@@ -162,11 +182,12 @@ def test_an_evaluation_carries_the_calibration_and_fits_one(harness, trained, mo
     assert refused.exit_code == 2 and "not a finished `litmine evaluate verdicts --out` folder" in refused.output
 
 
-def test_a_fold_of_scifact_train_is_run_and_refused_with_an_in_sample_verifier(harness, trained, monkeypatch,
-                                                                               tmp_path):
+def test_a_fold_of_scifact_train_is_run_and_refused_with_an_in_sample_verifier(harness, trained, log_streams,
+                                                                               monkeypatch, tmp_path):
     from flows.cli import app
     from pipeline.evaluation.scifact import in_fold, load_claims
     from pipeline.records.store import Store
+
 
     monkeypatch.setenv("LITMINE_DATA", str(trained.data))
     monkeypatch.setenv("LITMINE_MODELS", str(trained.models))
