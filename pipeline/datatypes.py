@@ -426,7 +426,7 @@ class ClaimResult:
     n_records_checked: int
     evidence: list[EvidenceItem] = field(default_factory=list)  # each paper's items best first
     note: str = ""
-    confidence: float = 0.0  # how likely the verdict is right, 0-1 (pipeline.verdicts.verifier)
+    confidence: float = 0.0  # the verifier's raw confidence, 0-1: a ranking (claims.csv calibrates it)
     citations_say: str = ""  # what the cited records say of the claim, apart from the verdict
 
     @property

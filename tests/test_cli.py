@@ -23,7 +23,7 @@ def data(tmp_path, monkeypatch):
                                      ["server", "start"], ["server", "stop"], ["deploy"], ["trigger"],
                                      ["status"], ["export"], ["bench"], ["models", "build"], ["models", "export"],
                                      ["evaluate"], ["evaluate", "claims"],
-                                     ["evaluate", "verdicts"], ["evaluate", "relations"]])
+                                     ["evaluate", "verdicts"], ["evaluate", "relations"], ["evaluate", "calibration"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output

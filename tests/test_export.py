@@ -8,6 +8,7 @@ from pipeline.datatypes import (Claim, ClaimResult, DocSentence, EvidenceItem, E
 from pipeline.outputs.export import (CITATION_COLUMNS, CLAIM_COLUMNS, EVIDENCE_COLUMNS, REFERENCE_COLUMNS,
                                      TRIPLE_COLUMNS, write_tables)
 from pipeline.outputs.files import write_csv
+from pipeline.verdicts.calibration import load_calibration
 from pipeline.verdicts.strength import assess, claim_scope, weigh
 
 SENTENCE = "Sertraline inhibits Kir4.1 [1]."
@@ -43,14 +44,17 @@ def test_columns_and_strength(tmp_path):
     assert headers == {"claims.csv": CLAIM_COLUMNS, "evidence.csv": EVIDENCE_COLUMNS,
                        "triples.csv": TRIPLE_COLUMNS, "references.csv": REFERENCE_COLUMNS,
                        "citations.csv": CITATION_COLUMNS}
-    assert CLAIM_COLUMNS[-4:] == ["kind", "entities", "verdict_confidence", "citations_say"]  # new columns go last
+    assert CLAIM_COLUMNS[-5:] == ["kind", "entities", "verdict_confidence", "citations_say",
+                                  "verdict_confidence_raw"]  # new columns go last
     assert REFERENCE_COLUMNS[-3:] == ["check", "reference_check", "reference_check_detail"]
 
     (row,) = read(tmp_path / "claims.csv")
     assert (row["n_papers"], row["species"], row["publication_types"], row["years"], row["extractor"]) == (
         "2", "animal:1;human:1;in vitro:1", "primary study:1;review:1", "2012-2019", "trigger-baseline")
     assert row["citations"] == "1;2" and row["cited_pmids"] == "1;2"
-    assert (row["kind"], row["verdict_confidence"], row["citations_say"]) == ("triple", "0.5", "supports")
+    assert (row["kind"], row["verdict_confidence_raw"], row["citations_say"]) == ("triple", "0.5", "supports")
+    # the verdict's confidence through the committed calibration, for a mixed verdict on cited records
+    assert float(row["verdict_confidence"]) == round(load_calibration().probability(0.5, "mixed", True), 3)
     assert {(r["stance"], r["signal"], r["found_by"]) for r in read(tmp_path / "evidence.csv")} == {
         ("supports", "triple", "cited"), ("contradicts", "triple", "cited")}
     assert EVIDENCE_COLUMNS[-4:] == ["study_type", "strength_basis", "weight", "weight_reason"]  # new columns go last

@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.datatypes import Claim, DocSentence, Record
-from pipeline.evaluation.scifact import (ScifactClaim, abstract_labels, claims_document, label_only_scores,
+from pipeline.evaluation.scifact import (ScifactClaim, abstract_labels, in_fold, claims_document, label_only_scores,
                                          load_claims, load_passages, macro_f1, rationale_scores, rows_per_claim, score)
 from pipeline.records.importers import import_paths
 from pipeline.records.store import Store
@@ -44,6 +44,17 @@ def test_label_only_scores_count_like_scifact() -> None:
     assert label_only_scores({}, gold).f1 == 0.0
 
 
+def test_folds_split_claims_by_id_the_same_way_every_time() -> None:
+    ids = [str(i) for i in range(500)]
+    folds = [[i for i in ids if in_fold(i, f"{k}/5")] for k in range(1, 6)]
+    assert sorted(i for fold in folds for i in fold) == sorted(ids)  # each claim in exactly one fold
+    assert all(60 <= len(fold) <= 140 for fold in folds)
+    assert folds[0] == [i for i in ids[::-1] if in_fold(i, "1/5")][::-1]  # by id alone, not by order
+    for bad in ("0/5", "6/5", "x/5", "3"):
+        with pytest.raises(ValueError, match="not K/N"):
+            in_fold("1", bad)
+
+
 def test_macro_f1_averages_the_three_labels() -> None:
     gold = ["SUPPORT", "SUPPORT", "CONTRADICT", "NOINFO"]
     assert macro_f1(gold, gold) == 1.0
@@ -74,11 +85,11 @@ def test_a_run_is_scored_per_claim_and_per_abstract() -> None:
     assert "Aspirin lowers fever.\n\nVitamin C cures colds. It also cures flu.\n" in text
     rows = [  # the second claim became two sentences, each a claim row
         {"claim_id": "d:1:statement", "sentence_index": "1", "sentence": "Aspirin lowers fever.",
-         "verdict": "supported", "verdict_confidence": "0.8"},
+         "verdict": "supported", "verdict_confidence_raw": "0.8"},
         {"claim_id": "d:2:statement", "sentence_index": "2", "sentence": "Vitamin C cures colds.",
-         "verdict": "no_evidence", "verdict_confidence": "0.5"},
+         "verdict": "no_evidence", "verdict_confidence_raw": "0.5"},
         {"claim_id": "d:3:statement", "sentence_index": "3", "sentence": "It also cures flu.",
-         "verdict": "contradicted", "verdict_confidence": "0.6"},
+         "verdict": "contradicted", "verdict_confidence_raw": "0.6"},
     ]
     assert [len(r) for r in rows_per_claim(claims, rows)] == [1, 2, 0]
     evidence = [{"claim_id": "d:1:statement", "pmid": "s:1", "stance": "supports", "confidence": "0.8"},

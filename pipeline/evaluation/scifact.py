@@ -15,6 +15,7 @@ It also loads the corpus for training the sentence-level verifier (`pipeline.tra
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
@@ -54,6 +55,20 @@ class ScifactClaim:
         """The verdict the claim should get: its evidence's label, else no evidence."""
         labels = set(self.evidence.values())
         return GOLD_VERDICT[labels.pop()] if len(labels) == 1 else "mixed" if labels else "no_evidence"
+
+
+FOLD_SEED = "0"  # part of every claim's hash: a fixed seed, so that a fold holds the same claims in every process
+
+
+def in_fold(claim_id: str, fold: str) -> bool:
+    """Whether a claim falls in `fold`, "K/N" (the K-th of N, from 1): by a hash of its id, so that a fold
+    holds the same claims whatever else is loaded, and a verifier trained without fold K never saw them
+    (`benchmarks/held_out_verifier.py`). A fold that is not "K/N" with 1 <= K <= N is a ValueError."""
+    k, _, n = fold.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise ValueError(f"fold {fold!r} is not K/N with 1 <= K <= N (e.g. 1/3)")
+    digest = hashlib.sha256(f"{FOLD_SEED}:{claim_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % int(n) == int(k) - 1
 
 
 def load_passages(store: Store, corpus: str = "scifact") -> dict[str, Passage]:
@@ -154,15 +169,20 @@ def rows_per_claim(claims: list[ScifactClaim], rows: list[dict[str, str]]) -> li
     return found
 
 
-def claim_verdict(rows: list[dict[str, str]]) -> str:
-    """One verdict for a claim whose paragraph gave several claim rows: the most confident row
-    taking a side, else no evidence ("" when it gave none)."""
-    if not rows:
-        return ""
+def claim_row(rows: list[dict[str, str]]) -> dict[str, str] | None:
+    """The row that gives a claim its verdict when its paragraph gave several claim rows: the most
+    confident row taking a side (by the raw confidence, which ranks), else its first row saying no
+    evidence, else its first row (None when it gave none)."""
     sides = [r for r in rows if r["verdict"] in ("supported", "contradicted", "mixed")]
     if sides:
-        return max(sides, key=lambda r: float(r["verdict_confidence"] or 0))["verdict"]
-    return "no_evidence" if any(r["verdict"] == "no_evidence" for r in rows) else rows[0]["verdict"]
+        return max(sides, key=lambda r: float(r["verdict_confidence_raw"] or 0))
+    return next((r for r in rows if r["verdict"] == "no_evidence"), rows[0] if rows else None)
+
+
+def claim_verdict(rows: list[dict[str, str]]) -> str:
+    """One verdict for a claim whose paragraph gave several claim rows (`claim_row`; "" when it gave none)."""
+    row = claim_row(rows)
+    return row["verdict"] if row else ""
 
 
 def abstract_labels(rows: list[dict[str, str]], evidence: list[dict[str, str]]) -> dict[str, str]:

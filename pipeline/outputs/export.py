@@ -13,13 +13,15 @@ from pipeline.outputs.files import write_csv
 from pipeline.records.reference_check import check_reference
 from pipeline.relations.qualifiers import evidence_qualifiers
 from pipeline.relations.triples import Triple, assemble_triples
+from pipeline.verdicts.calibration import calibrated
 from pipeline.verdicts.citations import SentenceCitation, citation_checks, sentence_citations
 
 CLAIM_COLUMNS = ["document", "claim_id", "sentence_index", "sentence", "subject", "subject_id", "relation",
                  "object", "object_id", "negated", "hedged", "citations", "cited_pmids", "verdict",
                  "n_supporting", "n_contradicting", "n_records_checked", "evidence_pmids",
                  "section", "implicit_subject", "confidence", "note", "extractor", "n_papers", "species",
-                 "publication_types", "years", "kind", "entities", "verdict_confidence", "citations_say"]
+                 "publication_types", "years", "kind", "entities", "verdict_confidence", "citations_say",
+                 "verdict_confidence_raw"]
 EVIDENCE_COLUMNS = ["claim_id", "pmid", "stance", "relation", "subject", "object", "sentence", "confidence",
                     "species", "publication_type", "year", "negated", "hedged", "signal", "found_by", "record_status",
                     "amounts", "exposure", "system", "study_type", "strength_basis", "weight", "weight_reason"]
@@ -65,8 +67,9 @@ def claim_rows(results: list[ClaimResult], cited_pmids: dict[tuple[str, str], st
             "n_papers": result.n_papers, "species": _counts(result.species_counts),
             "publication_types": _counts(result.publication_counts), "years": _years(result.year_range),
             "kind": "triple" if rel else "statement", "entities": ";".join(m.id for m in claim.entities),
-            "verdict_confidence": result.confidence if result.verdict != "not_checked" else "",
+            "verdict_confidence": round(calibrated(result), 3) if result.verdict != "not_checked" else "",
             "citations_say": result.citations_say,
+            "verdict_confidence_raw": result.confidence if result.verdict != "not_checked" else "",
         })
     return rows
 

@@ -17,6 +17,8 @@ counts once; its weight is the confidence of the signal that decided (a paper wh
 sides counts on both) times what its kind of study counts for with this claim (`pipeline.verdicts.strength`:
 a review, a case report, or an animal study for a claim about people, count for less). The verdict weighs
 the papers on each side: `mixed` only when the weaker side carries at least MIXED_SHARE of the weight.
+The weights give a raw confidence that ranks verdicts; `pipeline.verdicts.calibration` maps it to the
+chance that the verdict is right.
 
 A paper's standing in PubMed (`Record.status`) bears on what it counts for: a retracted paper (or a
 retraction notice) is read and its evidence kept, but it takes no side; a paper under an expression
