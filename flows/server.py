@@ -186,10 +186,11 @@ def start_server(prefect_home: Path, port: int = DEFAULT_PORT, timeout: float = 
                 _save(prefect_home, existing)
             return existing, False
         info = _launch(prefect_home, port, timeout)
+        _save(prefect_home, info)  # before the watchdog's first look: a server it cannot find, it leaves
         if idle is not None:
             mark_used(prefect_home)
             info.watchdog = _start_watchdog(prefect_home, info.pid, idle)
-        _save(prefect_home, info)
+            _save(prefect_home, info)
         return info, True
 
 

@@ -164,6 +164,21 @@ def test_a_run_sends_no_heartbeats(home, monkeypatch, tmp_path):
     assert get_current_settings().flows.heartbeat_frequency is not None  # only for the run
 
 
+def test_the_watchdog_starts_once_the_state_file_names_its_server(home, monkeypatch):
+    """A watchdog that looks before the state file names its server takes it for replaced and
+    leaves: the server would then never stop when idle (seen on a loaded machine)."""
+    import json
+
+    seen = []
+    monkeypatch.setattr(server, "_launch", lambda prefect_home, port, timeout: server.ServerInfo(
+        4242, f"http://127.0.0.1:{port}/api", str(prefect_home / "server.log")))
+    monkeypatch.setattr(server, "_start_watchdog", lambda prefect_home, pid, idle: seen.append(
+        json.loads(server._state_file(prefect_home).read_text())["pid"]) or 4343)
+    info, started = server.start_server(home, port=4201, idle=60)
+    assert started and seen == [4242]
+    assert json.loads(server._state_file(home).read_text())["watchdog"] == info.watchdog == 4343
+
+
 @pytest.mark.slow
 def test_a_background_server_is_found_again_kept_by_server_start_and_stopped_when_idle(home: Path):
     info, started = server.background_server(home, idle=3600)
