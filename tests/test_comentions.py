@@ -52,6 +52,13 @@ def test_a_sentence_about_less_of_a_side_is_no_co_mention():
     assert lessened("Marimastat inhibits elastin degradation in aneurysms.", 20, 27)
     assert lessened("Depletion of antioxidant defenses raises the risk of skin cancer.", 13, 24)
     assert not lessened("Low-dose aspirin reduced the risk of stroke.", 9, 16)
+    # a group that reported less of it, patients without it: neither says the drug causes it
+    s = "The bupivacaine/rofecoxib group reported significantly less pain than the others."
+    assert lessened(s, s.index("pain"), s.index("pain") + 4)
+    s = "BNP did not increase in the patients without heart failure given DNR."
+    assert lessened(s, s.index("heart"), s.index("heart") + 13)
+    s = "Fewer seizures occurred with valproate."
+    assert lessened(s, 6, 14) and not lessened(s, s.index("valproate"), len(s) - 1)
     sentences = named(["Low folate intake (and a folate intake above 400) raised the risk of preterm delivery.",
                        "Folate supplements lowered the risk of preterm delivery."],
                       "folate", "Folate", "preterm delivery")

@@ -78,13 +78,14 @@ def _direction(claimed: Relation, found: Relation) -> int:
 
 
 # Words saying that a sentence speaks of less of a side, not of the side: "low folate intake",
-# "depletion of antioxidant defenses", "vitamin D deficiency", "inhibits elastin degradation". Such a
-# sentence links the side itself the other way than its words say ("low folate intake ... a greater
-# risk of preterm delivery": folate lowers the risk), which neither the relation models nor the link
-# model learned to turn (both read the two examples above the wrong way on the pharma train claims),
-# so it takes no side.
-_LESS_BEFORE = re.compile(r"\b(?:low|lower|deficient|insufficient|inadequate|(?:depletion|deficiency|lack|loss|"
-                          r"absence|withdrawal|deprivation|removal|degradation|breakdown)\s+of(?:\s+the)?)\s+$", re.I)
+# "depletion of antioxidant defenses", "vitamin D deficiency", "inhibits elastin degradation",
+# "reported less pain", "patients without heart failure". Such a sentence links the side itself the
+# other way than its words say ("low folate intake ... a greater risk of preterm delivery": folate
+# lowers the risk), or not at all, which neither the relation models nor the link model learned to
+# turn (both read such sentences the wrong way on the pharma train claims), so it takes no side.
+_LESS_BEFORE = re.compile(r"\b(?:low|lower|less|fewer|without|deficient|insufficient|inadequate|"
+                          r"(?:depletion|deficiency|lack|loss|absence|withdrawal|deprivation|removal|degradation|"
+                          r"breakdown)\s+of(?:\s+the)?)\s+$", re.I)
 _LESS_AFTER = re.compile(r"[\s-]*(?:deficien|depletion|deprivation|withdrawal|insufficien|degradation|breakdown|"
                          r"catabolism|cleavage|clearance|loss\b)", re.I)
 
