@@ -132,7 +132,6 @@ def test_a_row_without_a_confidence_has_no_outcome():
     assert outcome(None, "supported") is None  # the flow did not read the claim
 
 
-@pytest.mark.slow
 def _reopen_log_streams() -> None:
     """Log handlers that a `CliRunner.invoke` running a flow left on its stderr, closed since, write to the
     real one again: the next flow run or CLI test in this process otherwise fails logging into it."""
@@ -151,6 +150,7 @@ def log_streams():
     _reopen_log_streams()
 
 
+@pytest.mark.slow
 def test_an_evaluation_carries_the_calibration_and_fits_one(harness, trained, log_streams, monkeypatch, tmp_path):
     from flows.cli import app
 
@@ -182,12 +182,12 @@ def test_an_evaluation_carries_the_calibration_and_fits_one(harness, trained, lo
     assert refused.exit_code == 2 and "not a finished `litmine evaluate verdicts --out` folder" in refused.output
 
 
+@pytest.mark.slow
 def test_a_fold_of_scifact_train_is_run_and_refused_with_an_in_sample_verifier(harness, trained, log_streams,
                                                                                monkeypatch, tmp_path):
     from flows.cli import app
     from pipeline.evaluation.scifact import in_fold, load_claims
     from pipeline.records.store import Store
-
 
     monkeypatch.setenv("LITMINE_DATA", str(trained.data))
     monkeypatch.setenv("LITMINE_MODELS", str(trained.models))
