@@ -43,14 +43,12 @@ def outcome(row: dict[str, str] | None, expected: str) -> Outcome | None:
 
 def pharma_outcomes(claims: dict[str, list[pharma.PharmaClaim]], rows: list[dict[str, str]]) -> list[Outcome]:
     """The outcomes of a pharma run (`claims` by source corpus, each source's claims one document):
-    each claim's row is the one `pharma.verdicts_given` takes, asked for row numbers instead of verdicts."""
+    each claim's row is the one its verdict is scored by (`pharma.rows_given`)."""
     found = []
     for source, items in claims.items():
         own = [r for r in rows if r["document"] == f"pharma-{source}"]
-        numbered = [{**row, "verdict": str(n)} for n, row in enumerate(own)]
-        for claim, n in zip(items, pharma.verdicts_given(items, numbered)):
-            if n and (result := outcome(own[int(n)], claim.expected)):
-                found.append(result)
+        found += [result for claim, row in zip(items, pharma.rows_given(items, own))
+                  if (result := outcome(row, claim.expected))]
     return found
 
 

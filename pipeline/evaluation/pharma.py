@@ -140,10 +140,9 @@ def claims_document(claims: list[PharmaClaim]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def verdicts_given(claims: list[PharmaClaim], rows: list[dict[str, str]]) -> list[str]:
-    """Each generated claim's verdict in the run's claims table (the rows of its document):
-    that of the claim row its sentence gave about its object, else its sentence's first row;
-    "" when the sentence gave no claim."""
+def rows_given(claims: list[PharmaClaim], rows: list[dict[str, str]]) -> list[dict[str, str] | None]:
+    """Each generated claim's row in the run's claims table (the rows of its document): the claim
+    row its sentence gave about its object, else its sentence's first row; None when it gave none."""
     by_sentence: dict[int, list[dict[str, str]]] = {}
     for row in rows:
         by_sentence.setdefault(int(row["sentence_index"]), []).append(row)
@@ -152,8 +151,13 @@ def verdicts_given(claims: list[PharmaClaim], rows: list[dict[str, str]]) -> lis
         found = by_sentence.get(index, [])
         about = [r for r in found if claim.object.lower() in r["object"].lower()
                  or r["object"].lower() in claim.object.lower()]
-        given.append((about or found or [{"verdict": ""}])[0]["verdict"])
+        given.append((about or found or [None])[0])
     return given
+
+
+def verdicts_given(claims: list[PharmaClaim], rows: list[dict[str, str]]) -> list[str]:
+    """Each generated claim's verdict (`rows_given`); "" when its sentence gave no claim."""
+    return [row["verdict"] if row else "" for row in rows_given(claims, rows)]
 
 
 def score(claims: list[PharmaClaim], given: list[str], corpus: str, split: str) -> VerdictFigures:
