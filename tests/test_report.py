@@ -9,6 +9,7 @@ from pipeline.datatypes import (Claim, ClaimResult, Document, EvidenceItem, Ment
 from pipeline.documents.reading import parse_document
 from pipeline.outputs.report import REPORT_FILE, highlight, write_report
 from pipeline.outputs.runs import Change
+from pipeline.verdicts.calibration import calibrated
 from pipeline.verdicts.strength import PEOPLE, Scope, assess, claim_scope, weigh
 
 NOTE = """Kir4.1 notes <script>alert('title')</script>
@@ -212,3 +213,12 @@ def test_a_recheck_opens_on_what_changed(tmp_path, run):
     assert 'href="#note:9:0"' not in section and "was no evidence" in section  # a removed claim is not on the page
     unchanged = write_report(tmp_path / "same", docs, results, references, []).read_text(encoding="utf-8")
     assert "Nothing: the same claims" in unchanged
+
+
+def test_a_verdict_shows_the_calibrated_confidence_of_claims_csv_and_its_raw_score_on_hover(tmp_path, run):
+    documents, results, references = run
+    results[0] = replace(results[0], confidence=0.9)
+    page = render(tmp_path, (documents, results, references))
+    shown = re.search(r'id="note:2:0".*?title="how often verdicts like this one were right[^"]*raw score: 0\.90\)">'
+                      r'confidence (\d\.\d\d)<', page, re.S)
+    assert shown and shown.group(1) == f"{calibrated(results[0]):.2f}" != "0.90"

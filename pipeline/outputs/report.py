@@ -24,6 +24,7 @@ from pipeline.outputs.files import replacing
 from pipeline.outputs.runs import Change
 from pipeline.records.reference_check import check_reference
 from pipeline.relations.qualifiers import evidence_qualifiers
+from pipeline.verdicts.calibration import calibrated
 
 REPORT_FILE = "report.html"
 STRONGEST = 3  # evidence sentences shown per claim before "more"
@@ -54,6 +55,11 @@ class ClaimView:
     citations: list[ResolvedReference | str]  # the reference, or the bare marker when none is known
     species: str  # "human 2, animal 1": papers per species
     years: str  # "2003–2015"
+
+    @property
+    def confidence(self) -> float:
+        """The verdict's calibrated confidence, the figure claims.csv gives as `verdict_confidence`."""
+        return calibrated(self.result)
 
     @property
     def n_more(self) -> int:
