@@ -1,14 +1,16 @@
 """A co-mention link model that never saw the papers the pharma train claims cite, for measuring on them.
 
-    LITMINE_MODELS=COPY .venv/bin/python benchmarks/held_out_links.py [--limit 100]
+    LITMINE_MODELS=COPY .venv/bin/python benchmarks/held_out_links.py [--limit 200]
 
 The product's link model (`pipeline.training.comentions`) learns from every BioRED, BC5CDR and
 DrugProt train document, so on the pharma claims written from those documents its readings are
 in-sample and surer than they would be on a user's paper. This trains one on the same documents
 less those the pharma train claims cite (`pipeline.evaluation.pharma.pharma_claims`, the first
-`--limit` of each corpus; a PMID is left out whichever corpus holds it) and makes it current in the
+`--limit` of each corpus: both samples of 100, `--start 0` and `--start 100` of `litmine evaluate
+verdicts`, so that rules chosen on the first can be measured on the second with the same model; a
+PMID is left out whichever corpus holds it) and makes it current in the
 models folder of the settings: run it on a copy of the models, never on the folder `litmine run`
-uses. `litmine evaluate verdicts --corpus pharma --split train` on that copy then gives the verdicts
+uses. `litmine evaluate verdicts --corpus pharma --split train [--start 100]` on that copy then gives the verdicts
 the calibration is fitted on (README, "Calibrated confidence"). The relation models stay as they
 are: retraining them without those papers takes hours.
 """
@@ -27,7 +29,8 @@ from pipeline.training.pickled import build_pickled
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=100, help="documents per corpus the pharma claims cite")
+    parser.add_argument("--limit", type=int, default=200,
+                        help="documents per corpus the pharma claims cite (two samples of 100)")
     args = parser.parse_args()
     settings, config = load_settings(), LinkConfig()
     with Store(settings.store_path) as store:
