@@ -15,7 +15,7 @@ from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks, sentence_citations
 from pipeline.verdicts.evidence import Candidates, extract_record
-from pipeline.verdicts.reconcile import PHRASE_MATCH, stance, verdict_for
+from pipeline.verdicts.reconcile import PHRASE_MATCH, side_spans, stance, verdict_for
 from pipeline.verdicts.verifier import CONCERN_WEIGHT, verify_claim
 
 
@@ -393,3 +393,21 @@ def test_a_relation_about_less_of_a_side_takes_no_side(ids, kb):
     assert stance(claimed, found, kb) == "related"
     plain = replace(found, sentence="Sertraline inhibits Kir4.1 channels in astrocytes.")
     assert stance(claimed, plain, kb) == "supports"
+
+
+def test_a_linked_side_is_found_by_its_whole_name_where_the_tagger_took_it_for_something_else(kb):
+    """"forskolin" in "forskolin-stimulated adenylyl cyclase", which the record's tagger read as one gene,
+    is the claim's forskolin; words the tagger linked to another concept of the same kind, or a short name
+    that is often another word's, are not."""
+    forskolin = Mention(0, 9, "forskolin", "Chemical", "DrugBank:DB02587")
+    sentence = "Forskolin-stimulated adenylyl cyclase activity rose."
+    gene = Mention(0, 37, "Forskolin-stimulated adenylyl cyclase", "Gene", "HGNC:236")
+    assert [(m.start, m.end, m.id) for m in side_spans(forskolin, sentence, [gene], kb)] == [(0, 9, forskolin.id)]
+    channel = Mention(0, 14, "sodium channel", "Gene", "FAMILY:voltage-gated-sodium-channels")
+    sentence = "Tetrodotoxin blocked sodium channels."
+    tagged = [Mention(21, 27, "sodium", "Chemical", "MESH:D012964")]
+    assert [(m.start, m.end) for m in side_spans(channel, sentence, tagged, kb)] == [(21, 36)]
+    resistance = Mention(0, 25, "glucocorticoid resistance", "Disease", "MESH:D000001")
+    sentence = "Generalized glucocorticoid resistance syndrome is rare."
+    assert side_spans(resistance, sentence, [Mention(0, 46, sentence[:46], "Disease", "MESH:D000002")], kb) == []
+    assert side_spans(Mention(0, 2, "NO", "Chemical", "MESH:D009569"), "No NO was made.", [], kb) == []

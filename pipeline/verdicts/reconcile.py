@@ -132,9 +132,25 @@ def _phrase_span(sentence: str, phrase: str) -> tuple[int, int] | None:
 def side_spans(side: Mention, sentence: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
     """Where a claim side occurs in an evidence sentence: its tagged mentions, or its words."""
     if side.id:
-        return [m for m in mentions if _scope(side, m, kb) is not None]
+        return [m for m in mentions if _scope(side, m, kb) is not None] or _named_whole(side, sentence, mentions)
     span = _phrase_span(sentence, side.text)
     return [Mention(span[0], span[1], side.text, side.type)] if span else []  # the claim's words, found
+
+
+def _named_whole(side: Mention, sentence: str, mentions: list[Mention]) -> list[Mention]:
+    """Where a sentence holds a linked claim side's whole name that its tagger tagged as something of
+    another kind, or not at all ("forskolin" inside "forskolin-stimulated adenylyl cyclase", tagged as
+    one gene; "sodium channel", of which it tagged "sodium"): the same words are the same concept
+    (`_scope`). Not where it took them for another concept of the same kind ("glucocorticoid resistance"
+    in "glucocorticoid resistance syndrome"), nor for a name of under four letters ("NO", "PS"), too often
+    another word's."""
+    if len(side.text) < 4:
+        return []
+    match = re.search(rf"(?<![\w-]){re.escape(side.text)}(?:e?s)?(?!\w)", sentence, re.I)
+    if match is None or any(m.type == side.type and m.start < match.end() and match.start() < m.end
+                            for m in mentions):
+        return []
+    return [Mention(match.start(), match.end(), side.text, side.type, side.id)]
 
 
 def _first_trigger(text: str, start: int, end: int) -> tuple[str, int] | None:
