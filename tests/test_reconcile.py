@@ -411,3 +411,12 @@ def test_a_linked_side_is_found_by_its_whole_name_where_the_tagger_took_it_for_s
     sentence = "Generalized glucocorticoid resistance syndrome is rare."
     assert side_spans(resistance, sentence, [Mention(0, 46, sentence[:46], "Disease", "MESH:D000002")], kb) == []
     assert side_spans(Mention(0, 2, "NO", "Chemical", "MESH:D009569"), "No NO was made.", [], kb) == []
+
+
+def test_a_negation_that_compares_two_treatments_takes_no_side(ids, kb):
+    """"Not different after sertraline or fluoxetine" says the two do alike, not that either does nothing."""
+    claimed = rel("sertraline", "inhibits", "KCNJ10", ids)
+    alike = replace(rel("sertraline", "inhibits", "KCNJ10", ids, negated=True),
+                    sentence="Kir4.1 currents were not statistically different after sertraline or fluoxetine.")
+    assert stance(claimed, alike, kb) == "related"
+    assert stance(claimed, replace(alike, sentence="Sertraline did not inhibit Kir4.1."), kb) == "contradicts"
