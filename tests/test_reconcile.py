@@ -420,3 +420,20 @@ def test_a_negation_that_compares_two_treatments_takes_no_side(ids, kb):
                     sentence="Kir4.1 currents were not statistically different after sertraline or fluoxetine.")
     assert stance(claimed, alike, kb) == "related"
     assert stance(claimed, replace(alike, sentence="Sertraline did not inhibit Kir4.1."), kb) == "contradicts"
+
+
+def test_of_the_triggers_between_a_phrase_side_and_the_drug_the_one_next_to_the_drug_is_read(ids, kb):
+    """"PLA(2) was activated with melittin or inhibited with sertraline": "inhibited" is sertraline's."""
+    sentence = "PLA(2) was activated with melittin or inhibited with sertraline."
+    start = sentence.index("sertraline")
+    mentions = [Mention(start, start + 10, "sertraline", "Chemical", ids["sertraline"])]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {ids["sertraline"]}, [(sentence, mentions)])}
+    claimed = Relation(Mention(0, 10, "sertraline", "Chemical", ids["sertraline"]), "inhibits",
+                       Mention(20, 26, "PLA(2)", "Gene"), "sertraline inhibits PLA(2).", 0)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert result.verdict == "supported" and result.evidence[0].relation.relation == "inhibits"
+    reversed_ = "Sertraline inhibited and melittin activated PLA(2)."  # the drug first: the first trigger
+    mentions = [Mention(0, 10, "Sertraline", "Chemical", ids["sertraline"])]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {ids["sertraline"]}, [(reversed_, mentions)])}
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=reversed_)], extracted, kb)
+    assert result.verdict == "supported"

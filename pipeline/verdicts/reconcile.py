@@ -164,19 +164,21 @@ def _named_whole(side: Mention, sentence: str, mentions: list[Mention]) -> list[
     return [Mention(match.start(), match.end(), side.text, side.type, side.id)]
 
 
-def _first_trigger(text: str, start: int, end: int) -> tuple[str, int] | None:
-    """The first trigger between two offsets as (relation, its end); a word starts at a letter or
-    digit, so that "Adiol-induced AR" is read by "induced"."""
-    for word in re.finditer(r"\w[\w-]*", text[start:end]):
-        hit = trigger_at(text, start + word.start(), start + word.end())
-        if hit:
-            return hit
-    return None
+def _first_trigger(text: str, start: int, end: int, last: bool = False) -> tuple[str, int] | None:
+    """The first trigger between two offsets as (relation, its end), or the last; a word starts at a
+    letter or digit, so that "Adiol-induced AR" is read by "induced"."""
+    hits = (trigger_at(text, start + word.start(), start + word.end())
+            for word in re.finditer(r"\w[\w-]*", text[start:end]))
+    found = [hit for hit in hits if hit]
+    return (found[-1] if last else found[0]) if found else None
 
 
 def phrase_relations(claimed: Relation, extracted: ExtractedRecord, kb: KnowledgeBase) -> list[Relation]:
     """Evidence for a claim with a side the KB lacks: sentences naming both sides with a trigger
-    between them (or just after the later one: "dopamine release was reduced by fluoxetine")."""
+    between them (or just after the later one: "dopamine release was reduced by fluoxetine"). Of the
+    triggers between them, the one next to the drug is its own ("PLA(2) was activated with melittin or
+    inhibited with quinacrine"; on the two samples of pharma train claims, 2 opposite verdicts right, 1
+    right verdict mixed)."""
     found = []
     for index, (sentence, mentions) in enumerate(extracted.sentences):
         subjects = side_spans(claimed.subject, sentence, mentions, kb)
@@ -188,7 +190,7 @@ def phrase_relations(claimed: Relation, extracted: ExtractedRecord, kb: Knowledg
                 first, second = sorted((s, o), key=lambda m: m.start)
                 if second.start - first.end > PHRASE_GAP or ";" in sentence[first.end:second.start]:
                     continue
-                hit = (_first_trigger(sentence, first.end, second.start)
+                hit = (_first_trigger(sentence, first.end, second.start, last=first is o)
                        or _first_trigger(sentence, second.end, min(len(sentence), second.end + PHRASE_WINDOW))
                        or _first_trigger(sentence, max(0, first.start - PHRASE_WINDOW // 2), first.start))
                 if hit is None:
