@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the evaluations are imported by the commands that run them,
     from pipeline.evaluation.pharma import PharmaFigures, VerdictFigures
     from pipeline.evaluation.scifact import ClaimFigures
 
-RUN_FILE = "evaluation.json"  # in an `evaluate verdicts --out` folder: the run's corpus, split and limit
+RUN_FILE = "evaluation.json"  # in an `evaluate verdicts --out` folder: the run's corpus, split, limit and start
 evaluate_app = typer.Typer(help="Benchmarks on the gold corpora (train on train, report on dev/test).",
                             no_args_is_help=True)
 
@@ -123,6 +123,9 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(
                       limit: Annotated[int | None, typer.Option(
                           help="pharma: documents per source corpus (default 100); scifact/check_covid: "
                                "the first N claims (default all).")] = None,
+                      start: Annotated[int, typer.Option(
+                          help="pharma: skip the first N documents of each source corpus (--start 100: a second "
+                               "sample of the split, documents 101-200).", min=0)] = 0,
                       out: Annotated[Path | None, typer.Option(help="Where the run's tables go.")] = None,
                       fold: Annotated[str | None, typer.Option(
                           help="scifact/check_covid: only the claims of fold K/N (e.g. 1/5), a fixed split by "
@@ -145,13 +148,17 @@ def evaluate_verdicts(corpus: Annotated[str, typer.Option(
 
     if fold is not None and corpus == "pharma":
         fail("--fold splits scifact and check_covid claims; pharma claims have no folds")
+    if start and corpus != "pharma":
+        fail("--start skips pharma documents; use --fold to take part of scifact or check_covid")
     title = f"verdicts, {corpus} {split} (tables in {folder / 'run'})"
     run: dict[str, object] = {"corpus": corpus, "split": split, "limit": limit, "models": _verdict_models(settings)}
+    if start:
+        run["start"] = start
     if fold is not None:
         run.update(fold=fold, verifier_held_out=_verifier_held_out(settings))
     (folder / RUN_FILE).write_text(json.dumps(run), encoding="utf-8")
     if corpus == "pharma":
-        figures = _pharma_verdicts(settings, split, limit or 100, folder)
+        figures = _pharma_verdicts(settings, split, limit or 100, start, folder)
         calibration = reliability(_run_outcomes(settings, folder)[1])
         if as_json:
             _print_json(figures, calibration=calibration)
@@ -198,14 +205,14 @@ def _read_table(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _pharma_verdicts(settings: Settings, split: str, limit: int, folder: Path) -> PharmaFigures:
+def _pharma_verdicts(settings: Settings, split: str, limit: int, start: int, folder: Path) -> PharmaFigures:
     from pipeline.evaluation import pharma
 
     claims = {}
     with open_store(settings) as store:
         for source in pharma.CORPORA:
             try:
-                claims[source] = pharma.pharma_claims(store, source, split, limit)
+                claims[source] = pharma.pharma_claims(store, source, split, limit, start)
             except ValueError as exc:
                 fail(str(exc))
     for source in claims:
@@ -274,7 +281,7 @@ def _fold_claims(claims: list, fold: str | None) -> list:
 
 
 def _run_outcomes(settings: Settings, folder: Path) -> tuple[dict[str, object], list[Outcome]]:
-    """A `litmine evaluate verdicts --out` folder's run (corpus, split, limit) and its claims'
+    """A `litmine evaluate verdicts --out` folder's run (corpus, split, limit, start) and its claims'
     outcomes, against the claims the evaluation wrote (made again from the store)."""
     from pipeline.evaluation import calibration, pharma, scifact
 
@@ -287,8 +294,8 @@ def _run_outcomes(settings: Settings, folder: Path) -> tuple[dict[str, object], 
         fail(f"{folder / 'run' / 'claims.csv'}: no verdict_confidence_raw column (an older run): run it again")
     with open_store(settings) as store:
         if run["corpus"] == "pharma":
-            claims = {source: pharma.pharma_claims(store, source, run["split"], run["limit"] or 100)
-                      for source in pharma.CORPORA}
+            claims = {source: pharma.pharma_claims(store, source, run["split"], run["limit"] or 100,
+                                                   run.get("start", 0)) for source in pharma.CORPORA}
             return run, calibration.pharma_outcomes(claims, rows)
         claims = _fold_claims(scifact.load_claims(store, run["split"], run["corpus"]), run.get("fold"))[:run["limit"]]
     return run, calibration.claim_corpus_outcomes(claims, rows)

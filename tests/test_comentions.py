@@ -215,3 +215,27 @@ def test_a_co_mention_read_with_less_than_even_odds_takes_no_side(kb, down, none
     result = verify_claim(claim, Candidates([Record(uid="pmid:1", pmid="1", title=sentence)], {"pmid:1"}, False),
                           extracted, kb, None, None, model)
     assert result.verdict == verdict
+
+
+@pytest.mark.parametrize("down, up, verdict", [(15, 1, "supported"), (1, 15, "mixed")])
+def test_a_paper_read_both_ways_takes_the_side_its_words_say_where_it_is_the_heavier(kb, down, up, verdict):
+    """Relations read both ways in one paper make it mixed (`paper_stance`); where the words around the
+    two names take the side that the surer relations take, two readers of three agree and the paper
+    takes that side; where they take the other, it stays mixed."""
+    from sklearn.dummy import DummyClassifier
+
+    prior = DummyClassifier(strategy="prior").fit([[0]] * 20, [-1] * down + [0] * 4 + [1] * up)
+    model = LinkModel(prior, direction_threshold=0.8, cited_link_threshold=0.3, search_link_threshold=0.9)
+    sertraline, kir = kb.lookup("sertraline")[0].id, kb.lookup("KCNJ10")[0].id
+    sentences = ["Sertraline inhibited Kir4.1 currents.", "Sertraline then raised Kir4.1 currents."]
+    mentions = [[Mention(0, 10, "Sertraline", "Chemical", sertraline), Mention(s.index("Kir"), s.index("Kir") + 6,
+                                                                               "Kir4.1", "Gene", kir)]
+                for s in sentences]
+    relations = [Relation(*mentions[0][:1], "inhibits", mentions[0][1], sentences[0], 0, confidence=0.9),
+                 Relation(*mentions[1][:1], "activates", mentions[1][1], sentences[1], 1, confidence=0.6)]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", relations, {sertraline, kir}, list(zip(sentences, mentions)))}
+    claimed = Relation(mentions[0][0], "inhibits", mentions[0][1], "Sertraline inhibits Kir4.1.", 0)
+    claim = Claim("doc", "doc:0:0", DocSentence(0, claimed.sentence, 0, 10, "", ["1"]), claimed)
+    candidates = Candidates([Record(uid="pmid:1", pmid="1", title=sentences[0])], {"pmid:1"}, False)
+    assert verify_claim(claim, candidates, extracted, kb, None, None).verdict == "mixed"  # the relations alone
+    assert verify_claim(claim, candidates, extracted, kb, None, None, model).verdict == verdict

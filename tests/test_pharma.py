@@ -41,6 +41,14 @@ def test_each_relation_gives_a_true_a_flipped_and_an_unrelated_claim(store):
         pharma_claims(store, "drugprot", "test")
 
 
+def test_a_later_sample_starts_after_the_documents_skipped_and_draws_its_unrelated_claims_from_itself(store):
+    claims = pharma_claims(store, "drugprot", "dev", limit=1, start=1)
+    assert [(c.pmid, c.kind, c.verb) for c in claims] == [("222", "true", "increases"), ("222", "flipped", "decreases")]
+    assert [c.pmid for c in pharma_claims(store, "drugprot", "dev", limit=1)] == ["111", "111"]
+    with pytest.raises(ValueError, match="2 documents or fewer"):
+        pharma_claims(store, "drugprot", "dev", start=2)
+
+
 def test_the_claims_document_cites_each_claims_paper_from_its_own_sentence(store):
     claims = pharma_claims(store, "drugprot", "dev")
     document = parse_document(claims_document(claims), "pharma.txt")
@@ -78,3 +86,12 @@ def test_evaluate_verdicts_runs_the_flow_on_generated_claims(harness, trained, m
     assert all(0 <= figures[k] <= 1 for k in ("claims_extracted", "accuracy", "claim_macro_f1", "opposite_rate"))
     assert figures["claims_extracted"] > 0.5  # most generated sentences are read as claims
     assert (tmp_path / "run" / "claims.csv").is_file()
+
+
+def test_start_is_refused_where_it_skips_nothing(monkeypatch, tmp_path):
+    from flows.cli import app
+
+    monkeypatch.setenv("LITMINE_DATA", str(tmp_path))
+    result = CliRunner().invoke(app, ["evaluate", "verdicts", "--corpus", "scifact", "--start", "100",
+                                      "--out", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "--start skips pharma documents" in result.output

@@ -15,7 +15,7 @@ from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks, sentence_citations
 from pipeline.verdicts.evidence import Candidates, extract_record
-from pipeline.verdicts.reconcile import PHRASE_MATCH, stance, verdict_for
+from pipeline.verdicts.reconcile import PHRASE_MATCH, side_spans, stance, verdict_for
 from pipeline.verdicts.verifier import CONCERN_WEIGHT, verify_claim
 
 
@@ -393,3 +393,47 @@ def test_a_relation_about_less_of_a_side_takes_no_side(ids, kb):
     assert stance(claimed, found, kb) == "related"
     plain = replace(found, sentence="Sertraline inhibits Kir4.1 channels in astrocytes.")
     assert stance(claimed, plain, kb) == "supports"
+
+
+def test_a_linked_side_is_found_by_its_whole_name_where_the_tagger_took_it_for_something_else(kb):
+    """"forskolin" in "forskolin-stimulated adenylyl cyclase", which the record's tagger read as one gene,
+    is the claim's forskolin; words the tagger linked to another concept of the same kind, or a short name
+    that is often another word's, are not."""
+    forskolin = Mention(0, 9, "forskolin", "Chemical", "DrugBank:DB02587")
+    sentence = "Forskolin-stimulated adenylyl cyclase activity rose."
+    gene = Mention(0, 37, "Forskolin-stimulated adenylyl cyclase", "Gene", "HGNC:236")
+    assert [(m.start, m.end, m.id) for m in side_spans(forskolin, sentence, [gene], kb)] == [(0, 9, forskolin.id)]
+    channel = Mention(0, 14, "sodium channel", "Gene", "FAMILY:voltage-gated-sodium-channels")
+    sentence = "Tetrodotoxin blocked sodium channels."
+    tagged = [Mention(21, 27, "sodium", "Chemical", "MESH:D012964")]
+    assert [(m.start, m.end) for m in side_spans(channel, sentence, tagged, kb)] == [(21, 36)]
+    resistance = Mention(0, 25, "glucocorticoid resistance", "Disease", "MESH:D000001")
+    sentence = "Generalized glucocorticoid resistance syndrome is rare."
+    assert side_spans(resistance, sentence, [Mention(0, 46, sentence[:46], "Disease", "MESH:D000002")], kb) == []
+    assert side_spans(Mention(0, 2, "NO", "Chemical", "MESH:D009569"), "No NO was made.", [], kb) == []
+
+
+def test_a_negation_that_compares_two_treatments_takes_no_side(ids, kb):
+    """"Not different after sertraline or fluoxetine" says the two do alike, not that either does nothing."""
+    claimed = rel("sertraline", "inhibits", "KCNJ10", ids)
+    alike = replace(rel("sertraline", "inhibits", "KCNJ10", ids, negated=True),
+                    sentence="Kir4.1 currents were not statistically different after sertraline or fluoxetine.")
+    assert stance(claimed, alike, kb) == "related"
+    assert stance(claimed, replace(alike, sentence="Sertraline did not inhibit Kir4.1."), kb) == "contradicts"
+
+
+def test_of_the_triggers_between_a_phrase_side_and_the_drug_the_one_next_to_the_drug_is_read(ids, kb):
+    """"PLA(2) was activated with melittin or inhibited with sertraline": "inhibited" is sertraline's."""
+    sentence = "PLA(2) was activated with melittin or inhibited with sertraline."
+    start = sentence.index("sertraline")
+    mentions = [Mention(start, start + 10, "sertraline", "Chemical", ids["sertraline"])]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {ids["sertraline"]}, [(sentence, mentions)])}
+    claimed = Relation(Mention(0, 10, "sertraline", "Chemical", ids["sertraline"]), "inhibits",
+                       Mention(20, 26, "PLA(2)", "Gene"), "sertraline inhibits PLA(2).", 0)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert result.verdict == "supported" and result.evidence[0].relation.relation == "inhibits"
+    reversed_ = "Sertraline inhibited and melittin activated PLA(2)."  # the drug first: the first trigger
+    mentions = [Mention(0, 10, "Sertraline", "Chemical", ids["sertraline"])]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {ids["sertraline"]}, [(reversed_, mentions)])}
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=reversed_)], extracted, kb)
+    assert result.verdict == "supported"

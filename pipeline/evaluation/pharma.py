@@ -110,14 +110,17 @@ def _pairs(doc: GoldDocument) -> list[tuple[str, GoldEntity, GoldEntity]]:
     return found
 
 
-def pharma_claims(store: Store, corpus: str, split: str, limit: int = 100) -> list[PharmaClaim]:
-    """Three claims (true, flipped, unrelated) for each of the first `limit` documents (by id)
-    of the split that have a relation making a claim; its first such relation."""
+def pharma_claims(store: Store, corpus: str, split: str, limit: int = 100, start: int = 0) -> list[PharmaClaim]:
+    """Three claims (true, flipped, unrelated) for each of `limit` documents (by id) of the split
+    that have a relation making a claim, from the `start`-th on; its first such relation. A second
+    sample of the same split (`start=100`) measures rules chosen on the first as they would fare
+    on papers they were not chosen on."""
     if corpus not in CORPORA:
         raise ValueError(f"unknown corpus {corpus!r} for pharma claims: use one of {', '.join(CORPORA)}")
-    found = [(d, pairs) for d in store.gold_documents(corpus, split) if (pairs := _pairs(d))][:limit]
+    found = [(d, pairs) for d in store.gold_documents(corpus, split) if (pairs := _pairs(d))][start:start + limit]
     if not found:
-        raise ValueError(f"no {corpus} {split} relations to write claims from: import the corpus first")
+        why = f"it has {start} documents or fewer with one" if start else "import the corpus first"
+        raise ValueError(f"no {corpus} {split} relations to write claims from: {why}")
     claims = []
     for i, (doc, pairs) in enumerate(found):
         type_, chemical, other = pairs[0]
