@@ -1,0 +1,133 @@
+"""The matrix products of litmine's spaCy models, twice as fast where BLIS runs its generic kernel,
+with the very same bits.
+
+spaCy's networks (the NER models' and the CRAFT parser's embedding and encoder layers, and the
+parser's precomputed hidden layer) multiply through thinc's `NumpyOps.gemm`, which calls BLIS.
+BLIS picks its kernel by the CPU, and on one it does not know (AMD's Zen 5, family 0x1A) it
+falls back to its portable reference kernel: 40 GFLOP/s, where these products were two fifths
+of reading an abstract. `ExactOps.gemm` computes what that kernel computes in the same order
+(each element's products added one at a time in float32, no fused multiply-add, in blocks of
+KC=256 along the inner dimension that are then added), four rows at a time so that each row of
+the weights is read once for four: about twice as fast, and equal to the last bit, so every
+mention, link and relation is what BLIS's kernel gives (`benchmarks/same_outputs.py`).
+
+`use_exact_ops` hands it to a loaded pipeline only where BLIS reports its generic kernel, numba
+is installed, and the two agree on a test product (`exact_ops`); anywhere else the models keep
+BLIS, whose optimized kernels are faster still and whose results they were given.
+"""
+from __future__ import annotations
+
+import ctypes
+from functools import cache
+from typing import Any
+
+import numpy as np
+from thinc.api import NumpyOps
+
+KC = 256  # the inner-dimension block of BLIS's generic configuration (single precision)
+
+
+def _kernel(a: np.ndarray, wt: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = a @ wt, float32, as BLIS's generic kernel sums: per k-block of KC, each product added
+    in order to a zeroed accumulator, the blocks' sums then added to the output in order."""
+    m, k = a.shape
+    n = wt.shape[1]
+    acc = np.empty((4, n), np.float32)
+    for i0 in range(0, m, 4):
+        rows = min(4, m - i0)
+        for k0 in range(0, max(k, 1), KC):
+            acc[:] = 0.0
+            if rows == 4:
+                for l in range(k0, min(k, k0 + KC)):
+                    a0, a1, a2, a3 = a[i0, l], a[i0 + 1, l], a[i0 + 2, l], a[i0 + 3, l]
+                    for j in range(n):
+                        b = wt[l, j]
+                        acc[0, j] += a0 * b
+                        acc[1, j] += a1 * b
+                        acc[2, j] += a2 * b
+                        acc[3, j] += a3 * b
+            else:
+                for l in range(k0, min(k, k0 + KC)):
+                    for r in range(rows):
+                        x = a[i0 + r, l]
+                        for j in range(n):
+                            acc[r, j] += x * wt[l, j]
+            for r in range(rows):
+                for j in range(n):
+                    out[i0 + r, j] = acc[r, j] if k0 == 0 else out[i0 + r, j] + acc[r, j]
+    return out
+
+
+class ExactOps(NumpyOps):
+    """NumpyOps whose float32 products are computed by `_kernel` (compiled by numba)."""
+
+    name = "litmine_exact"
+
+    def __init__(self, kernel: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._compiled = kernel
+        self._transposed: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(weights) -> (weights, transposed)
+
+    def gemm(self, x: np.ndarray, y: np.ndarray, *, out: np.ndarray | None = None,
+             trans1: bool = False, trans2: bool = False) -> np.ndarray:
+        if (trans1 or x.ndim != 2 or y.ndim != 2 or x.dtype != np.float32 or y.dtype != np.float32
+                or (out is not None and not (out.flags.c_contiguous and out.dtype == np.float32))):
+            return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
+        wt = self._weights(y) if trans2 else np.ascontiguousarray(y)
+        if x.shape[1] != wt.shape[0]:
+            raise ValueError(f"gemm: shapes {x.shape} and {wt.shape} do not multiply")
+        if out is None:
+            out = np.empty((x.shape[0], wt.shape[1]), np.float32)
+        return self._compiled(np.ascontiguousarray(x), wt, out)
+
+    def _weights(self, y: np.ndarray) -> np.ndarray:
+        """`y` transposed, contiguous: kept per weights array, which a loaded model never changes."""
+        kept = self._transposed.get(id(y))
+        if kept is None or kept[0] is not y:
+            kept = (y, np.ascontiguousarray(y.T))
+            self._transposed[id(y)] = kept
+        return kept[1]
+
+
+def blis_kernel() -> str:
+    """The configuration BLIS chose for this CPU ("generic", "haswell", "zen3", ...), "" if unknown."""
+    try:
+        import blis.py
+
+        lib = ctypes.CDLL(blis.py.__file__)
+        lib.bli_arch_string.restype = ctypes.c_char_p
+        return lib.bli_arch_string(lib.bli_arch_query_id()).decode()
+    except (ImportError, OSError, AttributeError):
+        return ""
+
+
+@cache
+def exact_ops() -> ExactOps | None:
+    """ExactOps where they pay and agree with BLIS to the bit, else None (see the module docstring)."""
+    if blis_kernel() != "generic":
+        return None
+    try:
+        from numba import njit
+    except ImportError:
+        return None
+    ops = ExactOps(njit(cache=True, boundscheck=False)(_kernel))
+    rng = np.random.default_rng(0)
+    for m, k, n in ((13, 2 * KC + 37, 33), (4, 96, 64), (3, 5, 7)):  # partial k-blocks and partial row blocks
+        x, y = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((n, k), dtype=np.float32)
+        if not np.array_equal(ops.gemm(x, y, trans2=True), NumpyOps().gemm(x, y, trans2=True)):
+            return None
+    return ops
+
+
+def use_exact_ops(nlp: Any) -> bool:
+    """Give every layer of a loaded spaCy pipeline's models `exact_ops()`, where there are any;
+    whether it did."""
+    ops = exact_ops()
+    if ops is None:
+        return False
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if model is not None and hasattr(model, "walk"):
+            for node in model.walk():
+                node.ops = ops
+    return True
