@@ -80,3 +80,15 @@ def test_a_spacy_ner_model_given_the_exact_ops_predicts_the_same_numbers():
     after = tok2vec.predict([nlp.make_doc(t) for t in texts])
     assert all(np.array_equal(a, b) for a, b in zip(before, after))
     assert [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in nlp.pipe(texts)] == ents
+
+
+def test_it_keeps_no_array_it_was_given(ops):
+    """Layers hand over a new view of their weights each call: keeping any grew memory without end."""
+    import weakref
+
+    weights = np.ones((4, 3), np.float32)
+    view = weights.reshape(4, 3)
+    given = weakref.ref(view)
+    ops.gemm(np.ones((2, 3), np.float32), view, trans2=True)
+    del view
+    assert given() is None

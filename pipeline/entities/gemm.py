@@ -73,27 +73,20 @@ class ExactOps(NumpyOps):
     def __init__(self, kernel: Any, **kwargs: Any):
         super().__init__(**kwargs)
         self._compiled = kernel
-        self._transposed: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(weights) -> (weights, transposed)
 
     def gemm(self, x: np.ndarray, y: np.ndarray, *, out: np.ndarray | None = None,
              trans1: bool = False, trans2: bool = False) -> np.ndarray:
         if (trans1 or x.ndim != 2 or y.ndim != 2 or x.dtype != np.float32 or y.dtype != np.float32
                 or (out is not None and not (out.flags.c_contiguous and out.dtype == np.float32))):
             return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
-        wt = self._weights(y) if trans2 else np.ascontiguousarray(y)
+        # transposed anew each call (1-3% of the product): layers pass a new view of their weights
+        # every call, so keeping transposes by array grew memory without end
+        wt = np.ascontiguousarray(y.T if trans2 else y)
         if x.shape[1] != wt.shape[0]:
             raise ValueError(f"gemm: shapes {x.shape} and {wt.shape} do not multiply")
         if out is None:
             out = np.empty((x.shape[0], wt.shape[1]), np.float32)
         return self._compiled(np.ascontiguousarray(x), wt, out)
-
-    def _weights(self, y: np.ndarray) -> np.ndarray:
-        """`y` transposed, contiguous: kept per weights array, which a loaded model never changes."""
-        kept = self._transposed.get(id(y))
-        if kept is None or kept[0] is not y:
-            kept = (y, np.ascontiguousarray(y.T))
-            self._transposed[id(y)] = kept
-        return kept[1]
 
 
 def blis_kernel() -> str:
