@@ -44,8 +44,8 @@ def test_the_kernel_sums_as_the_generic_kernel(ops, m, k, n):
 def test_what_it_does_not_compute_goes_to_blis(ops):
     from thinc.api import NumpyOps
 
-    x = np.random.default_rng(0).standard_normal((5, 3), dtype=np.float32)
-    assert np.array_equal(ops.gemm(x, x, trans1=True), NumpyOps().gemm(x, x, trans1=True))  # a transposed left side
+    x = np.random.default_rng(0).standard_normal((5, 3))  # float64
+    assert np.array_equal(ops.gemm(x, x, trans1=True), NumpyOps().gemm(x, x, trans1=True))
 
 
 @pytest.mark.skipif(gemm.blis_kernel() != "generic", reason="BLIS runs an optimized kernel on this CPU")
@@ -92,3 +92,44 @@ def test_it_keeps_no_array_it_was_given(ops):
     ops.gemm(np.ones((2, 3), np.float32), view, trans2=True)
     del view
     assert given() is None
+
+
+def test_a_weight_gradient_sums_as_the_generic_kernel(ops):
+    rng = np.random.default_rng(5)
+    for m, k, n in SHAPES:
+        x, y = rng.standard_normal((k, m), dtype=np.float32), rng.standard_normal((k, n), dtype=np.float32)
+        assert np.array_equal(ops.gemm(x, y, trans1=True), sequential(np.ascontiguousarray(x.T), y))
+
+
+def test_weights_changed_in_place_are_read_anew_as_training_changes_them(ops):
+    training = ops
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((4, 8), dtype=np.float32), rng.standard_normal((3, 8), dtype=np.float32)
+    first = training.gemm(x, w, trans2=True)
+    w *= 2  # as an optimizer updates weights
+    assert np.array_equal(training.gemm(x, w, trans2=True), 2 * first)
+
+
+@pytest.mark.skipif(gemm.blis_kernel() != "generic", reason="BLIS runs an optimized kernel on this CPU")
+def test_a_spacy_model_trained_on_the_exact_ops_has_blis_weights_to_the_bit():
+    import spacy
+    from spacy.training import Example
+
+    def trained() -> bytes:
+        from thinc.api import fix_random_seed
+
+        fix_random_seed(0)
+        nlp = spacy.blank("en")
+        nlp.add_pipe("ner")
+        examples = [Example.from_dict(nlp.make_doc(text), {"entities": [(0, 9, "Chemical")]})
+                    for text in ("Lidocaine caused seizures in rats.", "Clonidine lowered blood pressure.")]
+        optimizer = nlp.initialize(lambda: examples)
+        for _ in range(5):
+            nlp.update(examples, sgd=optimizer)
+        return nlp.get_pipe("ner").model.to_bytes()
+
+    blis = trained()
+    with gemm.exact_training() as exact:
+        assert exact
+        same = trained()
+    assert same == blis

@@ -14,16 +14,21 @@ kernel gives (`benchmarks/same_outputs.py`).
 
 `use_exact_ops` hands it to a loaded pipeline only where BLIS reports its generic kernel, numba
 is installed, and the two agree on a test product (`exact_ops`); anywhere else the models keep
-BLIS, whose optimized kernels are faster still and whose results they were given.
+BLIS, whose optimized kernels are faster still and whose results they were given. Training takes
+it too (`exact_training`, with the weight gradients' transposed products): every step's weights
+are BLIS's to the bit, so a model trained either way is the same file, and `litmine models build`
+spends about a third less time.
 """
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 import numpy as np
-from thinc.api import NumpyOps
+from thinc.api import NumpyOps, get_current_ops, set_current_ops
 
 KC = 256  # the inner-dimension block of BLIS's generic configuration (single precision)
 
@@ -76,9 +81,11 @@ class ExactOps(NumpyOps):
 
     def gemm(self, x: np.ndarray, y: np.ndarray, *, out: np.ndarray | None = None,
              trans1: bool = False, trans2: bool = False) -> np.ndarray:
-        if (trans1 or x.ndim != 2 or y.ndim != 2 or x.dtype != np.float32 or y.dtype != np.float32
+        if (x.ndim != 2 or y.ndim != 2 or x.dtype != np.float32 or y.dtype != np.float32
                 or (out is not None and not (out.flags.c_contiguous and out.dtype == np.float32))):
             return super().gemm(x, y, out=out, trans1=trans1, trans2=trans2)
+        if trans1:  # a weight gradient, x.T @ y: the same sums over the same k, x read transposed
+            x = np.ascontiguousarray(x.T)
         # transposed anew each call (1-3% of the product): layers pass a new view of their weights
         # every call, so keeping transposes by array grew memory without end
         wt = np.ascontiguousarray(y.T if trans2 else y)
@@ -111,12 +118,30 @@ def exact_ops() -> ExactOps | None:
     except ImportError:
         return None
     ops = ExactOps(njit(cache=True, boundscheck=False)(_kernel))
-    rng = np.random.default_rng(0)
+    blis, rng = NumpyOps(), np.random.default_rng(0)
     for m, k, n in ((13, 2 * KC + 37, 33), (4, 96, 64), (3, 5, 7)):  # partial k-blocks and partial row blocks
         x, y = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((n, k), dtype=np.float32)
-        if not np.array_equal(ops.gemm(x, y, trans2=True), NumpyOps().gemm(x, y, trans2=True)):
+        if not (np.array_equal(ops.gemm(x, y, trans2=True), blis.gemm(x, y, trans2=True))
+                and np.array_equal(ops.gemm(x.T.copy(), y.T.copy(), trans1=True), blis.gemm(x.T.copy(), y.T.copy(),
+                                                                                             trans1=True))):
             return None
     return ops
+
+
+@contextmanager
+def exact_training() -> Iterator[bool]:
+    """spaCy models created inside train on `exact_ops` where there are any (whether they do): the
+    same weights, step for step, as with BLIS's generic kernel, for about a third less time."""
+    ops = exact_ops()
+    if ops is None:
+        yield False
+        return
+    previous = get_current_ops()
+    set_current_ops(ops)
+    try:
+        yield True
+    finally:
+        set_current_ops(previous)
 
 
 def use_exact_ops(nlp: Any) -> bool:
