@@ -74,9 +74,12 @@ class Toolkit:
     @cached_property
     def tagger(self) -> PipelineTagger:
         """The trained entity pipeline, for claims and evidence alike, so both meet on its ids."""
+        from pipeline.entities.gemm import use_exact_ops  # imports thinc: only where the pipeline loads
         from pipeline.entities.ner import PipelineTagger
 
-        return PipelineTagger.load(self.settings, self.kb)
+        tagger = PipelineTagger.load(self.settings, self.kb)
+        use_exact_ops(tagger.nlp)  # the same results, faster where BLIS runs its generic kernel
+        return tagger
 
     @cached_property
     def verifier(self) -> SentenceModel:
@@ -93,7 +96,11 @@ class Toolkit:
 
     @cached_property
     def evidence_extractor(self) -> ModelExtractor:
-        return ModelExtractor.load(self.relation_models, DependencyParser.load(self.settings))
+        from pipeline.entities.gemm import use_exact_ops
+
+        parser = DependencyParser.load(self.settings)
+        use_exact_ops(parser.nlp)
+        return ModelExtractor.load(self.relation_models, parser)
 
     def extract(self, records: list[Record], pooled: bool = False) -> list[ExtractedRecord]:
         """What each record says, read in this process, or, when `pooled` (a run reading
