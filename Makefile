@@ -28,7 +28,7 @@ kb: setup
 	$(LITMINE) kb
 
 # Trains litmine's spaCy pipelines and relation models and indexes the KB for linking, a model per core at once
-# (31 min one after another on 2 cores, about 21 min two at a time; later runs reuse what is built, keyed by
+# (about 12 min two at a time on 2 cores, on exact matrix products; later runs reuse what is built, keyed by
 # config, data, KB and code).
 models: setup
 	$(LITMINE) import --no-progress $(SHARED)/corpora $(SHARED)/entrez
