@@ -121,9 +121,9 @@ def exact_ops() -> ExactOps | None:
     blis, rng = NumpyOps(), np.random.default_rng(0)
     for m, k, n in ((13, 2 * KC + 37, 33), (4, 96, 64), (3, 5, 7)):  # partial k-blocks and partial row blocks
         x, y = rng.standard_normal((m, k), dtype=np.float32), rng.standard_normal((n, k), dtype=np.float32)
+        xt, yt = x.T.copy(), y.T.copy()  # and a weight gradient's product, the left side transposed
         if not (np.array_equal(ops.gemm(x, y, trans2=True), blis.gemm(x, y, trans2=True))
-                and np.array_equal(ops.gemm(x.T.copy(), y.T.copy(), trans1=True), blis.gemm(x.T.copy(), y.T.copy(),
-                                                                                             trans1=True))):
+                and np.array_equal(ops.gemm(xt, yt, trans1=True), blis.gemm(xt, yt, trans1=True))):
             return None
     return ops
 

@@ -99,10 +99,9 @@ def _spacy_model(spec: ModelSpec, settings: Settings, kb: KnowledgeBase, store: 
 
 
 def _relations(corpus: str, settings: Settings, kb: KnowledgeBase, store: Store, reduced: bool) -> Path:
+    from pipeline.entities.gemm import use_exact_ops
     from pipeline.relations.dependencies import DependencyParser
     from pipeline.training.relation_models import build_relation_models
-
-    from pipeline.entities.gemm import use_exact_ops
 
     parser = DependencyParser.load(settings)
     use_exact_ops(parser.nlp)  # the same parses, faster where BLIS runs its generic kernel
