@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -25,18 +24,14 @@ from pathlib import Path
 from pipeline.config import load_settings
 from pipeline.datatypes import ExtractedRecord, Record
 from pipeline.toolkit import Toolkit, open_toolkit
+from throughput import sample_records, shuffled_records  # benchmarks/ is the script's folder
 
 SAMPLE = 300  # BC5CDR test abstracts, as throughput.py reads
 
 
 def chosen_records(kit: Toolkit, limit: int) -> list[Record]:
     """The sample throughput.py times, then `limit` of the store's records as its scaling run shuffles them."""
-    docs = kit.store.gold_documents("bc5cdr", "test")[:SAMPLE]
-    found = kit.store.get_many(d.doc_id for d in docs)
-    records = [found[d.doc_id] for d in docs if d.doc_id in found]
-    every = kit.store.all_records()
-    random.Random(0).shuffle(every)
-    return records + every[:limit]
+    return sample_records(kit, SAMPLE) + shuffled_records(kit)[:limit]
 
 
 def as_row(extracted: ExtractedRecord) -> dict[str, object]:

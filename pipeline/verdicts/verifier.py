@@ -37,7 +37,7 @@ from pipeline.verdicts.comentions import LinkModel, apart, comentions, link_side
 from pipeline.verdicts.evidence import LOCAL_STORE, Candidates
 from pipeline.verdicts.rationales import Judgement, SentenceModel, judge, passage
 from pipeline.verdicts.reconcile import (MIXED, members_covered, paper_stance, record_evidence, side_spans,
-                                         verdict_for)
+                                         side_weights, verdict_for)
 from pipeline.verdicts.strength import assess, claim_scope, strength_note, weigh
 
 MIXED_SHARE = 0.25  # the weaker side's share of the weight above which a verdict is mixed
@@ -129,7 +129,8 @@ def _paper(claim: Claim, record: Record, cited: bool, structured: list[EvidenceI
 
 def _heavier(items: list[EvidenceItem]) -> str:
     """The side with more confidence behind it (`paper_stance`'s weights)."""
-    return max((SUPPORTS, CONTRADICTS), key=lambda side: sum(i.confidence for i in items if i.stance == side))
+    weight = side_weights(items)
+    return max((SUPPORTS, CONTRADICTS), key=lambda side: weight[side])
 
 
 def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, ExtractedRecord], kb: KnowledgeBase,
