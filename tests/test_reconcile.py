@@ -73,6 +73,34 @@ def test_the_same_words_meet_whatever_the_linkers_made_of_them(ids, kb):
     assert stance(replace(claimed, subject=replace(claimed.subject, id="")), other_words, kb) is None
 
 
+def test_a_name_that_carries_its_abbreviation_is_the_name(ids, kb):
+    """ "peroxisome proliferator-activated receptor (PPAR)" in a paper is the claim's "peroxisome
+    proliferator-activated receptor", whichever member of the family each linker chose."""
+    found = rel("sertraline", "activates", "KCNJ10", ids)
+    in_paper = replace(found, object=replace(found.object, text="peroxisome proliferator-activated receptor (PPAR)",
+                                             id="HGNC:9232"))
+    claimed = replace(in_paper, object=replace(in_paper.object, text="peroxisome proliferator-activated receptor",
+                                               id="HGNC:9235"))
+    assert stance(claimed, in_paper, kb) == "supports"
+    glued = replace(in_paper, object=replace(in_paper.object, text="5-HT(2A)", id="HGNC:5293"))
+    assert stance(replace(claimed, object=replace(claimed.object, text="5-HT", id="HGNC:1")), glued, kb) is None
+
+
+def test_two_chemicals_the_relation_models_cannot_pair_are_read_by_their_words(ids, kb):
+    """ "Sertraline also inhibits BuChE": an enzyme the vocabulary holds as a drug is tagged a chemical,
+    and the relation models read a chemical only with a gene or a disease."""
+    sentence = "Sertraline also inhibits BuChE in late-stage disease."
+    sertraline = Mention(0, 10, "Sertraline", "Chemical", ids["sertraline"])
+    enzyme = Mention(25, 30, "BuChE", "Chemical", "DrugBank:DB06352")
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {ids["sertraline"]}, [(sentence, [sertraline, enzyme])])}
+    claimed = Relation(replace(sertraline, text="sertraline"), "inhibits", enzyme, "sertraline inhibits BuChE.", 0)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert result.verdict == "supported" and result.evidence[0].relation.extractor == PHRASE_MATCH
+    as_gene = replace(claimed, object=replace(enzyme, type="Gene", id="HGNC:983"))  # the models' pair: theirs to read
+    result = reconcile_claim(claim_of(as_gene), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert result.verdict == "no_evidence"
+
+
 @pytest.mark.parametrize("claimed, found, negated, expected", [
     ("inhibits", "inhibits", False, "supports"),
     ("inhibits", "activates", False, "contradicts"),

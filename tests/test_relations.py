@@ -3,7 +3,7 @@ import pytest
 
 from pipeline.datatypes import RELATION_POLARITY, Mention
 from pipeline.relations.presupposition import presupposed, with_presupposed
-from pipeline.relations.triggers import TRIGGER_TABLE, TriggerExtractor
+from pipeline.relations.triggers import TRIGGER_TABLE, TriggerExtractor, is_negated
 
 
 def mentions(sentence, *spec):
@@ -47,6 +47,20 @@ def test_coordinated_objects_and_nominal_trigger():
 def test_relation_negation_hedging(sentence, relation, negated, hedged):
     found = extract(sentence, ("Sertraline", "Chemical", "DB01104"), ("Kir4.1", "Gene", "HGNC:6256"))
     assert found == {("Sertraline", relation, "Kir4.1", negated, hedged)}
+
+
+@pytest.mark.parametrize("sentence, first, second, negated", [
+    # a negated aside between the two names, closed by a comma, is about what it names
+    ("Sertraline, but not fluoxetine, inhibited Kir4.1 channels.", "Sertraline", "Kir4.1", False),
+    ("Kir4.1 is inhibited in astrocytes, not neurons, by sertraline.", "Kir4.1", "sertraline", False),
+    ("Sertraline, but not fluoxetine, inhibited Kir4.1 channels.", "fluoxetine", "Kir4.1", True),
+    # not closed before the second name: the negation is the pair's
+    ("Sertraline inhibited Kir4.1, but not Kv1.5 channels.", "Sertraline", "Kv1.5", True),
+    ("Sertraline did not, in our hands, inhibit Kir4.1.", "Sertraline", "Kir4.1", True),
+])
+def test_a_negated_aside_between_two_names_is_about_what_it_names(sentence, first, second, negated):
+    start, end = sentence.index(first), sentence.index(second) + len(second)
+    assert is_negated(sentence, start, end) is negated
 
 
 def test_drug_disease_and_direction():

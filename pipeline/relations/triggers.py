@@ -156,12 +156,28 @@ def _clause_start(sentence: str, start: int) -> int:
     return max(sentence.rfind(sep, 0, start) for sep in (";", ":", " but ", ", while", ", whereas")) + 1
 
 
+# "but not ouabain," / ", not veins,": a negated aside between a pair's two names, closed by a
+# comma before the second, is about what it names, not about the pair.
+_ASIDE_OPENING = re.compile(r"(?:,|\bbut)\s*$", re.I)
+_ASIDE_REST = re.compile(r"[^,;:()]*,")
+
+
+def _aside(sentence: str, cue: re.Match[str], start: int, end: int) -> bool:
+    """Whether a negation cue opens an aside lying between a pair's names: "Digoxin or digitoxin,
+    but not ouabain, decreased P450scc" is said of digoxin and P450scc."""
+    return (cue.group().lower() == "not" and cue.start() > start
+            and bool(_ASIDE_OPENING.search(sentence, max(start, cue.start() - 6), cue.start()))
+            and (rest := _ASIDE_REST.match(sentence, cue.end(), end)) is not None and rest.end() < end)
+
+
 def is_negated(sentence: str, start: int, end: int) -> bool:
     """A negation cue in the clause that holds a pair (and its trigger), from the clause's start
     to `end`: "did not inhibit", "no association between", "PC3, but not PC2"; or a negated
     passive right after it ("while AP-1 was not"). A verb of its own after the cue ends its
-    reach: "had no sparing effect and increased bradycardia" increased bradycardia."""
-    cues = list(NEGATION_CUES.finditer(sentence, _clause_start(sentence, start), end))
+    reach: "had no sparing effect and increased bradycardia" increased bradycardia; a negated
+    aside between the two names is about something else (`_aside`)."""
+    cues = [cue for cue in NEGATION_CUES.finditer(sentence, _clause_start(sentence, start), end)
+            if not _aside(sentence, cue, start, end)]
     verb = _NEW_PREDICATE.search(sentence, cues[-1].end()) if cues else None
     return bool(cues and not (verb and verb.start() < end) or NEGATED_AFTER.search(sentence[end:end + 20]))
 

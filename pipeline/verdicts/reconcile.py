@@ -41,14 +41,23 @@ def _scope(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> in
 
     The same words are the same concept whatever the two linkers made of them: a record reads its
     terms in context ("DOX" after "doxorubicin (DOX)", "TMA" after "thrombotic microangiopathy"),
-    where a one-sentence claim citing it has no context to read "DOX" or "TMA" by."""
-    if normalize_name(claim_side.text) == normalize_name(evidence_side.text):
+    where a one-sentence claim citing it has no context to read "DOX" or "TMA" by. A name that carries
+    its abbreviation ("peroxisome proliferator-activated receptor (PPAR)") is the name without it."""
+    if _bare_name(claim_side.text) == _bare_name(evidence_side.text):
         return NARROWER_OR_SAME
     if not claim_side.id or not evidence_side.id:
         return NARROWER_OR_SAME if claim_side.key == evidence_side.key else None
     if evidence_side.id in kb.members(claim_side.id):
         return NARROWER_OR_SAME
     return BROADER if claim_side.id in kb.members(evidence_side.id) else None
+
+
+_BRACKETED = re.compile(r"\s+\([^()]*\)\s*$")
+
+
+def _bare_name(text: str) -> str:
+    """A name normalized, less a bracketed abbreviation after it."""
+    return normalize_name(_BRACKETED.sub("", text) or text)
 
 
 # A drug's action at a receptor does not oppose a claimed change of the receptor's sensitivity or
@@ -207,12 +216,16 @@ def phrase_relations(claimed: Relation, extracted: ExtractedRecord, kb: Knowledg
 
 
 def record_evidence(claim: Claim, record: Record, extracted: ExtractedRecord, kb: KnowledgeBase) -> list[EvidenceItem]:
-    """What one record's relations say about a triple claim, best first (nothing for a statement)."""
+    """What one record's relations say about a triple claim, best first (nothing for a statement).
+    Where the relation models cannot read the claim's pair, the sentences naming both are read by
+    their words (`phrase_relations`): a side the KB lacks, or two chemicals (the models read a
+    chemical with a gene or a disease; "Rivastigmine also inhibits BuChE" names an enzyme that the
+    vocabulary holds as a drug)."""
     rel = claim.relation
     if rel is None:
         return []
     candidates = extracted.relations
-    if not rel.subject.id or not rel.object.id:
+    if not rel.subject.id or not rel.object.id or rel.subject.type == rel.object.type == "Chemical":
         candidates = candidates + phrase_relations(rel, extracted, kb)
     items = [EvidenceItem(claim.claim_id, record, s, found) for found in candidates
              if (s := stance(rel, found, kb)) is not None]
