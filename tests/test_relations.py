@@ -63,6 +63,14 @@ def test_a_negated_aside_between_two_names_is_about_what_it_names(sentence, firs
     assert is_negated(sentence, start, end) is negated
 
 
+def test_prevention_is_a_treatment():
+    s = "Nimodipine prevents memory impairment in adult mice, and sertraline protects against seizures."
+    found = extract(s, ("Nimodipine", "Chemical", "DB00393"), ("memory impairment", "Disease", "MESH:D008569"),
+                    ("sertraline", "Chemical", "DB01104"), ("seizures", "Disease", "MESH:D012640"))
+    assert {("Nimodipine", "treats", "memory impairment", False, False),
+            ("sertraline", "treats", "seizures", False, False)} <= found
+
+
 def test_drug_disease_and_direction():
     s = "Sexual dysfunction was caused by citalopram in most patients."
     found = extract(s, ("Sexual dysfunction", "Disease", "MESH:D020018"), ("citalopram", "Chemical", "DB00215"))

@@ -66,7 +66,7 @@ TRIGGER_TABLE: tuple[Trigger, ...] = (
                       r"side[- ]effects?|adverse"),
     # "patients treated with X" is exposure to X, not X treating what came before
     Trigger("treats", r"treat\w*\b(?! with)|therap\w*|alleviat\w*|relie\w*|ameliorat\w*|improv\w*|"
-                      r"effective (?:in|against|for)"),
+                      r"effective (?:in|against|for)|prevent\w*|protect\w* against"),
     Trigger("associated_with", r"associat\w*|correlat\w*|linked|link|related to|implicated",
             prose_words=r"involved in|implicated in|contribut\w* to|depend\w* (?:on|upon)|"
                         r"(?:crucial|essential|required|necessary|important) (?:for|to)",
