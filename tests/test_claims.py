@@ -154,6 +154,23 @@ def test_nominal_and_text_claims_read_as_a_pharmacologist_would(tagger, pssd, ss
     assert kir.relation.hedged and kir.citations == ["14"]
 
 
+def test_an_adjective_that_shares_a_trigger_word_is_part_of_the_object(kb):
+    """"inducible nitric oxide synthase" is an enzyme, not something induced; whichever of its words a
+    tagger names, the claim is minocycline's on it."""
+    note = parse_document("Minocycline decreases inducible nitric oxide synthase [1].\n", "note.txt")
+    nitric_oxide = kb.lookup("nitric oxide")[0]
+
+    class NitricOxideOnly:  # a tagger that names the chemical inside the enzyme's name, as a trained one did
+        def tag(self, text):
+            names = [("Minocycline", kb.lookup("minocycline")[0].id), ("nitric oxide", nitric_oxide.id)]
+            return [Mention(text.index(name), text.index(name) + len(name), name, "Chemical", id_)
+                    for name, id_ in names if name in text]
+
+    claims = extract_claims(note, NitricOxideOnly(), NoRelations(), kb)
+    assert [(c.relation.subject.text, c.relation.relation, c.relation.object.text) for c in claims] == [
+        ("Minocycline", "decreases", "inducible nitric oxide synthase")]
+
+
 def test_no_claims_a_pharmacologist_would_reject(pssd, ssri, kb):
     claims = pssd[1] + ssri[1]
     kcnj10, glutamate = kb.lookup("KCNJ10")[0].id, kb.lookup("glutamate")[0].id

@@ -28,7 +28,7 @@ from pipeline.relations.triggers import HEDGE_CUES, TRIGGERS
 
 # Bumped whenever the features or the pairs trained on change (training leaves out the unrelated
 # pairs `is_negated` negates), so that trained models are rebuilt.
-FEATURES_VERSION = "6"
+FEATURES_VERSION = "7"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _DIGITS = re.compile(r"\d")
 _TRIGGER_WORDS = [(relation, re.compile(rf"^(?:{pattern})$", re.I)) for relation, pattern in TRIGGERS]

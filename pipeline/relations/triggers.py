@@ -62,7 +62,7 @@ TRIGGER_TABLE: tuple[Trigger, ...] = (
     Trigger("increases", r"increas\w*|elevat\w*|upregulat\w*|up-regulat\w*|enhanc\w*|augment\w*|"
                          r"raise[sd]?|boost\w*",
             opposite="decreases", directional=True),
-    Trigger("causes", r"caus\w*|induc\w*|produc\w*|provok\w*|lead[s]? to|led to|result\w* in|trigger\w*|"
+    Trigger("causes", r"caus\w*|induc(?!ible)\w*|produc\w*|provok\w*|lead[s]? to|led to|result\w* in|trigger\w*|"
                       r"side[- ]effects?|adverse"),
     # "patients treated with X" is exposure to X, not X treating what came before
     Trigger("treats", r"treat\w*\b(?! with)|therap\w*|alleviat\w*|relie\w*|ameliorat\w*|improv\w*|"
