@@ -185,9 +185,9 @@ def _first_trigger(text: str, start: int, end: int, last: bool = False) -> tuple
 def phrase_relations(claimed: Relation, extracted: ExtractedRecord, kb: KnowledgeBase) -> list[Relation]:
     """Evidence for a claim whose pair the relation models cannot read (`record_evidence`): sentences
     naming both sides with a trigger between them (or just after the later one: "dopamine release was
-    reduced by fluoxetine"). Of the triggers between them, the one next to the drug is its own ("PLA(2) was activated with melittin or
-    inhibited with quinacrine"; on the two samples of pharma train claims, 2 opposite verdicts right, 1
-    right verdict mixed)."""
+    reduced by fluoxetine"). Of the triggers between them, the one next to the drug is its own ("PLA(2)
+    was activated with melittin or inhibited with quinacrine"; on the two samples of pharma train
+    claims, 2 opposite verdicts right, 1 right verdict mixed)."""
     found = []
     for index, (sentence, mentions) in enumerate(extracted.sentences):
         subjects = side_spans(claimed.subject, sentence, mentions, kb)
