@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.codehash import import_closure
 from pipeline.config import Settings, load_settings
 from pipeline.corpora import to_vocabulary
 from pipeline.datatypes import RELATION_POLARITY, GoldDocument, GoldEntity, GoldRelation, Mention, Record
@@ -23,6 +24,7 @@ from pipeline.relations.features import SentenceView, pair_features, path_featur
 from pipeline.relations.model import TASKS, ModelExtractor, RelationModel
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.relations.triples import assemble_triples
+from pipeline.training import relation_models
 from pipeline.training.relation_batches import make_batch
 from pipeline.training.relation_models import predict_batch, train_relation_model
 from pipeline.verdicts.evidence import extract_record
@@ -260,3 +262,10 @@ def test_parser_gives_each_token_its_span_and_head(parser):
     assert parse == again
     assert all(text[arc.start:arc.end].lower() == arc.word and 0 <= arc.head < len(parse) for arc in parse)
     assert any(arc.head == i for i, arc in enumerate(parse))  # a root
+
+
+def test_a_models_key_follows_every_relations_module_its_training_reads():
+    """A change to what training reads retrains: the key hashes the relation modules training imports
+    (a hand-bumped version was once forgotten when the negation's reach changed)."""
+    read = {m.__name__ for m in import_closure(relation_models) if m.__name__.startswith("pipeline.relations")}
+    assert read <= set(relation_models.TRAINING_CODE)

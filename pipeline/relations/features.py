@@ -26,9 +26,6 @@ from pipeline.datatypes import Mention
 from pipeline.relations.dependencies import Parse, head_token, shortest_path
 from pipeline.relations.triggers import HEDGE_CUES, TRIGGERS
 
-# Bumped whenever the features or the pairs trained on change (training leaves out the unrelated
-# pairs `is_negated` negates), so that trained models are rebuilt.
-FEATURES_VERSION = "7"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _DIGITS = re.compile(r"\d")
 _TRIGGER_WORDS = [(relation, re.compile(rf"^(?:{pattern})$", re.I)) for relation, pattern in TRIGGERS]

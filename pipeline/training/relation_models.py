@@ -9,6 +9,7 @@ A model's folder is named by a hash of its configuration and training data
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import sys
 import time
@@ -21,12 +22,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.svm import LinearSVC
 
+from pipeline.codehash import code_hash
 from pipeline.config import Settings
 from pipeline.datatypes import GoldDocument
 from pipeline.models import FLOW_CORPORA, relation_model_dir
 from pipeline.records.store import Store
 from pipeline.relations.dependencies import DependencyParser, default_parser
-from pipeline.relations.features import FEATURES_VERSION
 from pipeline.relations.model import (MODEL_FORMAT, NONE, TASKS, CorpusTask, LinearModel, RelationModel, context_scores,
                                       decide, feature_matrix)
 from pipeline.training.relation_batches import (DOC_FEATURES, Batch, ConceptPair, Row, concept_pair_features,
@@ -165,10 +166,19 @@ def _gold_count(task: CorpusTask, batch: Batch, first_stage: bool) -> int:
     return sum(len(v) for g in batch.golds for v in g.values())
 
 
+# The modules whose code a model's training reads: its features, the pairs it trains on (negated
+# unrelated pairs are left out: `is_negated`), the trigger table, the model and its fitting. Their
+# definitions are hashed into the key (`code_hash`: comments, docstrings and imports aside), so a
+# change to what training reads retrains, where a hand-bumped version was once forgotten.
+TRAINING_CODE = ("pipeline.relations.features", "pipeline.relations.triggers", "pipeline.relations.dependencies",
+                 "pipeline.relations.model", "pipeline.training.relation_batches", __name__)
+
+
 def training_key(task: CorpusTask, config: TrainingConfig, docs: list[GoldDocument], parser_version: str) -> str:
-    """A hash of what a model is trained from: the model format (bumped whenever features or
-    training change), its config and selection, the parser it reads, and the training data."""
-    digest = hashlib.sha256(json.dumps([MODEL_FORMAT, FEATURES_VERSION, asdict(config), task.corpus,
+    """A hash of what a model is trained from: the model format, the code training reads
+    (`TRAINING_CODE`), its config and selection, the parser it reads, and the training data."""
+    code = code_hash(*(importlib.import_module(name) for name in TRAINING_CODE))
+    digest = hashlib.sha256(json.dumps([MODEL_FORMAT, code, asdict(config), task.corpus,
                                         task.final_splits, task.select_split, parser_version]).encode())
     for doc in docs:
         digest.update(json.dumps([doc.split, doc.doc_id, doc.text, [asdict(e) for e in doc.entities],
