@@ -96,11 +96,7 @@ class Toolkit:
 
     @cached_property
     def evidence_extractor(self) -> ModelExtractor:
-        from pipeline.entities.gemm import use_exact_ops
-
-        parser = DependencyParser.load(self.settings)
-        use_exact_ops(parser.nlp)
-        return ModelExtractor.load(self.relation_models, parser)
+        return ModelExtractor.load(self.relation_models, DependencyParser.load(self.settings))
 
     def extract(self, records: list[Record], pooled: bool = False) -> list[ExtractedRecord]:
         """What each record says, read in this process, or, when `pooled` (a run reading

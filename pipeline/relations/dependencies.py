@@ -50,17 +50,21 @@ class DependencyParser:
 
     @classmethod
     def load(cls, settings: Settings) -> DependencyParser:
-        """The built parser; ModelsMissing when `litmine models build` has not made it yet."""
+        """The built parser, on exact matrix products where they pay (`use_exact_ops`: the same parses);
+        ModelsMissing when `litmine models build` has not made it yet."""
         import spacy
 
         import pipeline.entities.nlp  # noqa: F401  (registers litmine's tokenizer)
+        from pipeline.entities.gemm import use_exact_ops
         from pipeline.models import ModelsMissing
         from pipeline.models import model_dir
 
         path = model_dir(settings, "parser_craft")
         if path is None:
             raise ModelsMissing(f"model not built: parser_craft (under {settings.models}); run `litmine models build`")
-        return cls(spacy.load(path), path.parent.name)
+        nlp = spacy.load(path)
+        use_exact_ops(nlp)
+        return cls(nlp, path.parent.name)
 
     def parse(self, texts: Sequence[str], batch_size: int = 128) -> list[Parse]:
         """Each text parsed as one sentence."""

@@ -99,14 +99,11 @@ def _spacy_model(spec: ModelSpec, settings: Settings, kb: KnowledgeBase, store: 
 
 
 def _relations(corpus: str, settings: Settings, kb: KnowledgeBase, store: Store, reduced: bool) -> Path:
-    from pipeline.entities.gemm import use_exact_ops
     from pipeline.relations.dependencies import DependencyParser
     from pipeline.training.relation_models import build_relation_models
 
-    parser = DependencyParser.load(settings)
-    use_exact_ops(parser.nlp)  # the same parses, faster where BLIS runs its generic kernel
-    built = build_relation_models(settings, store, parser, REDUCED_RELATION_DOCUMENTS if reduced else None,
-                                  corpora=(corpus,))
+    built = build_relation_models(settings, store, DependencyParser.load(settings),
+                                  REDUCED_RELATION_DOCUMENTS if reduced else None, corpora=(corpus,))
     return built[f"relations_{corpus}"]
 
 
