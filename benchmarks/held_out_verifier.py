@@ -9,7 +9,7 @@ notes the fold in its build.json (`held_out_fold`) and makes it current in the m
 settings: run it on a copy of the models, never on the folder `litmine run` uses. `litmine evaluate
 verdicts --corpus scifact --split train --fold K/N` on that copy then gives verdicts the calibration
 may be fitted on (README, "Calibrated confidence"); the fit refuses SciFact train runs whose verifier
-was not held out from their fold. Mirrors `benchmarks/held_out_links.py`.
+was not held out from their fold. Mirrors `benchmarks/held_out_models.py`.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ The claims are the outcomes (`pipeline.evaluation.calibration.Outcome`) of `litm
 verdicts` runs on splits that are neither reported nor in the verifier's own training: Check-COVID
 dev and train (uncited news claims, every verdict by search; the sentence verifier never saw
 Check-COVID) and the pharma claims of the relation corpora's train splits (cited triples; run with a
-link model that never saw the papers they cite, `benchmarks/held_out_links.py`), and SciFact train
+link model that never saw the papers they cite, `benchmarks/held_out_models.py`), and SciFact train
 out of fold: the sentence verifier is trained on SciFact train, so its confidences there would teach
 the map to trust it too much; a SciFact train run is taken only for one fold of its claims, run with a
 verifier trained without them (`benchmarks/held_out_verifier.py`). The reported splits (`REPORTED`)

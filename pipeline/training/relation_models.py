@@ -15,7 +15,7 @@ import sys
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -188,17 +188,18 @@ def training_key(task: CorpusTask, config: TrainingConfig, docs: list[GoldDocume
 
 def train_relation_model(corpus: str, store: Store, out_dir: Path, config: TrainingConfig = TrainingConfig(),
                          progress: bool = False, parser: DependencyParser | None = None,
-                         limit: int | None = None) -> Path:
+                         limit: int | None = None, held_out: Collection[str] = ()) -> Path:
     """Train (or find already trained) the corpus's model under out_dir/<corpus>-<hash>/,
     reading `parser`'s parses (default: litmine's, `default_parser`), from the first `limit`
-    documents of each split if given (the quick CI recipe).
+    documents of each split if given (the quick CI recipe), less the documents whose ids are in
+    `held_out` (benchmarks/held_out_models.py: a model that never saw the papers a benchmark cites).
 
     Selection: the NONE biases are chosen on the task's selection split with a model
     trained on the other training data; the released model is then refitted on all of
     `final_splits` and keeps those biases. build.json records the wall time and size.
     """
     task = TASKS[corpus]
-    final_docs = load_split(store, corpus, task.final_splits, limit)
+    final_docs = [d for d in load_split(store, corpus, task.final_splits, limit) if d.doc_id not in held_out]
     if not final_docs:
         raise ValueError(f"no {corpus} documents in the store {store.path}; "
                          f"import them first: litmine import <shared>/corpora/{corpus}")
