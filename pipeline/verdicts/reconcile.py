@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 from pipeline.claims.vocabulary import trigger_at
 from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, EvidenceItem, ExtractedRecord, Mention, Record,
@@ -112,16 +113,45 @@ _NO_DIFFERENCE = re.compile(r"\b(?:not|no) (?:statistically |significantly |sign
                             re.I)
 
 
-def stance(claimed: Relation, found: Relation, kb: KnowledgeBase) -> str | None:
+# A side named as another agent's doing ("reductions of preexisting levodopa-induced dyskinesias" read
+# for apomorphine, "green tea ... during ISO induced myocardial infarction"): the sentence says what the
+# other agent causes, and a reading that the subject causes it takes no side. The subject's own name,
+# abbreviation ("doxorubicin (DOX)-induced", "METH-induced" tagged as methamphetamine), a dose in brackets
+# after it ("methamphetamine (10 mg/kg sc)-induced") or a word for any drug is not another agent. On the
+# two samples of pharma train claims, read with relation and link models held out from the papers they
+# cite (benchmarks/held_out_models.py), 4 opposite verdicts became no_evidence and 2 mixed ones right.
+_INDUCED_BEFORE = re.compile(r"(?<![\w-])([\w()+,'\-]+?(?:\s*\([^()]*\))?)"  # the agent, a bracket after it
+                             r"[\s-]+(?:induced|evoked|elicited|provoked)\s+$", re.I)
+_ANY_DRUG = re.compile(r"\(?(?:drug|chemical|chemically|medication|treatment|therapy|agent)s?\)?", re.I)
+
+
+def induced_by_another(found: Relation, mentions: Sequence[Mention] = ()) -> bool:
+    """Whether the sentence names the found relation's object as induced by something other than its
+    subject; `mentions`: the sentence's tagged mentions, which say what the inducing word names."""
+    subject, target, sentence = found.subject, found.object, found.sentence
+    match = _INDUCED_BEFORE.search(sentence, max(0, target.start - 60), target.start)
+    if match is None or _ANY_DRUG.fullmatch(match.group(1)):
+        return False
+    start, end = match.span(1)
+    named = [subject] + [m for m in mentions if m.key == subject.key or (subject.id and m.id == subject.id)]
+    own = any(m.start < end and start < m.end for m in named)
+    adjacent = subject.end <= start and not sentence[subject.end:start].strip()
+    return not (own or adjacent)
+
+
+def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequence[Mention] = ()) -> str | None:
     """How one evidence relation bears on a claim, or None when it is about other things;
-    RELATED when it is about a broader class than the claim, about less of a side (`lessened`), or a
-    negation that compares (`_NO_DIFFERENCE`)."""
+    RELATED when it is about a broader class than the claim, about less of a side (`lessened`), a
+    negation that compares (`_NO_DIFFERENCE`), or says the subject causes what another agent induced
+    (`induced_by_another`; `mentions`: the sentence's)."""
     scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
     if None in scopes:
         return None
     if BROADER in scopes or any(lessened(found.sentence, m.start, m.end) for m in (found.subject, found.object)):
         return RELATED
     if found.negated and _NO_DIFFERENCE.search(found.sentence):
+        return RELATED
+    if found.polarity > 0 and induced_by_another(found, mentions):
         return RELATED
     sign = _direction(claimed, found)
     if found.negated:  # "did not inhibit" contradicts "inhibits", says nothing of "activates"
@@ -228,8 +258,17 @@ def record_evidence(claim: Claim, record: Record, extracted: ExtractedRecord, kb
     if not rel.subject.id or not rel.object.id or rel.subject.type == rel.object.type == "Chemical":
         candidates = candidates + phrase_relations(rel, extracted, kb)
     items = [EvidenceItem(claim.claim_id, record, s, found) for found in candidates
-             if (s := stance(rel, found, kb)) is not None]
+             if (s := stance(rel, found, kb, _mentions(extracted, found))) is not None]
     return sorted(items, key=lambda i: (i.stance != SUPPORTS, -i.confidence))
+
+
+def _mentions(extracted: ExtractedRecord, found: Relation) -> list[Mention]:
+    """The tagged mentions of the sentence a relation was found in."""
+    if 0 <= found.sentence_index < len(extracted.sentences):
+        sentence, mentions = extracted.sentences[found.sentence_index]
+        if sentence == found.sentence:
+            return mentions
+    return []
 
 
 def side_weights(items: list[EvidenceItem]) -> Counter[str]:
