@@ -491,3 +491,17 @@ def test_a_side_another_agent_induced_is_not_read_as_the_subjects_doing(ids, kb)
                             ([], "no_evidence")):
         extracted = {"pmid:1": ExtractedRecord("pmid:1", [read(sentence)], {ids["sertraline"]}, [(sentence, tagged)])}
         assert reconcile_claim(claim_of(claimed), [record], extracted, kb).verdict == verdict
+
+
+def test_a_side_named_as_what_the_subject_is_given_for_is_not_read_as_its_doing(ids, kb):
+    """"Sertraline therapy for Kir4.1 disorders", read as sertraline activating Kir4.1, names what it is
+    given for; with a cause between the two ("increased") the reading stands."""
+    claimed = rel("sertraline", "activates", "KCNJ10", ids)
+
+    def read(sentence: str) -> Relation:
+        start, target = sentence.index("Sertraline"), sentence.index("Kir4.1")
+        return Relation(Mention(start, start + 10, "Sertraline", "Chemical", ids["sertraline"]), "activates",
+                        Mention(target, target + 6, "Kir4.1", "Gene", ids["KCNJ10"]), sentence, 0, confidence=0.9)
+
+    assert stance(claimed, read("Chronic Sertraline therapy for Kir4.1 disorders is common."), kb) == "related"
+    assert stance(claimed, read("Sertraline treatment for depression increased Kir4.1 currents."), kb) == "supports"
