@@ -63,6 +63,20 @@ def test_a_negated_aside_between_two_names_is_about_what_it_names(sentence, firs
     assert is_negated(sentence, start, end) is negated
 
 
+@pytest.mark.parametrize("sentence, first, second, negated", [
+    # a negated predicate taking the pair as its object denies that something else acts on it
+    ("Fluoxetine had no effect on sertraline-induced Kir4.1 loss.", "sertraline", "Kir4.1", False),
+    ("Fluoxetine did not alter sertraline inhibition of Kir4.1.", "sertraline", "Kir4.1", False),
+    ("Sertraline had no effect on Kir4.1.", "Sertraline", "Kir4.1", True),
+    ("There was no effect of sertraline on Kir4.1.", "sertraline", "Kir4.1", True),
+    # a negation before "although" is another clause's
+    ("Its mechanism has not been studied, although sertraline inhibits Kir4.1.", "sertraline", "Kir4.1", False),
+])
+def test_a_negation_of_something_else_acting_on_the_pair_is_not_the_pairs(sentence, first, second, negated):
+    start, end = sentence.index(first), sentence.index(second) + len(second)
+    assert is_negated(sentence, start, end) is negated
+
+
 def test_prevention_is_a_treatment():
     s = "Nimodipine prevents memory impairment in adult mice, and sertraline protects against seizures."
     found = extract(s, ("Nimodipine", "Chemical", "DB00393"), ("memory impairment", "Disease", "MESH:D008569"),
