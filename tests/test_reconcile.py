@@ -467,29 +467,31 @@ def test_of_the_triggers_between_a_phrase_side_and_the_drug_the_one_next_to_the_
     assert result.verdict == "supported"
 
 
+def read_activation(sentence: str, ids: dict[str, str]) -> Relation:
+    """A sentence read as its "Sertraline" activating its "Kir4.1"."""
+    start, target = sentence.index("Sertraline"), sentence.index("Kir4.1")
+    return Relation(Mention(start, start + 10, "Sertraline", "Chemical", ids["sertraline"]), "activates",
+                    Mention(target, target + 6, "Kir4.1", "Gene", ids["KCNJ10"]), sentence, 0, confidence=0.9)
+
+
 def test_a_side_another_agent_induced_is_not_read_as_the_subjects_doing(ids, kb):
     """"Sertraline reduced the fluoxetine-induced Kir4.1 currents", read as sertraline activating Kir4.1,
     takes no side: the sentence names the currents as fluoxetine's doing. The subject's own name, its
     abbreviation where the record tagged it as the subject, or a dose in brackets between them, is the subject."""
     claimed = rel("sertraline", "activates", "KCNJ10", ids)
-
-    def read(sentence: str) -> Relation:
-        start, target = sentence.index("Sertraline"), sentence.index("Kir4.1")
-        return Relation(Mention(start, start + 10, "Sertraline", "Chemical", ids["sertraline"]), "activates",
-                        Mention(target, target + 6, "Kir4.1", "Gene", ids["KCNJ10"]), sentence, 0, confidence=0.9)
-
     for sentence, side in (("Sertraline reduced the fluoxetine-induced Kir4.1 currents.", "related"),
                            ("Sertraline reduced the fluoxetine (10 mg/kg)-induced Kir4.1 currents.", "related"),
                            ("Sertraline (10 uM)-induced Kir4.1 currents rose.", "supports"),
                            ("Sertraline raised drug-induced Kir4.1 currents.", "supports")):
-        assert stance(claimed, read(sentence), kb) == side, sentence
+        assert stance(claimed, read_activation(sentence, ids), kb) == side, sentence
     # what "SRT" names, the record's tagger says
     sentence = "Sertraline (SRT) was given; SRT-evoked Kir4.1 currents rose."
     srt = sentence.index("SRT-")
     record = Record(uid="pmid:1", pmid="1", title=sentence)
     for tagged, verdict in (([Mention(srt, srt + 3, "SRT", "Chemical", ids["sertraline"])], "supported"),
                             ([], "no_evidence")):
-        extracted = {"pmid:1": ExtractedRecord("pmid:1", [read(sentence)], {ids["sertraline"]}, [(sentence, tagged)])}
+        found = [read_activation(sentence, ids)]
+        extracted = {"pmid:1": ExtractedRecord("pmid:1", found, {ids["sertraline"]}, [(sentence, tagged)])}
         assert reconcile_claim(claim_of(claimed), [record], extracted, kb).verdict == verdict
 
 
@@ -497,11 +499,6 @@ def test_a_side_named_as_what_the_subject_is_given_for_is_not_read_as_its_doing(
     """"Sertraline therapy for Kir4.1 disorders", read as sertraline activating Kir4.1, names what it is
     given for; with a cause between the two ("increased") the reading stands."""
     claimed = rel("sertraline", "activates", "KCNJ10", ids)
-
-    def read(sentence: str) -> Relation:
-        start, target = sentence.index("Sertraline"), sentence.index("Kir4.1")
-        return Relation(Mention(start, start + 10, "Sertraline", "Chemical", ids["sertraline"]), "activates",
-                        Mention(target, target + 6, "Kir4.1", "Gene", ids["KCNJ10"]), sentence, 0, confidence=0.9)
-
-    assert stance(claimed, read("Chronic Sertraline therapy for Kir4.1 disorders is common."), kb) == "related"
-    assert stance(claimed, read("Sertraline treatment for depression increased Kir4.1 currents."), kb) == "supports"
+    for sentence, side in (("Chronic Sertraline therapy for Kir4.1 disorders is common.", "related"),
+                           ("Sertraline treatment for depression increased Kir4.1 currents.", "supports")):
+        assert stance(claimed, read_activation(sentence, ids), kb) == side, sentence
