@@ -27,6 +27,8 @@ def tagger(kb):
     ("Click here to read more.", "prose", "navigation"),
     ("See also: our earlier post.", "bullet", "navigation"),
     ("Side effects", "prose", "fragment"),
+    ("Kinase inhibitor effects", "prose", "fragment"),
+    ("Tacrolimus inhibits calcineurin.", "prose", ""),  # three words, one what a thing does to another
     ("Mechanisms of action", "heading", "heading"),
     ("All these channels modulate glutamate uptake.", "prose", "needs context"),
     ("They were blunted in most patients after six weeks.", "prose", "needs context"),

