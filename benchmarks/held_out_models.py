@@ -35,7 +35,6 @@ from pipeline.config import load_settings
 from pipeline.evaluation.pharma import CORPORA, pharma_claims
 from pipeline.models import FLOW_CORPORA, LINKS, relation_model_dir
 from pipeline.records.store import Store
-from pipeline.relations.dependencies import default_parser
 from pipeline.training.comentions import LinkConfig, links_key, train_links, training_examples
 from pipeline.training.pickled import build_pickled
 from pipeline.training.relation_models import train_relation_model
@@ -60,8 +59,8 @@ def main() -> None:
         print(f"link model held out from {len(cited)} papers: {folder} (current in {settings.models / LINKS})")
         if args.relations:
             for corpus in FLOW_CORPORA:
-                held = train_relation_model(corpus, store, relation_model_dir(settings), parser=default_parser(),
-                                            progress=True, held_out=cited)
+                held = train_relation_model(corpus, store, relation_model_dir(settings), progress=True,
+                                            held_out=cited)
                 (relation_model_dir(settings) / f"{corpus}.current").write_text(held.name)
                 print(f"relations_{corpus} held out from {len(cited)} papers: {held}")
 

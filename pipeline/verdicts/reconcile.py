@@ -133,7 +133,7 @@ def induced_by_another(found: Relation, mentions: Sequence[Mention] = ()) -> boo
     if match is None or _ANY_DRUG.fullmatch(match.group(1)):
         return False
     start, end = match.span(1)
-    named = [subject] + [m for m in mentions if m.key == subject.key or (subject.id and m.id == subject.id)]
+    named = [subject] + [m for m in mentions if m.key == subject.key]
     own = any(m.start < end and start < m.end for m in named)
     adjacent = subject.end <= start and not sentence[subject.end:start].strip()
     return not (own or adjacent)
