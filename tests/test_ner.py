@@ -61,6 +61,14 @@ def test_tag_many_equals_tag(pipeline_tagger: PipelineTagger) -> None:
     assert list(pipeline_tagger.tag_many(texts)) == [pipeline_tagger.tag(t) for t in texts]
 
 
+def test_a_citation_marker_is_no_part_of_a_mention(pipeline_tagger: PipelineTagger) -> None:
+    """The models, trained on abstracts without markers, read "insulin [245]" as one unlinkable name."""
+    text = "Mitiglinide decreases insulin [245] in rats [3,4]."
+    found = pipeline_tagger.tag(text)
+    assert [(m.text, m.start, m.end) for m in found if m.type == "Gene"] == [("insulin", 22, 29)]
+    assert all(text[m.start:m.end] == m.text for m in found)
+
+
 def test_genes_carry_the_organism_the_text_is_about(pipeline_tagger: PipelineTagger) -> None:
     """The id stays the human concept (KCNJ10); the rat's own NCBI Gene id rides along."""
     rat, human = (pipeline_tagger.tag(f"Sertraline inhibited Kir4.1 currents in {who} astrocytes.")

@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.datatypes import Notice, Record, Section
-from pipeline.documents.citations import (NARRATIVE_REACH, NUMERIC_MARKER, citation_markers, identifiers,
+from pipeline.documents.citations import (NARRATIVE_REACH, NUMERIC_MARKER, citation_markers, cut_markers, identifiers,
                                           parse_citation, parse_reference_list, without_markers)
 from pipeline.records.store import Store
 
@@ -57,6 +57,25 @@ def test_markers_of_any_text_are_in_order_inside_it_and_taking_them_out_is_idemp
     assert all(0 <= offset < len(text) and ref.marker for offset, ref in found)
     once = without_markers(text)
     assert without_markers(once) == once
+
+
+@given(st.text(max_size=300))
+@example("rhodopsin [1, 2] and insulin[3-5].")
+@example("imidazo[1,4]benzodiazepine and c.97GCC[9]+[10]")
+def test_cutting_markers_keeps_every_other_character_where_it_stood(text: str) -> None:
+    cut, kept = cut_markers(text)
+    assert len(cut) == len(kept) and kept == sorted(set(kept))
+    assert all(text[i] == c for i, c in zip(kept, cut))
+    assert cut_markers(cut)[0] == cut
+
+
+@pytest.mark.parametrize(("text", "cut"), [
+    ("Mitiglinide decreases insulin [245] in rats [3].", "Mitiglinide decreases insulin in rats ."),
+    ("channels[4,5], and [Ca2+]i rises [3-6]", "channels, and [Ca2+]i rises"),
+    ("imidazo[1,4]benzodiazepine and c.97GCC[9]+[10]", "imidazo[1,4]benzodiazepine and c.97GCC[9]+[10]"),
+])
+def test_citation_markers_are_cut_but_brackets_in_names_stay(text: str, cut: str) -> None:
+    assert cut_markers(text)[0] == cut
 
 
 @given(pmid=st.integers(min_value=1, max_value=999_999_999), end=st.sampled_from(["", ".", ",", ";", ")"]))

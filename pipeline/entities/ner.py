@@ -34,6 +34,7 @@ from spacy.tokens import Doc, Span
 import pipeline.entities.abbreviations  # noqa: F401
 from pipeline.config import Settings
 from pipeline.datatypes import Mention
+from pipeline.documents.citations import cut_markers
 from pipeline.entities.kb import KnowledgeBase
 from pipeline.entities.alias_index import BUILD_FILE, KB_FILE
 from pipeline.entities.linking import (ANN_K, ANN_THRESHOLD, KB_NAME_ATTR, SPECIES_ATTR, SPECIES_GENE_ATTR, Linker,
@@ -225,18 +226,32 @@ class PipelineTagger:
         return cls(spacy.load(folder), kb, folder.name)
 
     def tag(self, text: str) -> list[Mention]:
+        """The text's mentions, read with its citation markers cut out (`cut_markers`), at their
+        places in `text`."""
+        cut, kept = cut_markers(text)
         with self._lock:
-            return self.mentions(self.nlp(text))
+            return self.mentions(self.nlp(cut), text, kept)
 
     def tag_many(self, texts: Iterable[str], batch_size: int = 32) -> Iterator[list[Mention]]:
         """Tag texts in batches (nlp.pipe), the fast way through many abstracts."""
+        texts = list(texts)
+        cuts = [cut_markers(text) for text in texts]
         with self._lock:
-            found = [self.mentions(doc) for doc in self.nlp.pipe(texts, batch_size=batch_size)]
+            docs = self.nlp.pipe((cut for cut, _ in cuts), batch_size=batch_size)
+            found = [self.mentions(doc, text, kept) for doc, text, (_, kept) in zip(docs, texts, cuts)]
         yield from found
 
-    def mentions(self, doc: Doc) -> list[Mention]:
-        return [Mention(ent.start_char, ent.end_char, ent.text, ent.label_, ent.kb_id_, ent._.kb_name,
-                        ent._.species, ent._.species_gene_id) for ent in doc.ents]
+    def mentions(self, doc: Doc, text: str, kept: list[int]) -> list[Mention]:
+        """The doc's entities as mentions of `text`, of which the doc read the characters `kept`; a
+        cut marker ends a name ("T2D." read from "T2D [172]." is "T2D")."""
+        found = []
+        for ent in doc.ents:
+            last = next((i for i in range(ent.start_char, ent.end_char - 1) if kept[i + 1] != kept[i] + 1),
+                         ent.end_char - 1)
+            start, end = kept[ent.start_char], kept[last] + 1
+            found.append(Mention(start, end, text[start:end], ent.label_, ent.kb_id_, ent._.kb_name, ent._.species,
+                                 ent._.species_gene_id))
+        return found
 
 
 # What a saved linker holds beside its index: the KB, and the tables of Linker.tables.
