@@ -7,7 +7,7 @@ import spacy
 from spacy.tokens import Span
 
 from conftest import assert_well_formed, shared_document
-from pipeline.entities.ner import PipelineTagger, load_pipeline
+from pipeline.entities.ner import PipelineTagger, load_pipeline, reading_copy
 from pipeline.entities.nlp import KB_TAG_ATTR, KBFeatures, kb_tags
 from pipeline.entities.versions import NER_MODELS, ner_order, pipeline_version
 from pipeline.models import ModelsMissing
@@ -61,12 +61,21 @@ def test_tag_many_equals_tag(pipeline_tagger: PipelineTagger) -> None:
     assert list(pipeline_tagger.tag_many(texts)) == [pipeline_tagger.tag(t) for t in texts]
 
 
-def test_a_citation_marker_is_no_part_of_a_mention(pipeline_tagger: PipelineTagger) -> None:
-    """The models, trained on abstracts without markers, read "insulin [245]" as one unlinkable name."""
-    text = "Mitiglinide decreases insulin [245] in rats [3,4]."
+def test_a_citation_marker_or_a_full_stop_is_no_part_of_a_mention(pipeline_tagger: PipelineTagger) -> None:
+    """The models, trained on abstracts without markers, read "insulin [245]" as one unlinkable name;
+    the tokenizer kept the stop of "5-HT2A." on the word."""
+    text = "Mitiglinide decreases insulin [245] in rats [3,4]. Mirtazapine blocks 5-HT2A. It ends."
     found = pipeline_tagger.tag(text)
-    assert [(m.text, m.start, m.end) for m in found if m.type == "Gene"] == [("insulin", 22, 29)]
-    assert all(text[m.start:m.end] == m.text for m in found)
+    assert [(m.text, m.start, m.end) for m in found if m.text == "insulin"] == [("insulin", 22, 29)]
+    assert all(text[m.start:m.end] == m.text and not m.text.endswith((".", "]")) for m in found)
+
+
+def test_the_reading_copy_maps_back_to_the_text() -> None:
+    text = "It binds T2D [4]. Selegiline inhibits MAO-B. J. Smith saw factor X. Then pH."
+    copy, where = reading_copy(text)
+    assert copy == "It binds T2D . Selegiline inhibits MAO-B . J. Smith saw factor X. Then pH ."
+    assert len(where) == len(copy) and where == sorted(where)
+    assert all(text[i] == c for i, c in zip(where, copy) if c != " " or text[i] == " ")
 
 
 def test_genes_carry_the_organism_the_text_is_about(pipeline_tagger: PipelineTagger) -> None:

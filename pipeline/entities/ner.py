@@ -18,6 +18,7 @@ through the `spacy_factories`, `spacy_tokenizers` and `spacy_architectures` entr
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -206,6 +207,30 @@ def _trimmed(span: Span) -> Span:
             return Span(doc, start, end, label=span.label_)
 
 
+# A full stop after a word ending in a capital that follows a digit, a small letter or a hyphen ("T2D.",
+# "5-HT2A.", "MAO-B.", "NF-kappaB."): the tokenizer keeps it on the word, as it keeps an initial's ("J."),
+# and the models, which learned names without it, read "5-HT2A." as no receptor.
+_GLUED_STOP = re.compile(r"(?<=[0-9a-z-][A-Z])\.(?=\s|\Z)")
+
+
+def reading_copy(text: str) -> tuple[str, list[int]]:
+    """The text as the NER models should read it, and for each of its characters where it stood in
+    `text`: citation markers cut out (`cut_markers`) and a space before a glued full stop (which
+    stands where the stop does)."""
+    cut, kept = cut_markers(text)
+    stops = [m.start() for m in _GLUED_STOP.finditer(cut)]
+    if not stops:
+        return cut, kept
+    pieces, where, start = [], [], 0
+    for stop in stops:
+        pieces.append(f"{cut[start:stop]} ")
+        where.extend([*kept[start:stop], kept[stop]])
+        start = stop
+    pieces.append(cut[start:])
+    where.extend(kept[start:])
+    return "".join(pieces), where
+
+
 class PipelineTagger:
     """litmine's trained entity pipeline behind the EntityTagger protocol."""
 
@@ -226,16 +251,15 @@ class PipelineTagger:
         return cls(spacy.load(folder), kb, folder.name)
 
     def tag(self, text: str) -> list[Mention]:
-        """The text's mentions, read with its citation markers cut out (`cut_markers`), at their
-        places in `text`."""
-        cut, kept = cut_markers(text)
+        """The text's mentions, read from its `reading_copy`, at their places in `text`."""
+        copy, kept = reading_copy(text)
         with self._lock:
-            return self.mentions(self.nlp(cut), text, kept)
+            return self.mentions(self.nlp(copy), text, kept)
 
     def tag_many(self, texts: Iterable[str], batch_size: int = 32) -> Iterator[list[Mention]]:
         """Tag texts in batches (nlp.pipe), the fast way through many abstracts."""
         texts = list(texts)
-        cuts = [cut_markers(text) for text in texts]
+        cuts = [reading_copy(text) for text in texts]
         with self._lock:
             docs = self.nlp.pipe((cut for cut, _ in cuts), batch_size=batch_size)
             found = [self.mentions(doc, text, kept) for doc, text, (_, kept) in zip(docs, texts, cuts)]
@@ -243,7 +267,7 @@ class PipelineTagger:
 
     def mentions(self, doc: Doc, text: str, kept: list[int]) -> list[Mention]:
         """The doc's entities as mentions of `text`, of which the doc read the characters `kept`; a
-        cut marker ends a name ("T2D." read from "T2D [172]." is "T2D")."""
+        cut marker ends a name ("T2D" read from "T2D [172]")."""
         found = []
         for ent in doc.ents:
             last = next((i for i in range(ent.start_char, ent.end_char - 1) if kept[i + 1] != kept[i] + 1),
