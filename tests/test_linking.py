@@ -32,7 +32,7 @@ NAMES = {
     "Chemical": ["sertraline", "fluoxetine", "citalopram", "paroxetine", "SSRIs", "valproic acid", "GnRH",
                  "serotonin", "glutamate", "lithium"],
     "Gene": ["Kir4.1", "Kv1.5", "KCNJ11", "HTR2B", "GnRH", "GRIA1"],
-    "Disease": ["Parkinson's disease", "PD", "seizures", "epilepsy", "depression", "toxicity",
+    "Disease": ["Parkinson's disease", "PD", "seizures", "epilepsy", "depression", "toxicity", "ache",
                 "Drug-Related Side Effects and Adverse Reactions"],
 }
 DISTRACTORS = 2000
@@ -114,6 +114,14 @@ def test_candidates_are_restricted_to_the_mention_type(linker: Linker) -> None:
     drug, gene = linker.link(text, [(0, 4, "Chemical"), (24, 28, "Gene")])
     assert (drug.id, gene.id) == ("DrugBank:DB00644", "HGNC:4419")  # gonadorelin, GNRH1
     assert linker.link("Kir4.1", [(0, 6, "Disease")])[0].id == ""  # no disease is named anything like it
+
+
+def test_a_name_with_capitals_inside_is_a_symbol_not_the_common_word(linker: Linker) -> None:
+    """"AChE" (acetylcholinesterase) tagged as a disease took "Ache", a synonym of Pain, by folded case."""
+    text = "Donepezil inhibits AChE; the ache in his back was worse."
+    symbol, word = linker.link(text, [(19, 23, "Disease"), (text.index("ache"), text.index("ache") + 4, "Disease")])
+    assert (symbol.text, symbol.id) == ("AChE", "")
+    assert (word.text, word.id) == ("ache", "MESH:D010146")  # Pain
 
 
 def test_abbreviation_is_resolved_through_its_long_form(linker: Linker) -> None:

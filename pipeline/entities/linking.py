@@ -15,7 +15,9 @@ The choice is deliberately simple, in that order: a name the corpora know, else 
 dictionary hit (best-named first), else either for the name without a drug's salt, for
 the first name a composite mention coordinates ("caspase-3/7") or for the name without
 its leading words ("parkinsonian levodopa"), else the ANN candidate with the highest
-cosine similarity if it reaches ANN_THRESHOLD, else no id. An abbreviation the text defines
+cosine similarity if it reaches ANN_THRESHOLD, else no id. A one-word name with a capital after a
+small letter ("AChE") is a symbol: no source gives it a concept the KB names so only as a word
+("Ache", Pain). An abbreviation the text defines
 ("valproic acid (VPA)") is tried through its long form first. A gene name the dictionary
 gives several genes ("p62") then takes the one of them the text names otherwise, one
 sense per document ("p62/SQSTM1").
@@ -52,7 +54,7 @@ from pipeline.datatypes import GoldDocument, Mention
 from pipeline.entities import alias_index, species
 from pipeline.entities.alias_index import KB_FILE, ExactIndex, build_index, say
 from pipeline.entities.dictionary import DictionaryTagger
-from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, vocabulary_rank
+from pipeline.entities.kb import SALT_WORDS, KnowledgeBase, fold_name, normalize_name, singular_forms, vocabulary_rank
 from pipeline.entities.species import HUMAN, GeneSpecies, Orthologs, SpeciesContext, SpeciesMention
 from pipeline.models import linker_dir
 from pipeline.records.store import Store
@@ -86,6 +88,10 @@ def read_tables(path: Path) -> dict[str, list[list[str]]]:
 
 
 # ---------------------------------------------------------------------------- linking
+
+
+# One word with a capital after a small letter: a symbol ("AChE", "cAMP", "ApoE"), not a word.
+_INNER_CAPITAL = re.compile(r"\S*[a-z]\S*[A-Z]\S*")
 
 
 @dataclass(frozen=True)
@@ -249,19 +255,32 @@ class Linker:
         in the train corpora, else dictionary hits, else ANN neighbours."""
         key = (name, type_)
         if key not in self._cache:
-            self._cache[key] = self._known(name, type_) or self._ann(name, type_)
+            self._cache[key] = self._known(name, type_) or self._as_written(name, self._ann(name, type_))
         return self._cache[key]
 
     def _known(self, name: str, type_: str) -> list[Candidate]:
         """The corpora's concept for the name, else dictionary hits: candidates without ANN."""
         known = self.lexicon.get((normalize_name(name), type_))
-        return [Candidate(known, 1.0, "corpus")] if known else self._dictionary(name, type_)
+        taught = self._as_written(name, [Candidate(known, 1.0, "corpus")] if known else [])
+        return taught or self._as_written(name, self._dictionary(name, type_))
 
     def _dictionary(self, name: str, type_: str) -> list[Candidate]:
         exact = [e.concept_id for e in self.tagger.entries_named(normalize_name(name))
                  if e.type == type_ and e.accepts(fold_name(name), len(name.split()))]
         loose = [c.id for c in self.kb.lookup(name) if c.type == type_]
         return [Candidate(cid, 1.0, "dictionary") for cid in dict.fromkeys(exact + loose)]
+
+    def _as_written(self, name: str, candidates: list[Candidate]) -> list[Candidate]:
+        """The candidates, but for a one-word name with a capital after a small letter ("AChE", "cAMP"),
+        none that the KB writes under that name only as a word ("ache", "Ache": Pain): such a name is
+        a symbol, and the corpora, the KB's loose lookup and the index all fold case."""
+        if not candidates or not _INNER_CAPITAL.fullmatch(name):
+            return candidates
+        norm = normalize_name(name)
+        entries = [e for key in (norm, *singular_forms(norm)) for e in self.kb.entries(key)]
+        symbols = {e.concept_id for e in entries if not e.name[1:].islower()}
+        words = {e.concept_id for e in entries} - symbols
+        return [c for c in candidates if c.concept_id not in words]
 
     def search_ahead(self, documents: Sequence[tuple[str, list[tuple[int, int, str]], dict[str, str] | None]]) -> None:
         """Cache the candidates of every name that `link` of each (text, spans, abbreviations)
@@ -279,7 +298,7 @@ class Linker:
         names = list(dict.fromkeys(name for name, _ in wanted))
         found = dict(zip(names, self.generator(names, self.k)))
         for name, type_ in wanted:
-            self._cache[(name, type_)] = self._of_type(found[name], type_)
+            self._cache[(name, type_)] = self._as_written(name, self._of_type(found[name], type_))
 
     def _ann(self, name: str, type_: str) -> list[Candidate]:
         return self._of_type(self.generator([name], self.k)[0], type_)
