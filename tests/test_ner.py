@@ -156,6 +156,19 @@ def test_entity_rules_trim_drop_and_type_abbreviations() -> None:
         ("thrombocytopenia", "Disease"), ("HIT", "Disease"), ("HIT", "Disease")]
 
 
+def test_an_entity_cut_off_at_a_hyphen_joins_the_one_going_on() -> None:
+    nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})
+    nlp.add_pipe("litmine_entity_rules")
+    doc = nlp.make_doc("NG-nitro-L-arginine inhibits NOS- and eNOS.")
+    words = [t.text for t in doc]
+    first, arginine, nos, enos = (words.index(w) for w in ("NG", "arginine", "NOS", "eNOS"))
+    doc.ents = [Span(doc, first, first + 2, label="Gene"), Span(doc, first + 2, arginine + 1, label="Chemical"),
+                Span(doc, nos, nos + 2, label="Gene"), Span(doc, enos, enos + 1, label="Gene")]
+    doc = nlp.get_pipe("litmine_entity_rules")(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [("NG-nitro-L-arginine", "Chemical"), ("NOS-", "Gene"),
+                                                      ("eNOS", "Gene")]
+
+
 def test_entity_rules_leave_brackets_inside_tokens_alone() -> None:
     """spaCy keeps emoticons such as ":(" whole: an unclosed bracket with no token of its own."""
     nlp = spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": "litmine.Tokenizer.v1"}}})

@@ -170,10 +170,12 @@ def entity_rules(doc: Doc) -> Doc:
 
     - An entity loses list punctuation at its edges and brackets it does not close
       ("Ca2+ channels [4" -> "Ca2+ channels"); one without a letter ("[14]") is dropped.
+    - An entity ending in a hyphen joins the one right after it, whose type it takes (its head):
+      "NG-" and "nitro-L-arginine", read by two models, are NG-nitro-L-arginine.
     - An abbreviation the text defines takes the type of the entity that ends its long form,
       wherever the abbreviation occurs.
     """
-    ents = [span for span in (_trimmed(ent) for ent in doc.ents) if any(c.isalpha() for c in span.text)]
+    ents = _joined([span for span in (_trimmed(ent) for ent in doc.ents) if any(c.isalpha() for c in span.text)])
     types = {}
     for short in doc._.abbreviations if Doc.has_extension("abbreviations") else []:
         long_form = short._.long_form
@@ -184,6 +186,18 @@ def entity_rules(doc: Doc) -> Doc:
             types[short.text] = heads[-1]
     doc.ents = [Span(doc, e.start, e.end, label=types.get(e.text, e.label_)) for e in ents]
     return doc
+
+
+def _joined(ents: list[Span]) -> list[Span]:
+    """Each entity cut off at a hyphen ("NG-") joined with the entity that goes on from it."""
+    joined: list[Span] = []
+    for ent in sorted(ents, key=lambda e: e.start):
+        last = joined[-1] if joined else None
+        if last is not None and last.end == ent.start and last.text.endswith("-") and not last[-1].whitespace_:
+            joined[-1] = Span(ent.doc, last.start, ent.end, label=ent.label_)
+        else:
+            joined.append(ent)
+    return joined
 
 
 def _trimmed(span: Span) -> Span:
