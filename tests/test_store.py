@@ -10,6 +10,7 @@ from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation
 from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION
 from pipeline.records.store import Store, StoreError
+from pipeline.records.store_rows import annotations_hash, gold_rows
 
 
 
@@ -126,6 +127,8 @@ def test_gold_documents_are_idempotent_and_replaced_on_change(store):
     (loaded,) = store.gold_documents("bc5cdr", "train")
     assert [e.text for e in loaded.entities] == ["Lidocaine", "seizures"]
     assert loaded.relations == [GoldRelation("CID", "D008012", "D012640")]
+    rows = gold_rows(loaded)  # as an import's worker hands them over
+    assert rows.digest == annotations_hash(doc) and store.add_gold_rows([rows]).unchanged == 1
 
 
 def test_gold_claims(store):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, record_uid
+from pipeline.records.store_rows import GoldRows
 
 _READ_ERRORS = (OSError, EOFError, zlib.error)  # zlib: a corrupt .gz
 _BY_SPAN = operator.attrgetter("start", "end", "type", "identifiers", "text", "ann_id")  # the canonical order
@@ -36,9 +37,11 @@ class Batch:
     records: list[Record] = field(default_factory=list)
     documents: list[GoldDocument] = field(default_factory=list)
     claims: list[GoldClaim] = field(default_factory=list)
-    # the documents' annotation hashes (store_rows.annotations_hash) where the parse computed them
-    # (importers.parse_job, in the worker process that parses ahead), else computed as they are stored
-    digests: list[str] | None = None
+    # the documents as the store writes them, and per "corpus/split" the mentions off their offsets
+    # (count, of how many, examples): made by importers.ready_to_store, in the worker process that
+    # parses ahead, which then drops `documents`
+    gold: list[GoldRows] | None = None
+    mismatches: dict[str, tuple[int, int, str]] = field(default_factory=dict)
 
 
 def load_bytes(path: Path, limit: int = -1) -> bytes:

@@ -40,7 +40,7 @@ from rich.progress import MofNCompleteColumn, Progress
 
 from pipeline import safexml
 from pipeline.config import Settings
-from pipeline.datatypes import GoldDocument, Record
+from pipeline.datatypes import Record
 from pipeline.records.bioc_pubtator import parse_bioc_json, parse_bioc_xml, parse_pubtator
 from pipeline.records.claim_corpora import (parse_check_covid_claims, parse_pubmedqa, parse_scifact_claims,
                                             parse_sentence_corpus)
@@ -50,7 +50,7 @@ from pipeline.records.prot_tsv import parse_prot_split
 from pipeline.records.pubmed import TruncatedXMLError, parse_pmc_xml, parse_pubmed_xml
 from pipeline.records.read_ahead import AHEAD_MIN_BYTES, core_to_spare, parsed_in_order
 from pipeline.records.store import Store, UpsertCounts
-from pipeline.records.store_rows import annotations_hash
+from pipeline.records.store_rows import gold_rows
 
 _BIG_FILE = 1000  # records, above which a file gets its own progress bar
 IMPORT_BATCH = 500  # records, documents or claims stored per transaction
@@ -91,7 +91,7 @@ def import_paths(paths: Iterable[Path], store: Store, progress: bool = True,
             if isinstance(batch, ImportFailure):
                 report.errors.append(str(batch))
             else:
-                size = len(batch.records) + len(batch.documents) + len(batch.claims)
+                size = len(batch.records) + len(batch.gold or batch.documents) + len(batch.claims)
                 bar.reset(items, total=size, visible=size > _BIG_FILE)
                 shared.before(size)
                 store_parsed(path, batch, store, report, lambda done: bar.advance(items, done))
@@ -139,11 +139,25 @@ class _Shared(ExitStack):
 
 
 def parse_job(job: tuple[Path, str, int]) -> Batch:
-    """One planned file (path, format, the most bytes it may unpack to) parsed whole."""
+    """One planned file (path, format, the most bytes it may unpack to) parsed whole and made
+    ready to store (`ready_to_store`: in the worker, where an import parses ahead)."""
     path, fmt, max_bytes = job
     check_size(path, max_bytes)
-    batch = PARSERS[fmt](path)
-    batch.digests = [annotations_hash(document) for document in batch.documents]  # here, not where it is stored
+    return ready_to_store(PARSERS[fmt](path))
+
+
+def ready_to_store(batch: Batch) -> Batch:
+    """The batch with its gold documents as the rows the store writes and their mentions off
+    their offsets counted, the documents themselves dropped."""
+    if batch.gold is None:
+        batch.gold = [gold_rows(document) for document in batch.documents]
+        for key, documents in _grouped(batch.documents, lambda d: f"{d.corpus}/{d.split}").items():
+            bad = [(d, e) for d in documents for e in d.entities if d.text[e.start:e.end] != e.text]
+            if bad:
+                examples = "; ".join(f"doc {d.doc_id} [{e.start}:{e.end}] {e.text!r} reads {d.text[e.start:e.end]!r}"
+                                     for d, e in bad[:3])
+                batch.mismatches[key] = (len(bad), sum(len(d.entities) for d in documents), examples)
+        batch.documents = []
     return batch
 
 
@@ -188,13 +202,15 @@ def store_parsed(path: Path, batch: Batch, store: Store, report: ImportReport,
         for part in _parts(records):
             _tally(report.per_source, source, store.upsert_records(part))
             stored(len(part))
-    digests = batch.digests if batch.digests is not None else [annotations_hash(d) for d in batch.documents]
-    for key, pairs in _grouped(list(zip(batch.documents, digests)), lambda p: f"{p[0].corpus}/{p[0].split}").items():
-        for part in _parts(pairs):
-            documents, hashes = [d for d, _ in part], [h for _, h in part]
-            _tally(report.gold, key, store.add_gold_documents(documents, hashes))
+    batch = ready_to_store(batch)
+    for key, documents in _grouped(batch.gold or [], lambda d: "/".join(d.key[:2])).items():
+        for part in _parts(documents):
+            _tally(report.gold, key, store.add_gold_rows(part))
             stored(len(part))
-        _count_mismatches(path, key, [d for d, _ in pairs], report)
+    for key, (bad, total, examples) in batch.mismatches.items():
+        report.mismatches[key] = report.mismatches.get(key, 0) + bad
+        report.warnings.append(f"{path}: {bad} of {total} {key} mentions do not match their offsets "
+                               f"(kept as given), e.g. {examples}")
     for key, claims in _grouped(batch.claims, lambda c: f"{c.corpus}/{c.split}").items():
         for part in _parts(claims):
             _tally(report.gold, key, store.add_gold_claims(part))
@@ -216,19 +232,6 @@ def _grouped(items: list[Any], key: Callable[[Any], str]) -> dict[str, list[Any]
     for item in items:
         groups.setdefault(key(item), []).append(item)
     return groups
-
-
-def _count_mismatches(path: Path, key: str, documents: list[GoldDocument], report: ImportReport) -> None:
-    """Count mentions whose text is not what their offsets select, with one warning per file."""
-    bad = [(d, e) for d in documents for e in d.entities if d.text[e.start:e.end] != e.text]
-    if not bad:
-        return
-    report.mismatches[key] = report.mismatches.get(key, 0) + len(bad)
-    total = sum(len(d.entities) for d in documents)
-    examples = "; ".join(f"doc {d.doc_id} [{e.start}:{e.end}] {e.text!r} reads {d.text[e.start:e.end]!r}"
-                         for d, e in bad[:3])
-    report.warnings.append(f"{path}: {len(bad)} of {total} {key} mentions do not match their offsets "
-                           f"(kept as given), e.g. {examples}")
 
 
 # ---------------------------------------------------------------- PubMed / PMC (pipeline.records.pubmed)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, RunClaim
 from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION, statements
-from pipeline.records.store_rows import COLUMNS, Pending, annotations_hash, record_row, row_record
+from pipeline.records.store_rows import COLUMNS, GoldRows, Pending, gold_rows, record_row, row_record
 
 BUSY_TIMEOUT = 60.0  # seconds a write waits for another connection's transaction to end
 # SQLite hands the write lock to no one in particular: a writer that commits and begins again at
@@ -310,44 +310,47 @@ class Store:
 
     # -- gold corpora -------------------------------------------------------
     def add_gold_documents(self, documents: Iterable[GoldDocument], digests: list[str] | None = None) -> UpsertCounts:
-        """Store corpus documents with their annotations; re-adding the same is a no-op. The stored
-        hashes of the lot are looked up at once, and its rows written with one `executemany` a table.
+        """Store corpus documents with their annotations; re-adding the same is a no-op.
         `digests`: the documents' `annotations_hash`es, where the caller has them already."""
+        docs = list(documents)
+        hashes = digests if digests is not None else [None] * len(docs)
+        return self.add_gold_rows([gold_rows(doc, digest) for doc, digest in zip(docs, hashes, strict=True)])
+
+    def add_gold_rows(self, documents: Iterable[GoldRows]) -> UpsertCounts:
+        """`add_gold_documents` for documents already in rows (an import's worker makes them). The
+        stored hashes of the lot are looked up at once, and its rows written with one `executemany` a table."""
         counts = UpsertCounts()
         docs = list(documents)
         with self.transaction() as db:
-            hashes = self._gold_hashes(docs)
+            hashes = self._gold_hashes([doc.key for doc in docs])
             replaced = set()
-            changed: dict[tuple[str, str, str], tuple[GoldDocument, str]] = {}
-            for doc, digest in zip(docs, digests if digests is not None else map(annotations_hash, docs), strict=True):
-                key = (doc.corpus, doc.split, doc.doc_id)
-                if hashes.get(key) == digest:
+            changed: dict[tuple[str, str, str], GoldRows] = {}
+            for doc in docs:
+                if hashes.get(doc.key) == doc.digest:
                     counts.unchanged += 1
                     continue
-                if key in hashes:
+                if doc.key in hashes:
                     counts.updated += 1
-                    replaced.add(key)
+                    replaced.add(doc.key)
                 else:
                     counts.added += 1
-                hashes[key], changed[key] = digest, (doc, digest)
+                hashes[doc.key], changed[doc.key] = doc.digest, doc
             for table in ("gold_entities", "gold_relations"):
                 db.executemany(f"DELETE FROM {table} WHERE corpus = ? AND split = ? AND doc_id = ?", sorted(replaced))
             db.executemany("INSERT OR REPLACE INTO gold_documents VALUES (?, ?, ?, ?, ?)",
-                           [(*key, doc.text, digest) for key, (doc, digest) in changed.items()])
+                           [(*key, doc.text, doc.digest) for key, doc in changed.items()])
             db.executemany("INSERT OR REPLACE INTO gold_entities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(*key, e.ann_id, e.start, e.end, e.text, e.type, e.identifiers)
-                            for key, (doc, _) in changed.items() for e in doc.entities])
+                           [(*key, *row) for key, doc in changed.items() for row in doc.entities])
             db.executemany("INSERT OR REPLACE INTO gold_relations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [(*key, r.type, r.arg1, r.arg2, r.rel_id, r.novelty)
-                            for key, (doc, _) in changed.items() for r in doc.relations])
+                           [(*key, *row) for key, doc in changed.items() for row in doc.relations])
         return counts
 
-    def _gold_hashes(self, docs: list[GoldDocument]) -> dict[tuple[str, str, str], str]:
+    def _gold_hashes(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
         """The stored annotation hashes of these documents, by (corpus, split, doc_id)."""
         found: dict[tuple[str, str, str], str] = {}
         by_split: dict[tuple[str, str], list[str]] = {}
-        for doc in docs:
-            by_split.setdefault((doc.corpus, doc.split), []).append(doc.doc_id)
+        for corpus, split, doc_id in keys:
+            by_split.setdefault((corpus, split), []).append(doc_id)
         for (corpus, split), ids in by_split.items():
             wanted = list(dict.fromkeys(ids))
             for i in range(0, len(wanted), 500):
