@@ -235,6 +235,36 @@ def test_two_processes_creating_one_store_both_open_it(tmp_path, monkeypatch):
     assert results[0].row_counts()["records"] == 0
 
 
+def test_a_writer_pauses_for_the_lock_only_when_another_waits_for_it(tmp_path):
+    """The pause after each second of holding the write lock (TURN) is for a waiting connection:
+    one that finds the lock taken leaves a WAITING file beside the store while it waits. An import
+    alone no longer pauses; a waiting file left by a killed waiter is ignored after the busy timeout."""
+    import os
+    import time
+
+    import pipeline.records.store as store_module
+
+    path = tmp_path / "litmine.sqlite"
+    holder, waiter = Store(path), Store(path)
+    assert not holder._others_wait()
+    waiting_files = f".{path.name}.waiting-{os.getpid()}-*"
+    with holder.transaction():
+        thread = threading.Thread(target=waiter.remember_id, args=("doi", "10.1/d", "4"))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not list(tmp_path.glob(waiting_files)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert holder._others_wait()
+    thread.join()
+    assert waiter.recall_id("doi", "10.1/d") == "4"
+    assert not list(tmp_path.glob(waiting_files)) and not holder._others_wait()
+    left = tmp_path / store_module.WAITING.format(store=path.name, pid=1, connection=2)  # by a killed waiter
+    left.touch()
+    assert holder._others_wait()
+    os.utime(left, (0, 0))
+    assert not holder._others_wait()
+
+
 def test_many_connections_opening_one_new_store_at_once_all_open_it(tmp_path):
     """Setting WAL mode on a new file, two connections each holding a read lock and waiting for
     the other's: SQLite answers one "database is locked" at once, without the busy timeout (6 of
