@@ -502,3 +502,27 @@ def test_a_side_named_as_what_the_subject_is_given_for_is_not_read_as_its_doing(
     for sentence, side in (("Chronic Sertraline therapy for Kir4.1 disorders is common.", "related"),
                            ("Sertraline treatment for depression increased Kir4.1 currents.", "supports")):
         assert stance(claimed, read_activation(sentence, ids), kb) == side, sentence
+
+
+def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounded_target() -> None:
+    """A cited "X inhibits Y" whose Y no concept grounds is a triple the relation and link models cannot
+    read; the sentence model, trained on SciFact, guessed its direction (held-out pharma train claims:
+    17 right, 9 opposite, and a side on 12 of 14 whose paper does not relate the two)."""
+    from pipeline.verdicts.rationales import Judgement
+    from pipeline.verdicts.verifier import _paper, drug_acts
+
+    def statement(text: str, *entities: Mention) -> Claim:
+        return Claim("doc", "doc:0:statement", DocSentence(0, text, 0, len(text), "", ["4"]), None,
+                     entities=list(entities))
+
+    tomudex = Mention(0, 7, "Tomudex", "Chemical", "DrugBank:DB00293")
+    acting = statement("Tomudex inhibits kinase [4].", tomudex)
+    assert drug_acts(acting)
+    assert not drug_acts(statement("Tomudex inhibition was weak [4].", tomudex))  # a noun, not a verb
+    assert not drug_acts(statement("Kinase inhibits Tomudex [4].", replace(tomudex, start=16, end=23)))
+    assert not drug_acts(statement("REM sleep is suppressed by SSRIs [4]."))
+    record = Record(uid="pmid:1", pmid="1", title="Tomudex and kinases", abstract="Tomudex inhibited a kinase.")
+    said = Judgement("pmid:1", "SUPPORT", ("Tomudex inhibited a kinase.",), (0,), 0.9, 0.1, True)
+    assert _paper(acting, record, True, [], said, None) == ({}, [])  # cited: no side
+    sides, items = _paper(acting, record, False, [], replace(said, cited=False), None)  # found by search: its side
+    assert sides == {"supports": pytest.approx(0.81)} and items[0].signal == "sentence"

@@ -26,9 +26,11 @@ of concern counts at CONCERN_WEIGHT. The claim's note says which sides they woul
 """
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 
+from pipeline.claims.vocabulary import is_nominal, trigger_at
 from pipeline.datatypes import (BOTH, CONCERN, CONTRADICTS, NOT_COUNTED, RELATED, RETRACTED, SENTENCE, SUPPORTS,
                                 Claim, ClaimResult, EvidenceItem, ExtractedRecord, Mention, Record)
 from pipeline.entities.dictionary import EntityTagger
@@ -121,10 +123,28 @@ def _paper(claim: Claim, record: Record, cited: bool, structured: list[EvidenceI
         structured = [replace(i, stance=RELATED) for i in structured]  # read, but not a side taken
     if linked is not None:  # no relation read takes a side: the words around the two names may
         return {linked.stance: linked.confidence}, [linked, *structured]
-    if said and judgement is not None and claim.relation is None:
+    if said and judgement is not None and claim.relation is None and not (cited and drug_acts(claim)):
         return {said: judgement.confidence}, [_sentence_item(claim, record, judgement, "cited" if cited else "search"),
                                               *structured]
     return {}, structured
+
+
+_NEXT_WORD = re.compile(r"\s+([A-Za-z][\w-]*)")
+
+
+def drug_acts(claim: Claim) -> bool:
+    """Whether a statement says what a drug it names does, a trigger verb right after it ("Tomudex
+    inhibits kinase [4]."): a triple whose target no concept grounds. The sentence model does not
+    take a cited paper's side on it, as it takes none on a triple (`_paper`): trained on SciFact, it
+    reads a cited paper naming the two as evidence and guesses the direction. On the two held-out
+    samples of pharma train claims, such statements got 17 right verdicts, 9 opposite ones and a
+    side on 12 of the 14 whose cited paper does not relate the two."""
+    text = claim.sentence.text
+    for mention in claim.entities:
+        word = _NEXT_WORD.match(text, mention.end) if mention.type == "Chemical" else None
+        if word and not is_nominal(word.group(1)) and trigger_at(text, *word.span(1)):
+            return True
+    return False
 
 
 def _heavier(items: list[EvidenceItem]) -> str:
