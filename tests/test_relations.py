@@ -53,6 +53,7 @@ def test_relation_negation_hedging(sentence, relation, negated, hedged):
     # a negated aside between the two names, closed by a comma, is about what it names
     ("Sertraline, but not fluoxetine, inhibited Kir4.1 channels.", "Sertraline", "Kir4.1", False),
     ("Kir4.1 is inhibited in astrocytes, not neurons, by sertraline.", "Kir4.1", "sertraline", False),
+    ("Sertraline acted in rats, but not in Kir4.1 (KCNJ10)-null mice, by reducing BDNF.", "Sertraline", "BDNF", False),
     ("Sertraline, but not fluoxetine, inhibited Kir4.1 channels.", "fluoxetine", "Kir4.1", True),
     # not closed before the second name: the negation is the pair's
     ("Sertraline inhibited Kir4.1, but not Kv1.5 channels.", "Sertraline", "Kv1.5", True),

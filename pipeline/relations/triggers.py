@@ -161,7 +161,7 @@ def _clause_start(sentence: str, start: int) -> int:
 # "but not ouabain," / ", not veins,": a negated aside between a pair's two names, closed by a
 # comma before the second, is about what it names, not about the pair.
 _ASIDE_OPENING = re.compile(r"(?:,|\bbut)\s*$", re.I)
-_ASIDE_REST = re.compile(r"[^,;:()]*,")
+_ASIDE_REST = re.compile(r"(?:[^,;:()]|\([^()]*\))*,")  # a bracket inside it too: "but not in TLR4 (TLR4)-mutant mice,"
 
 
 def _aside(sentence: str, cue: re.Match[str], start: int, end: int) -> bool:
