@@ -242,11 +242,12 @@ def test_a_writer_pauses_for_the_lock_only_when_another_waits_for_it(tmp_path):
     import os
     import time
 
-    import pipeline.records.store as store_module
+    from pipeline.records.store import BUSY_TIMEOUT
+    from pipeline.records.write_turns import WAITING, others_wait
 
     path = tmp_path / "litmine.sqlite"
     holder, waiter = Store(path), Store(path)
-    assert not holder._others_wait()
+    assert not others_wait(path, BUSY_TIMEOUT)
     waiting_files = f".{path.name}.waiting-{os.getpid()}-*"
     with holder.transaction():
         thread = threading.Thread(target=waiter.remember_id, args=("doi", "10.1/d", "4"))
@@ -254,15 +255,15 @@ def test_a_writer_pauses_for_the_lock_only_when_another_waits_for_it(tmp_path):
         deadline = time.monotonic() + 10
         while not list(tmp_path.glob(waiting_files)) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert holder._others_wait()
+        assert others_wait(path, BUSY_TIMEOUT)
     thread.join()
     assert waiter.recall_id("doi", "10.1/d") == "4"
-    assert not list(tmp_path.glob(waiting_files)) and not holder._others_wait()
-    left = tmp_path / store_module.WAITING.format(store=path.name, pid=1, connection=2)  # by a killed waiter
+    assert not list(tmp_path.glob(waiting_files)) and not others_wait(path, BUSY_TIMEOUT)
+    left = tmp_path / WAITING.format(store=path.name, pid=1, connection=2)  # by a killed waiter
     left.touch()
-    assert holder._others_wait()
+    assert others_wait(path, BUSY_TIMEOUT)
     os.utime(left, (0, 0))
-    assert not holder._others_wait()
+    assert not others_wait(path, BUSY_TIMEOUT)
 
 
 def test_many_connections_opening_one_new_store_at_once_all_open_it(tmp_path):

@@ -16,31 +16,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline.datatypes import GoldClaim, GoldDocument, GoldEntity, GoldRelation, Record, RunClaim
+from pipeline.records import write_turns
 from pipeline.records.schema import MIGRATIONS, SCHEMA_VERSION, statements
 from pipeline.records.store_rows import COLUMNS, GoldRows, Pending, gold_rows, record_row, row_record
 
 BUSY_TIMEOUT = 60.0  # seconds a write waits for another connection's transaction to end
-# SQLite hands the write lock to no one in particular: a writer that commits and begins again at
-# once keeps it, while the others' busy handlers sleep between tries (100 ms at most). A
-# connection that has held the lock TURN seconds in all pauses TURN_PAUSE after its transaction
-# when another is waiting for it, so a long import (IMPORT_BATCH items a transaction) lets a run's
-# writes in within about a second. SQLite tells a writer nothing of who waits: a connection that
-# finds the lock taken says so in a file beside the store (WAITING) while it waits.
-TURN = 1.0
-TURN_PAUSE = 0.12
-WAITING = ".{store}.waiting-{pid}-{connection}"  # the waiting file, named after the store and the waiter
 
 # Where two sources hold the same record, text from the higher rank wins;
 # on a tie the first one stored is kept, so re-imports never flip-flop.
@@ -175,7 +166,10 @@ class Store:
                 return
             self._depth += 1
             try:
-                self._begin()
+                if str(self.path) == ":memory:":
+                    self._db.execute("BEGIN IMMEDIATE")
+                else:
+                    write_turns.begin(self._db, self.path, id(self), BUSY_TIMEOUT)
                 began = time.monotonic()
                 try:
                     yield self._db
@@ -186,48 +180,9 @@ class Store:
                 self._held += time.monotonic() - began
             finally:
                 self._depth -= 1
-        if self._held >= TURN and self._others_wait():  # outside the lock: this process's threads need not wait
-            self._held = 0.0
-            time.sleep(TURN_PAUSE)
-
-    def _begin(self) -> None:
-        """BEGIN IMMEDIATE, waiting for another connection's write lock, if it holds it, with a
-        WAITING file beside the store for as long as it waits."""
-        if str(self.path) == ":memory:":
-            self._db.execute("BEGIN IMMEDIATE")
-            return
-        self._db.execute("PRAGMA busy_timeout = 0")
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-        finally:
-            self._db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-        waiting = self.path.parent / WAITING.format(store=self.path.name, pid=os.getpid(), connection=id(self))
-        with suppress(OSError):  # a folder it cannot write: the holder pauses anyway (`_others_wait`)
-            waiting.touch()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        finally:
-            waiting.unlink(missing_ok=True)
-
-    def _others_wait(self) -> bool:
-        """Whether another connection waits for this one's write lock: a WAITING file of this store
-        newer than the busy timeout (older ones are left by waiters that were killed), or a folder
-        that cannot be listed."""
-        pattern = WAITING.format(store=self.path.name, pid="*", connection="*")
-        stale = time.time() - BUSY_TIMEOUT - 1
-        try:
-            found = list(self.path.parent.glob(pattern))
-        except OSError:
-            return True
-        for path in found:
-            with suppress(FileNotFoundError):  # its waiter got the lock meanwhile
-                if path.stat().st_mtime > stale:
-                    return True
-        return False
+        if self._held >= write_turns.TURN and write_turns.others_wait(self.path, BUSY_TIMEOUT):
+            self._held = 0.0  # outside the lock: this process's threads need not wait
+            time.sleep(write_turns.TURN_PAUSE)
 
     # -- records ------------------------------------------------------------
     def upsert_records(self, records: Iterable[Record]) -> UpsertCounts:
