@@ -307,12 +307,9 @@ class Store:
         return None if row is None or stale else row["pmid"]
 
     # -- gold corpora -------------------------------------------------------
-    def add_gold_documents(self, documents: Iterable[GoldDocument], digests: list[str] | None = None) -> UpsertCounts:
-        """Store corpus documents with their annotations; re-adding the same is a no-op.
-        `digests`: the documents' `annotations_hash`es, where the caller has them already."""
-        docs = list(documents)
-        hashes = digests if digests is not None else [None] * len(docs)
-        return self.add_gold_rows([gold_rows(doc, digest) for doc, digest in zip(docs, hashes, strict=True)])
+    def add_gold_documents(self, documents: Iterable[GoldDocument]) -> UpsertCounts:
+        """Store corpus documents with their annotations; re-adding the same is a no-op."""
+        return self.add_gold_rows([gold_rows(doc) for doc in documents])
 
     def add_gold_rows(self, documents: Iterable[GoldRows]) -> UpsertCounts:
         """`add_gold_documents` for documents already in rows (an import's worker makes them). The

@@ -116,7 +116,7 @@ class GoldRows:
     relations: list[tuple]  # (type, arg1, arg2, rel_id, novelty)
 
 
-def gold_rows(doc: GoldDocument, digest: str | None = None) -> GoldRows:
-    return GoldRows((doc.corpus, doc.split, doc.doc_id), doc.text, digest or annotations_hash(doc),
+def gold_rows(doc: GoldDocument) -> GoldRows:
+    return GoldRows((doc.corpus, doc.split, doc.doc_id), doc.text, annotations_hash(doc),
                     [(e.ann_id, e.start, e.end, e.text, e.type, e.identifiers) for e in doc.entities],
                     [(r.type, r.arg1, r.arg2, r.rel_id, r.novelty) for r in doc.relations])
