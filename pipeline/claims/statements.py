@@ -23,7 +23,8 @@ from pipeline.relations.triggers import RelationExtractor
 # Shorter sentences are labels, captions or fragments, not assertions, but for three words around a
 # trigger: on the two held-out samples of pharma train claims, 34 cited "X inhibits Y." sentences whose
 # triple no rule reads were skipped as fragments; read as statements, 18 got their right verdict, 6 the
-# opposite one, and 10 whose target the cited paper does not name got a side.
+# opposite one, and 10 whose target the cited paper does not name got a side. (Since then a cited one
+# naming a drug before its verb takes no side from the sentence model: `verifier.drug_acts`.)
 MIN_WORDS = 4
 STATEMENT = "statement"  # the claim id suffix of a sentence checked as itself
 

@@ -92,7 +92,8 @@ class Store:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        if str(path) != ":memory:":
+        self._on_disk = str(path) != ":memory:"  # a store others may share: turns at its write lock
+        if self._on_disk:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # autocommit: transactions are begun explicitly, BEGIN IMMEDIATE (`transaction`)
@@ -166,10 +167,10 @@ class Store:
                 return
             self._depth += 1
             try:
-                if str(self.path) == ":memory:":
-                    self._db.execute("BEGIN IMMEDIATE")
-                else:
+                if self._on_disk:
                     write_turns.begin(self._db, self.path, id(self), BUSY_TIMEOUT)
+                else:
+                    self._db.execute("BEGIN IMMEDIATE")
                 began = time.monotonic()
                 try:
                     yield self._db
@@ -180,7 +181,7 @@ class Store:
                 self._held += time.monotonic() - began
             finally:
                 self._depth -= 1
-        if self._held >= write_turns.TURN and write_turns.others_wait(self.path, BUSY_TIMEOUT):
+        if self._on_disk and self._held >= write_turns.TURN and write_turns.others_wait(self.path, BUSY_TIMEOUT):
             self._held = 0.0  # outside the lock: this process's threads need not wait
             time.sleep(write_turns.TURN_PAUSE)
 
