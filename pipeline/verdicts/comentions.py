@@ -239,6 +239,7 @@ class Link:
     sentence: str
     sentence_index: int
     apart: bool = False  # read from sentences naming one side each (`Apart`)
+    comention: CoMention | None = None  # the sentence's co-mention (None when read apart)
 
 
 def comentions(claimed: Relation, sentences: list[tuple[str, list[Mention]]],
@@ -304,7 +305,7 @@ def read_link(model: LinkModel, found: list[tuple[int, CoMention]], named: Apart
                                      *(record_features([c]) for _, c in found)])
     sign, direction = _direction(p)
     best = found[max(range(len(found)), key=lambda i: alone[i].get(sign, 0.0))]
-    return Link(sign, direction, 1.0 - p.get(0, 0.0), best[1].sentence, best[0])
+    return Link(sign, direction, 1.0 - p.get(0, 0.0), best[1].sentence, best[0], comention=best[1])
 
 
 def _read_apart(model: LinkModel, named: Apart) -> Link:

@@ -145,24 +145,58 @@ def induced_by_another(found: Relation, mentions: Sequence[Mention] = ()) -> boo
 # "induced", "risk"): "phenytoin treatment for neuralgia" is no indication of the psychosis after it.
 # On the two held-out samples of pharma train claims: 2 opposite verdicts became no_evidence (capecitabine
 # and "several solid tumors, including colorectal, breast and head and neck cancers"), no other changed.
+# The treatment word is near each side, not the two near each other: a list of indications may be long.
 _INDICATION = re.compile(r"\b(?:therap(?:y|ies)|treatments?|course|regimens?|prophylaxis|management)\s+(?:for|of)\s",
                          re.I)
-_CAUSE_BETWEEN = re.compile(r"induc|caus|develop|lead|result|associat|risk|increas|\bafter\b|following", re.I)
+_CAUSE_BETWEEN = re.compile(r"induc|caus|develop|lead|\bled\b|result|associat|risk|increas|\bafter\b|following", re.I)
+_NEAR = 80
 
 
-def given_for(found: Relation) -> bool:
-    """Whether the sentence names the found relation's object as what its subject is given for."""
-    subject, target = found.subject, found.object
-    between = found.sentence[subject.end:target.start]
-    return (subject.end <= target.start and len(between) <= 80 and not re.search(r"[;:]", between)
-            and bool(_INDICATION.search(between)) and not _CAUSE_BETWEEN.search(between))
+# The same, the target first: "the treatment of type 2 diabetes, ... sulfonylurea therapy", "people ...
+# with atrial fibrillation on adjusted-dose warfarin", "patients with hypertension receiving enalapril".
+_INDICATION_BEFORE = re.compile(_INDICATION.pattern + r"(?:\w+\s+){0,2}$", re.I)
+_GIVEN_AFTER = re.compile(r"\s+(?:on|receiving|taking|treated with|given)\s", re.I)
+
+
+def given_for(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> bool:
+    """Whether a sentence names the target (its span) as what the subject is given for."""
+    if subject[1] <= target[0]:
+        between = sentence[subject[1]:target[0]]
+        named = any(m.start() <= _NEAR and len(between) - m.end() <= _NEAR for m in _INDICATION.finditer(between))
+    elif target[1] <= subject[0]:
+        between = sentence[target[1]:subject[0]]
+        with_it = re.search(r"\bwith\s+$", sentence[max(0, target[0] - 6):target[0]]) and _GIVEN_AFTER.match(between)
+        named = len(between) <= _NEAR and bool(with_it or _INDICATION_BEFORE.search(sentence, max(0, target[0] - 40),
+                                                                                   target[0]))
+    else:
+        return False
+    return named and not re.search(r"[;:]", between) and not _CAUSE_BETWEEN.search(between)
+
+
+# A disease named as the cells a drug acts on ("following etoposide (ETO) treatment embryonal carcinoma
+# PA-1 cells undergo ...", "leukemic cells ... more sensitive to L-asparaginase") is where it acts, not
+# what it causes; and an effect named as what is reversed or relieved ("reversal of hyperalgesia") is
+# less of it. A reading that the subject causes or raises either takes no side; one that it lowers it
+# stands ("cisplatin killed ovarian cancer cells" says it acts against the cancer).
+_AS_CELLS = re.compile(r"(?:[\s-]+[\w()+/.-]*[A-Z0-9][\w()+/.-]*){0,2}[\s-]+(?i:cells?|cell[\s-]lines?)\b")
+_RELIEVED = re.compile(r"\b(?:reversal|reversing|relief|relieving|alleviation|amelioration|resolution|attenuation|control|"
+                       r"suppression|prevention|reduction|reductions|decrease|inhibition)\s+(?:of|in)(?:\s+the)?\s+$",
+                       re.I)
+
+
+def not_its_doing(sentence: str, subject: tuple[int, int], target: tuple[int, int], target_type: str) -> bool:
+    """Whether a sentence names its target as something a reading that the subject causes or raises it
+    cannot be about: what the subject is given for (`given_for`), a disease as the cells it acts on,
+    or what it reverses."""
+    return (given_for(sentence, subject, target) or bool(_RELIEVED.search(sentence, max(0, target[0] - 40), target[0]))
+            or (target_type == "Disease" and bool(_AS_CELLS.match(sentence, target[1]))))
 
 
 def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequence[Mention] = ()) -> str | None:
     """How one evidence relation bears on a claim, or None when it is about other things;
     RELATED when it is about a broader class than the claim, about less of a side (`lessened`), a
     negation that compares (`_NO_DIFFERENCE`), or says the subject causes what another agent induced
-    (`induced_by_another`; `mentions`: the sentence's) or what it is given for (`given_for`)."""
+    (`induced_by_another`; `mentions`: the sentence's) or what it cannot be the doing of (`not_its_doing`)."""
     scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
     if None in scopes:
         return None
@@ -170,7 +204,9 @@ def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequ
         return RELATED
     if found.negated and _NO_DIFFERENCE.search(found.sentence):
         return RELATED
-    if found.polarity > 0 and (induced_by_another(found, mentions) or given_for(found)):
+    spans = (found.subject.start, found.subject.end), (found.object.start, found.object.end)
+    if found.polarity > 0 and (induced_by_another(found, mentions) or not_its_doing(found.sentence, *spans,
+                                                                                   found.object.type)):
         return RELATED
     sign = _direction(claimed, found)
     if found.negated:  # "did not inhibit" contradicts "inhibits", says nothing of "activates"
