@@ -15,7 +15,7 @@ from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks, sentence_citations
 from pipeline.verdicts.evidence import Candidates, extract_record
-from pipeline.verdicts.reconcile import PHRASE_MATCH, side_spans, stance, verdict_for
+from pipeline.verdicts.reconcile import INDICATION, PHRASE_MATCH, side_spans, stance, verdict_for
 from pipeline.verdicts.verifier import CONCERN_WEIGHT, verify_claim
 
 
@@ -553,3 +553,25 @@ def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounde
     assert _paper(acting, record, True, [], said, None) == ({}, [])  # cited: no side
     sides, items = _paper(acting, record, False, [], replace(said, cited=False), None)  # found by search: its side
     assert sides == {"supports": pytest.approx(0.81)} and items[0].signal == "sentence"
+
+
+@pytest.mark.parametrize("sentence, verdict", [
+    ("Patients on a prolonged sertraline course for depression were studied.", "supported"),
+    ("In the treatment of depression, the place of sertraline therapy is unclear.", "supported"),
+    ("Patients with depression receiving sertraline were studied.", "supported"),
+    ("A patient given lithium therapy for depression due to sertraline therapy is described.", "no_evidence"),
+    ("Sertraline levels were measured in depression.", "no_evidence")])
+def test_a_drug_named_as_given_for_a_disease_treats_it(kb, sentence, verdict):
+    """An indication ("receiving prolonged vancomycin course for osteomyelitis"), read by no relation
+    model, is the drug treating the disease; not where a cause stands between the two ("due to")."""
+    drug, effect = kb.lookup("sertraline")[0].id, kb.lookup("depression")[0].id
+    (s, e), (o, f) = [(sentence.lower().index(n), sentence.lower().index(n) + len(n))
+                      for n in ("sertraline", "depression")]
+    mentions = [Mention(s, e, sentence[s:e], "Chemical", drug), Mention(o, f, "depression", "Disease", effect)]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {drug, effect}, [(sentence, mentions)])}
+    claimed = Relation(Mention(0, 10, "Sertraline", "Chemical", drug), "treats",
+                       Mention(18, 28, "depression", "Disease", effect), "Sertraline treats depression.", 0)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert result.verdict == verdict
+    if verdict == "supported":
+        assert result.evidence[0].relation.extractor == INDICATION
