@@ -241,8 +241,9 @@ def test_a_paper_read_both_ways_takes_the_side_its_words_say_where_it_is_the_hea
     assert verify_claim(claim, candidates, extracted, kb, None, None, model).verdict == verdict
 
 
-@pytest.mark.parametrize("sentence, verdict", [("Sertraline caused depression in two patients.", "contradicted"),
-                                               ("Patients on a sertraline course for depression.", "no_evidence")])
+@pytest.mark.parametrize("sentence, verdict", [("Sertraline raised Kir4.1 currents in two patients.", "supported"),
+                                               ("Chronic sertraline therapy for Kir4.1 disorders is common.",
+                                                "no_evidence")])
 def test_a_co_mention_read_as_the_drugs_doing_where_it_names_what_the_drug_is_given_for_takes_no_side(
         kb, sentence, verdict):
     """The link model read "receiving prolonged vancomycin course for osteomyelitis" as the drug causing
@@ -251,12 +252,12 @@ def test_a_co_mention_read_as_the_drugs_doing_where_it_names_what_the_drug_is_gi
 
     prior = DummyClassifier(strategy="prior").fit([[0]] * 20, [-1] * 1 + [0] * 1 + [1] * 18)
     model = LinkModel(prior, direction_threshold=0.8, cited_link_threshold=0.3, search_link_threshold=0.9)
-    drug, effect = kb.lookup("sertraline")[0].id, kb.lookup("depression")[0].id
-    (s, e), (o, f) = spans(sentence.lower(), "sertraline", "depression")
-    mentions = [Mention(s, e, sentence[s:e], "Chemical", drug), Mention(o, f, "depression", "Disease", effect)]
-    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {drug, effect}, [(sentence, mentions)])}
-    claimed = Relation(Mention(0, 10, "Sertraline", "Chemical", drug), "treats",
-                       Mention(18, 28, "depression", "Disease", effect), "Sertraline treats depression.", 0)
+    drug, target = kb.lookup("sertraline")[0].id, kb.lookup("KCNJ10")[0].id
+    (s, e), (o, f) = spans(sentence.lower(), "sertraline", "kir4.1")
+    mentions = [Mention(s, e, sentence[s:e], "Chemical", drug), Mention(o, f, "Kir4.1", "Gene", target)]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {drug, target}, [(sentence, mentions)])}
+    claimed = Relation(Mention(0, 10, "Sertraline", "Chemical", drug), "activates",
+                       Mention(21, 27, "Kir4.1", "Gene", target), "Sertraline activates Kir4.1.", 0)
     claim = Claim("doc", "doc:0:0", DocSentence(0, claimed.sentence, 0, 10, "", ["1"]), claimed)
     result = verify_claim(claim, Candidates([Record(uid="pmid:1", pmid="1", title=sentence)], {"pmid:1"}, False),
                           extracted, kb, None, None, model)

@@ -559,6 +559,11 @@ def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounde
     ("Patients on a prolonged sertraline course for depression were studied.", "supported"),
     ("In the treatment of depression, the place of sertraline therapy is unclear.", "supported"),
     ("Patients with depression receiving sertraline were studied.", "supported"),
+    ("Subjects with anxiety or depression, matched by age and treated with either sertraline or lithium.", "supported"),
+    ("They had been taking sertraline (50 mg; 2 months) to treat the depression.", "supported"),
+    ("A trial of sertraline and lithium in patients with depression.", "supported"),
+    ("There was more depression in subjects treated with sertraline.", "no_evidence"),
+    ("In patients with mania and depression from sertraline overdose, lithium helped.", "no_evidence"),
     ("A patient given lithium therapy for depression due to sertraline therapy is described.", "no_evidence"),
     ("Sertraline levels were measured in depression.", "no_evidence")])
 def test_a_drug_named_as_given_for_a_disease_treats_it(kb, sentence, verdict):
