@@ -159,10 +159,10 @@ _NEAR = 80
 # buprenorphine", "subjects with schizophrenia ..., matched by body mass index and treated with either
 # clozapine, olanzapine, or risperidone".
 _INDICATION_BEFORE = re.compile(_INDICATION.pattern + r"(?:\w+\s+){0,2}$", re.I)
-_GIVING = r"\b(?:on|receiving|taking|treated\s+with|given)\s+(?:either\s+)?(?:[\w()-]+,?\s+(?:or\s+|and\s+)?){0,3}$"
-_GIVEN_TO_THEM = re.compile(_GIVING, re.I)  # "with X ... on D"
-_TREATED_WITH = re.compile(r"\s+" + _GIVING.replace(r"\b(?:on|receiving|taking|treated\s+with|given)", r"treated\s+with"),
-                           re.I)  # "X treated with D", not "more X in subjects treated with D"
+_LISTED = r"\s+(?:either\s+)?(?:[\w()-]+,?\s+(?:or\s+|and\s+)?){0,3}$"  # "treated with either clozapine, "
+_GIVEN_TO_THEM = re.compile(r"\b(?:on|receiving|taking|treated\s+with|given)" + _LISTED, re.I)  # "with X ... on D"
+# "X treated with D", not "more X in those treated with D":
+_TREATED_WITH = re.compile(r"\s+treated\s+with" + _LISTED, re.I)
 
 
 def given_for(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> bool:
@@ -174,8 +174,8 @@ def given_for(sentence: str, subject: tuple[int, int], target: tuple[int, int]) 
         between = sentence[target[1]:subject[0]]
         with_them = re.search(r"\bwith\s+(?:[\w'-]+,?\s+){0,2}$", sentence[max(0, target[0] - 40):target[0]])
         given = _GIVEN_TO_THEM.search(between) if with_them else _TREATED_WITH.match(between)
-        named = len(between) <= _NEAR and bool(given
-                                               or _INDICATION_BEFORE.search(sentence, max(0, target[0] - 40), target[0]))
+        treatment_of = _INDICATION_BEFORE.search(sentence, max(0, target[0] - 40), target[0])
+        named = len(between) <= _NEAR and bool(given or treatment_of)
     else:
         return False
     return named and not re.search(r"[;:]", re.sub(r"\([^()]*\)", "", between)) and not _CAUSE_BETWEEN.search(between)
@@ -187,8 +187,8 @@ def given_for(sentence: str, subject: tuple[int, int], target: tuple[int, int]) 
 # less of it. A reading that the subject causes or raises either takes no side; one that it lowers it
 # stands ("cisplatin killed ovarian cancer cells" says it acts against the cancer).
 _AS_CELLS = re.compile(r"(?:[\s-]+[\w()+/.-]*[A-Z0-9][\w()+/.-]*){0,2}[\s-]+(?i:cells?|cell[\s-]lines?)\b")
-_RELIEVED = re.compile(r"\b(?:reversal|reversing|relief|relieving|alleviation|amelioration|resolution|attenuation|control|"
-                       r"suppression|prevention|reduction|reductions|decrease|inhibition)\s+(?:of|in)(?:\s+the)?\s+$",
+_RELIEVED = re.compile(r"\b(?:reversal|reversing|relief|relieving|alleviation|amelioration|resolution|attenuation|"
+                       r"control|suppression|prevention|reduction|reductions|decrease|inhibition)\s+(?:of|in)(?:\s+the)?\s+$",
                        re.I)
 
 
