@@ -247,7 +247,7 @@ def test_a_paper_read_both_ways_takes_the_side_its_words_say_where_it_is_the_hea
 def test_a_co_mention_read_as_the_drugs_doing_where_it_names_what_the_drug_is_given_for_takes_no_side(
         kb, sentence, verdict):
     """The link model read "receiving prolonged vancomycin course for osteomyelitis" as the drug causing
-    it; an indication, as the relations' `not_its_doing` says, is no such reading."""
+    it; an indication, as the relations' `misread` says, is no such reading."""
     from sklearn.dummy import DummyClassifier
 
     prior = DummyClassifier(strategy="prior").fit([[0]] * 20, [-1] * 1 + [0] * 1 + [1] * 18)

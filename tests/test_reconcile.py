@@ -504,14 +504,15 @@ def test_a_side_named_as_what_the_subject_is_given_for_is_not_read_as_its_doing(
         assert stance(claimed, read_activation(sentence, ids), kb) == side, sentence
 
 
-def test_what_a_causing_reading_cannot_be_about() -> None:
+def test_what_a_reading_cannot_be_about() -> None:
     """An indication in either order, a disease named as the cells a drug acts on and an effect named as
-    what is reversed are not the subject's doing; a plain causing sentence, or a cause between, is."""
-    from pipeline.verdicts.reconcile import not_its_doing
+    what is reversed are not the subject's doing; a plain causing sentence, or a cause between, is. A
+    disease that arose after the drug, or why it was stopped, is not one it lowers."""
+    from pipeline.verdicts.reconcile import misread
 
-    def read(sentence: str, subject: str, target: str, kind: str = "Disease") -> bool:
+    def read(sentence: str, subject: str, target: str, kind: str = "Disease", sign: int = 1) -> bool:
         s, t = sentence.index(subject), sentence.index(target)
-        return not_its_doing(sentence, (s, s + len(subject)), (t, t + len(target)), kind)
+        return misread(sentence, (s, s + len(subject)), (t, t + len(target)), kind, sign)
 
     assert read("Patients on prolonged vancomycin course for osteomyelitis.", "vancomycin", "osteomyelitis")
     assert read("5-FU has been the mainstay of treatment for several solid tumors, including colorectal, breast "
@@ -528,6 +529,14 @@ def test_what_a_causing_reading_cannot_be_about() -> None:
     assert not read("Phenytoin treatment for neuralgia led to psychosis.", "Phenytoin", "psychosis")
     assert not read("Patients with cough after taking captopril.", "captopril", "cough")
     assert not read("Tamoxifen raised TP53 in MCF-7 cells.", "Tamoxifen", "TP53", "Gene")  # a gene's cells are its own
+    # lowers: a disease that arose after the drug, or why it was stopped
+    assert read("A woman treated with PTU in whom pericarditis, fever, and nephritis developed.", "PTU", "fever",
+                sign=-1)
+    assert read("Ximelagatran was withdrawn because of abnormal liver function tests.", "Ximelagatran",
+                "abnormal liver function", sign=-1)
+    assert not read("Ximelagatran relieved abnormal liver function in two weeks.", "Ximelagatran",
+                    "abnormal liver function", sign=-1)
+    assert not read("Patients in whom fever developed were given PTU.", "PTU", "fever", sign=-1)
 
 
 def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounded_target() -> None:

@@ -192,19 +192,35 @@ _RELIEVED = re.compile(r"\b(?:reversal|reversing|relief|relieving|alleviation|am
                        re.I)
 
 
-def not_its_doing(sentence: str, subject: tuple[int, int], target: tuple[int, int], target_type: str) -> bool:
-    """Whether a sentence names its target as something a reading that the subject causes or raises it
-    cannot be about: what the subject is given for (`given_for`), a disease as the cells it acts on,
-    or what it reverses."""
-    return (given_for(sentence, subject, target) or bool(_RELIEVED.search(sentence, max(0, target[0] - 40), target[0]))
-            or (target_type == "Disease" and bool(_AS_CELLS.match(sentence, target[1]))))
+# A disease named as arising after the drug ("a woman ... treated with propylthiouracil in whom a syndrome
+# of pericarditis, fever, and glomerulonephritis developed") or as why it was stopped ("withdrawn because
+# of abnormal liver function tests") is no disease it treats: a reading that it lowers it takes no side.
+_AROSE_AFTER = re.compile(r"[^.;]{0,30}?\b(?:developed|occurred|appeared|emerged|ensued)\b", re.I)
+_STOPPED_FOR = re.compile(r"\b(?:withdrawn|discontinued|stopped|ceased|interrupted)\s+(?:\w+\s+){0,2}"
+                          r"(?:because\s+of|due\s+to|for)\s+(?:the\s+)?$", re.I)
+
+
+def misread(sentence: str, subject: tuple[int, int], target: tuple[int, int], target_type: str, sign: int) -> bool:
+    """Whether a reading that the subject raises (sign +1) or lowers (-1) the target cannot be what the
+    sentence says: raises, where it names the target as what the subject is given for (`given_for`), a
+    disease as the cells it acts on, or what it reverses; lowers, where a disease arose after it or is
+    why it was stopped ("AChE inhibitors developed by Eisai" is no gene arising)."""
+    if sign > 0:
+        return (given_for(sentence, subject, target) or bool(_RELIEVED.search(sentence, max(0, target[0] - 40),
+                                                                                target[0]))
+                or (target_type == "Disease" and bool(_AS_CELLS.match(sentence, target[1]))))
+    if sign < 0 and target_type == "Disease" and subject[1] <= target[0]:
+        return bool(re.search(r"\bin\s+whom\b|\bwho\s+developed\b", sentence[subject[1]:target[0]])
+                    or _AROSE_AFTER.match(sentence, target[1])
+                    or _STOPPED_FOR.search(sentence, max(0, target[0] - 60), target[0]))
+    return False
 
 
 def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequence[Mention] = ()) -> str | None:
     """How one evidence relation bears on a claim, or None when it is about other things;
     RELATED when it is about a broader class than the claim, about less of a side (`lessened`), a
     negation that compares (`_NO_DIFFERENCE`), or says the subject causes what another agent induced
-    (`induced_by_another`; `mentions`: the sentence's) or what it cannot be the doing of (`not_its_doing`)."""
+    (`induced_by_another`; `mentions`: the sentence's) or what it cannot be about (`misread`)."""
     scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
     if None in scopes:
         return None
@@ -213,8 +229,8 @@ def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequ
     if found.negated and _NO_DIFFERENCE.search(found.sentence):
         return RELATED
     spans = (found.subject.start, found.subject.end), (found.object.start, found.object.end)
-    if found.polarity > 0 and (induced_by_another(found, mentions) or not_its_doing(found.sentence, *spans,
-                                                                                   found.object.type)):
+    if (found.polarity > 0 and induced_by_another(found, mentions)
+            or misread(found.sentence, *spans, found.object.type, found.polarity)):
         return RELATED
     sign = _direction(claimed, found)
     if found.negated:  # "did not inhibit" contradicts "inhibits", says nothing of "activates"

@@ -38,7 +38,7 @@ from pipeline.entities.kb import KnowledgeBase
 from pipeline.verdicts.comentions import LinkModel, apart, comentions, link_side, read_link
 from pipeline.verdicts.evidence import LOCAL_STORE, Candidates
 from pipeline.verdicts.rationales import Judgement, SentenceModel, judge, passage
-from pipeline.verdicts.reconcile import (MIXED, members_covered, not_its_doing, paper_stance, record_evidence,
+from pipeline.verdicts.reconcile import (MIXED, members_covered, misread, paper_stance, record_evidence,
                                          side_spans, side_weights, verdict_for)
 from pipeline.verdicts.strength import assess, claim_scope, strength_note, weigh
 
@@ -79,9 +79,8 @@ def _link_item(claim: Claim, record: Record, extracted: ExtractedRecord, kb: Kno
     found = comentions(claim.relation, extracted.sentences, sides)
     named = apart(claim.relation, extracted.sentences, sides) if not found and found_by == "cited" else None
     link = read_link(links, found, named)
-    if link and link.sign > 0 and (told := link.comention) and not_its_doing(told.sentence, told.subject, told.object,
-                                                                               told.target):
-        return None  # read as the subject's doing where it cannot be (`reconcile.stance` says the same of relations)
+    if link and (told := link.comention) and misread(told.sentence, told.subject, told.object, told.target, link.sign):
+        return None  # read as what the sentence cannot say (`reconcile.stance` says the same of relations)
     side, weight = link_side(claim.relation, link, links, found_by == "cited") if link else (0, 0.0)
     if not side or weight < EVEN_ODDS:
         return None
