@@ -10,7 +10,7 @@ from pipeline.models import LINKS, current_pickle
 from pipeline.training.comentions import document_examples
 from pipeline.verdicts.comentions import (CoMention, Link, LinkModel, apart, apart_features, comention_features,
                                           comentions, link_side, read_link)
-from pipeline.verdicts.reconcile import lessened
+from pipeline.verdicts.wording import lessened
 from pipeline.verdicts.evidence import Candidates
 from pipeline.verdicts.verifier import verify_claim
 

@@ -508,7 +508,7 @@ def test_what_a_reading_cannot_be_about() -> None:
     """An indication in either order, a disease named as the cells a drug acts on and an effect named as
     what is reversed are not the subject's doing; a plain causing sentence, or a cause between, is. A
     disease that arose after the drug, or why it was stopped, is not one it lowers."""
-    from pipeline.verdicts.reconcile import misread
+    from pipeline.verdicts.wording import misread
 
     def read(sentence: str, subject: str, target: str, kind: str = "Disease", sign: int = 1) -> bool:
         s, t = sentence.index(subject), sentence.index(target)
@@ -589,3 +589,23 @@ def test_a_drug_named_as_given_for_a_disease_treats_it(kb, sentence, verdict):
     assert result.verdict == verdict
     if verdict == "supported":
         assert result.evidence[0].relation.extractor == INDICATION
+
+
+@pytest.mark.parametrize("sentence, verdict", [
+    ("Cells were given the Kir4.1 inhibitor sertraline.", "supported"),
+    ("Currents fell, but not with Kir4.1-inhibitors (fluoxetine, sertraline) or saline.", "supported"),
+    ("Sertraline, a selective Kir4.1 inhibitor, was used.", "supported"),
+    ("Sertraline (Kir4.1 agonist) was used.", "contradicted"),
+    ("Sertraline was given before Kir4.1 was measured.", "no_evidence")])
+def test_a_drug_named_by_its_role_at_a_target_acts_so_on_it(ids, kb, sentence, verdict):
+    """"The PI3K inhibitor LY294002" says what the drug does to the target whatever its clause says
+    ("but not with PI3K-inhibitors (wortmannin, LY294002)": a negation of another predicate)."""
+    (s, e), (o, f) = [(sentence.lower().index(n), sentence.lower().index(n) + len(n)) for n in ("sertraline", "kir4.1")]
+    mentions = [Mention(s, e, sentence[s:e], "Chemical", ids["sertraline"]),
+                Mention(o, f, "Kir4.1", "Gene", ids["KCNJ10"])]
+    negated = Relation(mentions[0], "inhibits", mentions[1], sentence, 0, negated=True, confidence=0.99)
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [negated] * ("not with" in sentence),
+                                           {ids["sertraline"], ids["KCNJ10"]}, [(sentence, mentions)])}
+    claimed = rel("sertraline", "inhibits", "KCNJ10", ids)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert result.verdict == verdict

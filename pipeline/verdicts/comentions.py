@@ -28,7 +28,7 @@ import numpy as np
 from pipeline.claims.vocabulary import trigger_at
 from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
 from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES
-from pipeline.verdicts.reconcile import lessened
+from pipeline.verdicts.wording import lessened
 from pipeline.verdicts.stance import directions
 
 if TYPE_CHECKING:  # scikit-learn takes 2 s to import: only where a model is fitted or loaded

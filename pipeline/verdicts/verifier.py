@@ -38,9 +38,10 @@ from pipeline.entities.kb import KnowledgeBase
 from pipeline.verdicts.comentions import LinkModel, apart, comentions, link_side, read_link
 from pipeline.verdicts.evidence import LOCAL_STORE, Candidates
 from pipeline.verdicts.rationales import Judgement, SentenceModel, judge, passage
-from pipeline.verdicts.reconcile import (MIXED, members_covered, misread, paper_stance, record_evidence,
-                                         side_spans, side_weights, verdict_for)
+from pipeline.verdicts.reconcile import (MIXED, members_covered, paper_stance, record_evidence, side_spans,
+                                         side_weights, verdict_for)
 from pipeline.verdicts.strength import assess, claim_scope, strength_note, weigh
+from pipeline.verdicts.wording import misread
 
 MIXED_SHARE = 0.25  # the weaker side's share of the weight above which a verdict is mixed
 # A relation read with less confidence than this takes no side: on the pharma claims of the train
