@@ -596,6 +596,9 @@ def test_a_drug_named_as_given_for_a_disease_treats_it(kb, sentence, verdict):
     ("Currents fell, but not with Kir4.1-inhibitors (fluoxetine, sertraline) or saline.", "supported"),
     ("Sertraline, a selective Kir4.1 inhibitor, was used.", "supported"),
     ("Sertraline (Kir4.1 agonist) was used.", "contradicted"),
+    ("Not by saline or an active site Kir4.1 inhibitor, sertraline.", "supported"),
+    ("Sertraline was found to be a potent antagonist of Kir4.1 channels.", "supported"),
+    ("Sertraline is not an inhibitor of Kir4.1.", "no_evidence"),
     ("Sertraline was given before Kir4.1 was measured.", "no_evidence")])
 def test_a_drug_named_by_its_role_at_a_target_acts_so_on_it(ids, kb, sentence, verdict):
     """"The PI3K inhibitor LY294002" says what the drug does to the target whatever its clause says

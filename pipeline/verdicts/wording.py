@@ -147,25 +147,30 @@ def compares(sentence: str) -> bool:
     return bool(_NO_DIFFERENCE.search(sentence))
 
 
-# "the PI3K inhibitor LY294002", "PI3K-inhibitors (wortmannin, LY294002)", "L-NAME (NOS inhibitor)",
-# "tamoxifen, an estrogen receptor antagonist": what the drug is, whatever the clause says it did.
-_ROLE = r"(?:inhibitor|antagonist|blocker|agonist|activator|inducer|stimulator)s?"
-_ROLE_BEFORE_DRUG = re.compile(r"[\s-]*(?:receptors?\s+)?" + _ROLE + r"\s*(?:\(\s*(?:[\w()-]+,\s*){0,3})?$", re.I)
+# "the PI3K inhibitor LY294002", "PI3K-inhibitors (wortmannin, LY294002)", "an active site thrombin
+# inhibitor, Ro46-6240", "L-NAME (NOS inhibitor)", "tamoxifen, an estrogen receptor antagonist",
+# "Dichloroallyl-lawsone was found to be a time-dependent inhibitor of ... dihydroorotate dehydrogenases":
+# what the drug is, whatever the clause says it did; not where the role is denied ("is not an inhibitor of").
+_ROLE = r"(inhibitor|antagonist|blocker|agonist|activator|inducer|stimulator)s?"
+_ROLE_BEFORE_DRUG = re.compile(r"[\s-]*(?:receptors?\s+)?" + _ROLE + r"\s*(?:,\s*|\(\s*(?:[\w()-]+,\s*){0,3})?$", re.I)
 _DRUG_BEFORE_ROLE = re.compile(r"\s*(?:\(|,\s*(?:a|an|the)\s+)(?:[\w-]+\s+){0,2}$", re.I)
-_ROLE_AFTER_TARGET = re.compile(r"[\s-]*(?:receptors?\s+)?(" + _ROLE + r")\b", re.I)
+_ROLE_AFTER_TARGET = re.compile(r"[\s-]*(?:receptors?\s+)?" + _ROLE + r"\b", re.I)
+_ROLE_OF = re.compile(r"(?:,\s*|\s+(?:is|was|are|were|as|acts?\s+as|be|being)\s+)(?:a|an|the)?\s*(?:[\w-]+\s+){0,3}?"
+                      + _ROLE + r"\s+of\s+(?:the\s+)?(?:[\w-]+\s+){0,3}$", re.I)
 
 
 def role_at(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> str | None:
     """The relation a sentence names by the subject's role at the target ("inhibits" for "the PI3K
     inhibitor LY294002", "activates" for "X, a D2 receptor agonist"), or None where it names none."""
     if target[1] <= subject[0]:
-        role = sentence[target[1]:subject[0]] if _ROLE_BEFORE_DRUG.match(sentence[target[1]:subject[0]]) else ""
-    elif subject[1] <= target[0] and _DRUG_BEFORE_ROLE.match(sentence[subject[1]:target[0]]):
-        after = _ROLE_AFTER_TARGET.match(sentence, target[1])
-        role = after.group(1) if after else ""
+        role = _ROLE_BEFORE_DRUG.match(sentence[target[1]:subject[0]])
+    elif subject[1] <= target[0]:
+        between = sentence[subject[1]:target[0]]
+        role = _DRUG_BEFORE_ROLE.match(between) and _ROLE_AFTER_TARGET.match(sentence, target[1]) \
+            or not re.search(r"\b(?:not|no|neither|nor)\b", between) and _ROLE_OF.search(between)
     else:
         return None
     if not role:
         return None
-    return "activates" if re.search(r"(?<!ant)agonist|activator|inducer|stimulator", role, re.I) else "inhibits"
-
+    raising = re.search(r"(?<!ant)agonist|activator|inducer|stimulator", role.group(1), re.I)
+    return "activates" if raising else "inhibits"
