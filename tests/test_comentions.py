@@ -156,7 +156,7 @@ def test_the_trained_model_reads_which_way_a_drug_goes(links):
 
 def test_a_cited_paper_that_names_both_sides_takes_the_side_its_words_say(links, kb):
     sertraline, kir = kb.lookup("sertraline")[0].id, kb.lookup("KCNJ10")[0].id
-    sentence = "Sertraline is a potent inhibitor of Kir4.1 channels."
+    sentence = "Sertraline potently inhibited Kir4.1 channels."
     (s, e), (o, f) = spans(sentence, "Sertraline", "Kir4.1")
     mentions = [Mention(s, e, "Sertraline", "Chemical", sertraline), Mention(o, f, "Kir4.1", "Gene", kir)]
     extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {sertraline, kir}, [(sentence, mentions)])}
