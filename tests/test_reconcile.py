@@ -15,7 +15,7 @@ from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks, sentence_citations
 from pipeline.verdicts.evidence import Candidates, extract_record
-from pipeline.verdicts.reconcile import INDICATION, PHRASE_MATCH, side_spans, stance, verdict_for
+from pipeline.verdicts.reconcile import AROSE, INDICATION, PHRASE_MATCH, side_spans, stance, verdict_for
 from pipeline.verdicts.verifier import CONCERN_WEIGHT, verify_claim
 
 
@@ -574,10 +574,15 @@ def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounde
     ("There was more depression in subjects treated with sertraline.", "no_evidence"),
     ("In patients with mania and depression from sertraline overdose, lithium helped.", "no_evidence"),
     ("A patient given lithium therapy for depression due to sertraline therapy is described.", "no_evidence"),
-    ("Sertraline levels were measured in depression.", "no_evidence")])
-def test_a_drug_named_as_given_for_a_disease_treats_it(kb, sentence, verdict):
+    ("Sertraline levels were measured in depression.", "no_evidence"),
+    ("A woman developed mania, depression and tremor 1 h after ingestion of 50 mg sertraline.", "contradicted"),
+    ("A man treated with sertraline in whom a syndrome of fever and depression developed.", "contradicted"),
+    ("No patient developed depression after sertraline.", "no_evidence")])
+def test_a_drug_named_as_given_for_a_disease_or_before_it_arose_is_read_so(kb, sentence, verdict):
     """An indication ("receiving prolonged vancomycin course for osteomyelitis"), read by no relation
-    model, is the drug treating the disease; not where a cause stands between the two ("due to")."""
+    model, is the drug treating the disease; not where a cause stands between the two ("due to"). A
+    disease that arose after the drug ("developed ... dysarthria ... 1 h after ingestion of 200 mg
+    ketoconazole"), unless denied, is the drug causing it."""
     drug, effect = kb.lookup("sertraline")[0].id, kb.lookup("depression")[0].id
     (s, e), (o, f) = [(sentence.lower().index(n), sentence.lower().index(n) + len(n))
                       for n in ("sertraline", "depression")]
@@ -587,8 +592,8 @@ def test_a_drug_named_as_given_for_a_disease_treats_it(kb, sentence, verdict):
                        Mention(18, 28, "depression", "Disease", effect), "Sertraline treats depression.", 0)
     result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
     assert result.verdict == verdict
-    if verdict == "supported":
-        assert result.evidence[0].relation.extractor == INDICATION
+    if verdict != "no_evidence":
+        assert result.evidence[0].relation.extractor == (INDICATION if verdict == "supported" else AROSE)
 
 
 @pytest.mark.parametrize("sentence, verdict", [

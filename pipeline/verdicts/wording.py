@@ -126,6 +126,33 @@ _STOPPED_FOR = re.compile(r"\b(?:withdrawn|discontinued|stopped|ceased|interrupt
                           r"(?:because\s+of|due\s+to|for)\s+(?:the\s+)?$", re.I)
 
 
+# A disease named as arising after the drug, in a case report's words: "developed weakness of extremities,
+# legs paralysis, dysarthria and tremor 1 h after ingestion of 200 mg ketoconazole", "developed a
+# constellation of dermatitis, fever ... beginning on the 17th day of a course of oral sulphasalazine",
+# "treated with propylthiouracil in whom a syndrome of pericarditis, fever ... developed". Not where the
+# clause denies it ("no patient developed").
+_DEVELOPED_BEFORE = re.compile(r"\b(?:developed|experienced|presented\s+with|suffered(?:\s+from)?)\b[^.;]{0,60}$", re.I)
+_AFTER_DRUG = re.compile(r"\b(?:after|following|during|beginning|starting|within)\b[^;]{0,60}$", re.I)
+_DENIED = re.compile(r"\b(?:no|not|none|never|without|neither|nor)\b", re.I)
+
+
+def arose_after(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> bool:
+    """Whether a sentence names a disease (the target's span) as arising after the drug (the subject's)."""
+    if target[1] <= subject[0]:
+        developed = _DEVELOPED_BEFORE.search(sentence, max(0, target[0] - 80), target[0])
+        between = sentence[target[1]:subject[0]]
+        said = bool(developed and len(between) <= 100 and _AFTER_DRUG.search(between))
+        start = developed.start() if developed else target[0]
+    elif subject[1] <= target[0]:
+        between = sentence[subject[1]:target[0]]
+        said = len(between) <= 100 and bool(re.search(r"\bin\s+whom\b|\bdeveloped\b", between)
+                                             or _AROSE_AFTER.match(sentence, target[1]))
+        start = subject[0]
+    else:
+        return False
+    return said and not _DENIED.search(sentence, max(0, start - 40), max(subject[1], target[1]))
+
+
 def misread(sentence: str, subject: tuple[int, int], target: tuple[int, int], target_type: str, sign: int) -> bool:
     """Whether a reading that the subject raises (sign +1) or lowers (-1) the target cannot be what the
     sentence says: raises, where it names the target as what the subject is given for (`given_for`), a
