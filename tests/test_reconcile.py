@@ -577,6 +577,8 @@ def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounde
     ("Sertraline levels were measured in depression.", "no_evidence"),
     ("A woman developed mania, depression and tremor 1 h after ingestion of 50 mg sertraline.", "contradicted"),
     ("A man treated with sertraline in whom a syndrome of fever and depression developed.", "contradicted"),
+    ("Sertraline, a drug once used widely in the old and the young, was withdrawn because of depression.",
+     "contradicted"),
     ("No patient developed depression after sertraline.", "no_evidence")])
 def test_a_drug_named_as_given_for_a_disease_or_before_it_arose_is_read_so(kb, sentence, verdict):
     """An indication ("receiving prolonged vancomycin course for osteomyelitis"), read by no relation

@@ -129,8 +129,9 @@ _STOPPED_FOR = re.compile(r"\b(?:withdrawn|discontinued|stopped|ceased|interrupt
 # A disease named as arising after the drug, in a case report's words: "developed weakness of extremities,
 # legs paralysis, dysarthria and tremor 1 h after ingestion of 200 mg ketoconazole", "developed a
 # constellation of dermatitis, fever ... beginning on the 17th day of a course of oral sulphasalazine",
-# "treated with propylthiouracil in whom a syndrome of pericarditis, fever ... developed". Not where the
-# clause denies it ("no patient developed").
+# "treated with propylthiouracil in whom a syndrome of pericarditis, fever ... developed", "Ximelagatran
+# ... has been recently withdrawn because of abnormal liver function tests". Not where the clause denies
+# it ("no patient developed").
 _DEVELOPED_BEFORE = re.compile(r"\b(?:developed|experienced|presented\s+with|suffered(?:\s+from)?)\b[^.;]{0,60}$", re.I)
 _AFTER_DRUG = re.compile(r"\b(?:after|following|during|beginning|starting|within)\b[^;]{0,60}$", re.I)
 _DENIED = re.compile(r"\b(?:no|not|none|never|without|neither|nor)\b", re.I)
@@ -145,8 +146,8 @@ def arose_after(sentence: str, subject: tuple[int, int], target: tuple[int, int]
         start = developed.start() if developed else target[0]
     elif subject[1] <= target[0]:
         between = sentence[subject[1]:target[0]]
-        said = len(between) <= 100 and bool(re.search(r"\bin\s+whom\b|\bdeveloped\b", between)
-                                             or _AROSE_AFTER.match(sentence, target[1]))
+        arose = re.search(r"\bin\s+whom\b|\bdeveloped\b", between) or _AROSE_AFTER.match(sentence, target[1])
+        said = bool(len(between) <= 100 and arose or _STOPPED_FOR.search(sentence, max(0, target[0] - 60), target[0]))
         start = subject[0]
     else:
         return False
