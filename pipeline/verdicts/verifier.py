@@ -145,8 +145,10 @@ def drug_acts(claim: Claim) -> bool:
     paper does not relate the two; those with a first word no concept grounds, 5 right, 5 opposite and
     a side on 1 of 2 whose paper does not relate the two."""
     text = claim.sentence.text
-    first = re.match(r"\s*\S+", text)  # a name no concept grounds ("PGE(2) activates aromatase [85].")
-    for end in [m.end for m in claim.entities if m.type == "Chemical"] + [first.end()] * bool(first):
+    ends = [m.end for m in claim.entities if m.type == "Chemical"]
+    if first := re.match(r"\s*\S+", text):  # a name no concept grounds ("PGE(2) activates aromatase [85].")
+        ends.append(first.end())
+    for end in ends:
         word = _NEXT_WORD.match(text, end)
         if word and not is_nominal(word.group(1)) and trigger_at(text, *word.span(1)):
             return True
