@@ -14,6 +14,7 @@ in which species, of which kind, from which years.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -220,16 +221,25 @@ def worded(claimed: Relation, extracted: ExtractedRecord, kb: KnowledgeBase) -> 
     for index, (sentence, mentions) in enumerate(extracted.sentences):
         subjects = side_spans(claimed.subject, sentence, mentions, kb)
         objects = side_spans(claimed.object, sentence, mentions, kb) if subjects else []
-        for s, o in ((s, o) for s in subjects for o in objects):
-            spans = (s.start, s.end), (o.start, o.end)
-            read = (((relation, ROLE) if (relation := role_at(sentence, *spans)) else None)
-                    or (disease and given_for(sentence, *spans) and ("treats", INDICATION))
-                    or (disease and arose_after(sentence, *spans) and ("causes", AROSE)))
+        for s, o in itertools.product(subjects, objects):
+            read = _read_words(sentence, (s.start, s.end), (o.start, o.end), disease)
             if read:
                 found.append(Relation(s, read[0], o, sentence, index, hedged=bool(HEDGE_CUES.search(sentence)),
                                       confidence=WORDING_CONFIDENCE, extractor=read[1]))
                 break
     return found
+
+
+def _read_words(sentence: str, subject: tuple[int, int], target: tuple[int, int],
+                disease: bool) -> tuple[str, str] | None:
+    """(relation, extractor) that a sentence's words say of a subject and target, or None."""
+    if relation := role_at(sentence, subject, target):
+        return relation, ROLE
+    if disease and given_for(sentence, subject, target):
+        return "treats", INDICATION
+    if disease and arose_after(sentence, subject, target):
+        return "causes", AROSE
+    return None
 
 
 def record_evidence(claim: Claim, record: Record, extracted: ExtractedRecord, kb: KnowledgeBase) -> list[EvidenceItem]:

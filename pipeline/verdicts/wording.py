@@ -118,23 +118,24 @@ _RELIEVED = re.compile(r"\b(?:reversal|reversing|relief|relieving|alleviation|am
                        re.I)
 
 
-# A disease named as arising after the drug ("a woman ... treated with propylthiouracil in whom a syndrome
-# of pericarditis, fever, and glomerulonephritis developed") or as why it was stopped ("withdrawn because
-# of abnormal liver function tests") is no disease it treats: a reading that it lowers it takes no side.
-_AROSE_AFTER = re.compile(r"[^.;]{0,30}?\b(?:developed|occurred|appeared|emerged|ensued)\b", re.I)
-_STOPPED_FOR = re.compile(r"\b(?:withdrawn|discontinued|stopped|ceased|interrupted)\s+(?:\w+\s+){0,2}"
-                          r"(?:because\s+of|due\s+to|for)\s+(?:the\s+)?$", re.I)
-
-
 # A disease named as arising after the drug, in a case report's words: "developed weakness of extremities,
 # legs paralysis, dysarthria and tremor 1 h after ingestion of 200 mg ketoconazole", "developed a
 # constellation of dermatitis, fever ... beginning on the 17th day of a course of oral sulphasalazine",
-# "treated with propylthiouracil in whom a syndrome of pericarditis, fever ... developed", "Ximelagatran
-# ... has been recently withdrawn because of abnormal liver function tests". Not where the clause denies
-# it ("no patient developed").
+# "treated with propylthiouracil in whom a syndrome of pericarditis, fever ... developed", or as why the
+# drug was stopped: "Ximelagatran ... has been recently withdrawn because of abnormal liver function tests".
+# The drug causes it (`arose_after`, not where the clause denies it: "no patient developed"), and a reading
+# that the drug lowers it takes no side (`misread`).
+_AROSE_AFTER = re.compile(r"[^.;]{0,30}?\b(?:developed|occurred|appeared|emerged|ensued)\b", re.I)
+_STOPPED_FOR = re.compile(r"\b(?:withdrawn|discontinued|stopped|ceased|interrupted)\s+(?:\w+\s+){0,2}"
+                          r"(?:because\s+of|due\s+to|for)\s+(?:the\s+)?$", re.I)
 _DEVELOPED_BEFORE = re.compile(r"\b(?:developed|experienced|presented\s+with|suffered(?:\s+from)?)\b[^.;]{0,60}$", re.I)
 _AFTER_DRUG = re.compile(r"\b(?:after|following|during|beginning|starting|within)\b[^;]{0,60}$", re.I)
 _DENIED = re.compile(r"\b(?:no|not|none|never|without|neither|nor)\b", re.I)
+
+
+def _stopped_for(sentence: str, target: tuple[int, int]) -> bool:
+    """Whether a sentence names the target as why a drug was stopped ("withdrawn because of")."""
+    return bool(_STOPPED_FOR.search(sentence, max(0, target[0] - 60), target[0]))
 
 
 def arose_after(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> bool:
@@ -147,7 +148,7 @@ def arose_after(sentence: str, subject: tuple[int, int], target: tuple[int, int]
     elif subject[1] <= target[0]:
         between = sentence[subject[1]:target[0]]
         arose = re.search(r"\bin\s+whom\b|\bdeveloped\b", between) or _AROSE_AFTER.match(sentence, target[1])
-        said = bool(len(between) <= 100 and arose or _STOPPED_FOR.search(sentence, max(0, target[0] - 60), target[0]))
+        said = bool(len(between) <= 100 and arose) or _stopped_for(sentence, target)
         start = subject[0]
     else:
         return False
@@ -165,8 +166,7 @@ def misread(sentence: str, subject: tuple[int, int], target: tuple[int, int], ta
                 or (target_type == "Disease" and bool(_AS_CELLS.match(sentence, target[1]))))
     if sign < 0 and target_type == "Disease" and subject[1] <= target[0]:
         return bool(re.search(r"\bin\s+whom\b|\bwho\s+developed\b", sentence[subject[1]:target[0]])
-                    or _AROSE_AFTER.match(sentence, target[1])
-                    or _STOPPED_FOR.search(sentence, max(0, target[0] - 60), target[0]))
+                    or _AROSE_AFTER.match(sentence, target[1]) or _stopped_for(sentence, target))
     return False
 
 
