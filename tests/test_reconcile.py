@@ -15,7 +15,8 @@ from pipeline.records.pubmed import parse_pubmed_xml
 from pipeline.relations.triggers import TriggerExtractor
 from pipeline.verdicts.citations import CHECKS, citation_checks, sentence_citations
 from pipeline.verdicts.evidence import Candidates, extract_record
-from pipeline.verdicts.reconcile import AROSE, INDICATION, PHRASE_MATCH, side_spans, stance, verdict_for
+from pipeline.verdicts.reconcile import (ACTION, AROSE, INDICATION, PHRASE_MATCH, grounded, side_spans, stance,
+                                         verdict_for)
 from pipeline.verdicts.verifier import CONCERN_WEIGHT, verify_claim
 
 
@@ -619,3 +620,65 @@ def test_a_drug_named_by_its_role_at_a_target_acts_so_on_it(ids, kb, sentence, v
     claimed = rel("sertraline", "inhibits", "KCNJ10", ids)
     result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
     assert result.verdict == verdict
+
+
+@pytest.mark.parametrize("sentence, verdict", [
+    ("Inhibition of Kir4.1, Kir5.1 and Kir2.1 channels by sertraline was dependent on pH.", "supported"),
+    ("Sertraline induces a marked loss of Kir4.1 in astrocytes.", "supported"),
+    ("The sertraline-induced decrease in Kir4.1 was reversible.", "supported"),
+    ("Sertraline block of Kir4.1 currents was studied.", "supported"),
+    ("The expression of Kir4.1 was significantly decreased by in vivo application of sertraline.", "supported"),
+    ("Activation of Kir4.1 by sertraline was seen in two cells.", "contradicted"),
+    ("Sertraline did not induce loss of Kir4.1.", "no_evidence"),
+    ("Sertraline prevented Kir4.1 degradation.", "no_evidence"),
+    ("The fluoxetine-induced activation of Kir4.1 was blocked by sertraline.", "supported")])
+def test_an_action_named_by_a_noun_or_a_passive_verb_is_the_drugs(ids, kb, sentence, verdict):
+    """"Inhibition of epsilon1/zeta1 ... channels by meperidine", "Isoproterenol induces primary loss of
+    dystrophin", "was significantly decreased by in vivo application of antisense oligonucleotides": the
+    noun or verb says what the drug does to the target; not where denied, nor of less of the target."""
+    lower = sentence.lower()
+    (s, e), (o, f) = [(lower.index(n), lower.index(n) + len(n)) for n in ("sertraline", "kir4.1")]
+    mentions = [Mention(s, e, sentence[s:e], "Chemical", ids["sertraline"]),
+                Mention(o, f, "Kir4.1", "Gene", ids["KCNJ10"])]
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {ids["sertraline"], ids["KCNJ10"]}, [(sentence, mentions)])}
+    claimed = rel("sertraline", "inhibits", "KCNJ10", ids)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert result.verdict == verdict
+    if verdict != "no_evidence":
+        assert result.evidence[0].relation.extractor == ACTION
+
+
+@pytest.mark.parametrize("claimed, named, bears", [
+    ("muscle rigidity", "masseter muscle rigidity", True),
+    ("oligonucleotides", "antisense oligonucleotides", True),
+    ("blood pressure", "low blood pressure", False),  # how much of it, not which kind
+    ("muscle rigidity", "rigidity", False),  # broader
+    ("MRP2", "MRP2-ATPase", False)])
+def test_the_claims_words_with_words_of_kind_before_them_name_a_narrower_concept(kb, claimed, named, bears):
+    """Whatever the linkers made of them ("muscle rigidity": Muscle Rigidity, "masseter muscle rigidity":
+    Trismus), evidence about a kind of the claim's concept speaks for it, as a member's does."""
+    sentence = f"Sertraline causes {named}."
+    drug = kb.lookup("sertraline")[0].id
+    subject = Mention(0, 10, "Sertraline", "Chemical", drug)
+    found = Relation(subject, "causes", Mention(18, 18 + len(named), named, "Disease", "MESH:D000001"), sentence, 0,
+                     confidence=0.9)
+    claimed_rel = Relation(subject, "causes", Mention(18, 18 + len(claimed), claimed, "Disease", "MESH:D000002"),
+                           f"Sertraline causes {claimed}.", 0)
+    assert (stance(claimed_rel, found, kb) is not None) == bears
+
+
+def test_a_side_the_kb_cannot_link_is_matched_as_the_record_links_it(kb):
+    """"thymidylate synthase" (the KB names it "thymidylate synthetase") in a claim, and a record that
+    defines "thymidylate synthase (TS)" and links "TS": the record's reading of TS is about the claim's side."""
+    sentence = "5-FU inhibits DNA synthesis via inhibition of thymidylate synthase (TS)."
+    drug = Mention(0, 4, "5-FU", "Chemical", "DrugBank:DB00544")
+    ts = Mention(sentence.index("TS"), sentence.index("TS") + 2, "TS", "Gene", "HGNC:12441")
+    found = Relation(drug, "inhibits", ts, sentence, 0, confidence=0.8)
+    extracted = ExtractedRecord("pmid:1", [found], {drug.id, ts.id}, [(sentence, [drug, ts])])
+    text = "5-Fluorouracil inhibits thymidylate synthase."
+    claimed = Relation(Mention(0, 14, "5-Fluorouracil", "Chemical", drug.id), "inhibits",
+                       Mention(24, 44, "thymidylate synthase", ""), text, 0)
+    assert grounded(claim_of(claimed), extracted).relation.object.id == "HGNC:12441"
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)],
+                             {"pmid:1": extracted}, kb)
+    assert result.verdict == "supported"

@@ -18,13 +18,15 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 
 from pipeline.claims.vocabulary import trigger_at
 from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, EvidenceItem, ExtractedRecord, Mention, Record,
                                 Relation)
 from pipeline.entities.kb import KnowledgeBase, normalize_name
 from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES
-from pipeline.verdicts.wording import arose_after, compares, given_for, induced_by_another, lessened, misread, role_at
+from pipeline.verdicts.wording import (acted_on, arose_after, compares, given_for, induced_by_another, lessened,
+                                      misread, role_at)
 
 MIXED = "mixed"  # a paper's stance (paper_stance) when its sentences take both sides
 PAPER_MIXED_SHARE = 0.3
@@ -46,7 +48,7 @@ def _scope(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> in
     terms in context ("DOX" after "doxorubicin (DOX)", "TMA" after "thrombotic microangiopathy"),
     where a one-sentence claim citing it has no context to read "DOX" or "TMA" by. A name that carries
     its abbreviation ("peroxisome proliferator-activated receptor (PPAR)") is the name without it."""
-    if _bare_name(claim_side.text) == _bare_name(evidence_side.text):
+    if _bare_name(claim_side.text) == _bare_name(evidence_side.text) or _named_narrower(claim_side, evidence_side):
         return NARROWER_OR_SAME
     if not claim_side.id or not evidence_side.id:
         return NARROWER_OR_SAME if claim_side.key == evidence_side.key else None
@@ -56,6 +58,23 @@ def _scope(claim_side: Mention, evidence_side: Mention, kb: KnowledgeBase) -> in
 
 
 _BRACKETED = re.compile(r"\s+\([^()]*\)\s*$")
+
+
+# Words before a claim side's name that say how much of it there is, not which kind of it: "low blood
+# pressure" is no kind of "blood pressure".
+_AMOUNT_WORDS = re.compile(r"low|lower|high|higher|increased|decreased|reduced|elevated|impaired|enhanced|excess|"
+                           r"excessive|loss|lack|deficient|abnormal|altered|poor|less|more|total", re.I)
+
+
+def _named_narrower(claim_side: Mention, evidence_side: Mention) -> bool:
+    """Whether the evidence names the claim side's words with words of kind before them, a narrower
+    concept whatever the linkers made of the two ("masseter muscle rigidity" for "muscle rigidity",
+    "antisense oligonucleotides" for "oligonucleotides")."""
+    claimed, named = (" ".join((_BRACKETED.sub("", side.text) or side.text).lower().split())
+                      for side in (claim_side, evidence_side))
+    if claim_side.type != evidence_side.type or len(claimed) < 4 or not named.endswith(" " + claimed):
+        return False
+    return not any(_AMOUNT_WORDS.fullmatch(word) for word in named[:-len(claimed)].split())
 
 
 def _bare_name(text: str) -> str:
@@ -97,7 +116,8 @@ def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequ
     scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
     if None in scopes:
         return None
-    if BROADER in scopes or any(lessened(found.sentence, m.start, m.end) for m in (found.subject, found.object)):
+    read = (found.subject,) if found.extractor == ACTION else (found.subject, found.object)  # "loss of" read in
+    if BROADER in scopes or any(lessened(found.sentence, m.start, m.end) for m in read):
         return RELATED
     if found.negated and compares(found.sentence):
         return RELATED
@@ -199,7 +219,7 @@ def phrase_relations(claimed: Relation, extracted: ExtractedRecord, kb: Knowledg
 
 # Relation.extractor of a reading from the words (`worded`): a drug named as given for a disease
 # (`given_for`), a disease named as arising after it (`arose_after`), a drug named by its role at a target.
-INDICATION, AROSE, ROLE = "indication", "arose-after", "role"
+INDICATION, AROSE, ROLE, ACTION = "indication", "arose-after", "role", "action"
 # The confidence of a reading from the words: a stated prior, not a fitted one, above EVEN_ODDS (such a
 # reading alone takes a side) and below the relation models' sure readings. On the two held-out samples of
 # pharma train claims, of the 66 papers so read for a true or flipped claim, 64 agreed with the gold
@@ -235,6 +255,8 @@ def _read_words(sentence: str, subject: tuple[int, int], target: tuple[int, int]
     """(relation, extractor) that a sentence's words say of a subject and target, or None."""
     if relation := role_at(sentence, subject, target):
         return relation, ROLE
+    if relation := acted_on(sentence, subject, target):
+        return relation, ACTION
     if disease and given_for(sentence, subject, target):
         return "treats", INDICATION
     if disease and arose_after(sentence, subject, target):
@@ -242,18 +264,43 @@ def _read_words(sentence: str, subject: tuple[int, int], target: tuple[int, int]
     return None
 
 
+def grounded(claim: Claim, extracted: ExtractedRecord) -> Claim:
+    """The claim with each side the KB could not link given the id the record's linker gave the same
+    words, or the abbreviation the record defines for them ("thymidylate synthase (TS)": the KB names it
+    "thymidylate synthetase", and the record's linker read "TS" in context): the same words are the same
+    concept (`_scope`). A side the claim's tagger gave no type (a noun phrase of its own) takes the record's."""
+    rel = claim.relation
+    if rel is None or (rel.subject.id and rel.object.id):
+        return claim
+
+    def linked(side: Mention) -> Mention:
+        if side.id:
+            return side
+        name, defined = _bare_name(side.text), re.compile(rf"{re.escape(side.text)}\s*\(\s*$", re.I)
+        ids = Counter((m.id, m.type) for sentence, mentions in extracted.sentences for m in mentions
+                      if m.id and m.type == (side.type or m.type) and (_bare_name(m.text) == name
+                                                            or defined.search(sentence, 0, m.start)))
+        if not ids:
+            return side
+        id_, type_ = ids.most_common(1)[0][0]
+        return replace(side, id=id_, type=type_)
+    return replace(claim, relation=replace(rel, subject=linked(rel.subject), object=linked(rel.object)))
+
+
 def record_evidence(claim: Claim, record: Record, extracted: ExtractedRecord, kb: KnowledgeBase) -> list[EvidenceItem]:
     """What one record's relations say about a triple claim, best first (nothing for a statement).
     Where the relation models cannot read the claim's pair, the sentences naming both are read by
     their words (`phrase_relations`): a side the KB lacks, or two chemicals (the models read a
     chemical with a gene or a disease; "Rivastigmine also inhibits BuChE" names an enzyme that the
-    vocabulary holds as a drug)."""
-    rel = claim.relation
-    if rel is None:
+    vocabulary holds as a drug). The claim's sides the KB could not link are matched as the record links
+    them (`grounded`), and read by their words as well."""
+    if claim.relation is None:
         return []
+    rel = grounded(claim, extracted).relation
     candidates = extracted.relations
-    if not rel.subject.id or not rel.object.id or rel.subject.type == rel.object.type == "Chemical":
-        candidates = candidates + phrase_relations(rel, extracted, kb)
+    unlinked = not claim.relation.subject.id or not claim.relation.object.id
+    if unlinked or rel.subject.type == rel.object.type == "Chemical":
+        candidates = candidates + phrase_relations(claim.relation, extracted, kb)
     words = worded(rel, extracted, kb)
     by_role = {found.sentence_index for found in words if found.extractor == ROLE}  # a negation there is another's
     candidates = [found for found in candidates if not (found.negated and found.sentence_index in by_role)] + words

@@ -38,7 +38,7 @@ from pipeline.entities.kb import KnowledgeBase
 from pipeline.verdicts.comentions import LinkModel, apart, comentions, link_side, read_link
 from pipeline.verdicts.evidence import LOCAL_STORE, Candidates
 from pipeline.verdicts.rationales import Judgement, SentenceModel, judge, passage
-from pipeline.verdicts.reconcile import (MIXED, members_covered, paper_stance, record_evidence, side_spans,
+from pipeline.verdicts.reconcile import (MIXED, grounded, members_covered, paper_stance, record_evidence, side_spans,
                                          side_weights, verdict_for)
 from pipeline.verdicts.strength import assess, claim_scope, strength_note, weigh
 from pipeline.verdicts.wording import misread
@@ -179,11 +179,12 @@ def verify_claim(claim: Claim, candidates: Candidates, extracted: dict[str, Extr
     scope = claim_scope(claim)
     for record in checked:
         found_by = "cited" if record.uid in candidates.cited else "search"
-        structured = [replace(i, found_by=found_by) for i in record_evidence(claim, record, extracted[record.uid], kb)]
-        linked = _link_item(claim, record, extracted[record.uid], kb, links, found_by) \
+        read = extracted[record.uid]
+        structured = [replace(i, found_by=found_by) for i in record_evidence(claim, record, read, kb)]
+        linked = _link_item(grounded(claim, read), record, read, kb, links, found_by) \
             if links is not None and claim.relation is not None else None
         sides, items = _paper(claim, record, found_by == "cited", structured, judgements.get(record.uid), linked)
-        strength = weigh(assess(record, extracted[record.uid]), scope)
+        strength = weigh(assess(record, read), scope)
         evidence.extend(replace(i, strength=strength) for i in items)
         if record.status in (*NOT_COUNTED, CONCERN):
             standing.update((record.status, side) for side in sides)

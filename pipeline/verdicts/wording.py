@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from pipeline.claims.vocabulary import trigger_at
 from pipeline.datatypes import Mention, Relation
 
 
@@ -202,3 +203,42 @@ def role_at(sentence: str, subject: tuple[int, int], target: tuple[int, int]) ->
         return None
     raising = re.search(r"(?<!ant)agonist|activator|inducer|stimulator", role.group(1), re.I)
     return "activates" if raising else "inhibits"
+
+
+# An action named by a noun, with the drug as its agent: "Inhibition of epsilon1/zeta1, ... channels by
+# meperidine", "isoproterenol-induced loss of dystrophin", "Isoproterenol induces primary loss of dystrophin",
+# "Flecainide block of Na(+) current"; or by a passive verb: "the expression of each alpha1-adrenoceptor was
+# significantly decreased by in vivo application of antisense oligonucleotides". The noun or verb says the
+# relation ("loss": decreases); not where the clause denies it, nor of less of the target ("inhibits elastin
+# degradation" says elastin is kept).
+_ACTION_OF = re.compile(r"\b([\w-]+)\s+(?:of|in)\s+(?:the\s+)?(?:[\w()+/.,-]+\s+){0,2}$", re.I)
+_BY_DRUG = re.compile(r"(?:(?!\b(?:was|were|is|are|been|be)\b)[^;]){0,80}?\bby\s+(?:[\w()-]+\s+){0,4}$", re.I)
+_DRUG_ACTS = re.compile(r"(?:\s*\([^()]*\))?(?:(?:[\s-]+(?:induced|evoked|elicited|mediated|caused|dependent)"
+                        r"|\s+(?:\w+ly\s+)?(?:induc|caus|produc|elicit|evok|trigger|provok)\w*"
+                        r"|\s+(?:results?|resulted|leads?|led)\s+(?:in|to))\s+(?:a|an|the)?\s*(?:[\w-]+\s+){0,2}"
+                        r"|\s+)$", re.I)
+_PASSIVE_BY = re.compile(r"\s+(?:\([^()]*\)\s+)?(?:was|were|is|are|been|being)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\s+"
+                         r"(?:\w+ly\s+)?by\s+(?:[\w()-]+\s+){0,4}$", re.I)
+_NOT = re.compile(r"\b(?:not|no|never|neither|nor|without|failed|unable)\b")
+
+
+def acted_on(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> str | None:
+    """The relation a sentence names by an action noun or a passive verb with the subject as its agent
+    and the target as what it acts on, or None where it names none."""
+    if _LESS_AFTER.match(sentence, target[1]) or lessened(sentence, *subject):
+        return None
+    action = _ACTION_OF.search(sentence, max(0, target[0] - 60), target[0])
+    word: tuple[int, int] | None = None
+    if subject[1] <= target[0] and action and action.start(1) >= subject[1]:
+        if _DRUG_ACTS.fullmatch(sentence, subject[1], action.start(1)):
+            word = action.span(1)
+    elif target[1] <= subject[0]:
+        if passive := _PASSIVE_BY.fullmatch(sentence, target[1], subject[0]):
+            word = passive.span(1)
+        elif action and _BY_DRUG.fullmatch(sentence, target[1], subject[0]):
+            word = action.span(1)
+    found = trigger_at(sentence, *word) if word else None
+    start, end = min(subject[0], target[0], word[0]) if word else 0, max(subject[1], target[1])
+    if found is None or _NOT.search(sentence, max(0, start - 30), end):
+        return None
+    return found[0]
