@@ -682,3 +682,22 @@ def test_a_side_the_kb_cannot_link_is_matched_as_the_record_links_it(kb):
     result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)],
                              {"pmid:1": extracted}, kb)
     assert result.verdict == "supported"
+
+
+@pytest.mark.parametrize("sentence, read, bears", [
+    ("Sertraline did reduce movement but increased tremor and depression.", "treats", False),
+    ("Sertraline decreased activity and increased irritability and depression.", "treats", False),
+    ("Sertraline reduced movement and depression.", "treats", True),
+    ("Sertraline inhibits the production of depression markers.", "treats", True),  # a noun, no verb of its own
+    ("Sertraline reduced the fluoxetine-induced increase in depression.", "treats", True)])
+def test_a_reading_against_the_verb_next_to_the_target_takes_no_side(kb, sentence, read, bears):
+    """Where the drug's verbs turn, the one next to the target says what it does to it ("Fentanyl did
+    reduce minor intraoperative movement but ... increased respiratory depression, hypotension and
+    bradycardia"): a relation model's reading the other way takes no side."""
+    drug, effect = kb.lookup("sertraline")[0].id, kb.lookup("depression")[0].id
+    start = sentence.index("depression")
+    subject, target = Mention(0, 10, "Sertraline", "Chemical", drug), Mention(start, start + 10, "depression",
+                                                                             "Disease", effect)
+    claimed = Relation(subject, "treats", replace(target, start=18, end=28), "Sertraline treats depression.", 0)
+    found = Relation(subject, read, target, sentence, 0, confidence=0.8)
+    assert (stance(claimed, found, kb) == "supports") == bears

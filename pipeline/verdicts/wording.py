@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pipeline.claims.vocabulary import trigger_at
-from pipeline.datatypes import Mention, Relation
+from pipeline.claims.vocabulary import is_nominal, trigger_at
+from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
 
 
 # Words saying that a sentence speaks of less of a side, not of the side: "low folate intake",
@@ -156,11 +156,35 @@ def arose_after(sentence: str, subject: tuple[int, int], target: tuple[int, int]
     return said and not _DENIED.search(sentence, max(0, start - 40), max(subject[1], target[1]))
 
 
+_WORD = re.compile(r"(?<![\w-])\w+(?![\w-])")  # a word not part of a hyphenated one ("phenylephrine-induced")
+_JOINED = re.compile(r"(?:\b(?:and|but|or|yet|then|also|by)|,)\s+(?:\w+ly\s+)?$")  # the drug's next verb, no other's
+
+
+def _nearer_verb_says_otherwise(sentence: str, subject: tuple[int, int], target: tuple[int, int], sign: int) -> bool:
+    """Whether the drug's verbs before the target turn, and the one next to it says the other way than a
+    reading: "Fentanyl did reduce minor intraoperative movement but ... increased respiratory depression,
+    hypotension and bradycardia" is no reading that fentanyl lowers bradycardia. Nouns ("inhibits the
+    production of"), "increase in", another agent's "-induced" and a verb after another agent's name
+    ("Sertraline inhibited and melittin activated PLA(2)") are no verbs of the drug; "by enhancing" is."""
+    if not subject[1] <= target[0] or ";" in sentence[subject[1]:target[0]]:
+        return False
+    verbs = [(word.start(), said) for word in _WORD.finditer(sentence, subject[1], target[0])
+             if not is_nominal(word.group()) and not re.match(r"\s+(?:of|in)\b", sentence[word.end():])
+             and (found := trigger_at(sentence, *word.span())) and (said := RELATION_POLARITY.get(found[0], 0))]
+    if len({said for _, said in verbs}) < 2:
+        return False
+    last, said = verbs[-1]
+    return said == -sign and bool(_JOINED.search(sentence, 0, last))
+
+
 def misread(sentence: str, subject: tuple[int, int], target: tuple[int, int], target_type: str, sign: int) -> bool:
     """Whether a reading that the subject raises (sign +1) or lowers (-1) the target cannot be what the
     sentence says: raises, where it names the target as what the subject is given for (`given_for`), a
     disease as the cells it acts on, or what it reverses; lowers, where a disease arose after it or is
-    why it was stopped ("AChE inhibitors developed by Eisai" is no gene arising)."""
+    why it was stopped ("AChE inhibitors developed by Eisai" is no gene arising); either, where the drug's
+    verbs turn and the one next to the target says the other way (`_nearer_verb_says_otherwise`)."""
+    if sign and _nearer_verb_says_otherwise(sentence, subject, target, sign):
+        return True
     if sign > 0:
         return (given_for(sentence, subject, target) or bool(_RELIEVED.search(sentence, max(0, target[0] - 40),
                                                                                 target[0]))
