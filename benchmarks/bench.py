@@ -178,9 +178,21 @@ def measure(parts: dict[str, Callable[[], Part]], quick: bool, argv: list[str]) 
 
 
 def machine() -> dict:
-    return {"cores": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    return {"cores": os.cpu_count(), "cpu": cpu_model(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1), "platform": platform.platform(),
             "python": platform.python_version()}
+
+
+def cpu_model() -> str:
+    """The processor's name: builds on one kind of processor give the same models byte for byte
+    (`reproducibility.py`), and builds on two kinds have differed (README, "Pharmacology claims")."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    return next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                platform.processor())
 
 
 def derive_first_demo(figures: dict[str, float | None], missing: dict[str, str], quick: bool) -> None:

@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from pipeline.config import Settings
 from pipeline.records.ratelimit import RATE_WITHOUT_KEY, RATE_WITH_KEY, RateLimiter, limiter_for
 
@@ -92,3 +94,28 @@ def test_limiter_for_settings(tmp_path: Path) -> None:
     assert plain.path.parent == tmp_path and plain.path != keyed.path
     assert "SECRETKEY123" not in str(keyed.path)
     assert limiter_for(Settings(data=tmp_path)) is plain
+
+
+def test_a_request_that_timed_out_takes_a_second_token(tmp_path: Path, monkeypatch) -> None:
+    """A request given up on may still reach NCBI and count there, next to its retry: it holds a second
+    token from when it timed out; a request refused at once (no timeout) holds one."""
+    import urllib.error
+    import urllib.request
+
+    from pipeline.records import routing
+
+    limiter = RateLimiter(tmp_path / "t.state", 3)
+    token = routing.route.set(routing.Route("http://127.0.0.1:9/", limiter, 0.1, ""))
+    try:
+        for error, tokens in ((TimeoutError("timed out"), 2), (urllib.error.URLError(TimeoutError()), 2),
+                              (urllib.error.URLError(ConnectionRefusedError()), 1)):
+            (tmp_path / "t.state").write_text("")
+
+            def fail(*args, error=error, **kwargs):
+                raise error
+            monkeypatch.setattr(routing, "_original_urlopen", fail)
+            with pytest.raises((TimeoutError, urllib.error.URLError)):
+                routing._routed_urlopen(urllib.request.Request(routing.DEFAULT_EUTILS_URL + "esearch.fcgi"))
+            assert len((tmp_path / "t.state").read_text().split()) == tokens
+    finally:
+        routing.route.reset(token)

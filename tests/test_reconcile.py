@@ -574,16 +574,20 @@ def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounde
     ("A trial of sertraline and lithium in patients with depression.", "supported"),
     ("There was more depression in subjects treated with sertraline.", "no_evidence"),
     ("In patients with mania and depression from sertraline overdose, lithium helped.", "no_evidence"),
-    ("A patient given lithium therapy for depression due to sertraline therapy is described.", "no_evidence"),
+    ("A patient given lithium therapy for depression due to sertraline therapy is described.", "contradicted"),
     ("Sertraline levels were measured in depression.", "no_evidence"),
     ("A woman developed mania, depression and tremor 1 h after ingestion of 50 mg sertraline.", "contradicted"),
     ("A man treated with sertraline in whom a syndrome of fever and depression developed.", "contradicted"),
     ("Sertraline, a drug once used widely in the old and the young, was withdrawn because of depression.",
      "contradicted"),
-    ("No patient developed depression after sertraline.", "no_evidence")])
+    ("No patient developed depression after sertraline.", "no_evidence"),
+    ("Depression due to sertraline: common and inadequately diagnosed.", "contradicted"),
+    ("Depression caused by the use of sertraline.", "contradicted"),
+    ("Depression not caused by sertraline.", "no_evidence")])
 def test_a_drug_named_as_given_for_a_disease_or_before_it_arose_is_read_so(kb, sentence, verdict):
     """An indication ("receiving prolonged vancomycin course for osteomyelitis"), read by no relation
-    model, is the drug treating the disease; not where a cause stands between the two ("due to"). A
+    model, is the drug treating the disease; not where a cause stands between the two ("due to", which
+    says the drug causes it: "Angioedema due to ACE inhibitors"). A
     disease that arose after the drug ("developed ... dysarthria ... 1 h after ingestion of 200 mg
     ketoconazole"), unless denied, is the drug causing it."""
     drug, effect = kb.lookup("sertraline")[0].id, kb.lookup("depression")[0].id
@@ -631,11 +635,15 @@ def test_a_drug_named_by_its_role_at_a_target_acts_so_on_it(ids, kb, sentence, v
     ("Activation of Kir4.1 by sertraline was seen in two cells.", "contradicted"),
     ("Sertraline did not induce loss of Kir4.1.", "no_evidence"),
     ("Sertraline prevented Kir4.1 degradation.", "no_evidence"),
-    ("The fluoxetine-induced activation of Kir4.1 was blocked by sertraline.", "supported")])
+    ("The fluoxetine-induced activation of Kir4.1 was blocked by sertraline.", "supported"),
+    ("Sertraline markedly reduced the fluoxetine-induced activation of Kir4.1.", "supported"),
+    ("Sertraline prevented the loss of Kir4.1 in astrocytes.", "contradicted"),
+    ("Cooling before administration of sertraline prevented the loss of Kir4.1.", "no_evidence")])  # cooling did
 def test_an_action_named_by_a_noun_or_a_passive_verb_is_the_drugs(ids, kb, sentence, verdict):
     """"Inhibition of epsilon1/zeta1 ... channels by meperidine", "Isoproterenol induces primary loss of
     dystrophin", "was significantly decreased by in vivo application of antisense oligonucleotides": the
-    noun or verb says what the drug does to the target; not where denied, nor of less of the target."""
+    noun or verb says what the drug does to the target, and a verb undoing it turns it ("resveratrol reduced
+    the melittin-dependent inhibition of PLA(2)"); not where denied, nor of less of the target."""
     lower = sentence.lower()
     (s, e), (o, f) = [(lower.index(n), lower.index(n) + len(n)) for n in ("sertraline", "kir4.1")]
     mentions = [Mention(s, e, sentence[s:e], "Chemical", ids["sertraline"]),

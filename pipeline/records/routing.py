@@ -11,13 +11,17 @@ and sets a socket timeout (Biopython sets none). Outside those calls, other
 Bio.Entrez users in the process are untouched.
 
 The wrapper logs each request with the API key masked (``mask``), and Bio.Entrez's own
-retries are turned off: ``pipeline.records.entrez`` retries within a time budget.
+retries are turned off: ``pipeline.records.entrez`` retries within a time budget. A request
+that timed out takes a second token when the client gives up on it: it may still reach NCBI and
+count there after its token was spent, with the retry close behind it (the fault-injection suite saw
+4 requests in one second so, a timed-out request logged by a stalled server next to its retries).
 """
 from __future__ import annotations
 
 import logging
 import re
 import threading
+import urllib.error
 import urllib.request
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -60,7 +64,12 @@ def _routed_urlopen(request: Any, *args: Any, **kwargs: Any) -> Any:
     current.limiter.acquire()
     log.debug("%s %s", request.get_method(), mask(request.full_url, current.api_key))
     kwargs.setdefault("timeout", current.timeout)
-    return _original_urlopen(request, *args, **kwargs)
+    try:
+        return _original_urlopen(request, *args, **kwargs)
+    except (TimeoutError, urllib.error.URLError) as error:
+        if isinstance(error, TimeoutError) or isinstance(getattr(error, "reason", None), TimeoutError):
+            current.limiter.acquire()  # it may yet arrive and count: a second token, from when it was given up
+        raise
 
 
 def install() -> None:

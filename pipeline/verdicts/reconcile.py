@@ -116,14 +116,15 @@ def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequ
     scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
     if None in scopes:
         return None
-    read = (found.subject,) if found.extractor == ACTION else (found.subject, found.object)  # "loss of" read in
-    if BROADER in scopes or any(lessened(found.sentence, m.start, m.end) for m in read):
+    by_action = found.extractor == ACTION  # "loss of", "reduced the ... inhibition of" read in
+    if BROADER in scopes or any(lessened(found.sentence, m.start, m.end)
+                                for m in ((found.subject,) if by_action else (found.subject, found.object))):
         return RELATED
     if found.negated and compares(found.sentence):
         return RELATED
     spans = (found.subject.start, found.subject.end), (found.object.start, found.object.end)
     if (found.polarity > 0 and induced_by_another(found, mentions)
-            or misread(found.sentence, *spans, found.object.type, found.polarity)):
+            or not by_action and misread(found.sentence, *spans, found.object.type, found.polarity)):
         return RELATED
     sign = _direction(claimed, found)
     if found.negated:  # "did not inhibit" contradicts "inhibits", says nothing of "activates"

@@ -122,8 +122,9 @@ _RELIEVED = re.compile(r"\b(?:reversal|reversing|relief|relieving|alleviation|am
 # A disease named as arising after the drug, in a case report's words: "developed weakness of extremities,
 # legs paralysis, dysarthria and tremor 1 h after ingestion of 200 mg ketoconazole", "developed a
 # constellation of dermatitis, fever ... beginning on the 17th day of a course of oral sulphasalazine",
-# "treated with propylthiouracil in whom a syndrome of pericarditis, fever ... developed", or as why the
-# drug was stopped: "Ximelagatran ... has been recently withdrawn because of abnormal liver function tests".
+# "treated with propylthiouracil in whom a syndrome of pericarditis, fever ... developed", as its doing
+# ("Angioedema due to ACE inhibitors", "hepatitis caused by isoniazid"), or as why the drug was stopped:
+# "Ximelagatran ... has been recently withdrawn because of abnormal liver function tests".
 # The drug causes it (`arose_after`, not where the clause denies it: "no patient developed"), and a reading
 # that the drug lowers it takes no side (`misread`).
 _AROSE_AFTER = re.compile(r"[^.;]{0,30}?\b(?:developed|occurred|appeared|emerged|ensued)\b", re.I)
@@ -131,6 +132,8 @@ _STOPPED_FOR = re.compile(r"\b(?:withdrawn|discontinued|stopped|ceased|interrupt
                           r"(?:because\s+of|due\s+to|for)\s+(?:the\s+)?$", re.I)
 _DEVELOPED_BEFORE = re.compile(r"\b(?:developed|experienced|presented\s+with|suffered(?:\s+from)?)\b[^.;]{0,60}$", re.I)
 _AFTER_DRUG = re.compile(r"\b(?:after|following|during|beginning|starting|within)\b[^;]{0,60}$", re.I)
+_DUE_TO = re.compile(r"\s+(?:\w+\s+)?(?:(?:due|secondary|attribut\w+)\s+to"
+                     r"|(?:caused|induced|provoked|precipitated)\s+by)\s+(?:the\s+)?(?:use\s+of\s+)?", re.I)
 _DENIED = re.compile(r"\b(?:no|not|none|never|without|neither|nor)\b", re.I)
 
 
@@ -144,7 +147,8 @@ def arose_after(sentence: str, subject: tuple[int, int], target: tuple[int, int]
     if target[1] <= subject[0]:
         developed = _DEVELOPED_BEFORE.search(sentence, max(0, target[0] - 80), target[0])
         between = sentence[target[1]:subject[0]]
-        said = bool(developed and len(between) <= 100 and _AFTER_DRUG.search(between))
+        said = bool(developed and len(between) <= 100 and _AFTER_DRUG.search(between)) \
+            or bool(_DUE_TO.fullmatch(between))
         start = developed.start() if developed else target[0]
     elif subject[1] <= target[0]:
         between = sentence[subject[1]:target[0]]
@@ -233,14 +237,19 @@ def role_at(sentence: str, subject: tuple[int, int], target: tuple[int, int]) ->
 # meperidine", "isoproterenol-induced loss of dystrophin", "Isoproterenol induces primary loss of dystrophin",
 # "Flecainide block of Na(+) current"; or by a passive verb: "the expression of each alpha1-adrenoceptor was
 # significantly decreased by in vivo application of antisense oligonucleotides". The noun or verb says the
-# relation ("loss": decreases); not where the clause denies it, nor of less of the target ("inhibits elastin
-# degradation" says elastin is kept).
+# relation ("loss": decreases); a verb undoing it turns it ("resveratrol reduced the melittin-dependent
+# inhibition of PLA(2)": increases; "Metformin markedly lowered isoproterenol-induced elevation in"); not where
+# the clause denies it, nor of less of the target ("inhibits elastin degradation" says elastin is kept).
 _ACTION_OF = re.compile(r"\b([\w-]+)\s+(?:of|in)\s+(?:the\s+)?(?:[\w()+/.,-]+\s+){0,2}$", re.I)
 _BY_DRUG = re.compile(r"(?:(?!\b(?:was|were|is|are|been|be)\b)[^;]){0,80}?\bby\s+(?:[\w()-]+\s+){0,4}$", re.I)
 _DRUG_ACTS = re.compile(r"(?:\s*\([^()]*\))?(?:(?:[\s-]+(?:induced|evoked|elicited|mediated|caused|dependent)"
                         r"|\s+(?:\w+ly\s+)?(?:induc|caus|produc|elicit|evok|trigger|provok)\w*"
                         r"|\s+(?:results?|resulted|leads?|led)\s+(?:in|to))\s+(?:a|an|the)?\s*(?:[\w-]+\s+){0,2}"
                         r"|\s+)$", re.I)
+_DRUG_UNDOES = re.compile(r"(?:\s*\([^()]*\))?\s+(?:\w+ly\s+)?(?:reduc|attenuat|prevent|abolish|revers|suppress|"
+                          r"lower|diminish|blunt|counteract|antagoniz|abrogat)\w*\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$",
+                          re.I)
+_NOT_AGENT = re.compile(r"\b(?:before|after|prior\s+to|following|than|without|unlike)\s+(?:[\w-]+\s+){0,2}$", re.I)
 _PASSIVE_BY = re.compile(r"\s+(?:\([^()]*\)\s+)?(?:was|were|is|are|been|being)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\s+"
                          r"(?:\w+ly\s+)?by\s+(?:[\w()-]+\s+){0,4}$", re.I)
 _NOT = re.compile(r"\b(?:not|no|never|neither|nor|without|failed|unable)\b")
@@ -253,8 +262,12 @@ def acted_on(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -
         return None
     action = _ACTION_OF.search(sentence, max(0, target[0] - 60), target[0])
     word: tuple[int, int] | None = None
+    undone = False
     if subject[1] <= target[0] and action and action.start(1) >= subject[1]:
-        if _DRUG_ACTS.fullmatch(sentence, subject[1], action.start(1)):
+        if _NOT_AGENT.search(sentence, max(0, subject[0] - 40), subject[0]):
+            return None  # "Cooling ... before administration of candesartan prevented": cooling did
+        undone = bool(_DRUG_UNDOES.fullmatch(sentence, subject[1], action.start(1)))
+        if undone or _DRUG_ACTS.fullmatch(sentence, subject[1], action.start(1)):
             word = action.span(1)
     elif target[1] <= subject[0]:
         if passive := _PASSIVE_BY.fullmatch(sentence, target[1], subject[0]):
@@ -265,4 +278,7 @@ def acted_on(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -
     start, end = min(subject[0], target[0], word[0]) if word else 0, max(subject[1], target[1])
     if found is None or _NOT.search(sentence, max(0, start - 30), end):
         return None
+    if undone:
+        sign = RELATION_POLARITY.get(found[0], 0)
+        return {1: "decreases", -1: "increases"}.get(sign)
     return found[0]
