@@ -252,7 +252,7 @@ _DRUG_UNDOES = re.compile(r"(?:\s*\([^()]*\))?\s+(?:\w+ly\s+)?(?:reduc|attenuat|
 _NOT_AGENT = re.compile(r"\b(?:before|after|prior\s+to|following|than|without|unlike)\s+(?:[\w-]+\s+){0,2}$", re.I)
 _PASSIVE_BY = re.compile(r"\s+(?:\([^()]*\)\s+)?(?:was|were|is|are|been|being)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\s+"
                          r"(?:\w+ly\s+)?by\s+(?:[\w()-]+\s+){0,4}$", re.I)
-_NOT = re.compile(r"\b(?:not|no|never|neither|nor|without|failed|unable)\b")
+_NOT = re.compile(r"\b(?:not|no|never|neither|nor|without|failed|unable)\b")  # lower case: "NO" is nitric oxide
 
 
 def acted_on(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> str | None:
