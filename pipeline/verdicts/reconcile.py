@@ -279,8 +279,8 @@ def grounded(claim: Claim, extracted: ExtractedRecord) -> Claim:
             return side
         name, defined = _bare_name(side.text), re.compile(rf"{re.escape(side.text)}\s*\(\s*$", re.I)
         ids = Counter((m.id, m.type) for sentence, mentions in extracted.sentences for m in mentions
-                      if m.id and m.type == (side.type or m.type) and (_bare_name(m.text) == name
-                                                            or defined.search(sentence, 0, m.start)))
+                      if m.id and m.type == (side.type or m.type)
+                      and (_bare_name(m.text) == name or defined.search(sentence, 0, m.start)))
         if not ids:
             return side
         id_, type_ = ids.most_common(1)[0][0]

@@ -172,9 +172,13 @@ def _nearer_verb_says_otherwise(sentence: str, subject: tuple[int, int], target:
     ("Sertraline inhibited and melittin activated PLA(2)") are no verbs of the drug; "by enhancing" is."""
     if not subject[1] <= target[0] or ";" in sentence[subject[1]:target[0]]:
         return False
-    verbs = [(word.start(), said) for word in _WORD.finditer(sentence, subject[1], target[0])
-             if not is_nominal(word.group()) and not re.match(r"\s+(?:of|in)\b", sentence[word.end():])
-             and (found := trigger_at(sentence, *word.span())) and (said := RELATION_POLARITY.get(found[0], 0))]
+    verbs = []  # (where, its sign)
+    for word in _WORD.finditer(sentence, subject[1], target[0]):
+        if is_nominal(word.group()) or re.match(r"\s+(?:of|in)\b", sentence[word.end():]):
+            continue
+        found = trigger_at(sentence, *word.span())
+        if found and RELATION_POLARITY.get(found[0], 0):
+            verbs.append((word.start(), RELATION_POLARITY[found[0]]))
     if len({said for _, said in verbs}) < 2:
         return False
     last, said = verbs[-1]
