@@ -278,11 +278,10 @@ def acted_on(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -
             word = passive.span(1)
         elif action and _BY_DRUG.fullmatch(sentence, target[1], subject[0]):
             word = action.span(1)
-    found = trigger_at(sentence, *word) if word else None
-    start, end = min(subject[0], target[0], word[0]) if word else 0, max(subject[1], target[1])
-    if found is None or _NOT.search(sentence, max(0, start - 30), end):
+    if word is None or (found := trigger_at(sentence, *word)) is None:
+        return None
+    if _NOT.search(sentence, max(0, min(subject[0], target[0], word[0]) - 30), max(subject[1], target[1])):
         return None
     if undone:
-        sign = RELATION_POLARITY.get(found[0], 0)
-        return {1: "decreases", -1: "increases"}.get(sign)
+        return {1: "decreases", -1: "increases"}.get(RELATION_POLARITY.get(found[0], 0))
     return found[0]
