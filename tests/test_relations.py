@@ -63,12 +63,18 @@ def test_relation_negation_hedging(sentence, relation, negated, hedged):
     ("Fluoxetine did not alter sertraline inhibition of Kir4.1.", "sertraline", "Kir4.1", False),
     ("Sertraline had no effect on Kir4.1.", "Sertraline", "Kir4.1", True),
     ("There was no effect of sertraline on Kir4.1.", "sertraline", "Kir4.1", True),
+    # without a comma, right after the first name: an alternative to it ("CAA but not acrolein inhibited")
+    ("Sertraline but not fluoxetine inhibited Kir4.1 channels.", "Sertraline", "Kir4.1", False),
+    ("Sertraline inhibited Kir4.1 but not Kv1.5 channels.", "Sertraline", "Kv1.5", True),
+    ("Sertraline but not Kir4.1", "Sertraline", "Kir4.1", True),
+    # "not only" affirms
+    ("Sertraline is not only an inhibitor of Kir4.1 but also of Kv1.5.", "Sertraline", "Kir4.1", False),
     # a negation before "although" is another clause's
     ("Its mechanism has not been studied, although sertraline inhibits Kir4.1.", "sertraline", "Kir4.1", False),
 ])
 def test_a_negation_about_something_else_is_not_the_pairs(sentence, first, second, negated):
     start, end = sentence.index(first), sentence.index(second) + len(second)
-    assert is_negated(sentence, start, end) is negated
+    assert is_negated(sentence, start, end, start + len(first)) is negated
 
 
 def test_prevention_is_a_treatment():

@@ -228,7 +228,7 @@ def evaluate_cues(path: Path) -> CueFigures:
             sentence = row["sentence"]
             spans = sorted([(int(row["subject_start"]), len(row["subject"])),
                             (int(row["object_start"]), len(row["object"]))])
-            found = {"negated": is_negated(sentence, spans[0][0], spans[1][0] + spans[1][1]),
+            found = {"negated": is_negated(sentence, spans[0][0], spans[1][0] + spans[1][1], sum(spans[0])),
                      "hedged": is_hedged(sentence)}
             for name, predicted in found.items():
                 counts[name][(row[name] == "1", predicted)] += 1

@@ -354,7 +354,7 @@ class ModelExtractor:
         subject, obj = (b, a) if (b.type, a.type) in SUBJECT_FIRST else (a, b)
         found_relation = Relation(
             subject=subject, relation=relation, object=obj, sentence=sentence, sentence_index=sentence_index,
-            negated=is_negated(sentence, a.start, b.end), hedged=is_hedged(sentence),
+            negated=is_negated(sentence, a.start, b.end, a.end), hedged=is_hedged(sentence),
             confidence=round(confidence, 3), extractor=f"{self.name}:{model.task.corpus}")
         key = (subject.key, relation, obj.key)
         if key not in found or found[key].confidence < found_relation.confidence:

@@ -180,21 +180,39 @@ _ACTS_ON = re.compile(r"\s+(?:\w+\s+){0,2}?(?:(?:effects?|influence|impact|chang
                       r"(?:affect|alter|change|modif|influenc|modulat)\w*)\s+(?:the\s+)?", re.I)
 
 
+# "not only an activator of CA but also ...": what follows is affirmed, not denied.
+_ONLY = re.compile(r"\s+(?:only|just|merely|simply)\b", re.I)
+# "CAA but not acrolein inhibited the cysteine proteases": a "but not" right after the first name names
+# an alternative to it, and what it says of the second name is said of the first.
+_BUT_NOT = re.compile(r"\s*,?\s*but\s+$", re.I)
+
+
+def _alternative(sentence: str, cue: re.Match[str], first_end: int, end: int) -> bool:
+    """Whether a "not" opens an alternative to the first name, right after it, with words of its own
+    (a name and a predicate) before the second: "CAA but not acrolein inhibited caspase-3"."""
+    return (cue.group().lower() == "not" and bool(_BUT_NOT.fullmatch(sentence, first_end, cue.start()))
+            and len(re.findall(r"[\w()-]+", sentence[cue.end():end])) >= 3)
+
+
 def _acts_on_pair(sentence: str, cue: re.Match[str], start: int) -> bool:
     """Whether a negation cue's predicate takes the pair, first name onwards, as its object."""
     reach = _ACTS_ON.match(sentence, cue.end(), start)
     return reach is not None and reach.end() == start
 
 
-def is_negated(sentence: str, start: int, end: int) -> bool:
+def is_negated(sentence: str, start: int, end: int, first_end: int) -> bool:
     """A negation cue in the clause that holds a pair (and its trigger), from the clause's start
     to `end`: "did not inhibit", "no association between", "PC3, but not PC2"; or a negated
     passive right after it ("while AP-1 was not"). A verb of its own after the cue ends its
     reach: "had no sparing effect and increased bradycardia" increased bradycardia; a negated
-    aside between the two names is about something else (`_aside`), and so is a negated predicate
-    taking the pair as its object (`_acts_on_pair`: "no effect on rilmenidine hypotension")."""
+    aside between the two names is about something else (`_aside`; right after the first name, which
+    ends at `first_end`, also one without a comma: `_alternative`), and so is a negated predicate
+    taking the pair as its object (`_acts_on_pair`: "no effect on rilmenidine hypotension").
+    "Not only" affirms."""
     cues = [cue for cue in NEGATION_CUES.finditer(sentence, _clause_start(sentence, start), end)
-            if not _aside(sentence, cue, start, end) and not _acts_on_pair(sentence, cue, start)]
+            if not _aside(sentence, cue, start, end) and not _acts_on_pair(sentence, cue, start)
+            and not _ONLY.match(sentence, cue.end())
+            and not _alternative(sentence, cue, first_end, end)]
     verb = _NEW_PREDICATE.search(sentence, cues[-1].end()) if cues else None
     return bool(cues and not (verb and verb.start() < end) or NEGATED_AFTER.search(sentence[end:end + 20]))
 
@@ -236,7 +254,7 @@ class TriggerExtractor:
                 found = Relation(
                     subject=subject, relation=relation, object=obj, sentence=sentence,
                     sentence_index=sentence_index,
-                    negated=is_negated(sentence, lo, at + 1),
+                    negated=is_negated(sentence, lo, at + 1, min(subject, obj, key=lambda m: m.start).end),
                     hedged=is_hedged(sentence),
                     confidence=round(max(0.3, 0.9 - gap / 400), 3),
                     extractor=self.name,

@@ -218,7 +218,8 @@ def sentence_parses(task: CorpusTask, docs: list[GoldDocument],
 
 def _negated_pair(sentence: SentenceCandidates, pair: Candidate) -> bool:
     a, b = sentence.view.mentions[pair.a], sentence.view.mentions[pair.b]
-    return is_negated(sentence.view.text, min(a.start, b.start), max(a.end, b.end))
+    first = min(a, b, key=lambda m: m.start)
+    return is_negated(sentence.view.text, first.start, max(a.end, b.end), first.end)
 
 
 def load_split(store: Store, corpus: str, splits: Iterable[str], limit: int | None = None) -> list[GoldDocument]:
