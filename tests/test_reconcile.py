@@ -635,6 +635,9 @@ def test_a_drug_named_by_its_role_at_a_target_acts_so_on_it(ids, kb, sentence, v
     ("Activation of Kir4.1 by sertraline was seen in two cells.", "contradicted"),
     ("Sertraline did not induce loss of Kir4.1.", "no_evidence"),
     ("Sertraline prevented Kir4.1 degradation.", "no_evidence"),
+    ("Sertraline induces Kir4.1 and Kir5.1 degradation in astrocytes.", "supported"),
+    ("Sertraline-mediated Kir4.1 loss was seen.", "supported"),
+    ("Sertraline did not induce Kir4.1 degradation.", "no_evidence"),
     ("The fluoxetine-induced activation of Kir4.1 was blocked by sertraline.", "supported"),
     ("Sertraline markedly reduced the fluoxetine-induced activation of Kir4.1.", "supported"),
     ("Sertraline prevented the loss of Kir4.1 in astrocytes.", "contradicted"),
@@ -643,7 +646,8 @@ def test_an_action_named_by_a_noun_or_a_passive_verb_is_the_drugs(ids, kb, sente
     """"Inhibition of epsilon1/zeta1 ... channels by meperidine", "Isoproterenol induces primary loss of
     dystrophin", "was significantly decreased by in vivo application of antisense oligonucleotides": the
     noun or verb says what the drug does to the target, and a verb undoing it turns it ("resveratrol reduced
-    the melittin-dependent inhibition of PLA(2)"); not where denied, nor of less of the target."""
+    the melittin-dependent inhibition of PLA(2)"); not where denied, nor of less of the target unless the
+    drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation")."""
     lower = sentence.lower()
     (s, e), (o, f) = [(lower.index(n), lower.index(n) + len(n)) for n in ("sertraline", "kir4.1")]
     mentions = [Mention(s, e, sentence[s:e], "Chemical", ids["sertraline"]),
@@ -709,3 +713,22 @@ def test_a_reading_against_the_verb_next_to_the_target_takes_no_side(kb, sentenc
     claimed = Relation(subject, "treats", replace(target, start=18, end=28), "Sertraline treats depression.", 0)
     found = Relation(subject, read, target, sentence, 0, confidence=0.8)
     assert (stance(claimed, found, kb) == "supports") == bears
+
+
+def test_a_models_reading_against_the_words_of_the_same_sentence_gives_way(ids, kb):
+    """"Inclusion of resveratrol reduced the melittin-dependent inhibition of PLA(2)", read by a relation model
+    as decreasing PLA(2): the words name the action and its agent, and the model's reading the other way of
+    the same sentence is left out; a reading that agrees with the words, or another sentence's, stays."""
+    sentence = "Sertraline markedly reduced the fluoxetine-induced inhibition of Kir4.1."
+    other = "Sertraline decreased Kir4.1 currents."
+    mentions = [[Mention(text.index(name), text.index(name) + len(name), name, kind, ids[key])
+                 for name, kind, key in (("Sertraline", "Chemical", "sertraline"), ("Kir4.1", "Gene", "KCNJ10"))]
+                for text in (sentence, other)]
+    misread = Relation(mentions[0][0], "decreases", mentions[0][1], sentence, 0, confidence=0.9)
+    elsewhere = Relation(mentions[1][0], "decreases", mentions[1][1], other, 1, confidence=0.7)
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [misread, elsewhere], {ids["sertraline"], ids["KCNJ10"]},
+                                           [(sentence, mentions[0]), (other, mentions[1])])}
+    claimed = rel("sertraline", "increases", "KCNJ10", ids)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    read = {(e.relation.sentence_index, e.relation.extractor, e.stance) for e in result.evidence}
+    assert read == {(0, ACTION, "supports"), (1, "", "contradicts")}

@@ -243,7 +243,8 @@ def role_at(sentence: str, subject: tuple[int, int], target: tuple[int, int]) ->
 # significantly decreased by in vivo application of antisense oligonucleotides". The noun or verb says the
 # relation ("loss": decreases); a verb undoing it turns it ("resveratrol reduced the melittin-dependent
 # inhibition of PLA(2)": increases; "Metformin markedly lowered isoproterenol-induced elevation in"); not where
-# the clause denies it, nor of less of the target ("inhibits elastin degradation" says elastin is kept).
+# the clause denies it, nor of less of the target ("inhibits elastin degradation" says elastin is kept), but
+# where the drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation": decreases).
 _ACTION_OF = re.compile(r"\b([\w-]+)\s+(?:of|in)\s+(?:the\s+)?(?:[\w()+/.,-]+\s+){0,2}$", re.I)
 _BY_DRUG = re.compile(r"(?:(?!\b(?:was|were|is|are|been|be)\b)[^;]){0,80}?\bby\s+(?:[\w()-]+\s+){0,4}$", re.I)
 _DRUG_ACTS = re.compile(r"(?:\s*\([^()]*\))?(?:(?:[\s-]+(?:induced|evoked|elicited|mediated|caused|dependent)"
@@ -256,14 +257,19 @@ _DRUG_UNDOES = re.compile(r"(?:\s*\([^()]*\))?\s+(?:\w+ly\s+)?(?:reduc|attenuat|
 _NOT_AGENT = re.compile(r"\b(?:before|after|prior\s+to|following|than|without|unlike)\s+(?:[\w-]+\s+){0,2}$", re.I)
 _PASSIVE_BY = re.compile(r"\s+(?:\([^()]*\)\s+)?(?:was|were|is|are|been|being)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\s+"
                          r"(?:\w+ly\s+)?by\s+(?:[\w()-]+\s+){0,4}$", re.I)
+_LOST_AFTER = re.compile(r"(?:\s*(?:,|\band\b|\bor\b)\s*[\w()./+-]+){0,3}" + _LESS_AFTER.pattern, re.I)
 _NOT = re.compile(r"\b(?:not|no|never|neither|nor|without|failed|unable)\b")  # lower case: "NO" is nitric oxide
 
 
 def acted_on(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> str | None:
     """The relation a sentence names by an action noun or a passive verb with the subject as its agent
     and the target as what it acts on, or None where it names none."""
-    if _LESS_AFTER.match(sentence, target[1]) or lessened(sentence, *subject):
+    if lessened(sentence, *subject):
         return None
+    if _LOST_AFTER.match(sentence, target[1]):  # "BV6 induces cIAP1 and cIAP2 degradation": decreases
+        between = sentence[subject[1]:target[0]] if subject[1] <= target[0] else ""
+        caused = between.strip() and _DRUG_ACTS.fullmatch(between)
+        return "decreases" if caused and not _NOT.search(sentence, max(0, subject[0] - 30), target[1]) else None
     action = _ACTION_OF.search(sentence, max(0, target[0] - 60), target[0])
     word: tuple[int, int] | None = None
     undone = False
