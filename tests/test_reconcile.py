@@ -638,6 +638,8 @@ def test_a_drug_named_by_its_role_at_a_target_acts_so_on_it(ids, kb, sentence, v
     ("Sertraline induces Kir4.1 and Kir5.1 degradation in astrocytes.", "supported"),
     ("Sertraline-mediated Kir4.1 loss was seen.", "supported"),
     ("Sertraline did not induce Kir4.1 degradation.", "no_evidence"),
+    ("Kir4.1 is negatively regulated by internal sertraline.", "supported"),
+    ("Kir4.1 is positively regulated by sertraline.", "contradicted"),
     ("The fluoxetine-induced activation of Kir4.1 was blocked by sertraline.", "supported"),
     ("Sertraline markedly reduced the fluoxetine-induced activation of Kir4.1.", "supported"),
     ("Sertraline prevented the loss of Kir4.1 in astrocytes.", "contradicted"),
@@ -647,7 +649,8 @@ def test_an_action_named_by_a_noun_or_a_passive_verb_is_the_drugs(ids, kb, sente
     dystrophin", "was significantly decreased by in vivo application of antisense oligonucleotides": the
     noun or verb says what the drug does to the target, and a verb undoing it turns it ("resveratrol reduced
     the melittin-dependent inhibition of PLA(2)"); not where denied, nor of less of the target unless the
-    drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation")."""
+    drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation"); a sign before the word gives the
+    direction ("negatively regulated by")."""
     lower = sentence.lower()
     (s, e), (o, f) = [(lower.index(n), lower.index(n) + len(n)) for n in ("sertraline", "kir4.1")]
     mentions = [Mention(s, e, sentence[s:e], "Chemical", ids["sertraline"]),
@@ -732,3 +735,22 @@ def test_a_models_reading_against_the_words_of_the_same_sentence_gives_way(ids, 
     result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
     read = {(e.relation.sentence_index, e.relation.extractor, e.stance) for e in result.evidence}
     assert read == {(0, ACTION, "supports"), (1, "", "contradicts")}
+
+
+def test_a_reading_from_the_context_does_not_silence_a_model(kb):
+    """"Headache induced by GTN in 16 patients with chronic tension-type headache": the indication the words
+    read is of the patients, not of what the drug was seen to do; the model's reading of the sentence stays."""
+    drug, effect = kb.lookup("sertraline")[0].id, kb.lookup("depression")[0].id
+    sentence = ("We measured CGRP during depression induced by the NO donor sertraline in 16 patients with chronic "
+                "depression and 16 healthy controls.")
+    first, second = sentence.index("depression"), sentence.rindex("depression")
+    mentions = [Mention(first, first + 10, "depression", "Disease", effect),
+                Mention(sentence.index("sertraline"), sentence.index("sertraline") + 10, "sertraline", "Chemical",
+                        drug),
+                Mention(second, second + 10, "depression", "Disease", effect)]
+    caused = Relation(mentions[1], "causes", mentions[0], sentence, 0, confidence=0.9)
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [caused], {drug, effect}, [(sentence, mentions)])}
+    claimed = Relation(Mention(0, 10, "Sertraline", "Chemical", drug), "causes",
+                       Mention(18, 28, "depression", "Disease", effect), "Sertraline causes depression.", 0)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert ("", "supports") in {(e.relation.extractor, e.stance) for e in result.evidence}

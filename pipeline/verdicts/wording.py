@@ -244,7 +244,8 @@ def role_at(sentence: str, subject: tuple[int, int], target: tuple[int, int]) ->
 # relation ("loss": decreases); a verb undoing it turns it ("resveratrol reduced the melittin-dependent
 # inhibition of PLA(2)": increases; "Metformin markedly lowered isoproterenol-induced elevation in"); not where
 # the clause denies it, nor of less of the target ("inhibits elastin degradation" says elastin is kept), but
-# where the drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation": decreases).
+# where the drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation": decreases). A sign before the
+# word gives the direction ("TRPV6 is negatively regulated by internal Ca(2+)": decreases).
 _ACTION_OF = re.compile(r"\b([\w-]+)\s+(?:of|in)\s+(?:the\s+)?(?:[\w()+/.,-]+\s+){0,2}$", re.I)
 _BY_DRUG = re.compile(r"(?:(?!\b(?:was|were|is|are|been|be)\b)[^;]){0,80}?\bby\s+(?:[\w()-]+\s+){0,4}$", re.I)
 _DRUG_ACTS = re.compile(r"(?:\s*\([^()]*\))?(?:(?:[\s-]+(?:induced|evoked|elicited|mediated|caused|dependent)"
@@ -258,6 +259,7 @@ _NOT_AGENT = re.compile(r"\b(?:before|after|prior\s+to|following|than|without|un
 _PASSIVE_BY = re.compile(r"\s+(?:\([^()]*\)\s+)?(?:was|were|is|are|been|being)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\s+"
                          r"(?:\w+ly\s+)?by\s+(?:[\w()-]+\s+){0,4}$", re.I)
 _LOST_AFTER = re.compile(r"(?:\s*(?:,|\band\b|\bor\b)\s*[\w()./+-]+){0,3}" + _LESS_AFTER.pattern, re.I)
+_SIGNED = re.compile(r"\b(negative|positive)(?:ly)?\s+$", re.I)
 _NOT = re.compile(r"\b(?:not|no|never|neither|nor|without|failed|unable)\b")  # lower case: "NO" is nitric oxide
 
 
@@ -290,4 +292,5 @@ def acted_on(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -
         return None
     if undone:
         return {1: "decreases", -1: "increases"}.get(RELATION_POLARITY.get(found[0], 0))
-    return found[0]
+    signed = _SIGNED.search(sentence, max(0, word[0] - 12), word[0])  # "negatively regulated by": decreases
+    return {"negative": "decreases", "positive": "increases"}[signed.group(1).lower()] if signed else found[0]
