@@ -639,6 +639,10 @@ def test_a_drug_named_by_its_role_at_a_target_acts_so_on_it(ids, kb, sentence, v
     ("Sertraline-mediated Kir4.1 loss was seen.", "supported"),
     ("Sertraline did not induce Kir4.1 degradation.", "no_evidence"),
     ("Kir4.1 is negatively regulated by internal sertraline.", "supported"),
+    ("Kir4.1 expression was decreased in the cortex of sertraline treated rats.", "supported"),
+    ("Sertraline-treated astrocytes down-regulated the expression of Kir4.1.", "supported"),
+    ("In rats treated with sertraline (10 mg/kg), Kir4.1 currents were enhanced.", "contradicted"),
+    ("Kir4.1 was lower in controls than in sertraline-treated rats.", "no_evidence"),
     ("Kir4.1 is positively regulated by sertraline.", "contradicted"),
     ("The fluoxetine-induced activation of Kir4.1 was blocked by sertraline.", "supported"),
     ("Sertraline markedly reduced the fluoxetine-induced activation of Kir4.1.", "supported"),
@@ -650,7 +654,8 @@ def test_an_action_named_by_a_noun_or_a_passive_verb_is_the_drugs(ids, kb, sente
     noun or verb says what the drug does to the target, and a verb undoing it turns it ("resveratrol reduced
     the melittin-dependent inhibition of PLA(2)"); not where denied, nor of less of the target unless the
     drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation"); a sign before the word gives the
-    direction ("negatively regulated by")."""
+    direction ("negatively regulated by"). A drug named as the treatment is the agent ("NFkappaB activity was
+    decreased in the frontal cortex of cocaine treated rats"), unless the sentence compares."""
     lower = sentence.lower()
     (s, e), (o, f) = [(lower.index(n), lower.index(n) + len(n)) for n in ("sertraline", "kir4.1")]
     mentions = [Mention(s, e, sentence[s:e], "Chemical", ids["sertraline"]),

@@ -245,7 +245,8 @@ def role_at(sentence: str, subject: tuple[int, int], target: tuple[int, int]) ->
 # inhibition of PLA(2)": increases; "Metformin markedly lowered isoproterenol-induced elevation in"); not where
 # the clause denies it, nor of less of the target ("inhibits elastin degradation" says elastin is kept), but
 # where the drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation": decreases). A sign before the
-# word gives the direction ("TRPV6 is negatively regulated by internal Ca(2+)": decreases).
+# word gives the direction ("TRPV6 is negatively regulated by internal Ca(2+)": decreases). A drug named as the
+# treatment is the agent of what the verb says of the target (`_treated`).
 _ACTION_OF = re.compile(r"\b([\w-]+)\s+(?:of|in)\s+(?:the\s+)?(?:[\w()+/.,-]+\s+){0,2}$", re.I)
 _BY_DRUG = re.compile(r"(?:(?!\b(?:was|were|is|are|been|be)\b)[^;]){0,80}?\bby\s+(?:[\w()-]+\s+){0,4}$", re.I)
 _DRUG_ACTS = re.compile(r"(?:\s*\([^()]*\))?(?:(?:[\s-]+(?:induced|evoked|elicited|mediated|caused|dependent)"
@@ -258,6 +259,38 @@ _DRUG_UNDOES = re.compile(r"(?:\s*\([^()]*\))?\s+(?:\w+ly\s+)?(?:reduc|attenuat|
 _NOT_AGENT = re.compile(r"\b(?:before|after|prior\s+to|following|than|without|unlike)\s+(?:[\w-]+\s+){0,2}$", re.I)
 _PASSIVE_BY = re.compile(r"\s+(?:\([^()]*\)\s+)?(?:was|were|is|are|been|being)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\s+"
                          r"(?:\w+ly\s+)?by\s+(?:[\w()-]+\s+){0,4}$", re.I)
+# A drug named as the treatment of what a verb's subject is, or where its change was seen: "NFkappaB activity was
+# decreased in the frontal cortex of cocaine treated rats", "Cisplatin-treated DCs down-regulated the expression
+# of ... (CD80", "in guinea pigs treated with beta-naphthoflavone (80 mg/kg), DT-diaphorase activity was enhanced".
+_TREATED = r"[\s-]+treated\b"
+_CHANGED_IN = re.compile(r"\s+(?:[\w()-]+\s+){0,3}?(?:was|were|is|are)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\s+in\s+"
+                         r"(?:[\w()-]+\s+){0,5}$", re.I)
+_TREATED_CHANGED = re.compile(_TREATED + r"\s+(?:[\w()-]+\s+){1,3}?(?:\w+ly\s+)?([a-z-]+ed)\s+(?:the\s+)?"
+                              r"(?:[\w-]+\s+){0,4}?(?:of\s+)?(?:[\w-]+\s+){0,3}\(?$", re.I)
+_TREATED_WITH = re.compile(r"\btreated\s+with\s+$", re.I)
+_THEN_CHANGED = re.compile(r"(?:\s*\([^()]*\))?\s*,\s*(?:[\w()-]+\s+){0,3}$")
+_CHANGED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?(?:was|were|is|are)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\b", re.I)
+_COMPARED = re.compile(r"\b(?:than|compared|versus|vs|relative|controls?|untreated)\b", re.I)
+
+
+def _treated(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> tuple[int, int] | None:
+    """The span of the verb that says what happened to the target where the subject is named as the
+    treatment; None where it is not, or where the sentence compares (what "than controls" says is relative)."""
+    span = sentence[min(subject[0], target[0]):max(subject[1], target[1])]
+    if _COMPARED.search(span):
+        return None
+    if target[1] <= subject[0]:
+        changed = _CHANGED_IN.fullmatch(sentence, target[1], subject[0])
+        return changed.span(1) if changed and re.match(_TREATED, sentence[subject[1]:], re.I) else None
+    if found := _TREATED_CHANGED.fullmatch(sentence, subject[1], target[0]):
+        return found.span(1)
+    if (_TREATED_WITH.search(sentence, max(0, subject[0] - 20), subject[0])
+            and _THEN_CHANGED.fullmatch(sentence, subject[1], target[0])
+            and (changed := _CHANGED.match(sentence, target[1]))):
+        return changed.span(1)
+    return None
+
+
 _LOST_AFTER = re.compile(r"(?:\s*(?:,|\band\b|\bor\b)\s*[\w()./+-]+){0,3}" + _LESS_AFTER.pattern, re.I)
 _SIGNED = re.compile(r"\b(negative|positive)(?:ly)?\s+$", re.I)
 _NOT = re.compile(r"\b(?:not|no|never|neither|nor|without|failed|unable)\b")  # lower case: "NO" is nitric oxide
@@ -286,6 +319,7 @@ def acted_on(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -
             word = passive.span(1)
         elif action and _BY_DRUG.fullmatch(sentence, target[1], subject[0]):
             word = action.span(1)
+    word = word or _treated(sentence, subject, target)
     if word is None or (found := trigger_at(sentence, *word)) is None:
         return None
     if _NOT.search(sentence, max(0, min(subject[0], target[0], word[0]) - 30), max(subject[1], target[1])):
