@@ -569,6 +569,7 @@ def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounde
     ("Patients on a prolonged sertraline course for depression were studied.", "supported"),
     ("In the treatment of depression, the place of sertraline therapy is unclear.", "supported"),
     ("Patients with depression receiving sertraline were studied.", "supported"),
+    ("Depression treated with sertraline was studied.", "supported"),
     ("Subjects with anxiety or depression, matched by age and treated with either sertraline or lithium.", "supported"),
     ("They had been taking sertraline (50 mg; 2 months) to treat the depression.", "supported"),
     ("A trial of sertraline and lithium in patients with depression.", "supported"),

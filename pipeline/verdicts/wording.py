@@ -267,7 +267,7 @@ _CHANGED_IN = re.compile(r"\s+(?:[\w()-]+\s+){0,3}?(?:was|were|is|are)\s+(?:\w+l
                          r"(?:[\w()-]+\s+){0,5}$", re.I)
 _TREATED_CHANGED = re.compile(_TREATED + r"\s+(?:[\w()-]+\s+){1,3}?(?:\w+ly\s+)?([a-z-]+ed)\s+(?:the\s+)?"
                               r"(?:[\w-]+\s+){0,4}?(?:of\s+)?(?:[\w-]+\s+){0,3}\(?$", re.I)
-_TREATED_WITH = re.compile(r"\btreated\s+with\s+$", re.I)
+_GIVEN_DRUG = re.compile(r"\btreated\s+with\s+$", re.I)
 _THEN_CHANGED = re.compile(r"(?:\s*\([^()]*\))?\s*,\s*(?:[\w()-]+\s+){0,3}$")
 _CHANGED = re.compile(r"\s+(?:[\w-]+\s+){0,2}?(?:was|were|is|are)\s+(?:\w+ly\s+){0,2}([a-z-]+ed)\b", re.I)
 _COMPARED = re.compile(r"\b(?:than|compared|versus|vs|relative|controls?|untreated)\b", re.I)
@@ -284,7 +284,7 @@ def _treated(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -
         return changed.span(1) if changed and re.match(_TREATED, sentence[subject[1]:], re.I) else None
     if found := _TREATED_CHANGED.fullmatch(sentence, subject[1], target[0]):
         return found.span(1)
-    if (_TREATED_WITH.search(sentence, max(0, subject[0] - 20), subject[0])
+    if (_GIVEN_DRUG.search(sentence, max(0, subject[0] - 20), subject[0])
             and _THEN_CHANGED.fullmatch(sentence, subject[1], target[0])
             and (changed := _CHANGED.match(sentence, target[1]))):
         return changed.span(1)
