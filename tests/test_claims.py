@@ -246,3 +246,21 @@ def test_a_verb_a_tagger_took_into_a_name_is_no_part_of_it(kb):
     text = "Morphine causes increase in locomotor activity."
     (mention,) = claim_mentions(text, tagger.tag(text), kb)
     assert mention.text == "increase in locomotor activity"
+
+
+def test_a_target_named_with_a_role_noun_is_the_drugs_that_act_so(tagger, kb):
+    """"COX-2 inhibitors increase the risk of myocardial infarction" is about the drugs that inhibit COX-2, read
+    by their words, not COX-2 inhibiting the infarction; a drug beside the role is that drug ("the 5-HT2A
+    antagonist ketanserin", "celecoxib, a COX-2 inhibitor")."""
+    doc = parse_document("COX-2 inhibitors increase the risk of myocardial infarction [1].\n\n"
+                         "Calcium channel blockers lower blood pressure [2].\n\n"
+                         "The 5-HT2A antagonist ketanserin reduced psychosis [3].\n\n"
+                         "Celecoxib, a COX-2 inhibitor, was given [4].\n", "note.txt")
+    read = {(c.relation.subject.text, c.relation.subject.id, c.relation.relation, c.relation.object.text)
+            for c in extract_claims(doc, tagger, TriggerExtractor(), kb)}
+    ketanserin, celecoxib = kb.lookup("ketanserin")[0].id, kb.lookup("celecoxib")[0].id
+    assert {("COX-2 inhibitors", "", "increases", "myocardial infarction"),
+            ("Calcium channel blockers", "", "decreases", "blood pressure"),
+            ("ketanserin", ketanserin, "decreases", "psychosis"),
+            ("Celecoxib", celecoxib, "inhibits", "COX-2")} <= read
+    assert not any(subject in ("COX-2", "Calcium channel") for subject, *_ in read)

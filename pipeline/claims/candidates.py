@@ -23,10 +23,35 @@ def claim_mentions(text: str, mentions: list[Mention], kb: KnowledgeBase) -> lis
     """Mentions a claim may be about, with the targets head nouns make of them (`_with_heads`): none
     the linker could not ground (claims meet evidence on KB ids; ungrounded words are read as words,
     "GRIA1 (AMPA1)" as one gene), none cut off inside a phrase ("impairment of"), no species, no
-    "depression" of long-term depression (LTD), none taking in the sentence's verb (`_without_verbs`)."""
-    return [m for m in _with_heads(text, _without_verbs(mentions, kb), kb) if m.id and m.type != "Species"
-            and m.text.split()[-1].lower() not in STOPS | {"of"}
-            and not (m.type == "Disease" and _LONG_TERM_DEPRESSION.search(text[:m.start]))]
+    "depression" of long-term depression (LTD), none taking in the sentence's verb (`_without_verbs`);
+    and the drugs a target's role names, read by their words (`_by_role`: "COX-2 inhibitors")."""
+    grounded = [m for m in _with_heads(text, _without_verbs(mentions, kb), kb) if m.id and m.type != "Species"
+                and m.text.split()[-1].lower() not in STOPS | {"of"}
+                and not (m.type == "Disease" and _LONG_TERM_DEPRESSION.search(text[:m.start]))]
+    return _by_role(text, grounded)
+
+
+# A target named with a role noun after it and no drug beside it ("COX-2 inhibitors increase the risk of
+# myocardial infarction", "Calcium channel blockers lower blood pressure") names the drugs that act so on
+# it: the claim is about them, not about the target, which the role noun read as a verb made the subject
+# ("COX-2 inhibits myocardial infarction"). A drug beside the role names that drug ("the 5-HT2 antagonist
+# ketanserin", "celecoxib, a COX-2 inhibitor"), which the relation extractor reads as it is.
+_ROLE_AFTER = re.compile(r"[\s-]*(?:receptor\s+|channel\s+)?(?:inhibitor|antagonist|blocker|agonist|activator|"
+                         r"inducer|stimulator)s?\b", re.I)
+_DRUG_BEFORE = re.compile(r"(?:,\s*(?:an?|the)|\(|\bof)\s*$", re.I)
+
+
+def _by_role(text: str, mentions: list[Mention]) -> list[Mention]:
+    """`mentions` with each target named with a role noun and no drug beside it as the drugs so named: a
+    chemical read by its words (no KB id: it meets evidence where a sentence names the same words)."""
+    found = []
+    for i, m in enumerate(mentions):
+        role = _ROLE_AFTER.match(text, m.end) if m.type == "Gene" else None
+        drugs = [d for d in mentions[max(0, i - 1):i + 2] if d.type == "Chemical"]
+        beside = role and any(d.start >= role.end() and not text[role.end():d.start].strip(" (,")
+                              or d.end <= m.start and _DRUG_BEFORE.search(text, d.end, m.start) for d in drugs)
+        found.append(Mention(m.start, role.end(), text[m.start:role.end()], "Chemical") if role and not beside else m)
+    return found
 
 
 _NAME_WORD = re.compile(r"[A-Za-z][\w-]*")
