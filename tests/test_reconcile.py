@@ -496,6 +496,17 @@ def test_a_side_another_agent_induced_is_not_read_as_the_subjects_doing(ids, kb)
         assert reconcile_claim(claim_of(claimed), [record], extracted, kb).verdict == verdict
 
 
+def test_a_side_named_as_the_condition_of_those_studied_is_not_read_as_the_subjects_doing(ids, kb):
+    """"Sertraline-induced tremor among Malaysian patients with Kir4.1 loss", read as sertraline activating
+    Kir4.1, names who was studied; a population named before the subject, or given it, is not that."""
+    claimed = rel("sertraline", "activates", "KCNJ10", ids)
+    for sentence, side in (("Sertraline-induced tremor among Malaysian patients with Kir4.1 loss.", "related"),
+                           ("Sertraline raised tremor in mice with Kir4.1 mutations.", "related"),
+                           ("Rats with Sertraline-induced Kir4.1 currents were studied.", "supports"),
+                           ("Sertraline was given to mice treated with Kir4.1 openers.", "supports")):
+        assert stance(claimed, read_activation(sentence, ids), kb) == side, sentence
+
+
 def test_a_side_named_as_what_the_subject_is_given_for_is_not_read_as_its_doing(ids, kb):
     """"Sertraline therapy for Kir4.1 disorders", read as sertraline activating Kir4.1, names what it is
     given for; with a cause between the two ("increased") the reading stands."""
@@ -508,7 +519,8 @@ def test_a_side_named_as_what_the_subject_is_given_for_is_not_read_as_its_doing(
 def test_what_a_reading_cannot_be_about() -> None:
     """An indication in either order, a disease named as the cells a drug acts on and an effect named as
     what is reversed are not the subject's doing; a plain causing sentence, or a cause between, is. A
-    disease that arose after the drug, or why it was stopped, is not one it lowers."""
+    disease that arose after the drug, or why it was stopped, is not one it lowers; a drug named as a
+    disorder ("nicotine dependence") acts on no gene."""
     from pipeline.verdicts.wording import misread
 
     def read(sentence: str, subject: str, target: str, kind: str = "Disease", sign: int = 1) -> bool:
@@ -538,6 +550,11 @@ def test_what_a_reading_cannot_be_about() -> None:
     assert not read("Ximelagatran relieved abnormal liver function in two weeks.", "Ximelagatran",
                     "abnormal liver function", sign=-1)
     assert not read("Patients in whom fever developed were given PTU.", "PTU", "fever", sign=-1)
+    # either: a drug named as a disorder acts on no gene
+    assert read("Blockade of nAChRs is useful in nicotine dependence treatment.", "nicotine", "nAChRs", "Gene", -1)
+    assert not read("Nicotine dependence raised the risk of stroke.", "Nicotine", "stroke")
+    assert not read("Nicotine blocks nAChRs.", "Nicotine", "nAChRs", "Gene", -1)
+    assert read("Blockade of nAChRs is useful in nicotine dependence treatment.", "nicotine", "nAChRs", "", -1)
 
 
 def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounded_target() -> None:
@@ -648,7 +665,14 @@ def test_a_drug_named_by_its_role_at_a_target_acts_so_on_it(ids, kb, sentence, v
     ("The fluoxetine-induced activation of Kir4.1 was blocked by sertraline.", "supported"),
     ("Sertraline markedly reduced the fluoxetine-induced activation of Kir4.1.", "supported"),
     ("Sertraline prevented the loss of Kir4.1 in astrocytes.", "contradicted"),
-    ("Cooling before administration of sertraline prevented the loss of Kir4.1.", "no_evidence")])  # cooling did
+    ("Cooling before administration of sertraline prevented the loss of Kir4.1.", "no_evidence"),  # cooling did
+    ("Sertraline lowered the fluoxetine-induced elevation in the levels of Kir2.1, Kir5.1 (K5), and Kir4.1.",
+     "supported"),  # an item of the list the action governs
+    ("Sertraline lowered the fluoxetine-induced elevation of Kir2.1 and Kir 4.1 (Kir4.1).", "supported"),
+    ("The sertraline group had significantly lower Kir4.1 levels.", "supported"),
+    ("Rats under sertraline treatment showed higher Kir4.1 expression.", "contradicted"),
+    ("The sertraline group had greater selectivity for Kir4.1 than others.", "no_evidence"),
+    ("The sertraline group did not have lower Kir4.1 levels.", "no_evidence")])
 def test_an_action_named_by_a_noun_or_a_passive_verb_is_the_drugs(ids, kb, sentence, verdict):
     """"Inhibition of epsilon1/zeta1 ... channels by meperidine", "Isoproterenol induces primary loss of
     dystrophin", "was significantly decreased by in vivo application of antisense oligonucleotides": the
@@ -656,7 +680,10 @@ def test_an_action_named_by_a_noun_or_a_passive_verb_is_the_drugs(ids, kb, sente
     the melittin-dependent inhibition of PLA(2)"); not where denied, nor of less of the target unless the
     drug causes the loss ("BV6 induces cIAP1 and cIAP2 degradation"); a sign before the word gives the
     direction ("negatively regulated by"). A drug named as the treatment is the agent ("NFkappaB activity was
-    decreased in the frontal cortex of cocaine treated rats"), unless the sentence compares."""
+    decreased in the frontal cortex of cocaine treated rats"), unless the sentence compares, and so is a group
+    given it that has more or less of the target ("The bupivacaine/rofecoxib group reported significantly
+    less pain"). A target may be an item of a list the action governs ("Metformin markedly lowered
+    isoproterenol-induced elevation in the levels of TLR4 mRNA, ..., and interleukin 6 (IL-6)")."""
     lower = sentence.lower()
     (s, e), (o, f) = [(lower.index(n), lower.index(n) + len(n)) for n in ("sertraline", "kir4.1")]
     mentions = [Mention(s, e, sentence[s:e], "Chemical", ids["sertraline"]),

@@ -25,8 +25,8 @@ from pipeline.datatypes import (CONTRADICTS, RELATED, SUPPORTS, Claim, EvidenceI
                                 Relation)
 from pipeline.entities.kb import KnowledgeBase, normalize_name
 from pipeline.relations.triggers import HEDGE_CUES, NEGATION_CUES
-from pipeline.verdicts.wording import (acted_on, arose_after, compares, given_for, induced_by_another, lessened,
-                                      misread, role_at)
+from pipeline.verdicts.wording import (acted_on, among_population, arose_after, compares, given_for, induced_by_another,
+                                      lessened, misread, role_at)
 
 MIXED = "mixed"  # a paper's stance (paper_stance) when its sentences take both sides
 PAPER_MIXED_SHARE = 0.3
@@ -112,7 +112,8 @@ def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequ
     """How one evidence relation bears on a claim, or None when it is about other things;
     RELATED when it is about a broader class than the claim, about less of a side (`lessened`), a
     negation that compares (`compares`), or says the subject causes what another agent induced
-    (`induced_by_another`; `mentions`: the sentence's) or what it cannot be about (`misread`)."""
+    (`induced_by_another`; `mentions`: the sentence's), the condition of those studied (`among_population`)
+    or what it cannot be about (`misread`)."""
     scopes = (_scope(claimed.subject, found.subject, kb), _scope(claimed.object, found.object, kb))
     if None in scopes:
         return None
@@ -123,7 +124,7 @@ def stance(claimed: Relation, found: Relation, kb: KnowledgeBase, mentions: Sequ
     if found.negated and compares(found.sentence):
         return RELATED
     spans = (found.subject.start, found.subject.end), (found.object.start, found.object.end)
-    if (found.polarity > 0 and induced_by_another(found, mentions)
+    if (found.polarity > 0 and (induced_by_another(found, mentions) or among_population(found))
             or not by_action and misread(found.sentence, *spans, found.object.type, found.polarity)):
         return RELATED
     sign = _direction(claimed, found)
