@@ -519,8 +519,8 @@ def test_a_side_named_as_what_the_subject_is_given_for_is_not_read_as_its_doing(
 def test_what_a_reading_cannot_be_about() -> None:
     """An indication in either order, a disease named as the cells a drug acts on and an effect named as
     what is reversed are not the subject's doing; a plain causing sentence, or a cause between, is. A
-    disease that arose after the drug, or why it was stopped, is not one it lowers; a drug named as a
-    disorder ("nicotine dependence") acts on no gene."""
+    disease that arose after the drug, or why it was stopped, is not one it lowers, nor is what follows a
+    drug named as inducing something else; a drug named as a disorder ("nicotine dependence") acts on no gene."""
     from pipeline.verdicts.wording import misread
 
     def read(sentence: str, subject: str, target: str, kind: str = "Disease", sign: int = 1) -> bool:
@@ -555,6 +555,11 @@ def test_what_a_reading_cannot_be_about() -> None:
     assert not read("Nicotine dependence raised the risk of stroke.", "Nicotine", "stroke")
     assert not read("Nicotine blocks nAChRs.", "Nicotine", "nAChRs", "Gene", -1)
     assert read("Blockade of nAChRs is useful in nicotine dependence treatment.", "nicotine", "nAChRs", "", -1)
+    # lowers: a drug named as inducing something else, no action
+    assert read("MPEP in methamphetamine-induced dopaminergic neurotoxicity is associated with inhibition of "
+                "hyperthermia.", "methamphetamine", "hyperthermia", sign=-1)
+    assert not read("Methamphetamine-induced decrease in the expression of DAT.", "Methamphetamine", "DAT", "Gene", -1)
+    assert not read("Methamphetamine-induced hyperthermia was reduced.", "Methamphetamine", "hyperthermia", sign=-1)
 
 
 def test_the_sentence_model_takes_no_side_on_a_cited_drug_acting_on_an_ungrounded_target() -> None:
