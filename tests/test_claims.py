@@ -264,3 +264,26 @@ def test_a_target_named_with_a_role_noun_is_the_drugs_that_act_so(tagger, kb):
             ("ketanserin", ketanserin, "decreases", "psychosis"),
             ("Celecoxib", celecoxib, "inhibits", "COX-2")} <= read
     assert not any(subject in ("COX-2", "Calcium channel") for subject, *_ in read)
+
+
+@pytest.mark.parametrize("text, parts, whole", [
+    ("15d-PGJ2 decreases iNOS [22].", ["PGJ2"], "15d-PGJ2"),  # a word attached to it
+    ("bis(7)-sertraline inhibits AChE.", ["sertraline"], "bis(7)-sertraline"),  # another compound
+    ("sertraline-digluconate causes cystitis.", ["sertraline"], "sertraline-digluconate"),
+    ("sulindac sulfide increases COX-2.", ["sulindac", "sulfide"], "sulindac sulfide"),  # two chemical words
+    ("(-)-sertraline inhibits Kir4.1.", ["sertraline"], None),  # stereo, charge, isotope and citation marks
+    ("Ca(2+) inhibits TRPV6.", ["Ca"], None),
+    ("[3H]sertraline binds SERT.", ["sertraline"], None),
+    ("D,L-sertraline inhibits Kir4.1.", ["sertraline"], None),
+    ("Sertraline[4] inhibits Kir4.1.", ["Sertraline"], None),
+    ("(sertraline) inhibits Kir4.1.", ["sertraline"], None)])
+def test_a_chemical_the_tagger_read_in_part_is_its_whole_name(kb, text, parts, whole):
+    """A short claim sentence gives the tagger none of a paper's context: "15d-PGJ2" read as PGJ2, "sulindac
+    sulfide" as two drugs. The claim is about the whole name, read by its words where the KB has no concept
+    for it; marks that do not change the compound leave the tagger's reading (and its concept) as it is."""
+    mentions = [Mention(text.index(p), text.index(p) + len(p), p, "Chemical", f"TEST:{p}") for p in parts]
+    read = claim_mentions(text, mentions, kb)
+    if whole is None:
+        assert [(m.text, m.id) for m in read] == [(p, f"TEST:{p}") for p in parts]
+    else:
+        assert [(m.text, m.id, m.type) for m in read] == [(whole, "", "Chemical")]
