@@ -102,6 +102,21 @@ def test_two_chemicals_the_relation_models_cannot_pair_are_read_by_their_words(i
     assert result.verdict == "no_evidence"
 
 
+@pytest.mark.parametrize("sentence, verdict", [
+    ("Sertraline and fluoxetine produced dose-dependent inhibitions of BuChE.", "supported"),  # the change
+    ("Sertraline and fluoxetine produced a marked activation of BuChE.", "contradicted")])
+def test_what_a_drug_caused_to_a_chemical_it_is_read_as_is_the_change_named(ids, kb, sentence, verdict):
+    """"both bis(7)-tacrine and tacrine produced dose-dependent inhibitions of AChE", read by its words, says
+    the drug inhibits, not that it causes, AChE."""
+    sertraline = Mention(0, 10, "Sertraline", "Chemical", ids["sertraline"])
+    at = sentence.index("BuChE")
+    enzyme = Mention(at, at + 5, "BuChE", "Chemical", "DrugBank:DB06352")
+    extracted = {"pmid:1": ExtractedRecord("pmid:1", [], {ids["sertraline"]}, [(sentence, [sertraline, enzyme])])}
+    claimed = Relation(replace(sertraline, text="sertraline"), "inhibits", enzyme, "sertraline inhibits BuChE.", 0)
+    result = reconcile_claim(claim_of(claimed), [Record(uid="pmid:1", pmid="1", title=sentence)], extracted, kb)
+    assert result.verdict == verdict
+
+
 @pytest.mark.parametrize("claimed, found, negated, expected", [
     ("inhibits", "inhibits", False, "supports"),
     ("inhibits", "activates", False, "contradicts"),
