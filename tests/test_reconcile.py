@@ -513,12 +513,14 @@ def test_a_side_another_agent_induced_is_not_read_as_the_subjects_doing(ids, kb)
 
 def test_a_side_named_as_the_condition_of_those_studied_is_not_read_as_the_subjects_doing(ids, kb):
     """"Sertraline-induced tremor among Malaysian patients with Kir4.1 loss", read as sertraline activating
-    Kir4.1, names who was studied; a population named before the subject, or given it, is not that."""
+    Kir4.1, names who was studied, as does "patients suffering from Kir4.1 loss, who developed tremor after
+    Sertraline"; a population named before the subject, or given it, is not that."""
     claimed = rel("sertraline", "activates", "KCNJ10", ids)
     for sentence, side in (("Sertraline-induced tremor among Malaysian patients with Kir4.1 loss.", "related"),
                            ("Sertraline raised tremor in mice with Kir4.1 mutations.", "related"),
                            ("Rats with Sertraline-induced Kir4.1 currents were studied.", "supports"),
-                           ("Sertraline was given to mice treated with Kir4.1 openers.", "supports")):
+                           ("Sertraline was given to mice treated with Kir4.1 openers.", "supports"),
+                           ("Patients suffering from Kir4.1 loss, who developed tremor after Sertraline.", "related")):
         assert stance(claimed, read_activation(sentence, ids), kb) == side, sentence
 
 

@@ -66,17 +66,25 @@ def induced_by_another(found: Relation, mentions: Sequence[Mention] = ()) -> boo
 
 
 # A side named as the condition of those studied ("levodopa-induced dyskinesia among multiethnic Malaysian patients
-# with PD", "D raised the risk of stroke in patients with diabetes"): a drug named before them does not cause it.
-# On the two held-out samples of pharma train claims: 2 mixed verdicts right, no other changed.
+# with PD", "D raised the risk of stroke in patients with diabetes"): a drug named before them does not cause it,
+# nor one named after them in a clause of what befell them ("two patients suffering from recent-onset atrial
+# fibrillation, who experienced an acute devastating low back pain ... after initiation of intravenous
+# amiodarone"; "patients with cough after taking captopril" says nothing of the kind). On the two held-out
+# samples of pharma train claims: 4 mixed verdicts right, no other changed.
 _POPULATION = re.compile(r"\b(?:patients|subjects|individuals|people|children|adults|women|men|persons|volunteers|"
                          r"cases|\w+ans|rats|mice|animals)\s+(?:(?!treated|injected|infused|given|exposed)\w+\s+)?"
-                         r"with\s+(?:[\w'-]+\s+){0,2}$", re.I)
+                         r"(?:with|suffering\s+from)\s+(?:[\w'-]+\s+){0,2}$", re.I)
+_WHO_THEN = re.compile(r",?\s+who\s+(?:had\s+|then\s+|later\s+)?(?:experienced|developed|suffered|presented)\b", re.I)
 
 
 def among_population(found: Relation) -> bool:
-    """Whether the found relation's object is named as the condition of a population named after its subject."""
+    """Whether the found relation's object is named as the condition of a population named after its subject, or
+    before it with a clause of what befell them."""
     match = _POPULATION.search(found.sentence, max(0, found.object.start - 60), found.object.start)
-    return match is not None and found.subject.end <= match.start()
+    if match is None:
+        return False
+    return found.subject.end <= match.start() or (found.object.end <= found.subject.start and bool(
+        _WHO_THEN.search(found.sentence, found.object.end, found.subject.start)))
 
 
 # A side named as what the subject is given for ("chronic levodopa therapy for Parkinson's disease
