@@ -276,7 +276,10 @@ def test_a_target_named_with_a_role_noun_is_the_drugs_that_act_so(tagger, kb):
     ("[3H]sertraline binds SERT.", ["sertraline"], None),
     ("D,L-sertraline inhibits Kir4.1.", ["sertraline"], None),
     ("Sertraline[4] inhibits Kir4.1.", ["Sertraline"], None),
-    ("(sertraline) inhibits Kir4.1.", ["sertraline"], None)])
+    ("(sertraline) inhibits Kir4.1.", ["sertraline"], None),
+    ("SSRI-induced emotional blunting persists.", ["SSRI"], None),  # English joined to it
+    ("post-SSRI sexual dysfunction persists.", ["SSRI"], None),
+    ("Sertraline-treated rats lost Kir4.1.", ["Sertraline"], None)])
 def test_a_chemical_the_tagger_read_in_part_is_its_whole_name(kb, text, parts, whole):
     """A short claim sentence gives the tagger none of a paper's context: "15d-PGJ2" read as PGJ2, "sulindac
     sulfide" as two drugs. The claim is about the whole name, read by its words where the KB has no concept

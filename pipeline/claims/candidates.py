@@ -45,6 +45,11 @@ def claim_mentions(text: str, mentions: list[Mention], kb: KnowledgeBase) -> lis
 _TOKEN_BEFORE = re.compile(r"[^\s,;]+$")
 _TOKEN_AFTER = re.compile(r"[^\s,;]+")
 _MARKS = re.compile(r"\b(?:D|L|DL|R|S|E|Z|cis|trans)\b|\d+[A-Z]?\b|[^A-Za-z0-9]+|\d+")  # "D,L-", "[3H]", "(2+)"
+# English joined to a name is no part of it: "SSRI-induced", "drug-free", "post-SSRI", "anti-TNF".
+_WORD_AFTER = re.compile(r"-[a-z]+(?:ed|ing|ent|ive|ible|able|like|free|based|type|specific|naive|rich|poor|only|alone|"
+                         r"sparing|class|level|dose|positive|negative|users?|therapy|treatment)")
+_WORD_BEFORE = re.compile(r"(?:post|pre|anti|non|pro|co|high|low|long|short|self|ultra|over|under|re|multi|semi|sub|"
+                          r"super|first|second|third|dual|cross|counter|extra|add|ex|de|neo|pan)-", re.I)
 
 
 def _whole_names(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[Mention]:
@@ -56,9 +61,9 @@ def _whole_names(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[
             continue
         start, end = m.start, m.end
         before, after = _TOKEN_BEFORE.search(text, 0, start), _TOKEN_AFTER.match(text, end)
-        if before and _MARKS.sub("", before.group()):
+        if before and _MARKS.sub("", before.group()) and not _WORD_BEFORE.fullmatch(before.group()):
             start = before.start()
-        if after and _MARKS.sub("", after.group().rstrip(".")):
+        if after and _MARKS.sub("", after.group().rstrip(".")) and not _WORD_AFTER.fullmatch(after.group().rstrip(".")):
             end = after.start() + len(after.group().rstrip("."))
         last = found[-1] if found else None
         if last is not None and last.type == "Chemical" and text[last.end:m.start] == " ":
