@@ -60,7 +60,7 @@ def _whole_names(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[
             found.append(m)
             continue
         start, end = m.start, m.end
-        before, after = _TOKEN_BEFORE.search(text, 0, start), _TOKEN_AFTER.match(text, end)
+        before, after = _TOKEN_BEFORE.search(text, max(0, start - 80), start), _TOKEN_AFTER.match(text, end)
         if before and _MARKS.sub("", before.group()) and not _WORD_BEFORE.fullmatch(before.group()):
             start = before.start()
         if after and _MARKS.sub("", after.group().rstrip(".")) and not _WORD_AFTER.fullmatch(after.group().rstrip(".")):
