@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from pipeline.claims.clauses import CLAUSE, Found
-from pipeline.claims.vocabulary import STOPS, is_nominal, trigger_at, trigger_in
+from pipeline.claims.vocabulary import ROLES, STOPS, is_nominal, trigger_at, trigger_in
 from pipeline.datatypes import Mention, Relation
 from pipeline.entities.dictionary import COORDINATED_HEADS, COORDINATION
 from pipeline.entities.kb import KnowledgeBase
@@ -95,8 +95,7 @@ def _balanced(text: str, start: int, end: int) -> tuple[int, int]:
 # it: the claim is about them, not about the target, which the role noun read as a verb made the subject
 # ("COX-2 inhibits myocardial infarction"). A drug beside the role names that drug ("the 5-HT2 antagonist
 # ketanserin", "celecoxib, a COX-2 inhibitor"), which the relation extractor reads as it is.
-_ROLE_AFTER = re.compile(r"[\s-]*(?:receptor\s+|channel\s+)?(?:inhibitor|antagonist|blocker|agonist|activator|"
-                         r"inducer|stimulator)s?\b", re.I)
+_ROLE_AFTER = re.compile(r"[\s-]*(?:receptor\s+|channel\s+)?" + ROLES + r"\b", re.I)
 _DRUG_BEFORE = re.compile(r"(?:,\s*(?:an?|the)|\(|\bof)\s*$", re.I)
 
 

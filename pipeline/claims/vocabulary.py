@@ -65,6 +65,8 @@ GENETIC_CUES = re.compile(r"\b(?:polymorphism|variant|genotype|allele|SNP)s?\b",
 CONTENTFUL = re.compile(r"(?:tion|sion|ment|ance|ence|ity|ism|sis|ure|age|ogy|ics|ness)s?$|[A-Z0-9]")
 _ENZYME = re.compile(r"(?<!cre)ases?$")  # "reductase" is no reduction; "decreases" is
 _CELLS = frozenset("neuron neurons cell cells".split())
+# The roles a drug is named by at its target ("the PI3K inhibitor LY294002", "COX-2 inhibitors"), a regex group.
+ROLES = r"(inhibitor|antagonist|blocker|agonist|activator|inducer|stimulator)s?"
 # Nominal trigger words ("inhibition", "blockade", "loss") and role nouns ("antagonist", "inhibitors"): never verbs.
 ROLE_NOUN = re.compile(r"(?:agonist|antagonist|inhibitor|blocker|activator|modulator|stimulator|enhancer|inducer|"
                        r"substrate)s?$")

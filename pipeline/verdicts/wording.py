@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pipeline.claims.vocabulary import is_nominal, trigger_at
+from pipeline.claims.vocabulary import ROLES, is_nominal, trigger_at
 from pipeline.datatypes import RELATION_POLARITY, Mention, Relation
 
 
@@ -261,12 +261,11 @@ def compares(sentence: str) -> bool:
 # inhibitor, Ro46-6240", "L-NAME (NOS inhibitor)", "tamoxifen, an estrogen receptor antagonist",
 # "Dichloroallyl-lawsone was found to be a time-dependent inhibitor of ... dihydroorotate dehydrogenases":
 # what the drug is, whatever the clause says it did; not where the role is denied ("is not an inhibitor of").
-_ROLE = r"(inhibitor|antagonist|blocker|agonist|activator|inducer|stimulator)s?"
-_ROLE_BEFORE_DRUG = re.compile(r"[\s-]*(?:receptors?\s+)?" + _ROLE + r"\s*(?:,\s*|\(\s*(?:[\w()-]+,\s*){0,3})?$", re.I)
+_ROLE_BEFORE_DRUG = re.compile(r"[\s-]*(?:receptors?\s+)?" + ROLES + r"\s*(?:,\s*|\(\s*(?:[\w()-]+,\s*){0,3})?$", re.I)
 _DRUG_BEFORE_ROLE = re.compile(r"\s*(?:\(|,\s*(?:a|an|the)\s+)(?:[\w-]+\s+){0,2}$", re.I)
-_ROLE_AFTER_TARGET = re.compile(r"[\s-]*(?:receptors?\s+)?" + _ROLE + r"\b", re.I)
+_ROLE_AFTER_TARGET = re.compile(r"[\s-]*(?:receptors?\s+)?" + ROLES + r"\b", re.I)
 _ROLE_OF = re.compile(r"(?:,\s*|\s+(?:is|was|are|were|as|acts?\s+as|be|being)\s+)(?:a|an|the)?\s*(?:[\w-]+\s+){0,3}?"
-                      + _ROLE + r"\s+of\s+(?:the\s+)?(?:[\w-]+\s+){0,3}$", re.I)
+                      + ROLES + r"\s+of\s+(?:the\s+)?(?:[\w-]+\s+){0,3}$", re.I)
 
 
 def role_at(sentence: str, subject: tuple[int, int], target: tuple[int, int]) -> str | None:
