@@ -60,11 +60,13 @@ def _whole_names(text: str, mentions: list[Mention], kb: KnowledgeBase) -> list[
             found.append(m)
             continue
         start, end = m.start, m.end
-        before, after = _TOKEN_BEFORE.search(text, max(0, start - 80), start), _TOKEN_AFTER.match(text, end)
+        before = _TOKEN_BEFORE.search(text, max(0, start - 80), start)
+        after = _TOKEN_AFTER.match(text, end)
+        tail = after.group().rstrip(".") if after else ""  # the word joined after it, less a full stop
         if before and _MARKS.sub("", before.group()) and not _WORD_BEFORE.fullmatch(before.group()):
             start = before.start()
-        if after and _MARKS.sub("", after.group().rstrip(".")) and not _WORD_AFTER.fullmatch(after.group().rstrip(".")):
-            end = after.start() + len(after.group().rstrip("."))
+        if _MARKS.sub("", tail) and not _WORD_AFTER.fullmatch(tail):
+            end += len(tail)
         last = found[-1] if found else None
         if last is not None and last.type == "Chemical" and text[last.end:m.start] == " ":
             found.pop()  # "sulindac sulfide": one compound
